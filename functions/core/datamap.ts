@@ -1,0 +1,234 @@
+/**
+ * The data map: the operator's description of where personal data lives.
+ *
+ * One schema serves the local engine, the Lambda handlers and the CDK construct (which derives
+ * least-privilege grants from it), so a map that loads in one loads in all three. Validation
+ * happens once, at load, and names the path of every error.
+ */
+import { z } from 'zod';
+import { DataMapError } from './errors';
+
+/** The kinds of identifier identity resolution knows how to follow. */
+export const IDENTIFIER_TYPES = ['subjectId', 'accountId', 'phone', 'email', 'sipUsername', 'deviceId', 'ip'] as const;
+export const IdentifierTypeSchema = z.enum(IDENTIFIER_TYPES);
+export type IdentifierType = z.infer<typeof IdentifierTypeSchema>;
+
+/**
+ * Data categories. Retention rules are written per category (see retention), so a store's
+ * category decides what the law lets the operator keep.
+ */
+export const CATEGORIES = [
+  'account',
+  'billing',
+  'payment-method',
+  'call-metadata',
+  'call-recording',
+  'voicemail',
+  'fax',
+  'contacts',
+  'devices',
+  'logs',
+] as const;
+export const CategorySchema = z.enum(CATEGORIES);
+export type Category = z.infer<typeof CategorySchema>;
+
+/** How one field is made non-personal. */
+export const AnonymizationSchema = z.union([
+  z.object({ strategy: z.literal('null') }).strict(),
+  z.object({ strategy: z.literal('redact'), token: z.string().min(1).default('[REDACTED]') }).strict(),
+  // Keyed and deterministic within a deployment, so joins across stores still work.
+  z.object({ strategy: z.literal('hmac') }).strict(),
+  z.object({ strategy: z.literal('generalize-date'), to: z.enum(['month', 'year']) }).strict(),
+]);
+export type Anonymization = z.infer<typeof AnonymizationSchema>;
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes, starting with a letter');
+const attribute = z.string().min(1).max(255);
+const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name');
+const tableName = z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name');
+
+/**
+ * A way to find records: records whose `attribute` equals an identifier of type `identifier`.
+ * `role: owner` records belong to the subject; `role: third-party` records belong to someone
+ * else and only mention the subject (their number in another customer's contact list).
+ */
+const DynamoLookupSchema = z
+  .object({
+    identifier: IdentifierTypeSchema,
+    attribute,
+    /** A GSI whose partition key is `attribute`; absent = the table's own partition key. */
+    index: z.string().min(3).max(255).optional(),
+    role: z.enum(['owner', 'third-party']).default('owner'),
+  })
+  .strict();
+
+const ThirdPartySchema = z
+  .object({
+    /** Fields about the subject inside another person's record, and how each is anonymized on erasure. */
+    redact: z.record(attribute, AnonymizationSchema),
+    /** Fields of the other person's record that may be shown to the subject (never the other person's identifiers). */
+    exportFields: z.array(attribute).default([]),
+  })
+  .strict();
+
+const DynamoEraseSchema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('delete') }).strict(),
+  z.object({ mode: z.literal('anonymize'), fields: z.record(attribute, AnonymizationSchema) }).strict(),
+  z.object({ mode: z.literal('restrict') }).strict(),
+]);
+
+const storeCommon = {
+  name,
+  category: CategorySchema,
+  description: z.string().max(500).optional(),
+  /** Field holding the date retention counts from (invoice date, call start, deactivation). */
+  dateField: attribute.optional(),
+};
+
+export const DynamoDbStoreSchema = z
+  .object({
+    ...storeCommon,
+    kind: z.literal('dynamodb'),
+    table: tableName,
+    key: z.object({ partitionKey: attribute, sortKey: attribute.optional() }).strict(),
+    lookups: z.array(DynamoLookupSchema).min(1),
+    /** Attributes of the subject's own records whose values are further identifiers (identity resolution). */
+    yields: z.record(attribute, IdentifierTypeSchema).default({}),
+    erase: DynamoEraseSchema.default({ mode: 'delete' }),
+    thirdParty: ThirdPartySchema.optional(),
+    /** A full-table Scan is expensive and slow: only where the operator says so explicitly. */
+    allowScan: z.boolean().default(false),
+  })
+  .strict();
+
+export const S3ObjectsStoreSchema = z
+  .object({
+    ...storeCommon,
+    kind: z.literal('s3-objects'),
+    bucket: bucketName,
+    /** Key prefix per subject, e.g. `recordings/{accountId}/`. Every placeholder must end a path segment. */
+    keyTemplate: z.string().min(1).max(1024),
+    erase: z.object({ mode: z.enum(['delete', 'restrict']) }).strict().default({ mode: 'delete' }),
+  })
+  .strict();
+
+const RecordFieldSchema = z
+  .object({
+    /** Dotted path in a JSON record, or a CSV column name. */
+    path: z.string().min(1),
+    identifier: IdentifierTypeSchema,
+    /** `value`: the whole field equals the identifier; `token`: the identifier appears as a whole token. */
+    match: z.enum(['value', 'token']).default('value'),
+  })
+  .strict();
+
+export const S3RecordsStoreSchema = z
+  .object({
+    ...storeCommon,
+    kind: z.literal('s3-records'),
+    bucket: bucketName,
+    prefix: z.string().max(1024).default(''),
+    format: z.enum(['jsonl', 'csv']),
+    compression: z.enum(['gzip', 'none', 'auto']).default('auto'),
+    fields: z.array(RecordFieldSchema).min(1),
+    erase: z
+      .discriminatedUnion('mode', [
+        z.object({ mode: z.literal('delete-record') }).strict(),
+        z.object({ mode: z.literal('redact'), fields: z.record(z.string().min(1), AnonymizationSchema) }).strict(),
+      ])
+      .default({ mode: 'delete-record' }),
+  })
+  .strict();
+
+export const StoreSchema = z.discriminatedUnion('kind', [DynamoDbStoreSchema, S3ObjectsStoreSchema, S3RecordsStoreSchema]);
+export type Store = z.infer<typeof StoreSchema>;
+export type DynamoDbStore = z.infer<typeof DynamoDbStoreSchema>;
+export type S3ObjectsStore = z.infer<typeof S3ObjectsStoreSchema>;
+export type S3RecordsStore = z.infer<typeof S3RecordsStoreSchema>;
+export type StoreKind = Store['kind'];
+
+export const DataMapSchema = z
+  .object({
+    version: z.literal(1),
+    operator: z.object({ name: z.string().min(1) }).strict().optional(),
+    stores: z.array(StoreSchema).min(1),
+  })
+  .strict()
+  .superRefine((map, ctx) => {
+    const seen = new Set<string>();
+    map.stores.forEach((store, i) => {
+      if (seen.has(store.name)) ctx.addIssue({ code: 'custom', path: ['stores', i, 'name'], message: `duplicate store name "${store.name}"` });
+      seen.add(store.name);
+      if (store.kind === 's3-objects') {
+        for (const problem of templateProblems(store.keyTemplate)) {
+          ctx.addIssue({ code: 'custom', path: ['stores', i, 'keyTemplate'], message: problem });
+        }
+      }
+      if (store.kind === 'dynamodb') {
+        const thirdPartyLookups = store.lookups.filter((l) => l.role === 'third-party');
+        if (thirdPartyLookups.length > 0 && !store.thirdParty) {
+          ctx.addIssue({ code: 'custom', path: ['stores', i, 'thirdParty'], message: 'required when a lookup has role "third-party"' });
+        }
+      }
+    });
+    const resolvable = map.stores.some((s) => s.kind === 'dynamodb' && s.lookups.some((l) => l.identifier === 'subjectId' && l.role === 'owner'));
+    if (!resolvable) {
+      ctx.addIssue({ code: 'custom', path: ['stores'], message: 'no dynamodb store has an owner lookup by "subjectId": identity resolution would have nowhere to start' });
+    }
+  });
+export type DataMap = z.infer<typeof DataMapSchema>;
+
+const PLACEHOLDER = /\{([^{}]*)\}/g;
+
+/** Placeholders of a key template, in order. */
+export function templatePlaceholders(template: string): IdentifierType[] {
+  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1] as IdentifierType);
+}
+
+function templateProblems(template: string): string[] {
+  const problems: string[] = [];
+  const names = [...template.matchAll(PLACEHOLDER)];
+  if (names.length === 0) problems.push('must contain at least one {identifier} placeholder');
+  if (/[{}]/.test(template.replace(PLACEHOLDER, ''))) problems.push('has an unbalanced "{" or "}"');
+  for (const m of names) {
+    if (!(IDENTIFIER_TYPES as readonly string[]).includes(m[1])) {
+      problems.push(`unknown placeholder {${m[1]}}; expected one of ${IDENTIFIER_TYPES.join(', ')}`);
+    }
+    // A placeholder that does not end a segment would make `cust-1` a prefix of `cust-10`.
+    const after = template[m.index + m[0].length];
+    if (after !== '/') problems.push(`placeholder {${m[1]}} must be followed by "/" so that one subject's prefix is never a prefix of another's`);
+  }
+  return problems;
+}
+
+/**
+ * Expands a key template for one identifier value. Values containing "/" would escape their
+ * segment, so they are refused rather than expanded.
+ */
+export function expandTemplate(template: string, values: Partial<Record<IdentifierType, string>>): string {
+  return template.replace(PLACEHOLDER, (_m, key: string) => {
+    const value = values[key as IdentifierType];
+    if (value === undefined) throw new DataMapError(`key template needs a value for {${key}}`);
+    if (value.includes('/') || value === '' || value === '.' || value === '..') {
+      throw new DataMapError(`an identifier of type ${key} cannot be used in a key template (it is empty or contains "/")`);
+    }
+    return value;
+  });
+}
+
+/** Validates an untrusted data map. Throws DataMapError listing every problem with its path. */
+export function parseDataMap(input: unknown, source = 'data map'): DataMap {
+  const result = DataMapSchema.safeParse(input);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  - ${formatPath(issue.path)}: ${issue.message}`);
+  throw new DataMapError(`invalid ${source}:\n${lines.join('\n')}`, { issues: result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) });
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(root)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+}
