@@ -1,0 +1,131 @@
+/**
+ * The contract every connector kind implements. A connector knows one kind of store
+ * (dynamodb, s3-objects, s3-records); it finds a subject's records, applies planned actions to
+ * them, and streams them out for export. It never decides what may be erased: the plan does.
+ *
+ * Findings and identities hold personal data (keys, identifier values). They live in memory and
+ * in the work bucket only, never in state payloads or logs; what leaves a connector for the
+ * execution history is counts, finding ids (hashes) and reasons.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import type { IdentifierType, Store } from '../core/datamap';
+import type { Anonymizer } from '../core/anonymize';
+
+/** A subject's resolved identity: every identifier value, per type. Personal data. */
+export type Identity = Partial<Record<IdentifierType, string[]>>;
+
+export interface ConnectorContext {
+  readonly dynamodb: DynamoDBClient;
+  readonly s3: S3Client;
+  readonly now: Date;
+  readonly anonymizer: Anonymizer;
+  /** Structured log without personal values: ids, counts, decisions, hashes only. */
+  readonly log: (event: string, fields?: Record<string, string | number | boolean | undefined>) => void;
+}
+
+export interface DynamoLocator {
+  readonly type: 'dynamodb';
+  readonly table: string;
+  /** The item's primary key in DynamoDB's JSON (`{ accountId: { S: 'cust-1' } }`). */
+  readonly key: Record<string, unknown>;
+}
+
+export interface S3ObjectLocator {
+  readonly type: 's3-object';
+  readonly bucket: string;
+  readonly key: string;
+  /** `null` for the null version of an unversioned or suspended bucket. */
+  readonly versionId: string | null;
+  readonly isDeleteMarker: boolean;
+  readonly isLatest: boolean;
+  readonly size: number;
+}
+
+export interface S3RecordLocator {
+  readonly type: 's3-record';
+  readonly bucket: string;
+  readonly key: string;
+  /** ETag of the object version the record was found in; a rewrite of a changed object re-matches. */
+  readonly etag: string;
+  /** 1-based line (JSON Lines) or record (CSV, header excluded) number. */
+  readonly line: number;
+  /** SHA-256 of the record's exact bytes: how a rewrite recognises the record again. */
+  readonly fingerprint: string;
+}
+
+export type Locator = DynamoLocator | S3ObjectLocator | S3RecordLocator;
+
+/** Why an S3 version cannot be removed now. */
+export interface Protection {
+  readonly legalHold: boolean;
+  readonly retention?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly retainUntil: string };
+}
+
+export interface Finding {
+  /** SHA-256 (hex) of the store name and the locator: stable, safe for plans and history. */
+  readonly id: string;
+  readonly store: string;
+  /** `owner`: the subject's own record; `third-party`: someone else's record that mentions the subject. */
+  readonly role: 'owner' | 'third-party';
+  readonly locator: Locator;
+  /** The retention anchor (ISO 8601), when the store names a `dateField` and the record has it. */
+  readonly date?: string;
+  /** Which fields mention the subject (third-party records, log records): names, never values. */
+  readonly fields?: readonly string[];
+  /** S3 Object Lock state of the version, when discovery could read it. */
+  readonly protection?: Protection;
+  /** The record is already marked restricted. */
+  readonly restricted?: boolean;
+}
+
+/**
+ * What to do with one finding. The plan turns retention decisions into these:
+ * - `delete`: remove the record (every version, for S3);
+ * - `anonymize`: replace the store's named fields per their strategy and keep the record;
+ * - `redact-mentions`: in a third-party record, anonymize only the fields about the subject;
+ * - `restrict`: keep it, marked restricted (DynamoDB attribute, S3 object tag);
+ * - `unrestrict`: lift a restriction;
+ * - `keep`: touch nothing (reported).
+ */
+export type Action = 'delete' | 'anonymize' | 'redact-mentions' | 'restrict' | 'unrestrict' | 'keep';
+
+export interface PlannedAction {
+  readonly finding: Finding;
+  readonly action: Action;
+}
+
+export type RefusalReason = 'legal-hold' | 'object-lock-governance' | 'object-lock-compliance';
+
+export interface ApplyResult {
+  /** Per action, how many findings it was applied to. */
+  readonly applied: Partial<Record<Action, number>>;
+  /** Findings that could not be acted on because S3 protects them; untouched. */
+  readonly refused: ReadonlyArray<{ readonly findingId: string; readonly reason: RefusalReason }>;
+  /** Findings gone by the time of the action (deleted meanwhile): nothing to do, reported. */
+  readonly missing: readonly string[];
+  /** Log records that could not be parsed, kept byte for byte (s3-records only). */
+  readonly malformedKept?: number;
+}
+
+/** One unit of exported data. Third-party values are already redacted by the connector. */
+export type ExportItem =
+  | { readonly type: 'record'; readonly findingId: string; readonly role: 'owner' | 'third-party'; readonly record: Record<string, unknown> }
+  | {
+      readonly type: 'file';
+      readonly findingId: string;
+      /** File name inside the bundle, unique within the store (no "/" escapes). */
+      readonly name: string;
+      readonly size: number;
+      readonly contentType?: string;
+      readonly open: () => Promise<Readable>;
+    }
+  | { readonly type: 'missing'; readonly findingId: string; readonly reason: string };
+
+export interface Connector<S extends Store = Store> {
+  readonly kind: S['kind'];
+  discover(store: S, identity: Identity, ctx: ConnectorContext): Promise<Finding[]>;
+  apply(store: S, identity: Identity, actions: readonly PlannedAction[], ctx: ConnectorContext): Promise<ApplyResult>;
+  export(store: S, identity: Identity, findings: readonly Finding[], ctx: ConnectorContext): AsyncIterable<ExportItem>;
+}
