@@ -100,6 +100,11 @@ export const DynamoDbStoreSchema = z
     yields: z.record(attribute, IdentifierTypeSchema).default({}),
     erase: DynamoEraseSchema.default({ mode: 'delete' }),
     thirdParty: ThirdPartySchema.optional(),
+    /**
+     * Boolean attributes of the subject's own record that put the subject under a hold while
+     * true, with the hold's kind (e.g. `fraudInvestigation` → `investigation`).
+     */
+    holdFlags: z.record(attribute, z.enum(['court-order', 'law-enforcement', 'litigation', 'debt-recovery', 'investigation'])).default({}),
     /** A full-table Scan is expensive and slow: only where the operator says so explicitly. */
     allowScan: z.boolean().default(false),
   })

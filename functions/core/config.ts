@@ -1,0 +1,70 @@
+/**
+ * Deployment configuration read by every handler: the data map, the product's own resources
+ * and its settings. One JSON document, validated once per cold start (and again when the file
+ * changes, which only happens locally).
+ */
+import fs from 'node:fs';
+import { z } from 'zod';
+import { DataMapSchema, formatPath, type DataMap } from './datamap';
+import { ConfigError } from './errors';
+
+export const SettingsSchema = z
+  .object({
+    /** DynamoDB table holding requests, plans, approvals, holds, deferrals and receipts. */
+    ledgerTable: z.string().min(3),
+    /** Bucket for identities, findings and plans of running requests (personal data: KMS, expiring). */
+    workBucket: z.string().min(3),
+    /** Bucket for portability bundles and access reports. */
+    bundleBucket: z.string().min(3),
+    /** A verification older than this is stale and the request is refused. */
+    verificationMaxAgeDays: z.number().int().positive().default(30),
+    /** Erasure waits for `dsr approve` of the stored plan. */
+    approvalRequired: z.boolean().default(false),
+    /** Lifetime of presigned bundle URLs. */
+    bundleUrlExpirySeconds: z.number().int().min(60).max(604800).default(900),
+    /** Concurrency of object scans and writes inside one connector call. */
+    connectorConcurrency: z.number().int().min(1).max(64).default(8),
+  })
+  .strict();
+export type Settings = z.infer<typeof SettingsSchema>;
+
+export const DsrConfigSchema = z
+  .object({
+    dataMap: DataMapSchema,
+    settings: SettingsSchema,
+    /** Retention schedule overrides; absent = the default schedule. */
+    retention: z.unknown().optional(),
+  })
+  .strict();
+export type DsrConfig = z.infer<typeof DsrConfigSchema> & { dataMap: DataMap };
+
+export function parseConfig(input: unknown, source = 'configuration'): DsrConfig {
+  const result = DsrConfigSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  - ${formatPath(i.path)}: ${i.message}`);
+    throw new ConfigError(`invalid ${source}:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+let cached: { file: string; mtimeMs: number; config: DsrConfig } | undefined;
+
+/** The configuration named by DSR_CONFIG_FILE (bundled beside the handler on AWS). */
+export function loadConfig(file = process.env.DSR_CONFIG_FILE ?? `${__dirname}/dsr-config.json`): DsrConfig {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new ConfigError(`configuration file not found: ${file} (set DSR_CONFIG_FILE)`);
+  }
+  if (cached && cached.file === file && cached.mtimeMs === stat.mtimeMs) return cached.config;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`configuration file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  const config = parseConfig(raw, file);
+  cached = { file, mtimeMs: stat.mtimeMs, config };
+  return config;
+}

@@ -1,0 +1,138 @@
+/**
+ * The ledger table: the product's own record of requests, plans, approvals and outcomes.
+ * Single-table layout, `pk`/`sk` strings:
+ *   request#<id> / request        the request (personal: subject id), its status and outcome
+ *   request#<id> / plan#<hash>    a stored plan's summary (counts, where the full plan lives)
+ * Writes that race (two starts, two approvals) are conditional.
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DsrError, InvalidInputError } from './errors';
+import { requestHash, type SubjectRequest } from './request';
+
+export type RequestStatus = 'received' | 'running' | 'refused' | 'planned' | 'awaiting-approval' | 'approved' | 'completed' | 'failed';
+
+export interface RequestRecord {
+  readonly request: SubjectRequest;
+  readonly requestHash: string;
+  readonly status: RequestStatus;
+  readonly updatedAt: string;
+  readonly reason?: string;
+  readonly planHash?: string;
+  readonly approval?: { readonly planHash: string; readonly approvedBy: string; readonly approvedAt: string };
+  readonly receiptKey?: string;
+}
+
+export class RequestConflictError extends DsrError {
+  constructor(requestId: string) {
+    super(`request ${requestId} already exists with different content; use a new request id`);
+    this.name = 'RequestConflict';
+  }
+}
+
+export class Ledger {
+  private readonly doc: DynamoDBDocumentClient;
+  constructor(
+    client: DynamoDBClient,
+    readonly table: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** Stores a new request; an existing one with the same id is returned when it is the same request. */
+  async putRequest(request: SubjectRequest, now: Date, isSame: (existing: SubjectRequest) => boolean): Promise<RequestRecord> {
+    const record: RequestRecord = { request, requestHash: requestHash(request), status: 'received', updatedAt: now.toISOString() };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: requestPk(request.requestId), sk: 'request', ...record },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return record;
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const existing = await this.getRequest(request.requestId);
+      if (existing && isSame(existing.request)) return existing;
+      throw new RequestConflictError(request.requestId);
+    }
+  }
+
+  async getRequest(requestId: string): Promise<RequestRecord | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: requestPk(requestId), sk: 'request' }, ConsistentRead: true }));
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...record } = out.Item;
+    return record as RequestRecord;
+  }
+
+  async setStatus(requestId: string, status: RequestStatus, now: Date, extra: { reason?: string; planHash?: string; receiptKey?: string } = {}): Promise<void> {
+    const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
+    const values: Record<string, unknown> = { ':status': status, ':now': now.toISOString() };
+    const sets = ['#status = :status', '#updatedAt = :now'];
+    for (const [k, v] of Object.entries(extra)) {
+      if (v === undefined) continue;
+      names[`#${k}`] = k;
+      values[`:${k}`] = v;
+      sets.push(`#${k} = :${k}`);
+    }
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: requestPk(requestId), sk: 'request' },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async putPlanSummary(requestId: string, planHash: string, summary: Record<string, unknown>, now: Date): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { pk: requestPk(requestId), sk: `plan#${planHash}`, planHash, createdAt: now.toISOString(), ...summary } }),
+    );
+  }
+
+  async getPlanSummary(requestId: string, planHash: string): Promise<Record<string, unknown> | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: requestPk(requestId), sk: `plan#${planHash}` }, ConsistentRead: true }));
+    return out.Item;
+  }
+
+  /**
+   * Approves the request's current plan. Conditional on the plan hash the approver saw, so a
+   * plan that changed after review cannot be applied under an old approval.
+   */
+  async approve(requestId: string, planHash: string, approvedBy: string, now: Date): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: requestPk(requestId), sk: 'request' },
+          UpdateExpression: 'SET approval = :approval, #status = :approved, updatedAt = :now',
+          ConditionExpression: 'planHash = :planHash AND #status = :awaiting',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':approval': { planHash, approvedBy, approvedAt: now.toISOString() },
+            ':approved': 'approved',
+            ':awaiting': 'awaiting-approval',
+            ':planHash': planHash,
+            ':now': now.toISOString(),
+          },
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        throw new InvalidInputError(`request ${requestId} has no plan ${planHash.slice(0, 12)}… awaiting approval`);
+      }
+      throw err;
+    }
+  }
+}
+
+export function requestPk(requestId: string): string {
+  return `request#${requestId}`;
+}
+
+/** The ledger's key schema, shared by the local engine and the CDK construct. */
+export const LEDGER_KEY = { partitionKey: 'pk', sortKey: 'sk' } as const;

@@ -1,0 +1,78 @@
+/**
+ * The plan: every finding with its decision and the action that carries it out. Stored in the
+ * work bucket and addressed by its hash, so an approval names exactly what will be done.
+ */
+import type { Store } from './datamap';
+import { hashOf } from './hash';
+import { decide, DECISIONS, type ActiveHold, type Decision, type DecisionKind, type RetentionSchedule } from './retention';
+import type { RequestType } from './request';
+import type { Action, Finding } from '../connectors/types';
+
+export interface PlanEntry extends Decision {
+  readonly findingId: string;
+  readonly role: 'owner' | 'third-party';
+  readonly action: Action;
+}
+
+export interface StorePlan {
+  readonly store: string;
+  readonly kind: Store['kind'];
+  /** Hash of the findings file the entries refer to. */
+  readonly findingsHash: string;
+  readonly entries: readonly PlanEntry[];
+}
+
+export interface Plan {
+  readonly requestId: string;
+  readonly type: RequestType;
+  readonly createdAt: string;
+  readonly identityHash: string;
+  readonly stores: readonly StorePlan[];
+}
+
+export type DecisionCounts = Partial<Record<DecisionKind | 'third-party', number>>;
+
+/** The action that carries out a decision for a record of this role and request type. */
+export function actionFor(decision: DecisionKind, role: 'owner' | 'third-party', type: RequestType): Action {
+  if (type === 'access' || type === 'portability') return 'keep';
+  switch (decision) {
+    case 'erase':
+      return role === 'owner' ? 'delete' : 'redact-mentions';
+    case 'anonymize':
+      return role === 'owner' ? 'anonymize' : 'redact-mentions';
+    case 'retain-until':
+    case 'refused':
+    case 'restrict':
+      return 'restrict';
+  }
+}
+
+export function planStore(args: {
+  store: Store;
+  findings: readonly Finding[];
+  findingsHash: string;
+  type: RequestType;
+  now: Date;
+  schedule: RetentionSchedule;
+  holds: readonly ActiveHold[];
+}): StorePlan {
+  const entries = args.findings.map((finding): PlanEntry => {
+    const decision = decide({ finding, store: args.store, requestType: args.type, now: args.now, schedule: args.schedule, holds: args.holds });
+    return { findingId: finding.id, role: finding.role, ...decision, action: actionFor(decision.decision, finding.role, args.type) };
+  });
+  return { store: args.store.name, kind: args.store.kind, findingsHash: args.findingsHash, entries };
+}
+
+export function countDecisions(entries: readonly PlanEntry[]): DecisionCounts {
+  const counts: DecisionCounts = {};
+  for (const d of DECISIONS) counts[d] = 0;
+  for (const e of entries) {
+    counts[e.decision] = (counts[e.decision] ?? 0) + 1;
+    if (e.role === 'third-party') counts['third-party'] = (counts['third-party'] ?? 0) + 1;
+  }
+  return counts;
+}
+
+export function planHash(plan: Plan): string {
+  return hashOf(plan);
+}

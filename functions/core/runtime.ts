@@ -1,0 +1,68 @@
+/**
+ * What a handler needs, built once per container: configuration, SDK clients (endpoints come
+ * from the standard AWS_ENDPOINT_URL_* variables, so the same code runs locally), the clock,
+ * the anonymizer and a logger that is only ever given ids, counts and hashes.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import fs from 'node:fs';
+import type { ConnectorContext } from '../connectors/types';
+import { createAnonymizer, type Anonymizer } from './anonymize';
+import { fileClock, systemClock, type Clock } from './clock';
+import { loadConfig, type DsrConfig } from './config';
+import { ConfigError } from './errors';
+import { Ledger } from './ledger';
+import { Workspace } from './workspace';
+
+export interface Runtime {
+  readonly config: DsrConfig;
+  readonly dynamodb: DynamoDBClient;
+  readonly s3: S3Client;
+  readonly ledger: Ledger;
+  readonly workspace: Workspace;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  connectorContext(): ConnectorContext;
+}
+
+let clients: { dynamodb: DynamoDBClient; s3: S3Client; logger: Logger; anonymizer?: Anonymizer } | undefined;
+
+export function getRuntime(): Runtime {
+  const config = loadConfig();
+  clients ??= {
+    dynamodb: new DynamoDBClient({}),
+    // Path style: the local S3 endpoint has no virtual-host DNS; harmless on AWS.
+    s3: new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) }),
+    logger: new Logger({ serviceName: 'subject-rights-orchestrator' }),
+  };
+  const clock = process.env.DSR_CLOCK_FILE ? fileClock(process.env.DSR_CLOCK_FILE) : systemClock;
+  const { dynamodb, s3, logger } = clients;
+  const runtime: Runtime = {
+    config,
+    dynamodb,
+    s3,
+    ledger: new Ledger(dynamodb, config.settings.ledgerTable),
+    workspace: new Workspace(s3, config.settings.workBucket),
+    clock,
+    logger,
+    connectorContext: () => ({
+      dynamodb,
+      s3,
+      now: clock.now(),
+      anonymizer: anonymizer(),
+      log: (event, fields) => logger.info(event, { ...fields }),
+    }),
+  };
+  return runtime;
+}
+
+function anonymizer(): Anonymizer {
+  if (clients?.anonymizer) return clients.anonymizer;
+  const file = process.env.DSR_HMAC_KEY_FILE;
+  const key = file ? fs.readFileSync(file, 'utf8').trim() : process.env.DSR_HMAC_KEY;
+  if (!key) throw new ConfigError('no anonymization key: set DSR_HMAC_KEY_FILE or DSR_HMAC_KEY');
+  const created = createAnonymizer(key);
+  if (clients) clients.anonymizer = created;
+  return created;
+}

@@ -1,0 +1,47 @@
+/**
+ * The work bucket: where the personal parts of a running request live (identity, findings,
+ * plan), so the state machine only carries references, counts and hashes.
+ */
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { canonicalJson, sha256Hex } from './hash';
+
+export class Workspace {
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  static key(requestId: string, name: string): string {
+    return `requests/${requestId}/${name}`;
+  }
+
+  /** Writes canonical JSON and returns its SHA-256, which the state carries instead of the data. */
+  async putJson(key: string, value: unknown): Promise<string> {
+    const body = canonicalJson(value);
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json' }));
+    return sha256Hex(body);
+  }
+
+  async getJson<T>(key: string): Promise<T | undefined> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return JSON.parse(await out.Body!.transformToString('utf8')) as T;
+    } catch (err) {
+      if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw err;
+    }
+  }
+
+  /** Reads JSON and checks it still hashes to what the state recorded. */
+  async getVerifiedJson<T>(key: string, expectedHash: string): Promise<T | undefined> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const text = await out.Body!.transformToString('utf8');
+      if (sha256Hex(text) !== expectedHash) throw new Error(`work object ${key} does not match its recorded hash`);
+      return JSON.parse(text) as T;
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw err;
+    }
+  }
+}
