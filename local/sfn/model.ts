@@ -1,0 +1,47 @@
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export const ACCOUNT_ID = '000000000000';
+
+export interface ExecutionRecord {
+  /** Creation order; ListExecutions sorts on it because startDates can tie at 1 ms. */
+  seq: number;
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  /** Epoch milliseconds; converted to AWS's epoch seconds only on the wire. */
+  startDate: number;
+  stopDate?: number;
+}
+
+/** A history event in AWS's shape (e.g. `{ type, stateEnteredEventDetails }`), timestamp in ms. */
+export interface StoredEvent {
+  id: number;
+  previousEventId: number;
+  timestamp: number;
+  type: string;
+  [detailsKey: string]: unknown;
+}
+
+export interface StoredExecution {
+  execution: ExecutionRecord;
+  events: StoredEvent[];
+}
+
+export interface Outcome {
+  status: Exclude<ExecutionStatus, 'RUNNING'>;
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+export const stateMachineArn = (region: string, name: string): string => `arn:aws:states:${region}:${ACCOUNT_ID}:stateMachine:${name}`;
+
+export const executionArn = (machineArn: string, name: string): string => {
+  const parts = machineArn.split(':');
+  return `${parts.slice(0, 5).join(':')}:execution:${parts[6]}:${name}`;
+};

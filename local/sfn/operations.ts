@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import type { ExecutionManager } from './executions';
+import { ROLE_ARN } from './executions';
+import { toWire } from './history';
+import type { ExecutionRecord } from './model';
+import { decodeToken, encodeToken, epochSeconds, pageSize, parseStatesArn, SfnError } from './protocol';
+
+const arn = z.string().min(1).max(2048);
+const maxResults = z.number().int().optional();
+const nextToken = z.string().min(1).max(1024).optional();
+const status = z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']);
+
+const schemas = {
+  StartExecution: z.object({ stateMachineArn: arn, name: z.string().optional(), input: z.string().optional(), traceHeader: z.string().optional() }),
+  DescribeExecution: z.object({ executionArn: arn, includedData: z.enum(['ALL_DATA', 'METADATA_ONLY']).optional() }),
+  GetExecutionHistory: z.object({ executionArn: arn, maxResults, reverseOrder: z.boolean().optional(), nextToken, includeExecutionData: z.boolean().optional() }),
+  ListExecutions: z.object({ stateMachineArn: arn.optional(), statusFilter: status.optional(), maxResults, nextToken, mapRunArn: z.string().optional() }),
+  StopExecution: z.object({ executionArn: arn, error: z.string().max(256).optional(), cause: z.string().max(32768).optional() }),
+  DescribeStateMachine: z.object({ stateMachineArn: arn }),
+  DescribeStateMachineForExecution: z.object({ executionArn: arn }),
+  ListStateMachines: z.object({ maxResults, nextToken }),
+};
+
+export type OperationName = keyof typeof schemas;
+
+const parse = <K extends OperationName>(op: K, body: unknown): z.infer<(typeof schemas)[K]> => {
+  const result = schemas[op].safeParse(body);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new SfnError('ValidationException', `1 validation error detected: Value at '${issue.path.join('.')}' failed to satisfy constraint: ${issue.message}`);
+  }
+  return result.data as z.infer<(typeof schemas)[K]>;
+};
+
+const executionArnChecked = (value: string): string => {
+  if (parseStatesArn(value).resourceType !== 'execution') throw new SfnError('InvalidArn', `Invalid Arn: '${value}'`);
+  return value;
+};
+
+const machineArnChecked = (value: string): string => {
+  if (parseStatesArn(value).resourceType !== 'stateMachine') throw new SfnError('InvalidArn', `Invalid Arn: '${value}'`);
+  return value;
+};
+
+function describe(e: ExecutionRecord, includeData: boolean): Record<string, unknown> {
+  return {
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: epochSeconds(e.startDate),
+    ...(e.stopDate !== undefined ? { stopDate: epochSeconds(e.stopDate) } : {}),
+    ...(includeData ? { input: e.input } : {}),
+    inputDetails: { included: includeData },
+    ...(e.status === 'SUCCEEDED' ? { ...(includeData ? { output: e.output } : {}), outputDetails: { included: includeData } } : {}),
+    ...(e.error !== undefined ? { error: e.error } : {}),
+    ...(e.cause !== undefined ? { cause: e.cause } : {}),
+  };
+}
+
+type Handler = (body: unknown, manager: ExecutionManager) => unknown;
+
+export const operations: Record<OperationName, Handler> = {
+  StartExecution(body, manager) {
+    const req = parse('StartExecution', body);
+    const record = manager.start(machineArnChecked(req.stateMachineArn), req.name, req.input);
+    return { executionArn: record.executionArn, startDate: epochSeconds(record.startDate) };
+  },
+
+  DescribeExecution(body, manager) {
+    const req = parse('DescribeExecution', body);
+    return describe(manager.get(executionArnChecked(req.executionArn)).execution, req.includedData !== 'METADATA_ONLY');
+  },
+
+  GetExecutionHistory(body, manager) {
+    const req = parse('GetExecutionHistory', body);
+    const { events } = manager.get(executionArnChecked(req.executionArn));
+    const size = pageSize(req.maxResults);
+    const reverse = req.reverseOrder === true;
+    const scope = `${req.executionArn}|${reverse}`;
+    // The token holds the next event id, which stays valid while a running execution grows.
+    const from = req.nextToken !== undefined ? decodeToken(req.nextToken, scope) : reverse ? events.length : 1;
+    const ordered = reverse ? events.filter((e) => e.id <= from).reverse() : events.filter((e) => e.id >= from);
+    const page = ordered.slice(0, size);
+    const more = ordered.length > size;
+    return {
+      events: page.map((e) => toWire(e, req.includeExecutionData !== false)),
+      ...(more ? { nextToken: encodeToken(scope, page[page.length - 1].id + (reverse ? -1 : 1)) } : {}),
+    };
+  },
+
+  ListExecutions(body, manager) {
+    const req = parse('ListExecutions', body);
+    if (req.mapRunArn !== undefined) throw new SfnError('ResourceNotFound', 'Map Runs (distributed Map) are not supported locally');
+    if (req.stateMachineArn === undefined) throw new SfnError('ValidationException', 'Must provide a StateMachine ARN or MapRun ARN');
+    const machine = machineArnChecked(req.stateMachineArn);
+    if (!manager.machines.has(machine)) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${machine}'`);
+    const size = pageSize(req.maxResults);
+    const scope = `${machine}|${req.statusFilter ?? ''}`;
+    // The token holds a creation sequence, so executions started between pages cause no repeats.
+    const before = req.nextToken !== undefined ? decodeToken(req.nextToken, scope) : Infinity;
+    // Nothing is ever redrivable locally, so PENDING_REDRIVE matches no execution.
+    const matching = req.statusFilter === 'PENDING_REDRIVE' ? [] : manager.list(machine, req.statusFilter).filter((e) => e.seq < before);
+    const page = matching.slice(0, size);
+    return {
+      executions: page.map((e) => ({
+        executionArn: e.executionArn,
+        stateMachineArn: e.stateMachineArn,
+        name: e.name,
+        status: e.status,
+        startDate: epochSeconds(e.startDate),
+        ...(e.stopDate !== undefined ? { stopDate: epochSeconds(e.stopDate) } : {}),
+      })),
+      ...(matching.length > size ? { nextToken: encodeToken(scope, page[page.length - 1].seq) } : {}),
+    };
+  },
+
+  StopExecution(body, manager) {
+    const req = parse('StopExecution', body);
+    const record = manager.stop(executionArnChecked(req.executionArn), req.error, req.cause);
+    return { stopDate: epochSeconds(record.stopDate ?? Date.now()) };
+  },
+
+  DescribeStateMachine(body, manager) {
+    const req = parse('DescribeStateMachine', body);
+    const machine = manager.machines.get(machineArnChecked(req.stateMachineArn));
+    if (!machine) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${req.stateMachineArn}'`);
+    return {
+      stateMachineArn: machine.arn,
+      name: machine.name,
+      status: 'ACTIVE',
+      definition: machine.text,
+      roleArn: ROLE_ARN,
+      type: 'STANDARD',
+      creationDate: epochSeconds(machine.creationDate),
+      loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+      tracingConfiguration: { enabled: false },
+    };
+  },
+
+  DescribeStateMachineForExecution(body, manager) {
+    const req = parse('DescribeStateMachineForExecution', body);
+    const { stateMachineArn } = manager.get(executionArnChecked(req.executionArn)).execution;
+    const machine = manager.machines.get(stateMachineArn);
+    if (!machine) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    return { stateMachineArn, name: machine.name, definition: machine.text, roleArn: ROLE_ARN, updateDate: epochSeconds(machine.creationDate) };
+  },
+
+  ListStateMachines(body, manager) {
+    const req = parse('ListStateMachines', body);
+    const size = pageSize(req.maxResults);
+    const from = req.nextToken !== undefined ? decodeToken(req.nextToken, 'machines') : 0;
+    const all = [...manager.machines.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const page = all.slice(from, from + size);
+    return {
+      stateMachines: page.map((m) => ({ stateMachineArn: m.arn, name: m.name, type: 'STANDARD', creationDate: epochSeconds(m.creationDate) })),
+      ...(from + size < all.length ? { nextToken: encodeToken('machines', from + size) } : {}),
+    };
+  },
+};
+
+export const isOperation = (name: string): name is OperationName => Object.prototype.hasOwnProperty.call(operations, name);
