@@ -11,7 +11,7 @@ export interface AslState {
   InputPath?: string | null;
   TimeoutSeconds?: number;
   TimeoutSecondsPath?: string;
-  Retry?: { ErrorEquals: string[]; IntervalSeconds?: number; MaxDelaySeconds?: number }[];
+  Retry?: { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number; MaxDelaySeconds?: number }[];
   Iterator?: AslMachine;
   ItemProcessor?: AslMachine;
   Branches?: AslMachine[];

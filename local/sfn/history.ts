@@ -38,6 +38,9 @@ export class HistoryRecorder {
   private readonly states = new Map<string, AslState>();
   private lastFailedState: string | undefined;
   private sealedFlag = false;
+  private onSeal = (): void => undefined;
+  /** Resolves when the execution closes, so Task overrides can stop waiting on their handler. */
+  readonly closed = new Promise<void>((resolve) => (this.onSeal = resolve));
 
   constructor(
     private readonly events: StoredEvent[],
@@ -62,6 +65,7 @@ export class HistoryRecorder {
   /** Stops all further recording: the execution is closed, whatever is still running. */
   seal(): void {
     this.sealedFlag = true;
+    this.onSeal();
   }
 
   append(type: string, details?: { key: string; value: Record<string, unknown> }, lane = ROOT, previous?: number): number {

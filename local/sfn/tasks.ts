@@ -135,8 +135,14 @@ async function runTask(stateName: string, state: AslState, declaredTimeout: numb
   const deadline = Date.now() + Math.min(timeoutSeconds, DEFAULT_TASK_TIMEOUT_SECONDS) * 1000;
   const awsRequestId = randomUUID();
   let result: unknown;
+  // A handler cannot be cancelled, but the library's Task must stop waiting once the execution
+  // closes (stop, timeout, server close): its 900 s timer would otherwise keep the process alive.
+  const closed = env.recorder.closed.then(() => {
+    throw new TaskFailure('Local.ExecutionClosed', 'The execution closed while the handler was running');
+  });
+  closed.catch(() => undefined);
   try {
-    result = await handler(structuredClone(payload), {
+    const invocation = handler(structuredClone(payload), {
       functionName,
       functionVersion: '$LATEST',
       invokedFunctionArn: FUNCTION_ARN.test(ref) ? ref : `arn:aws:lambda:${env.region}:${ACCOUNT_ID}:function:${functionName}`,
@@ -146,7 +152,9 @@ async function runTask(stateName: string, state: AslState, declaredTimeout: numb
       logStreamName: 'local',
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     });
+    result = await Promise.race([invocation, closed]);
   } catch (err) {
+    if (env.recorder.sealed) throw err;
     const errorType = err instanceof Error ? err.name : 'Error';
     const errorMessage = err instanceof Error ? err.message : String(err);
     throw fail(errorType, JSON.stringify({ errorType, errorMessage, trace: [] }));

@@ -60,6 +60,12 @@ const lambdas: Record<string, LambdaHandler> = {
     if (store === 'broken') throw new TypeError("Cannot read properties of undefined (reading 'id')");
     return { store, position, erased: true };
   },
+  [fn('dsr-discover')]: async (event) => {
+    const { store } = event as { store: string };
+    // Finish in reverse order, so the iterations' events interleave.
+    await new Promise((resolve) => setTimeout(resolve, { a: 40, b: 20, c: 0 }[store]));
+    return { store };
+  },
   [fn('dsr-export')]: async (event) => {
     exportCalls.push(event);
     await exportGate.wait;
@@ -77,6 +83,7 @@ beforeAll(async () => {
       { name: 'dsr-flow', definitionPath: join(ASL, 'dsr-flow.asl.json'), substitutions: { ValidateFunctionArn: fn('dsr-validate'), EraseFunctionArn: fn('dsr-erase') } },
       { name: 'dsr-listing', definitionPath: join(ASL, 'dsr-flow.asl.json'), substitutions: { ValidateFunctionArn: fn('dsr-validate'), EraseFunctionArn: fn('dsr-erase') } },
       { name: 'dsr-ghost', definitionPath: join(ASL, 'dsr-flow.asl.json'), substitutions: { ValidateFunctionArn: fn('dsr-not-deployed'), EraseFunctionArn: fn('dsr-erase') } },
+      { name: 'dsr-concurrent', definitionPath: join(ASL, 'concurrent-map.asl.json'), substitutions: { DiscoverFunctionArn: fn('dsr-discover') } },
       { name: 'dsr-export', definitionPath: join(ASL, 'single-task.asl.json'), substitutions: { ExportFunctionArn: fn('dsr-export') } },
       { name: 'dsr-deadline', definitionPath: join(ASL, 'execution-timeout.asl.json'), substitutions: { ExportFunctionArn: fn('dsr-export') } },
     ],
@@ -207,6 +214,35 @@ describe('a succeeding execution', () => {
   });
 });
 
+describe('concurrent Map iterations and Parallel branches', () => {
+  it('chains each iteration\'s events to that iteration, whatever order they finish in', async () => {
+    const arn = await run('dsr-concurrent', 'req-concurrent', { stores: ['a', 'b', 'c'] });
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    expect(JSON.parse(described.output as string)).toEqual([{ count: 3 }, [{ store: 'a' }, { store: 'b' }, { store: 'c' }]]);
+    const events = await history(arn);
+    const byId = new Map(events.map((e) => [e.id, e]));
+    const finished = events.filter((e) => e.type === 'MapIterationSucceeded').map((e) => e.mapIterationSucceededEventDetails!.index);
+    expect(finished).toEqual([2, 1, 0]);
+    for (const [index, store] of ['a', 'b', 'c'].entries()) {
+      const chain: HistoryEvent[] = [];
+      let event = events.find((e) => e.type === 'MapIterationSucceeded' && e.mapIterationSucceededEventDetails!.index === index);
+      while (event && event.type !== 'MapIterationStarted') {
+        chain.unshift(event);
+        event = byId.get(event.previousEventId as number);
+      }
+      expect(event?.mapIterationStartedEventDetails).toEqual({ name: 'EachStore', index });
+      expect(types(chain)).toEqual(['TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'TaskStateExited', 'MapIterationSucceeded']);
+      expect(JSON.parse(chain[1].taskScheduledEventDetails!.parameters as string).Payload).toEqual({ store });
+      expect(JSON.parse(chain[3].taskSucceededEventDetails!.output as string).Payload).toEqual({ store });
+    }
+    const tail = types(events).slice(types(events).indexOf('MapStateSucceeded'));
+    expect(tail.slice(0, 4)).toEqual(['MapStateSucceeded', 'MapStateExited', 'ParallelStateEntered', 'ParallelStateStarted']);
+    // The two branches run concurrently, so their states may interleave.
+    expect(tail.slice(4, 8).sort()).toEqual(['PassStateEntered', 'PassStateEntered', 'PassStateExited', 'PassStateExited']);
+    expect(tail.slice(8)).toEqual(['ParallelStateSucceeded', 'ParallelStateExited', 'ExecutionSucceeded']);
+  });
+});
+
 describe('failures, retries and catches', () => {
   it('fails with the thrown error name and a Lambda-style cause when a Map iteration throws', async () => {
     const arn = await run('dsr-flow', 'req-broken-store', { kind: 'erase', stores: ['orders', 'broken'] });
@@ -308,7 +344,7 @@ describe('StartExecution', () => {
     const client = new SFNClient({ region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     try {
       const { stateMachines } = await client.send(new ListStateMachinesCommand({}));
-      expect(stateMachines!.map((m) => m.name)).toEqual(['dsr-deadline', 'dsr-export', 'dsr-flow', 'dsr-ghost', 'dsr-listing']);
+      expect(stateMachines!.map((m) => m.name)).toEqual(['dsr-concurrent', 'dsr-deadline', 'dsr-export', 'dsr-flow', 'dsr-ghost', 'dsr-listing']);
     } finally {
       client.destroy();
       if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_SFN;
