@@ -1,0 +1,300 @@
+import fc from 'fast-check';
+import type { IdentifierType } from '../../functions/core/datamap';
+import {
+  containsToken,
+  continuationClass,
+  fieldMatches,
+  mapAtPath,
+  RecordMatcher,
+  redactMentions,
+  unescapeJsonBytes,
+  valuesAtPath,
+  type RecordFieldSpec,
+} from '../../functions/core/matching';
+import { compilePatterns } from '../../functions/core/multi-pattern';
+import type { Identity } from '../../functions/connectors/types';
+
+describe('fieldMatches: whole tokens only', () => {
+  const cases: Array<[IdentifierType, string, string, boolean]> = [
+    // ids never match a longer id
+    ['accountId', 'cust-1', 'cust-10', false],
+    ['accountId', 'cust-1', 'cust-1', true],
+    ['accountId', 'cust-1', 'xcust-1', false],
+    ['accountId', 'cust-1', 'cust-1_x', false],
+    ['accountId', 'cust-1', 'account cust-1 closed', true],
+    ['accountId', 'cust-1', 'id=cust-1,', true],
+    ['accountId', 'cust-1', 'cust-1.5', false],
+    ['accountId', 'cust-1', 'closed cust-1.', true],
+    // phones
+    ['phone', '+15145550101', '+151455501012', false],
+    ['phone', '+15145550101', '1+15145550101', false],
+    ['phone', '+15145550101', '++15145550101', false],
+    ['phone', '+15145550101', 'sip:+15145550101@pbx.voip.example', true],
+    ['phone', '+15145550101', '<sip:+15145550101;user=phone>', true],
+    ['phone', '15145550101', '+15145550101', false],
+    ['phone', '+15145550101', 'tel:+15145550101', true],
+    // emails
+    ['email', 'bob@example.com', 'alice.bob@example.com', false],
+    ['email', 'bob@example.com', 'bob@example.com.au', false],
+    ['email', 'bob@example.com', 'xbob@example.com', false],
+    ['email', 'bob@example.com', 'bob@example.community', false],
+    ['email', 'bob@example.com', 'login failed for bob@example.com.', true],
+    ['email', 'bob@example.com', 'to: <bob@example.com>', true],
+    ['email', 'bob@example.com', 'mailto:bob@example.com?subject=x', true],
+    ['email', 'bob@example.com', 'a%bob@example.com', false],
+    // IPv4 and IPv6
+    ['ip', '10.0.0.1', '10.0.0.12', false],
+    ['ip', '10.0.0.1', '110.0.0.1', false],
+    ['ip', '10.0.0.1', '10.0.0.1:5060', true],
+    ['ip', '10.0.0.1', 'from 10.0.0.1.', true],
+    ['ip', '10.0.0.1', '10.0.0.1.5', false],
+    ['ip', 'fe80::1', 'fe80::1a', false],
+    ['ip', 'fe80::1', '[fe80::1]:5060', true],
+    ['ip', '::1', 'fe80::1', false],
+    ['ip', '2001:db8::1', '2001:db8::1f', false],
+    // usernames, devices
+    ['sipUsername', 'alice', 'sip:alice@pbx', true],
+    ['sipUsername', 'alice', 'sip:alice2@pbx', false],
+    ['sipUsername', 'alice', 'sip:malice@pbx', false],
+    ['deviceId', 'dev-9', 'dev-99', false],
+    ['deviceId', 'dev-9', 'dev-9/line1', true],
+  ];
+  test.each(cases)('%s %j in %j → %s', (type, value, field, expected) => {
+    expect(fieldMatches(field, value, type, 'token')).toBe(expected);
+  });
+
+  test('a later whole occurrence is found after an earlier partial one', () => {
+    expect(fieldMatches('+151455501012 then +15145550101', '+15145550101', 'phone', 'token')).toBe(true);
+    expect(fieldMatches('cust-10 cust-100', 'cust-1', 'accountId', 'token')).toBe(false);
+  });
+
+  test('value mode needs the whole field', () => {
+    expect(fieldMatches('cust-1', 'cust-1', 'accountId', 'value')).toBe(true);
+    expect(fieldMatches('cust-1 ', 'cust-1', 'accountId', 'value')).toBe(false);
+    expect(fieldMatches('sip:+15145550101@pbx', '+15145550101', 'phone', 'value')).toBe(false);
+  });
+
+  test('special characters are literal (no RegExp from values)', () => {
+    expect(fieldMatches('id a.b*c here', 'a.b*c', 'deviceId', 'token')).toBe(true);
+    expect(fieldMatches('id aXb*c here', 'a.b*c', 'deviceId', 'token')).toBe(false);
+    expect(fieldMatches('id abbbc here', 'a.b*c', 'deviceId', 'token')).toBe(false);
+    expect(fieldMatches('user x"y said', 'x"y', 'sipUsername', 'token')).toBe(true);
+    expect(fieldMatches('anything', '(?:)', 'sipUsername', 'token')).toBe(false);
+    expect(fieldMatches('a (?:) b', '(?:)', 'sipUsername', 'token')).toBe(true);
+    expect(fieldMatches('x', '.*', 'sipUsername', 'value')).toBe(false);
+    expect(fieldMatches('user josé ok', 'josé', 'sipUsername', 'token')).toBe(true);
+    expect(fieldMatches('user josé2 ok', 'josé', 'sipUsername', 'token')).toBe(false);
+    expect(fieldMatches('😀x', '😀', 'sipUsername', 'token')).toBe(false);
+    expect(fieldMatches('😀 x', '😀', 'sipUsername', 'token')).toBe(true);
+  });
+
+  test('an empty value never matches', () => {
+    expect(fieldMatches('', '', 'accountId', 'value')).toBe(false);
+    expect(fieldMatches('abc', '', 'accountId', 'token')).toBe(false);
+  });
+});
+
+describe('paths', () => {
+  test('valuesAtPath follows dotted paths, arrays and literal dotted keys', () => {
+    const r = { userAgent: { deviceId: 'dev-1' }, to: ['sip:a', 'sip:b'], 'a.b': { c: 'x' }, n: 15145550101, list: [{ id: 'p' }, { id: 'q' }] };
+    expect(valuesAtPath(r, 'userAgent.deviceId')).toEqual(['dev-1']);
+    expect(valuesAtPath(r, 'to')).toEqual(['sip:a', 'sip:b']);
+    expect(valuesAtPath(r, 'a.b.c')).toEqual(['x']);
+    expect(valuesAtPath(r, 'n')).toEqual(['15145550101']);
+    expect(valuesAtPath(r, 'list.id')).toEqual(['p', 'q']);
+    expect(valuesAtPath(r, 'missing.path')).toEqual([]);
+    expect(valuesAtPath(r, 'userAgent')).toEqual([]);
+  });
+
+  test('mapAtPath replaces what valuesAtPath finds, and nothing else', () => {
+    const r = { userAgent: { deviceId: 'dev-1', name: 'x' }, to: ['a', 'b'], keep: 'k' };
+    expect(mapAtPath(r, 'userAgent.deviceId', () => null)).toBe(1);
+    expect(mapAtPath(r, 'to', (v) => `${String(v)}!`)).toBe(2);
+    expect(mapAtPath(r, 'absent', () => 'x')).toBe(0);
+    expect(r).toEqual({ userAgent: { deviceId: null, name: 'x' }, to: ['a!', 'b!'], keep: 'k' });
+  });
+
+  test('redactMentions replaces only whole-token occurrences', () => {
+    const values = [{ type: 'phone' as const, value: '+15145550101' }];
+    expect(redactMentions('sip:+15145550101@pbx +151455501012', values, 'token', '[X]')).toBe('sip:[X]@pbx +151455501012');
+    expect(redactMentions('+15145550101', values, 'value', '[X]')).toBe('[X]');
+    expect(redactMentions('a +15145550101', values, 'value', '[X]')).toBe('a +15145550101');
+  });
+});
+
+describe('unescapeJsonBytes', () => {
+  test('undoes every JSON escape, surrogate pairs included', () => {
+    const raw = Buffer.from(String.raw`a\"b\\c\/d\n\u0040\u00e9\ud83d\ude00\ud800x\q`);
+    expect(unescapeJsonBytes(raw, 0, raw.length).toString('utf8')).toBe('a"b\\c/d\n@é😀\ufffdx\\q');
+  });
+  test('agrees with JSON.parse on random strings escaped every which way', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.boolean(), (s, asciiOnly) => {
+        const json = asciiOnly ? JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : JSON.stringify(s);
+        const bytes = Buffer.from(json.slice(1, -1), 'utf8');
+        expect(unescapeJsonBytes(bytes, 0, bytes.length).equals(Buffer.from(JSON.parse(json) as string, 'utf8'))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('multi-pattern automaton', () => {
+  test('finds exactly the occurrences a naive search finds', () => {
+    const alphabet = fc.constantFrom(...'ab+1@.'.split(''));
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: alphabet, minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 12 }), fc.string({ unit: alphabet, maxLength: 80 }), (patterns, text) => {
+        const set = compilePatterns(patterns.map((p) => Buffer.from(p)));
+        const buf = Buffer.from(text);
+        const got = set
+          .occurrences(buf, 0, buf.length)
+          .map((h) => `${h.pattern}@${h.start}`)
+          .sort();
+        const want: string[] = [];
+        patterns.forEach((p, id) => {
+          for (let i = 0; i + p.length <= text.length; i++) if (text.startsWith(p, i)) want.push(`${id}@${i}`);
+        });
+        expect(got).toEqual(want.sort());
+        const ends: number[] = [];
+        set.scanEnds(buf, 0, buf.length, (i) => ends.push(i));
+        expect(ends).toEqual([...new Set(want.map((w) => Number(w.split('@')[1]) + patterns[Number(w.split('@')[0])].length - 1))].sort((a, b) => a - b));
+        expect(set.occursIn(buf, 0, buf.length)).toBe(want.length > 0);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  test('handles thousands of patterns', () => {
+    const patterns = Array.from({ length: 5000 }, (_v, i) => Buffer.from(`+1514555${String(i).padStart(4, '0')}`));
+    const set = compilePatterns(patterns);
+    const text = Buffer.from('x sip:+15145554999@pbx +15145550001x +151455512345');
+    const found = set.occurrences(text, 0, text.length).map((h) => h.pattern);
+    expect(found).toEqual(expect.arrayContaining([4999, 1]));
+    expect(found).toContain(1234);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The property: RecordMatcher (prefilter + exact test) agrees with a slow, obviously correct
+// reference on records that contain identifier values, near misses and escapes.
+
+const CLASS_CHARS: Record<string, string> = {
+  phone: '0123456789+',
+  email: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-@',
+  ipv4: '0123456789.',
+  ipv6: '0123456789abcdefABCDEF:.',
+  id: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-',
+};
+
+/** Reference: the definition, position by position. */
+function refContinues(type: IdentifierType, value: string, ch: string): boolean {
+  const set = type === 'phone' ? CLASS_CHARS.phone : type === 'email' ? CLASS_CHARS.email : type === 'ip' ? (value.includes(':') ? CLASS_CHARS.ipv6 : CLASS_CHARS.ipv4) : CLASS_CHARS.id;
+  return ch.length === 1 && set.includes(ch);
+}
+function refTokenMatch(field: string, value: string, type: IdentifierType): boolean {
+  if (value === '') return false;
+  for (let i = 0; i + value.length <= field.length; i++) {
+    if (field.slice(i, i + value.length) !== value) continue;
+    const before = i > 0 ? field[i - 1] : '';
+    const after = field[i + value.length] ?? '';
+    const afterAfter = field[i + value.length + 1] ?? '';
+    const beforeOk = before === '' || !refContinues(type, value, before);
+    const afterOk = after === '' || !refContinues(type, value, after) || (after === '.' && (afterAfter === '' || !refContinues(type, value, afterAfter)));
+    if (beforeOk && afterOk) return true;
+  }
+  return false;
+}
+
+describe('RecordMatcher agrees with the reference (fast-check)', () => {
+  const types: IdentifierType[] = ['phone', 'email', 'ip', 'accountId'];
+  const valueArb = fc.oneof(
+    fc.stringMatching(/^\+?[0-9]{2,6}$/),
+    fc.stringMatching(/^[a-z]{1,4}(\.[a-z]{1,3})?@[a-z]{1,4}\.[a-z]{2}$/),
+    fc.stringMatching(/^[0-9]{1,3}\.[0-9]{1,3}$/),
+    fc.stringMatching(/^[a-f0-9]{1,3}::[a-f0-9]{1,2}$/),
+    fc.stringMatching(/^cust-[0-9]{1,3}$/),
+    fc.constantFrom('a.b*c', 'x"y', '(?:)', 'x\\y', 'josé', '😀', 'a,b', 'new\nline', 'ü@ü.de'),
+  );
+  const sep = fc.constantFrom('', ' ', 'sip:', '@', '.', ':', '"', '\\', ',', '\n', '\t', '<', '>', ';', 'é', '😀', '0', '9', '+', '-', '_', 'a', 'Z');
+
+  function fieldArb(values: string[]): fc.Arbitrary<string> {
+    const piece = fc.oneof(
+      fc.constantFrom(...values),
+      fc.constantFrom(...values).chain((v) => fc.constantFrom(`${v}1`, `1${v}`, `${v}.x`, `x.${v}`, v.slice(1), v.slice(0, -1), `${v}${v}`)),
+      sep,
+      fc.string({ maxLength: 4 }),
+    );
+    return fc.array(piece, { maxLength: 6 }).map((parts) => parts.join(''));
+  }
+
+  const scenario = fc
+    .array(fc.tuple(fc.constantFrom(...types), valueArb), { minLength: 1, maxLength: 5 })
+    .chain((ids) => {
+      const values = ids.map(([, v]) => v);
+      return fc.record({
+        ids: fc.constant(ids),
+        fields: fc.record({ a: fieldArb(values), b: fieldArb(values), c: fieldArb(values), d: fieldArb(values) }),
+        escapeAll: fc.boolean(),
+      });
+    });
+
+  const specs: RecordFieldSpec[] = [
+    { path: 'a', identifier: 'phone', match: 'token' },
+    { path: 'b', identifier: 'email', match: 'token' },
+    { path: 'c.x', identifier: 'ip', match: 'token' },
+    { path: 'd', identifier: 'accountId', match: 'value' },
+    { path: 'a', identifier: 'accountId', match: 'token' },
+  ];
+  const fieldOf = (rec: Record<string, string>, path: string) => (path === 'c.x' ? rec.c : rec[path]);
+
+  /** Which subjects the reference says the record matches, with which fields. */
+  function reference(ids: Array<[IdentifierType, string]>, rec: Record<string, string>): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    ids.forEach(([type, value], i) => {
+      for (const s of specs) {
+        if (s.identifier !== type) continue;
+        const f = fieldOf(rec, s.path);
+        const hit = s.match === 'value' ? value !== '' && f === value : refTokenMatch(f, value, type);
+        if (hit) (out[`s${i}`] ??= []).includes(s.path) || out[`s${i}`].push(s.path);
+      }
+    });
+    return out;
+  }
+
+  function subjects(ids: Array<[IdentifierType, string]>): Map<string, Identity> {
+    return new Map(ids.map(([type, value], i) => [`s${i}`, { [type]: [value] } as Identity]));
+  }
+
+  function sorted(m: Map<string, string[]> | Record<string, string[]>): Record<string, string[]> {
+    const entries = m instanceof Map ? [...m.entries()] : Object.entries(m);
+    return Object.fromEntries(entries.map(([k, v]) => [k, [...v].sort()]).sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+
+  test('JSON Lines: raw prefilter + parse + exact match', () => {
+    fc.assert(
+      fc.property(scenario, ({ ids, fields, escapeAll }) => {
+        const matcher = new RecordMatcher(specs, subjects(ids), 'jsonl');
+        const obj = { a: fields.a, b: fields.b, c: { x: fields.c }, d: fields.d };
+        let line = JSON.stringify(obj);
+        // Some serializers escape every non-ASCII character, "/" or "@": the prefilter must not care.
+        if (escapeAll) line = line.replace(/[\u007f-\uffff@/+]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+        const raw = Buffer.from(line, 'utf8');
+        const parsed = JSON.parse(line) as Record<string, unknown>;
+        const got = matcher.match((p) => valuesAtPath(parsed, p), matcher.candidates(raw, 0, raw.length));
+        expect(sorted(got)).toEqual(sorted(reference(ids, fields)));
+        // and the exact test alone (every value tried) agrees too
+        expect(sorted(matcher.match((p) => valuesAtPath(parsed, p)))).toEqual(sorted(reference(ids, fields)));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  test('the continuation classes are the documented ones', () => {
+    const all = Array.from({ length: 128 }, (_v, i) => String.fromCharCode(i));
+    for (const [type, value] of [['phone', '1'], ['email', 'a'], ['ip', '1.2'], ['ip', '::1'], ['accountId', 'a'], ['sipUsername', 'a'], ['deviceId', 'a'], ['subjectId', 'a']] as Array<[IdentifierType, string]>) {
+      const c = continuationClass(type, value);
+      for (const ch of all) expect([type, value, ch, c(ch.charCodeAt(0))]).toEqual([type, value, ch, refContinues(type, value, ch)]);
+    }
+    expect(containsToken('a', 'a', () => true)).toBe(true);
+  });
+});
