@@ -49,7 +49,8 @@ export class ExecutionManager {
    * The library cannot resume an execution midway, and re-running one from the start would call
    * its handlers twice (an erasure, say). So an execution that was RUNNING when the previous
    * server stopped (close(), crash or kill alike: only the restart sees all three) is closed as
-   * FAILED with `Local.EngineStopped`, which callers already treat as a failure to investigate.
+   * FAILED with `Local.EngineStopped`: pollers get a terminal status instead of RUNNING forever,
+   * and FAILED rather than ABORTED because nobody asked for it to stop.
    */
   private restore(stored: StoredExecution): void {
     const live = this.track(stored);

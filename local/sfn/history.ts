@@ -1,5 +1,5 @@
 import type { StateMachine } from 'aws-local-stepfunctions';
-import { simplePath, type AslMachine, type AslState } from './definition';
+import { collectStates, simplePath, type AslMachine, type AslState } from './definition';
 import type { Outcome, StoredEvent } from './model';
 import { epochSeconds } from './protocol';
 
@@ -24,7 +24,7 @@ export interface TaskSlot {
  * AWS-shaped history. previousEventId follows AWS's causal chain: per "lane" (the top level,
  * or one Map iteration, keyed by the index the library puts on nested events). ExecutionStarted
  * does not start the chain, so the first state points at 0 as it does on AWS; ExecutionAborted
- * and ExecutionTimedOut point at 0 too (both measured against AWS by other emulators).
+ * and ExecutionTimedOut point at 0 too (AWS responses quoted in floci-io/floci#2965).
  * Nested Maps and Parallel branches share their parent's lane: the library flattens their
  * indexes, so the chain there is chronological rather than causal.
  */
@@ -47,15 +47,7 @@ export class HistoryRecorder {
     machine: AslMachine,
     private readonly onChange: () => void,
   ) {
-    const walk = (m: AslMachine): void => {
-      for (const [name, state] of Object.entries(m.States)) {
-        this.states.set(name, state);
-        const inner = state.ItemProcessor ?? state.Iterator;
-        if (inner) walk(inner);
-        state.Branches?.forEach(walk);
-      }
-    };
-    walk(machine);
+    for (const { name, state } of collectStates(machine)) this.states.set(name, state);
   }
 
   get sealed(): boolean {

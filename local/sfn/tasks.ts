@@ -134,7 +134,7 @@ async function runTask(stateName: string, state: AslState, declaredTimeout: numb
   const functionName = functionNameOf(ref);
   const deadline = Date.now() + Math.min(timeoutSeconds, DEFAULT_TASK_TIMEOUT_SECONDS) * 1000;
   const awsRequestId = randomUUID();
-  let result: unknown;
+  let value: unknown;
   // A handler cannot be cancelled, but the library's Task must stop waiting once the execution
   // closes (stop, timeout, server close): its 900 s timer would otherwise keep the process alive.
   const closed = env.recorder.closed.then(() => {
@@ -152,7 +152,10 @@ async function runTask(stateName: string, state: AslState, declaredTimeout: numb
       logStreamName: 'local',
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     });
-    result = await Promise.race([invocation, closed]);
+    const result = await Promise.race([invocation, closed]);
+    // What crosses the Lambda boundary is JSON: undefined becomes null, Dates become strings, and
+    // a result that cannot be serialised fails the invocation.
+    value = JSON.parse(JSON.stringify(result ?? null));
   } catch (err) {
     if (env.recorder.sealed) throw err;
     const errorType = err instanceof Error ? err.name : 'Error';
@@ -160,8 +163,6 @@ async function runTask(stateName: string, state: AslState, declaredTimeout: numb
     throw fail(errorType, JSON.stringify({ errorType, errorMessage, trace: [] }));
   }
 
-  // What crosses the Lambda boundary is JSON: undefined becomes null, Dates become strings.
-  const value: unknown = JSON.parse(JSON.stringify(result ?? null));
   const output =
     kind.integration === 'invoke'
       ? {

@@ -85,6 +85,7 @@ beforeAll(async () => {
       { name: 'dsr-ghost', definitionPath: join(ASL, 'dsr-flow.asl.json'), substitutions: { ValidateFunctionArn: fn('dsr-not-deployed'), EraseFunctionArn: fn('dsr-erase') } },
       { name: 'dsr-concurrent', definitionPath: join(ASL, 'concurrent-map.asl.json'), substitutions: { DiscoverFunctionArn: fn('dsr-discover') } },
       { name: 'dsr-export', definitionPath: join(ASL, 'single-task.asl.json'), substitutions: { ExportFunctionArn: fn('dsr-export') } },
+      { name: 'dsr-task-timeout', definitionPath: join(ASL, 'task-timeout.asl.json'), substitutions: { ExportFunctionArn: fn('dsr-export') } },
       { name: 'dsr-deadline', definitionPath: join(ASL, 'execution-timeout.asl.json'), substitutions: { ExportFunctionArn: fn('dsr-export') } },
     ],
     lambdas,
@@ -344,7 +345,7 @@ describe('StartExecution', () => {
     const client = new SFNClient({ region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     try {
       const { stateMachines } = await client.send(new ListStateMachinesCommand({}));
-      expect(stateMachines!.map((m) => m.name)).toEqual(['dsr-concurrent', 'dsr-deadline', 'dsr-export', 'dsr-flow', 'dsr-ghost', 'dsr-listing']);
+      expect(stateMachines!.map((m) => m.name)).toEqual(['dsr-concurrent', 'dsr-deadline', 'dsr-export', 'dsr-flow', 'dsr-ghost', 'dsr-listing', 'dsr-task-timeout']);
     } finally {
       client.destroy();
       if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_SFN;
@@ -368,6 +369,19 @@ describe('StopExecution and timeouts', () => {
     expect(events[4]).toMatchObject({ previousEventId: 0, executionAbortedEventDetails: { error: 'Operator.Cancelled', cause: 'subject withdrew the request' } });
     // Stopping again is a no-op that reports the original stop.
     expect((await sfn.send(new StopExecutionCommand({ executionArn }))).stopDate).toEqual(stopDate);
+  });
+
+  it('times a Task out after its TimeoutSeconds and ignores the handler finishing late', async () => {
+    const arn = await run('dsr-task-timeout', 'req-task-timeout', { requestId: 'slow' });
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    expect(described.status).toBe('SUCCEEDED');
+    expect(JSON.parse(described.output as string).timeout).toMatchObject({ Error: 'States.Timeout' });
+    exportGate.open();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const events = await history(arn);
+    expect(types(events)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskTimedOut', 'TaskStateExited', 'PassStateEntered', 'PassStateExited', 'ExecutionSucceeded']);
+    expect(events[2].taskScheduledEventDetails).toMatchObject({ timeoutInSeconds: 1 });
+    expect(events[4].taskTimedOutEventDetails).toMatchObject({ resourceType: 'lambda', resource: 'invoke', error: 'States.Timeout' });
   });
 
   it('times an execution out after its TimeoutSeconds', async () => {
