@@ -255,7 +255,9 @@ describe('RecordMatcher agrees with the reference (fast-check)', () => {
         if (s.identifier !== type) continue;
         const f = fieldOf(rec, s.path);
         const hit = s.match === 'value' ? value !== '' && f === value : refTokenMatch(f, value, type);
-        if (hit) (out[`s${i}`] ??= []).includes(s.path) || out[`s${i}`].push(s.path);
+        if (!hit) continue;
+        const list = (out[`s${i}`] ??= []);
+        if (!list.includes(s.path)) list.push(s.path);
       }
     });
     return out;

@@ -1,0 +1,364 @@
+/**
+ * The streaming core of the s3-records connector, independent of S3: it reads one log object's
+ * bytes (gzip or not), frames records over Buffers, prefilters raw bytes with one multi-pattern
+ * automaton for all subjects, parses only candidate records, and matches their fields exactly.
+ * The same pass can rewrite the object: every record the caller does not remove or replace is
+ * copied byte for byte (terminators and a missing final newline included), while a SHA-256 and
+ * counts of the output are computed for verification.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { DsrError } from '../core/errors';
+import { RecordMatcher, valuesAtPath, type RecordMatches } from '../core/matching';
+import {
+  RecordSpans,
+  csvFramer,
+  isBlank,
+  jsonLinesFramer,
+  looksLikeJsonObject,
+  parseCsvRecord,
+  type CsvFields,
+  type Framer,
+} from '../core/record-framing';
+
+export type Compression = 'gzip' | 'none' | 'auto';
+
+/** Why an object cannot be read as records. Safe for logs and history (no content). */
+export type UnreadableReason = 'corrupt-gzip' | 'not-gzip' | 'csv-header';
+
+/** The object's bytes cannot be read as the store's records; nothing was changed. */
+export class UnreadableObjectError extends DsrError {
+  constructor(
+    readonly reason: UnreadableReason,
+    options?: ErrorOptions,
+  ) {
+    super(`object unreadable: ${reason}`, { reason }, options);
+    this.name = 'UnreadableObject';
+  }
+}
+
+/** Reading the source failed (network, S3): not the object's fault. */
+export class SourceReadError extends DsrError {
+  constructor(options?: ErrorOptions) {
+    super('reading the object failed', undefined, options);
+    this.name = 'SourceReadError';
+  }
+}
+
+export interface MatchedRecord {
+  /** 1-based: the line (JSON Lines) or the data record after the header (CSV). */
+  readonly index: number;
+  /** The record's exact bytes, terminator excluded (a copy). */
+  readonly bytes: Buffer;
+  /** SHA-256 (hex) of `bytes`. */
+  readonly fingerprint: string;
+  /** The parsed record: a JSON object, or a CSV row as { column: value }. */
+  readonly record: Record<string, unknown>;
+  /** Per subject, the field paths that mention it. */
+  readonly matches: RecordMatches;
+  /** CSV only: the parsed fields and their raw spans within `bytes`. */
+  readonly csv?: { readonly header: readonly string[]; readonly fields: CsvFields };
+}
+
+export type RecordDecision = { readonly kind: 'keep' } | { readonly kind: 'remove' } | { readonly kind: 'replace'; readonly bytes: Buffer };
+
+export interface RecordStreamOptions {
+  readonly format: 'jsonl' | 'csv';
+  readonly compression: Compression;
+  readonly matcher: RecordMatcher;
+}
+
+export interface StreamCounts {
+  /** Bytes after decompression. */
+  bytes: number;
+  /** Records, blank and malformed ones included (CSV: the header excluded). */
+  records: number;
+  blank: number;
+  malformed: number;
+  /** Malformed records in which the prefilter found an identifier: kept, but worth a look. */
+  malformedCandidates: number;
+  /** Records the prefilter let through to parsing. */
+  candidates: number;
+  /** Records matching at least one subject. */
+  matched: number;
+  /** Whether the object was gzip. */
+  gzip: boolean;
+}
+
+export interface RewriteCounts extends StreamCounts {
+  kept: number;
+  removed: number;
+  replaced: number;
+  /** SHA-256 (hex) of the decompressed output. */
+  outputSha256: string;
+  outputBytes: number;
+}
+
+const GZIP_CHUNK = 256 * 1024;
+
+/** Decompressed chunks of `body`; detects gzip by its magic bytes when `compression` is auto. */
+async function* decode(body: AsyncIterable<Uint8Array>, compression: Compression, state: { gzip: boolean }): AsyncGenerator<Buffer> {
+  const it = body[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let headLength = 0;
+  let done = false;
+  const next = async (): Promise<IteratorResult<Uint8Array>> => {
+    try {
+      return await it.next();
+    } catch (err) {
+      throw new SourceReadError({ cause: err });
+    }
+  };
+  while (headLength < 2) {
+    const r = await next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    const b = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+    head.push(b);
+    headLength += b.length;
+  }
+  const first = Buffer.concat(head);
+  const magic = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+  const gzip = compression === 'gzip' || (compression === 'auto' && magic);
+  state.gzip = gzip;
+  if (gzip && !magic) {
+    if (first.length === 0 && compression === 'gzip') return; // an empty object holds no records
+    throw new UnreadableObjectError('not-gzip');
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (first.length > 0) yield first;
+    if (done) return;
+    for (;;) {
+      const r = await next();
+      if (r.done) return;
+      yield Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+    }
+  }
+  if (!gzip) {
+    yield* rest();
+    return;
+  }
+  const gunzip = createGunzip({ chunkSize: GZIP_CHUNK });
+  let sourceError: unknown;
+  const feeding = pipeline(
+    Readable.from(
+      (async function* () {
+        try {
+          yield* rest();
+        } catch (err) {
+          sourceError = err;
+          throw err;
+        }
+      })(),
+    ),
+    gunzip,
+  ).catch(() => undefined);
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (err) {
+    if (sourceError) throw sourceError;
+    throw new UnreadableObjectError('corrupt-gzip', { cause: err });
+  } finally {
+    gunzip.destroy();
+    void feeding;
+  }
+  if (sourceError) throw sourceError;
+}
+
+/** Growable list of offsets where the prefilter saw a pattern end. */
+class Offsets {
+  n = 0;
+  a = new Int32Array(256);
+  push = (i: number): void => {
+    if (this.n === this.a.length) {
+      const b = new Int32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = i;
+  };
+}
+
+/**
+ * Reads every record of `body`. For each record that matches a subject, `onMatch` is called;
+ * when `rewrite` is given, its decision shapes the output, which goes to `rewrite.write` as
+ * decompressed bytes (the caller compresses and uploads).
+ */
+export async function processRecords(
+  body: AsyncIterable<Uint8Array>,
+  opts: RecordStreamOptions,
+  onMatch: (record: MatchedRecord) => RecordDecision | void,
+  rewrite?: { write: (chunk: Buffer, gzip: boolean) => Promise<void> | void },
+): Promise<RewriteCounts> {
+  const { matcher, format } = opts;
+  const framer: Framer = format === 'csv' ? csvFramer() : jsonLinesFramer;
+  const spans = new RecordSpans();
+  const hits = new Offsets();
+  const state = { gzip: false };
+  const hash = createHash('sha256');
+  const counts: RewriteCounts = {
+    bytes: 0,
+    records: 0,
+    blank: 0,
+    malformed: 0,
+    malformedCandidates: 0,
+    candidates: 0,
+    matched: 0,
+    gzip: false,
+    kept: 0,
+    removed: 0,
+    replaced: 0,
+    outputSha256: '',
+    outputBytes: 0,
+  };
+  let header: string[] | undefined;
+  let firstRecord = true;
+  const patterns = !matcher.empty;
+
+  const emit = async (chunk: Buffer): Promise<void> => {
+    if (!rewrite || chunk.length === 0) return;
+    hash.update(chunk);
+    counts.outputBytes += chunk.length;
+    await rewrite.write(chunk, state.gzip);
+  };
+
+  const region = async (buf: Buffer, final: boolean): Promise<number> => {
+    spans.clear();
+    const consumed = framer.frame(buf, 0, final, spans);
+    if (spans.count === 0) return consumed;
+    hits.n = 0;
+    if (patterns) matcher.prefilter.scanEnds(buf, 0, consumed, hits.push);
+    // JSON escapes can hide a value from the raw prefilter: lines with a backslash get a second look.
+    let backslash = format === 'jsonl' && patterns ? buf.indexOf(0x5c) : -1;
+    if (backslash >= consumed) backslash = -1;
+    let h = 0;
+    let runStart = 0;
+    for (let r = 0; r < spans.count; r++) {
+      const s = spans.starts[r];
+      const ce = spans.contentEnds[r];
+      const e = spans.ends[r];
+      if (format === 'csv' && header === undefined) {
+        const parsed = spans.malformed[r] ? null : parseCsvRecord(buf, s, ce);
+        if (!parsed) throw new UnreadableObjectError('csv-header');
+        header = parsed.values;
+        // A UTF-8 byte order mark is not part of the first column's name.
+        if (header.length > 0 && header[0].startsWith('\uFEFF')) header[0] = header[0].slice(1);
+        firstRecord = false;
+        continue; // the header is kept as it is
+      }
+      counts.records++;
+      const index = counts.records;
+      let candidate = false;
+      while (h < hits.n && hits.a[h] < s) h++;
+      if (h < hits.n && hits.a[h] < e) candidate = true;
+      if (backslash >= 0 && backslash < e) {
+        if (backslash >= s) candidate = true;
+        backslash = buf.indexOf(0x5c, e);
+        if (backslash >= consumed) backslash = -1;
+      }
+      if (isBlank(buf, s, ce)) {
+        counts.blank++;
+        counts.kept++;
+        firstRecord = false;
+        continue;
+      }
+      let malformed = spans.malformed[r] === 1 || (format === 'jsonl' && !looksLikeJsonObject(buf, s, ce));
+      let decision: RecordDecision | void = undefined;
+      const ids = candidate ? matcher.candidates(buf, s, ce) : undefined;
+      if (ids && ids.size > 0) {
+        counts.candidates++;
+        const parsed = malformed ? null : parseRecord(buf, s, ce, format, header, firstRecord);
+        if (!parsed) {
+          malformed = true;
+          counts.malformedCandidates++;
+        } else {
+          const matches = matcher.match(parsed.get, ids);
+          if (matches.size > 0) {
+            counts.matched++;
+            const bytes = Buffer.from(buf.subarray(s, ce));
+            decision = onMatch({
+              index,
+              bytes,
+              fingerprint: createHash('sha256').update(bytes).digest('hex'),
+              record: parsed.record,
+              matches,
+              csv: parsed.csv && header ? { header, fields: shiftSpans(parsed.csv, s) } : undefined,
+            });
+          }
+        }
+      }
+      if (malformed) counts.malformed++;
+      firstRecord = false;
+      if (!decision || decision.kind === 'keep') {
+        counts.kept++;
+        continue;
+      }
+      await emit(buf.subarray(runStart, s));
+      if (decision.kind === 'remove') {
+        counts.removed++;
+      } else {
+        counts.replaced++;
+        await emit(Buffer.concat([decision.bytes, buf.subarray(ce, e)]));
+      }
+      runStart = e;
+    }
+    await emit(buf.subarray(runStart, consumed));
+    return consumed;
+  };
+
+  let pending: Buffer = Buffer.alloc(0);
+  for await (const chunk of decode(body, opts.compression, state)) {
+    counts.bytes += chunk.length;
+    const buf = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+    const consumed = await region(buf, false);
+    pending = consumed === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(consumed));
+  }
+  if (pending.length > 0) await region(pending, true);
+  counts.gzip = state.gzip;
+  counts.outputSha256 = hash.digest('hex');
+  return counts;
+}
+
+function shiftSpans(fields: CsvFields, offset: number): CsvFields {
+  return { values: fields.values, spans: fields.spans.map(([a, b]) => [a - offset, b - offset] as [number, number]) };
+}
+
+interface Parsed {
+  readonly record: Record<string, unknown>;
+  readonly get: (path: string) => readonly string[];
+  readonly csv?: CsvFields;
+}
+
+function parseRecord(buf: Buffer, s: number, ce: number, format: 'jsonl' | 'csv', header: readonly string[] | undefined, first: boolean): Parsed | null {
+  if (format === 'jsonl') {
+    let start = s;
+    if (first && ce - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) start += 3;
+    let value: unknown;
+    try {
+      value = JSON.parse(buf.toString('utf8', start, ce));
+    } catch {
+      return null;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+    const record = value as Record<string, unknown>;
+    return { record, get: (path) => valuesAtPath(record, path) };
+  }
+  const fields = parseCsvRecord(buf, s, ce);
+  if (!fields || !header) return null;
+  const record: Record<string, unknown> = {};
+  header.forEach((column, i) => {
+    if (i < fields.values.length) record[column] = fields.values[i];
+  });
+  return {
+    record,
+    csv: fields,
+    get: (path) => {
+      const i = header.indexOf(path);
+      return i >= 0 && i < fields.values.length ? [fields.values[i]] : [];
+    },
+  };
+}
