@@ -1,0 +1,61 @@
+import { readSmallBody } from '../body';
+import { errors, S3Error } from '../errors';
+import { flag, header, param, parseBool, sendEmpty, sendXml, type Ctx } from '../http';
+import { deleteCurrent, deleteHeaders, deleteVersion, type DeleteOutcome } from '../versions';
+import { children, parseXml, text, type XmlNode } from '../xml';
+
+export async function deleteObject(ctx: Ctx): Promise<void> {
+  const b = ctx.store.bucket(ctx.bucket);
+  const versionId = param(ctx, 'versionId');
+  const ifMatch = header(ctx, 'if-match');
+  if (ifMatch !== undefined) {
+    const current = b.keys.get(ctx.key)?.versions[0];
+    if (!current || current.deleteMarker) throw errors.noSuchKey(ctx.key);
+    if (ifMatch.trim() !== '*' && ifMatch.trim().replace(/^"|"$/g, '') !== current.etag) throw errors.preconditionFailed('If-Match');
+  }
+  const out =
+    versionId === undefined
+      ? deleteCurrent(ctx.store, b, ctx.key)
+      : deleteVersion(ctx.store, b, ctx.key, versionId, flag(ctx, 'x-amz-bypass-governance-retention'));
+  await out.saved;
+  sendEmpty(ctx, 204, deleteHeaders(b, out));
+}
+
+/** Multi-object delete: each key succeeds or fails on its own; Quiet reports only failures. */
+export async function deleteObjects(ctx: Ctx): Promise<void> {
+  const b = ctx.store.bucket(ctx.bucket);
+  const doc = parseXml(await readSmallBody(ctx.req), 'Delete');
+  const objects = children(doc, 'Object');
+  if (objects.length === 0 || objects.length > 1000) throw errors.malformedXml();
+  const quiet = parseBool(text(doc, 'Quiet')) ?? false;
+  const bypass = flag(ctx, 'x-amz-bypass-governance-retention');
+  const rows: XmlNode[] = [];
+  const saves: Promise<void>[] = [];
+  for (const obj of objects) {
+    const key = text(obj, 'Key', true);
+    if (key === undefined) throw errors.malformedXml();
+    const versionId = text(obj, 'VersionId') || undefined;
+    let out: DeleteOutcome;
+    try {
+      out = versionId === undefined ? deleteCurrent(ctx.store, b, key) : deleteVersion(ctx.store, b, key, versionId, bypass);
+    } catch (err) {
+      if (!(err instanceof S3Error)) throw err;
+      rows.push(['Error', [['Key', key], ['VersionId', versionId], ['Code', err.code], ['Message', err.message]]]);
+      continue;
+    }
+    saves.push(out.saved);
+    if (quiet) continue;
+    const createdMarker = versionId === undefined && out.deleteMarker;
+    rows.push([
+      'Deleted',
+      [
+        ['Key', key],
+        ['VersionId', versionId],
+        ['DeleteMarker', out.deleteMarker ? true : undefined],
+        ['DeleteMarkerVersionId', out.deleteMarker ? (createdMarker ? out.versionId : versionId) : undefined],
+      ],
+    ]);
+  }
+  await Promise.all(saves);
+  sendXml(ctx, 'DeleteResult', rows);
+}
