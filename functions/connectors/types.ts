@@ -23,6 +23,20 @@ export interface ConnectorContext {
   readonly anonymizer: Anonymizer;
   /** Structured log without personal values: ids, counts, decisions, hashes only. */
   readonly log: (event: string, fields?: Record<string, string | number | boolean | undefined>) => void;
+  /**
+   * Optional: told about everything a connector found but could not read (a corrupt gzip log
+   * object), which it leaves untouched and does not search, so the caller can count and report it.
+   */
+  readonly onUnreadable?: (item: UnreadableItem) => void;
+}
+
+/** Something a connector could not read. No personal values: the location is a hash. */
+export interface UnreadableItem {
+  readonly store: string;
+  /** SHA-256 prefix of the location (bucket and key). */
+  readonly ref: string;
+  /** A fixed code, e.g. `corrupt-gzip`, `not-gzip`, `csv-header`. */
+  readonly reason: string;
 }
 
 export interface DynamoLocator {
