@@ -43,6 +43,7 @@ const validateCalls: { event: Record<string, unknown>; functionName: string; req
 const eraseCalls: unknown[] = [];
 const exportCalls: unknown[] = [];
 let exportGate = gate();
+const sleepGate = gate();
 
 const lambdas: Record<string, LambdaHandler> = {
   [fn('dsr-validate')]: async (event, context) => {
@@ -66,6 +67,10 @@ const lambdas: Record<string, LambdaHandler> = {
     await new Promise((resolve) => setTimeout(resolve, { a: 40, b: 20, c: 0 }[store]));
     return { store };
   },
+  [fn('dsr-sleep')]: async () => {
+    await sleepGate.wait;
+    return { woke: true };
+  },
   [fn('dsr-export')]: async (event) => {
     exportCalls.push(event);
     await exportGate.wait;
@@ -85,8 +90,8 @@ beforeAll(async () => {
       { name: 'dsr-ghost', definitionPath: join(ASL, 'dsr-flow.asl.json'), substitutions: { ValidateFunctionArn: fn('dsr-not-deployed'), EraseFunctionArn: fn('dsr-erase') } },
       { name: 'dsr-concurrent', definitionPath: join(ASL, 'concurrent-map.asl.json'), substitutions: { DiscoverFunctionArn: fn('dsr-discover') } },
       { name: 'dsr-export', definitionPath: join(ASL, 'single-task.asl.json'), substitutions: { ExportFunctionArn: fn('dsr-export') } },
-      { name: 'dsr-task-timeout', definitionPath: join(ASL, 'task-timeout.asl.json'), substitutions: { ExportFunctionArn: fn('dsr-export') } },
-      { name: 'dsr-deadline', definitionPath: join(ASL, 'execution-timeout.asl.json'), substitutions: { ExportFunctionArn: fn('dsr-export') } },
+      { name: 'dsr-task-timeout', definitionPath: join(ASL, 'task-timeout.asl.json'), substitutions: { ExportFunctionArn: fn('dsr-sleep') } },
+      { name: 'dsr-deadline', definitionPath: join(ASL, 'execution-timeout.asl.json'), substitutions: { ExportFunctionArn: fn('dsr-sleep') } },
     ],
     lambdas,
   });
@@ -95,6 +100,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   exportGate.open();
+  sleepGate.open();
   sfn.destroy();
   await server.close();
 });
@@ -354,7 +360,7 @@ describe('StartExecution', () => {
   });
 });
 
-describe('StopExecution and timeouts', () => {
+describe('StopExecution', () => {
   it('aborts a running execution and records nothing after the abort', async () => {
     const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn('dsr-export'), name: 'req-stop', input: '{"requestId":"stop"}' }));
     await eventually(async () => types(await history(executionArn as string)).includes('LambdaFunctionStarted'), 'the handler to start');
@@ -370,13 +376,24 @@ describe('StopExecution and timeouts', () => {
     // Stopping again is a no-op that reports the original stop.
     expect((await sfn.send(new StopExecutionCommand({ executionArn }))).stopDate).toEqual(stopDate);
   });
+});
+
+describe('timeouts', () => {
+  // Both take a second of wall time: run them side by side.
+  const finished: Promise<string>[] = [];
+  beforeAll(() => {
+    finished.push(run('dsr-task-timeout', 'req-task-timeout', { requestId: 'slow' }), run('dsr-deadline', 'req-deadline', {}));
+    // Awaited by the tests; this only keeps an early rejection from being reported as unhandled.
+    finished.forEach((p) => p.catch(() => undefined));
+  });
 
   it('times a Task out after its TimeoutSeconds and ignores the handler finishing late', async () => {
-    const arn = await run('dsr-task-timeout', 'req-task-timeout', { requestId: 'slow' });
+    const arn = await finished[0];
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
     expect(described.status).toBe('SUCCEEDED');
     expect(JSON.parse(described.output as string).timeout).toMatchObject({ Error: 'States.Timeout' });
-    exportGate.open();
+    await Promise.all(finished); // the deadline execution shares the handler: let it time out first
+    sleepGate.open();
     await new Promise((resolve) => setTimeout(resolve, 50));
     const events = await history(arn);
     expect(types(events)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskTimedOut', 'TaskStateExited', 'PassStateEntered', 'PassStateExited', 'ExecutionSucceeded']);
@@ -385,10 +402,10 @@ describe('StopExecution and timeouts', () => {
   });
 
   it('times an execution out after its TimeoutSeconds', async () => {
-    const arn = await run('dsr-deadline', 'req-deadline', {});
+    const arn = await finished[1];
     expect(await sfn.send(new DescribeExecutionCommand({ executionArn: arn }))).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
     const events = await history(arn);
-    expect(events[events.length - 1]).toMatchObject({ type: 'ExecutionTimedOut', executionTimedOutEventDetails: { error: 'States.Timeout' } });
+    expect(events[events.length - 1]).toMatchObject({ type: 'ExecutionTimedOut', previousEventId: 0, executionTimedOutEventDetails: { error: 'States.Timeout' } });
   });
 });
 
