@@ -1,0 +1,265 @@
+/**
+ * Loads the reference dataset into the operator's stores (DynamoDB tables, S3 buckets) through
+ * the standard SDK clients, and writes `DIR/reference/subjects.json`: every subject's
+ * identifiers, flags and expected counts per store, for tests, the demo and benchmarks.
+ *
+ * Works against any endpoint the clients point at: DynamoDB Local and the project's S3 server
+ * locally, or real AWS (bucket names are then taken, so that is for a renamed copy).
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteObjectCommand, PutObjectCommand, PutObjectLegalHoldCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { createOperatorResources, type OperatorResourcesResult } from './infrastructure';
+import { generateDataset, resolveParams, type GenerateOptions, type LogObject, type MediaObject, type Scale, type SubjectsReport, type TableItem } from './generator';
+
+export interface SeedOptions extends Omit<GenerateOptions, 'scale'> {
+  /** The data directory; subjects.json goes to `<dataDir>/reference/subjects.json`. */
+  readonly dataDir: string;
+  readonly scale: Scale | string;
+  readonly clients: { readonly dynamodb: DynamoDBClient; readonly s3: S3Client };
+  /** Parallel requests (defaults: 8 BatchWriteItem, 16 media puts, 4 log objects). */
+  readonly concurrency?: { readonly dynamodb?: number; readonly media?: number; readonly logs?: number };
+  /** Progress, for a CLI: phase and how many units are done. */
+  readonly onProgress?: (event: { phase: 'resources' | 'tables' | 'media' | 'logs' | 'report'; done: number; total?: number }) => void;
+}
+
+export interface SeedSummary {
+  readonly scale: Scale;
+  readonly seed: number | string;
+  readonly asOf: string;
+  readonly subjects: number;
+  readonly subjectsFile: string;
+  readonly resources: OperatorResourcesResult;
+  /** Items written per store. */
+  readonly tables: Record<string, number>;
+  readonly media: Record<string, { objects: number; versions: number; deleteMarkers: number; legalHolds: number }>;
+  readonly logs: Record<string, { objects: number; records: number; uncompressedBytes: number; storedBytes: number }>;
+  readonly logBytes: { readonly uncompressed: number; readonly stored: number };
+  readonly durationMs: number;
+  readonly phaseMs: Record<'resources' | 'tables' | 'media' | 'logs' | 'report', number>;
+}
+
+/** Objects above this many uncompressed bytes are streamed as multipart uploads, never buffered. */
+const STREAM_ABOVE_BYTES = 48 * 1024 * 1024;
+const BATCH_SIZE = 25;
+const MAX_BATCH_ATTEMPTS = 12;
+
+/** Runs tasks with at most `limit` in flight; `add` waits while the pool is full. */
+class Pool {
+  private readonly running = new Set<Promise<void>>();
+  private failure: unknown;
+  constructor(private readonly limit: number) {}
+  async add(task: () => Promise<void>): Promise<void> {
+    if (this.failure) throw this.failure;
+    while (this.running.size >= this.limit) await Promise.race(this.running);
+    if (this.failure) throw this.failure;
+    const p: Promise<void> = task()
+      .catch((err) => {
+        this.failure ??= err;
+      })
+      .finally(() => this.running.delete(p));
+    this.running.add(p);
+  }
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.race(this.running);
+    if (this.failure) throw this.failure;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function writeBatch(doc: DynamoDBDocumentClient, table: string, items: readonly Record<string, unknown>[]): Promise<void> {
+  let requests = items.map((Item) => ({ PutRequest: { Item } }));
+  for (let attempt = 1; ; attempt++) {
+    const out = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+    const left = out.UnprocessedItems?.[table] ?? [];
+    if (left.length === 0) return;
+    if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error(`BatchWriteItem on ${table}: ${left.length} items still unprocessed after ${attempt} attempts`);
+    requests = left as typeof requests;
+    await sleep(Math.min(2000, 25 * 2 ** attempt) * (0.5 + ((attempt * 7919) % 100) / 200));
+  }
+}
+
+async function loadTables(doc: DynamoDBDocumentClient, items: Iterable<TableItem>, concurrency: number, progress: (n: number) => void): Promise<Record<string, number>> {
+  const pool = new Pool(concurrency);
+  const counts: Record<string, number> = {};
+  const pending = new Map<string, Record<string, unknown>[]>();
+  let done = 0;
+  const flush = async (table: string) => {
+    const batch = pending.get(table);
+    if (!batch || batch.length === 0) return;
+    pending.set(table, []);
+    await pool.add(async () => {
+      await writeBatch(doc, table, batch);
+      done += batch.length;
+      progress(done);
+    });
+  };
+  for (const { store, table, item } of items) {
+    counts[store] = (counts[store] ?? 0) + 1;
+    let batch = pending.get(table);
+    if (!batch) pending.set(table, (batch = []));
+    batch.push(item);
+    if (batch.length >= BATCH_SIZE) await flush(table);
+  }
+  for (const table of [...pending.keys()]) await flush(table);
+  await pool.drain();
+  return counts;
+}
+
+async function putMedia(s3: S3Client, o: MediaObject): Promise<void> {
+  for (const v of o.versions) {
+    if (v.deleteMarker) {
+      await s3.send(new DeleteObjectCommand({ Bucket: o.bucket, Key: o.key }));
+      continue;
+    }
+    const put = await s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: o.key, Body: v.body, ContentType: o.contentType, Metadata: { ...v.metadata } }));
+    if (v.legalHold) {
+      await s3.send(new PutObjectLegalHoldCommand({ Bucket: o.bucket, Key: o.key, VersionId: put.VersionId, LegalHold: { Status: 'ON' } }));
+    }
+  }
+}
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+/** Counts bytes passing through a stream without changing it. */
+function counted(stream: Readable, onBytes: (n: number) => void): Readable {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      onBytes(chunk.length);
+      done(null, chunk);
+    },
+  });
+  stream.on('error', (err) => counter.destroy(err));
+  return stream.pipe(counter);
+}
+
+async function putLog(s3: S3Client, o: LogObject): Promise<number> {
+  if (o.approxBytes <= STREAM_ABOVE_BYTES) {
+    const body = await collect(o.body());
+    await s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: o.key, Body: body, ContentType: o.contentType }));
+    return body.length;
+  }
+  let stored = 0;
+  const upload = new Upload({
+    client: s3,
+    params: { Bucket: o.bucket, Key: o.key, Body: counted(o.body(), (n) => (stored += n)), ContentType: o.contentType },
+    partSize: 8 * 1024 * 1024,
+    queueSize: 2,
+  });
+  await upload.done();
+  return stored;
+}
+
+/**
+ * Creates the operator's resources and loads the reference dataset into them. Same options →
+ * same item and object bytes and the same subjects.json.
+ */
+export async function seedReferenceDataset(opts: SeedOptions): Promise<SeedSummary> {
+  const started = performance.now();
+  // Validate everything (scale, seed, asOf...) before touching any store.
+  const params = resolveParams(opts);
+  const ds = generateDataset(opts);
+  const progress = opts.onProgress ?? (() => {});
+  const phaseMs = { resources: 0, tables: 0, media: 0, logs: 0, report: 0 };
+  let mark = performance.now();
+  const lap = (phase: keyof typeof phaseMs) => {
+    const now = performance.now();
+    phaseMs[phase] = Math.round(now - mark);
+    mark = now;
+  };
+
+  progress({ phase: 'resources', done: 0 });
+  const resources = await createOperatorResources(opts.clients);
+  lap('resources');
+
+  const doc = DynamoDBDocumentClient.from(opts.clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+  const tables = await loadTables(doc, ds.tableItems(), opts.concurrency?.dynamodb ?? 8, (done) => progress({ phase: 'tables', done }));
+  lap('tables');
+
+  const media: SeedSummary['media'] = {};
+  const mediaPool = new Pool(opts.concurrency?.media ?? 16);
+  let mediaDone = 0;
+  for (const o of ds.mediaObjects()) {
+    const m = (media[o.store] ??= { objects: 0, versions: 0, deleteMarkers: 0, legalHolds: 0 });
+    m.objects++;
+    for (const v of o.versions) {
+      if (v.deleteMarker) m.deleteMarkers++;
+      else {
+        m.versions++;
+        if (v.legalHold) m.legalHolds++;
+      }
+    }
+    await mediaPool.add(async () => {
+      await putMedia(opts.clients.s3, o);
+      progress({ phase: 'media', done: ++mediaDone });
+    });
+  }
+  await mediaPool.drain();
+  lap('media');
+
+  const logObjects = ds.logObjects();
+  const stored = new Map<string, number>();
+  const logPool = new Pool(opts.concurrency?.logs ?? 4);
+  let logsDone = 0;
+  for (const o of logObjects) {
+    await logPool.add(async () => {
+      stored.set(o.key, await putLog(opts.clients.s3, o));
+      progress({ phase: 'logs', done: ++logsDone, total: logObjects.length });
+    });
+  }
+  await logPool.drain();
+  lap('logs');
+
+  // Every part was consumed in full above, so the report only assembles the counts.
+  const report = ds.report();
+  const dir = path.join(opts.dataDir, 'reference');
+  await mkdir(dir, { recursive: true });
+  const subjectsFile = path.join(dir, 'subjects.json');
+  await writeFile(`${subjectsFile}.tmp`, serializeReport(report));
+  await rename(`${subjectsFile}.tmp`, subjectsFile);
+  progress({ phase: 'report', done: 1, total: 1 });
+  lap('report');
+
+  const logs: SeedSummary['logs'] = {};
+  for (const o of logObjects) {
+    const l = (logs[o.store] ??= { objects: 0, records: 0, uncompressedBytes: 0, storedBytes: 0 });
+    l.objects++;
+    l.storedBytes += stored.get(o.key) ?? 0;
+  }
+  for (const [store, l] of Object.entries(logs)) {
+    const t = report.totals[store as 'sip-logs' | 'app-logs'];
+    l.records = t.records;
+    l.uncompressedBytes = t.uncompressedBytes;
+  }
+  return {
+    scale: params.scale,
+    seed: params.seedInput,
+    asOf: params.asOfIso,
+    subjects: report.subjects.length,
+    subjectsFile,
+    resources,
+    tables,
+    media,
+    logs,
+    logBytes: {
+      uncompressed: Object.values(logs).reduce((a, l) => a + l.uncompressedBytes, 0),
+      stored: Object.values(logs).reduce((a, l) => a + l.storedBytes, 0),
+    },
+    durationMs: Math.round(performance.now() - started),
+    phaseMs,
+  };
+}
+
+/** subjects.json as written: two-space indented JSON with a final newline. */
+export function serializeReport(report: SubjectsReport): string {
+  return JSON.stringify(report, null, 2) + '\n';
+}
