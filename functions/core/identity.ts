@@ -1,0 +1,133 @@
+/**
+ * Identity resolution: from a verified subject id to every identifier the operator holds for
+ * that person (account ids, phone numbers, emails, SIP usernames, devices, IPs), so that stores
+ * keyed by any of them can be searched.
+ *
+ * Each round runs the OWNER lookups of every dynamodb store that declares `yields`, for the
+ * identifier values not queried before, and adds the `yields` attribute values of the items
+ * found. It stops at the first round that adds nothing (a fixpoint). Values are kept exactly as
+ * stored (no case folding: `Alice@x` and `alice@x` are different identifiers, as they are to an
+ * exact-match Query) and de-duplicated.
+ *
+ * Third-party lookups never feed the identity: another person's record that mentions the
+ * subject must not make that person's identifiers the subject's.
+ */
+import { findItems, type DynamoDbConnectorOptions } from '../connectors/dynamodb';
+import { yieldedStrings } from '../connectors/dynamodb-values';
+import type { ConnectorContext, Identity } from '../connectors/types';
+import { IDENTIFIER_TYPES, type DataMap, type DynamoDbStore, type IdentifierType } from './datamap';
+import { DsrError, InvalidInputError } from './errors';
+
+/** Identity resolution did not converge within its bounds. No identifier values in the message. */
+export class IdentityResolutionError extends DsrError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message, details);
+    this.name = 'IdentityResolutionError';
+  }
+}
+
+export interface ResolveIdentityOptions extends DynamoDbConnectorOptions {
+  /** Query rounds allowed before giving up (a chain longer than this is a data problem). Default 10. */
+  readonly maxRounds?: number;
+  /** Identifier values allowed in all (a shared identifier can chain many accounts together). Default 1000. */
+  readonly maxIdentifiers?: number;
+}
+
+export interface ResolvedIdentity {
+  readonly identity: Identity;
+  /** Rounds that ran queries. */
+  readonly rounds: number;
+  /** Whether an owner record matched the subject id itself. */
+  readonly found: boolean;
+  /** Values per identifier type (types without values omitted). */
+  readonly counts: Partial<Record<IdentifierType, number>>;
+}
+
+export async function resolveIdentity(
+  dataMap: DataMap,
+  subjectId: string,
+  ctx: Pick<ConnectorContext, 'dynamodb' | 'log'>,
+  options: ResolveIdentityOptions = {},
+): Promise<ResolvedIdentity> {
+  if (typeof subjectId !== 'string' || subjectId.length === 0) throw new InvalidInputError('the subject id must be a non-empty string');
+  const maxRounds = options.maxRounds ?? 10;
+  const maxIdentifiers = options.maxIdentifiers ?? 1000;
+  const sources = dataMap.stores.filter(
+    (s): s is DynamoDbStore => s.kind === 'dynamodb' && Object.keys(s.yields).length > 0 && s.lookups.some((l) => l.role === 'owner'),
+  );
+
+  const values = new Map<IdentifierType, Set<string>>([['subjectId', new Set([subjectId])]]);
+  const queried = new Map<IdentifierType, Set<string>>();
+  let rounds = 0;
+  let found = false;
+
+  for (;;) {
+    // The values of each type no round has queried yet.
+    const pending: Identity = {};
+    for (const [type, set] of values) {
+      const done = queried.get(type) ?? new Set<string>();
+      const fresh = [...set].filter((v) => !done.has(v));
+      if (fresh.length > 0) pending[type] = fresh;
+    }
+    const relevant = sources.filter((s) => s.lookups.some((l) => l.role === 'owner' && (pending[l.identifier]?.length ?? 0) > 0));
+    if (relevant.length === 0) break;
+    if (rounds >= maxRounds) {
+      throw new IdentityResolutionError(`identity resolution did not reach a fixpoint within ${maxRounds} rounds`, { rounds, counts: countsOf(values) });
+    }
+    rounds++;
+    for (const [type, fresh] of Object.entries(pending) as Array<[IdentifierType, string[]]>) {
+      const done = queried.get(type) ?? new Set<string>();
+      for (const v of fresh) done.add(v);
+      queried.set(type, done);
+    }
+
+    let added = 0;
+    const perStore = await Promise.all(relevant.map(async (store) => ({ store, ...(await findItems(store, pending, ctx, { ...options, roles: ['owner'] })) })));
+    for (const { store, items, stats } of perStore) {
+      let storeAdded = 0;
+      for (const m of items) {
+        if (m.matched.some((p) => store.lookups[p].identifier === 'subjectId')) found = true;
+        for (const [attribute, type] of Object.entries(store.yields)) {
+          for (const value of yieldedStrings(m.item[attribute])) {
+            if (value === '') continue;
+            const set = values.get(type) ?? new Set<string>();
+            if (!set.has(value)) {
+              set.add(value);
+              values.set(type, set);
+              storeAdded++;
+            }
+          }
+        }
+      }
+      added += storeAdded;
+      ctx.log('identity.round.store', { round: rounds, store: store.name, queries: stats.queries, items: items.length, added: storeAdded });
+    }
+    const total = [...values.values()].reduce((n, s) => n + s.size, 0);
+    ctx.log('identity.round', { round: rounds, stores: relevant.length, added, identifiers: total });
+    if (total > maxIdentifiers) {
+      throw new IdentityResolutionError(`identity resolution found more than ${maxIdentifiers} identifiers; a shared identifier probably links unrelated records`, {
+        rounds,
+        counts: countsOf(values),
+      });
+    }
+    if (added === 0) break;
+  }
+
+  const identity: Identity = {};
+  for (const type of IDENTIFIER_TYPES) {
+    const set = values.get(type);
+    if (set && set.size > 0) identity[type] = [...set];
+  }
+  const counts = countsOf(values);
+  ctx.log('identity.resolved', { rounds, found, ...Object.fromEntries(Object.entries(counts).map(([t, n]) => [`count.${t}`, n])) });
+  return { identity, rounds, found, counts };
+}
+
+function countsOf(values: ReadonlyMap<IdentifierType, ReadonlySet<string>>): Partial<Record<IdentifierType, number>> {
+  const counts: Partial<Record<IdentifierType, number>> = {};
+  for (const type of IDENTIFIER_TYPES) {
+    const n = values.get(type)?.size ?? 0;
+    if (n > 0) counts[type] = n;
+  }
+  return counts;
+}
