@@ -47,6 +47,25 @@ export function parseConfig(input: unknown, source = 'configuration'): DsrConfig
   return result.data;
 }
 
+/**
+ * Settings a deployment may leave out of the file and pass as environment variables instead:
+ * on AWS the resource names are CloudFormation values, unknown when the file is bundled into
+ * the functions. A value in the file wins, so a complete file behaves as before.
+ */
+export const SETTINGS_FROM_ENV = { ledgerTable: 'DSR_LEDGER_TABLE', workBucket: 'DSR_WORK_BUCKET', bundleBucket: 'DSR_BUNDLE_BUCKET' } as const;
+
+/** Fills the settings the file left out from SETTINGS_FROM_ENV; anything else is left for parseConfig to judge. */
+export function withEnvironmentSettings(raw: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const settings = (raw as { settings?: unknown }).settings;
+  if (typeof settings !== 'object' || settings === null) return raw;
+  const filled: Record<string, unknown> = { ...settings };
+  for (const [key, name] of Object.entries(SETTINGS_FROM_ENV)) {
+    if (filled[key] === undefined && env[name]) filled[key] = env[name];
+  }
+  return { ...raw, settings: filled };
+}
+
 let cached: { file: string; mtimeMs: number; config: DsrConfig } | undefined;
 
 /** The configuration named by DSR_CONFIG_FILE (bundled beside the handler on AWS). */
@@ -64,7 +83,7 @@ export function loadConfig(file = process.env.DSR_CONFIG_FILE ?? `${__dirname}/d
   } catch (err) {
     throw new ConfigError(`configuration file ${file} is not valid JSON: ${(err as Error).message}`);
   }
-  const config = parseConfig(raw, file);
+  const config = parseConfig(withEnvironmentSettings(raw), file);
   cached = { file, mtimeMs: stat.mtimeMs, config };
   return config;
 }

@@ -57,11 +57,23 @@ export function getRuntime(): Runtime {
   return runtime;
 }
 
+let providedKey: string | undefined;
+
+/**
+ * Hands over an anonymization key fetched before the first invocation. On AWS the key is a
+ * Secrets Manager secret (DSR_HMAC_SECRET_ARN) that infra/lambda/hmac-key.ts reads during
+ * init; locally it comes from DSR_HMAC_KEY_FILE or DSR_HMAC_KEY as before.
+ */
+export function provideHmacKey(key: string): void {
+  providedKey = key;
+  if (clients) clients.anonymizer = undefined;
+}
+
 function anonymizer(): Anonymizer {
   if (clients?.anonymizer) return clients.anonymizer;
   const file = process.env.DSR_HMAC_KEY_FILE;
-  const key = file ? fs.readFileSync(file, 'utf8').trim() : process.env.DSR_HMAC_KEY;
-  if (!key) throw new ConfigError('no anonymization key: set DSR_HMAC_KEY_FILE or DSR_HMAC_KEY');
+  const key = providedKey ?? (file ? fs.readFileSync(file, 'utf8').trim() : process.env.DSR_HMAC_KEY);
+  if (!key) throw new ConfigError('no anonymization key: set DSR_HMAC_KEY_FILE or DSR_HMAC_KEY (on AWS: DSR_HMAC_SECRET_ARN)');
   const created = createAnonymizer(key);
   if (clients) clients.anonymizer = created;
   return created;

@@ -1,0 +1,278 @@
+/**
+ * Least privilege, derived from the data map. Each Task handler has an access profile (what it
+ * does with the product's own ledger and buckets, and which operation it runs against the
+ * operator's stores); each store entry says which actions that operation needs, on which
+ * table, index, bucket or key pattern. Pure data, no CDK: the construct turns it into IAM
+ * statements, and a test can read it as the table it is.
+ */
+import type { DataMap, DynamoDbStore, S3ObjectsStore, S3RecordsStore, Store } from '../functions/core/datamap';
+
+/** What a handler does against the operator's stores. */
+export type StoreOperation =
+  /** Identity resolution: reads the DynamoDB stores that yield identifiers or start resolution. */
+  | 'identity'
+  /** Discovery and verification: finds the subject's records. */
+  | 'discover'
+  /** Retention decisions: reads the hold flags of the subject's own records. */
+  | 'holds'
+  /** Export: reads the records and files discovery found. */
+  | 'export'
+  /** Erasure: deletes, anonymizes, redacts mentions, restricts held records. */
+  | 'erase'
+  /** Restriction: marks records restricted. */
+  | 'restrict';
+
+export interface HandlerAccess {
+  /** DynamoDB actions on the ledger table. */
+  readonly ledger: readonly string[];
+  /** Work bucket key prefixes it reads and writes (`requests/` of running requests, `deferred/` identities). */
+  readonly work: { readonly read: readonly string[]; readonly write: readonly string[] };
+  /** The bundle bucket's `bundles/` and `reports/`. */
+  readonly bundles: 'none' | 'write';
+  /** What it does against the operator's stores. */
+  readonly stores: readonly StoreOperation[];
+  /** Builds a connector context, which needs the anonymization key. */
+  readonly anonymizer: boolean;
+}
+
+const LEDGER_READ = ['dynamodb:GetItem', 'dynamodb:Query'];
+// Receipts are appended with TransactWriteItems, which IAM authorizes per item action.
+const LEDGER_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
+const LEDGER_RW = [...LEDGER_READ, ...LEDGER_WRITE];
+
+const REQUESTS = 'requests/';
+const DEFERRED = 'deferred/';
+const NONE = { read: [], write: [] };
+const READ = { read: [REQUESTS], write: [] };
+const READ_WRITE = { read: [REQUESTS], write: [REQUESTS] };
+
+/**
+ * One entry per handler id of functions/handlers/registry.ts, read from the handler's code.
+ * A handler without an entry fails synth: a new handler's access is a decision, not a default.
+ */
+export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
+  'validate-request': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: [], anonymizer: false },
+  'resolve-identity': { ledger: LEDGER_RW, work: READ_WRITE, bundles: 'none', stores: ['identity'], anonymizer: true },
+  'discover-store': { ledger: [], work: READ_WRITE, bundles: 'none', stores: ['discover'], anonymizer: true },
+  'apply-retention': { ledger: LEDGER_RW, work: READ_WRITE, bundles: 'none', stores: ['holds'], anonymizer: false },
+  'load-approved-plan': { ledger: LEDGER_RW, work: READ, bundles: 'none', stores: [], anonymizer: false },
+  'erase-store': { ledger: [], work: READ_WRITE, bundles: 'none', stores: ['erase'], anonymizer: true },
+  'restrict-store': { ledger: [], work: READ_WRITE, bundles: 'none', stores: ['restrict'], anonymizer: true },
+  'export-store': { ledger: [], work: READ_WRITE, bundles: 'none', stores: ['export'], anonymizer: true },
+  'assemble-export': { ledger: [], work: READ, bundles: 'write', stores: [], anonymizer: false },
+  'verify-erasure': { ledger: [], work: READ, bundles: 'none', stores: ['discover'], anonymizer: true },
+  // Keeps the resolved identity under deferred/ for the sweep (no lifecycle expiry there).
+  'schedule-deferred': { ledger: ['dynamodb:PutItem'], work: { read: [REQUESTS], write: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
+  'write-receipt': { ledger: LEDGER_RW, work: READ, bundles: 'none', stores: [], anonymizer: false },
+  'record-failure': { ledger: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], work: NONE, bundles: 'none', stores: [], anonymizer: false },
+  // Retention sweep.
+  'find-due-deferrals': { ledger: ['dynamodb:Query'], work: NONE, bundles: 'none', stores: [], anonymizer: false },
+  // Rediscovers, re-checks hold flags, erases what is now due, reschedules the rest.
+  'erase-due-entry': { ledger: LEDGER_RW, work: { read: [DEFERRED], write: [] }, bundles: 'none', stores: ['discover', 'holds', 'erase'], anonymizer: true },
+  'write-sweep-receipts': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: [], anonymizer: false },
+};
+
+/** Where the s3-records connector stages rewritten objects, in the store's own bucket (its `stagingPrefix` default). */
+export const S3_RECORDS_STAGING_PREFIX = '.dsr-rewrite/';
+
+/** A resource of an operator store, by the name the data map gives it. */
+export type StoreResource =
+  | { readonly type: 'table'; readonly table: string }
+  | { readonly type: 'index'; readonly table: string; readonly index: string }
+  | { readonly type: 'bucket'; readonly bucket: string }
+  | { readonly type: 'objects'; readonly bucket: string; readonly pattern: string };
+
+/** One IAM statement's worth: these actions on these resources (bucket-level list actions limited to `prefixes`). */
+export interface StoreGrant {
+  readonly actions: readonly string[];
+  readonly resources: readonly StoreResource[];
+  /** `s3:prefix` patterns (StringLike) a list action is limited to; absent = the whole bucket. */
+  readonly prefixes?: readonly string[];
+  /** The data map stores the grant serves. */
+  readonly stores: readonly string[];
+}
+
+const S3_LIST = ['s3:ListBucket', 's3:ListBucketVersions'];
+const S3_READ_OBJECTS = ['s3:GetObject', 's3:GetObjectVersion'];
+const S3_PROTECTION = ['s3:GetObjectLegalHold', 's3:GetObjectRetention'];
+const S3_READ_TAGS = ['s3:GetObjectTagging', 's3:GetObjectVersionTagging'];
+const S3_WRITE_TAGS = ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'];
+
+interface Need {
+  readonly store: string;
+  readonly actions: readonly string[];
+  readonly resource: StoreResource;
+  readonly prefix?: string;
+}
+
+/** The grants `operations` need on the stores of `dataMap`, merged into as few statements as their actions allow. */
+export function storeGrants(dataMap: DataMap, operations: readonly StoreOperation[]): StoreGrant[] {
+  const needs = operations.flatMap((operation) => dataMap.stores.flatMap((store) => storeNeeds(store, operation)));
+  return merge(needs);
+}
+
+/** Identity resolution starts at owner lookups by subject id and follows the stores that yield identifiers. */
+export function takesPartInIdentity(store: DynamoDbStore): boolean {
+  return Object.keys(store.yields).length > 0 || store.lookups.some((l) => l.identifier === 'subjectId' && l.role === 'owner');
+}
+
+function storeNeeds(store: Store, operation: StoreOperation): Need[] {
+  switch (store.kind) {
+    case 'dynamodb':
+      return dynamoNeeds(store, operation);
+    case 's3-objects':
+      return s3ObjectsNeeds(store, operation);
+    case 's3-records':
+      return s3RecordsNeeds(store, operation);
+  }
+}
+
+function dynamoNeeds(store: DynamoDbStore, operation: StoreOperation): Need[] {
+  const table = { type: 'table', table: store.table } as const;
+  const on = (actions: string[], resource: StoreResource = table): Need => ({ store: store.name, actions, resource });
+  const describe = on(['dynamodb:DescribeTable']);
+  const indexes = unique(store.lookups.flatMap((l) => (l.index ? [l.index] : [])));
+  switch (operation) {
+    case 'identity':
+    case 'discover': {
+      if (operation === 'identity' && !takesPartInIdentity(store)) return [];
+      const needs = [describe];
+      if (store.lookups.some((l) => !l.index && l.attribute === store.key.partitionKey)) needs.push(on(['dynamodb:Query']));
+      for (const index of indexes) needs.push(on(['dynamodb:Query'], { type: 'index', table: store.table, index }));
+      // Index hits whose projection lacks attributes discovery reads are fetched whole.
+      if (indexes.length > 0) needs.push(on(['dynamodb:BatchGetItem']));
+      // A lookup that is neither the partition key nor an index is a Scan, and only with allowScan.
+      if (store.allowScan && store.lookups.some((l) => !l.index && l.attribute !== store.key.partitionKey)) needs.push(on(['dynamodb:Scan']));
+      return needs;
+    }
+    case 'holds':
+      return Object.keys(store.holdFlags).length > 0 ? [on(['dynamodb:GetItem'])] : [];
+    case 'export':
+      return [describe, on(['dynamodb:BatchGetItem'])];
+    case 'erase': {
+      // Held and retained records are restricted (UpdateItem) whatever the erase mode.
+      const needs = [describe, on(['dynamodb:UpdateItem'])];
+      if (store.erase.mode === 'delete') needs.push(on(['dynamodb:BatchWriteItem']));
+      // Anonymizing and redacting mentions read the item first.
+      if (store.erase.mode === 'anonymize' || store.thirdParty) needs.push(on(['dynamodb:GetItem', 'dynamodb:BatchGetItem']));
+      return needs;
+    }
+    case 'restrict':
+      return [describe, on(['dynamodb:UpdateItem'])];
+  }
+}
+
+/** `recordings/{accountId}/` → `recordings/*\/*`: the keys of every subject, and nothing outside the template. */
+export function keyPattern(prefixOrTemplate: string): string {
+  return `${prefixOrTemplate.replace(/\{[^{}]*\}/g, '*')}*`.replace(/\*+/g, '*');
+}
+
+function s3ObjectsNeeds(store: S3ObjectsStore, operation: StoreOperation): Need[] {
+  const pattern = keyPattern(store.keyTemplate);
+  const bucket = { type: 'bucket', bucket: store.bucket } as const;
+  const objects = { type: 'objects', bucket: store.bucket, pattern } as const;
+  const list: Need = { store: store.name, actions: S3_LIST, resource: bucket, prefix: pattern };
+  const on = (actions: string[]): Need => ({ store: store.name, actions, resource: objects });
+  switch (operation) {
+    case 'identity':
+    case 'holds':
+      return [];
+    case 'discover':
+      return [list, on([...S3_READ_OBJECTS, ...S3_PROTECTION, ...S3_READ_TAGS])];
+    case 'export':
+      return [on(S3_READ_OBJECTS)];
+    case 'erase':
+      return [
+        list,
+        on([...S3_READ_OBJECTS, ...S3_PROTECTION, ...S3_READ_TAGS, ...S3_WRITE_TAGS]),
+        // Every version and delete marker goes, by version id; never a bare DeleteObject.
+        ...(store.erase.mode === 'delete' ? [on(['s3:DeleteObjectVersion'])] : []),
+      ];
+    case 'restrict':
+      return [list, on([...S3_READ_OBJECTS, ...S3_PROTECTION, ...S3_READ_TAGS, ...S3_WRITE_TAGS])];
+  }
+}
+
+function s3RecordsNeeds(store: S3RecordsStore, operation: StoreOperation): Need[] {
+  const pattern = keyPattern(store.prefix);
+  const staging = keyPattern(S3_RECORDS_STAGING_PREFIX);
+  const bucket = { type: 'bucket', bucket: store.bucket } as const;
+  const objects = (p: string) => ({ type: 'objects', bucket: store.bucket, pattern: p }) as const;
+  const wholeBucket = store.prefix === '';
+  const list = (actions: string[], prefix: string): Need => ({ store: store.name, actions, resource: bucket, ...(wholeBucket ? {} : { prefix }) });
+  const on = (actions: string[], p = pattern): Need => ({ store: store.name, actions, resource: objects(p) });
+  switch (operation) {
+    case 'identity':
+    case 'holds':
+      return [];
+    case 'discover':
+      return [list(['s3:ListBucket'], pattern), on([...S3_READ_OBJECTS, ...S3_PROTECTION])];
+    case 'export':
+      return [on(S3_READ_OBJECTS)];
+    case 'restrict':
+      // Records inside an object cannot be marked: restrictions are counted, nothing is written.
+      return [list(['s3:ListBucket'], pattern), on(S3_READ_OBJECTS)];
+    case 'erase': {
+      // Rewrite: stage the object without the subject's records, verify, replace, remove old versions.
+      const rewrite = [...S3_READ_OBJECTS, ...S3_PROTECTION, 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObjectVersion'];
+      return [
+        list(S3_LIST, pattern),
+        { store: store.name, actions: S3_LIST, resource: bucket, prefix: staging },
+        on(rewrite),
+        on(rewrite, staging),
+      ];
+    }
+  }
+}
+
+function resourceKey(r: StoreResource): string {
+  return JSON.stringify(r);
+}
+
+/**
+ * Merges needs into statements: object and table needs with the same action set share one
+ * statement; list needs are per bucket with the union of their prefixes (a bucket-wide need
+ * drops the condition for that bucket).
+ */
+function merge(needs: readonly Need[]): StoreGrant[] {
+  // Per resource: the union of actions, and (for buckets) the prefixes.
+  const perResource = new Map<string, { resource: StoreResource; actions: Set<string>; prefixes: Set<string> | null; stores: Set<string> }>();
+  for (const need of needs) {
+    const key = resourceKey(need.resource);
+    let entry = perResource.get(key);
+    if (!entry) {
+      entry = { resource: need.resource, actions: new Set(), prefixes: new Set(), stores: new Set() };
+      perResource.set(key, entry);
+    }
+    need.actions.forEach((a) => entry.actions.add(a));
+    entry.stores.add(need.store);
+    if (need.resource.type === 'bucket') {
+      if (need.prefix === undefined) entry.prefixes = null;
+      else entry.prefixes?.add(need.prefix);
+    }
+  }
+  const grants = new Map<string, { actions: string[]; resources: StoreResource[]; prefixes?: string[]; stores: Set<string> }>();
+  for (const entry of perResource.values()) {
+    const actions = [...entry.actions].sort();
+    const prefixes = entry.resource.type === 'bucket' && entry.prefixes ? [...entry.prefixes].sort() : undefined;
+    // Buckets keep one statement each (their condition is theirs); the rest group by action set.
+    const key = entry.resource.type === 'bucket' ? `bucket:${resourceKey(entry.resource)}` : `actions:${actions.join(',')}`;
+    let grant = grants.get(key);
+    if (!grant) {
+      grant = { actions, resources: [], ...(prefixes ? { prefixes } : {}), stores: new Set() };
+      grants.set(key, grant);
+    }
+    grant.resources.push(entry.resource);
+    entry.stores.forEach((s) => grant.stores.add(s));
+  }
+  return [...grants.values()].map((g) => ({ actions: g.actions, resources: g.resources, ...(g.prefixes ? { prefixes: g.prefixes } : {}), stores: [...g.stores].sort() }));
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+/** Whether any action writes (the resource's KMS key then needs encrypt as well as decrypt). */
+export function writes(actions: readonly string[]): boolean {
+  return actions.some((a) => /^(dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)|s3:(PutObject|DeleteObjectVersion|AbortMultipartUpload))$/.test(a));
+}

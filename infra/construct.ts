@@ -1,0 +1,339 @@
+/**
+ * SubjectRightsOrchestrator: the product as one construct. Its own resources (ledger, work and
+ * bundle buckets, key, secret), one function per Task handler with grants derived from the data
+ * map, the state machines from statemachines/*.asl.json, alarms, and the support and auditor
+ * policies.
+ */
+import { ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import { Construct } from 'constructs';
+import type { DataMap } from '../functions/core/datamap';
+import { LEDGER_KEY } from '../functions/core/ledger';
+import { HANDLER_ACCESS, storeGrants, writes, type StoreResource } from './access';
+import { handlerFunction, pascal, writeConfigFile } from './functions';
+import { MACHINES, machineHandlers, scheduleMachine, stateMachine } from './machines';
+import { acknowledge, acknowledgeWildcards, type WildcardGrant } from './nag';
+import { validateProps, type SubjectRightsOrchestratorProps } from './props';
+import { auditorPolicy, supportPolicy } from './user-policies';
+
+export type { SubjectRightsOrchestratorProps } from './props';
+
+export class SubjectRightsOrchestrator extends Construct {
+  /** Requests, plans, approvals, holds, deferrals and the receipt chain. */
+  readonly ledgerTable: dynamodb.Table;
+  /** Identities, findings and plans of running requests (`requests/`, expiring). */
+  readonly workBucket: s3.Bucket;
+  /** Portability bundles (`bundles/`) and access reports (`reports/`), expiring. */
+  readonly bundleBucket: s3.Bucket;
+  readonly encryptionKey: kms.IKey;
+  readonly anonymizationSecret: secretsmanager.ISecret;
+  /** The validated data map the functions were configured with. */
+  readonly dataMap: DataMap;
+  /** Functions by handler id (functions/handlers/registry.ts). */
+  readonly functions: ReadonlyMap<string, NodejsFunction>;
+  /** State machines by id (infra/machines.ts). */
+  readonly stateMachines: ReadonlyMap<string, sfn.StateMachine>;
+  /** The subject-request machine. */
+  readonly stateMachine: sfn.StateMachine;
+  readonly alarms: readonly cloudwatch.Alarm[];
+  readonly schedules: readonly scheduler.Schedule[];
+  /** Attach to the role support staff use with the `dsr` CLI. */
+  readonly supportPolicy: iam.ManagedPolicy;
+  /** Attach to the role auditors use. */
+  readonly auditorPolicy: iam.ManagedPolicy;
+  /** The variables the `dsr` CLI reads, by name. */
+  readonly cliEnvironment: Readonly<Record<string, string>>;
+
+  private readonly props: SubjectRightsOrchestratorProps;
+  private readonly wildcards: WildcardGrant[] = [];
+
+  constructor(scope: Construct, id: string, props: SubjectRightsOrchestratorProps) {
+    super(scope, id);
+    // Server access logs delivered by bucket policy, never by ACL, whatever the app's flags.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
+    const v = validateProps(id, props);
+    this.props = props;
+    this.dataMap = v.dataMap;
+    const logRetention = props.logRetention ?? logs.RetentionDays.SIX_MONTHS;
+
+    this.encryptionKey =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', {
+        description: 'Subject Rights Orchestrator: ledger, work and bundle buckets, anonymization key, logs',
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    const logKey = this.allowLogsToUseKey(this.encryptionKey) ? this.encryptionKey : undefined;
+
+    const accessLogs = props.accessLogsBucket ?? this.accessLogsBucket();
+    this.ledgerTable = new dynamodb.Table(this, 'Ledger', {
+      partitionKey: { name: LEDGER_KEY.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: LEDGER_KEY.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.workBucket = this.productBucket('WorkBucket', accessLogs, 'work/', {
+      versioned: true,
+      lifecycleRules: [
+        { id: 'expire-request-documents', prefix: 'requests/', expiration: Duration.days(v.workRetentionDays) },
+        // Personal data must not linger in old versions once overwritten or expired.
+        { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(1), expiredObjectDeleteMarker: true },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+    this.bundleBucket = this.productBucket('BundleBucket', accessLogs, 'bundles/', {
+      lifecycleRules: [
+        { id: 'expire-bundles', prefix: 'bundles/', expiration: Duration.days(v.bundleRetentionDays) },
+        { id: 'expire-reports', prefix: 'reports/', expiration: Duration.days(v.bundleRetentionDays) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+    this.anonymizationSecret =
+      props.anonymizationSecret ??
+      new secretsmanager.Secret(this, 'AnonymizationKey', {
+        description: 'Subject Rights Orchestrator: HMAC key for the "hmac" anonymization strategy',
+        encryptionKey: this.encryptionKey,
+        generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+
+    // The data map and settings travel in a file bundled beside each handler; the resource
+    // names are deploy-time values and travel as variables (functions/core/config.ts merges them).
+    const configFile = writeConfigFile(this, {
+      dataMap: v.dataMap,
+      settings: { approvalRequired: props.approvalRequired ?? false, bundleUrlExpirySeconds: v.bundleUrlExpirySeconds },
+      ...(v.retention ? { retention: v.retention } : {}),
+    });
+    const environment = {
+      DSR_LEDGER_TABLE: this.ledgerTable.tableName,
+      DSR_WORK_BUCKET: this.workBucket.bucketName,
+      DSR_BUNDLE_BUCKET: this.bundleBucket.bucketName,
+    };
+
+    const functions = new Map<string, NodejsFunction>();
+    for (const spec of MACHINES.flatMap(machineHandlers)) {
+      const access = HANDLER_ACCESS[spec.id];
+      if (!access) throw new Error(`handler ${spec.id} has no access profile in infra/access.ts: decide what it may touch before deploying it`);
+      const fn = handlerFunction(this, spec, {
+        configFile,
+        environment,
+        logRetention,
+        logKey,
+        ...(access.anonymizer ? { anonymizationSecret: this.anonymizationSecret } : {}),
+      });
+      this.grantProductAccess(fn, access);
+      if (access.stores.length > 0) this.grantStoreAccess(fn, storeGrants(v.dataMap, access.stores));
+      acknowledge(fn.role!, 'AwsSolutions-IAM5[Resource::*]', 'Only xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing), which support no resource-level permissions.');
+      acknowledge(fn, 'AwsSolutions-L1', 'Node.js 22 is the runtime the project targets and tests (engines >=22, the local engine runs the same handlers on 22); move with the toolchain.');
+      functions.set(spec.id, fn);
+    }
+    this.functions = functions;
+
+    const machines = new Map<string, sfn.StateMachine>();
+    const alarms: cloudwatch.Alarm[] = [];
+    const schedules: scheduler.Schedule[] = [];
+    for (const spec of MACHINES) {
+      const { machine, alarm } = stateMachine(this, spec, { functions, logRetention, logKey, alarmTopic: props.alarmTopic });
+      machines.set(spec.id, machine);
+      alarms.push(alarm);
+      acknowledge(machine.role, 'AwsSolutions-IAM5[Resource::*]', 'Only X-Ray tracing and CloudWatch Logs vended-delivery actions (logs:CreateLogDelivery etc.), which support no resource-level permissions.');
+      if (spec.schedule) {
+        schedules.push(scheduleMachine(this, `${pascal(spec.id)}Schedule`, machine, props.sweepSchedule ?? scheduler.ScheduleExpression.rate(Duration.days(1)), spec.schedule.input));
+      }
+    }
+    this.stateMachines = machines;
+    this.stateMachine = machines.get('subject-request')!;
+    this.alarms = alarms;
+    this.schedules = schedules;
+
+    const policyResources = { machines: [...machines.values()], ledger: this.ledgerTable, bundleBucket: this.bundleBucket, wildcards: this.wildcards };
+    this.supportPolicy = supportPolicy(this, 'SupportPolicy', policyResources);
+    this.auditorPolicy = auditorPolicy(this, 'AuditorPolicy', policyResources);
+    if (props.supportRole) this.supportPolicy.attachToRole(props.supportRole);
+    if (props.auditorRole) this.auditorPolicy.attachToRole(props.auditorRole);
+
+    this.cliEnvironment = {
+      DSR_LEDGER_TABLE: this.ledgerTable.tableName,
+      DSR_WORK_BUCKET: this.workBucket.bucketName,
+      DSR_BUNDLE_BUCKET: this.bundleBucket.bucketName,
+      ...Object.fromEntries(MACHINES.map((m) => [m.envVar, machines.get(m.id)!.stateMachineArn])),
+    };
+    this.addOutputs(id);
+    if (this.anonymizationSecret instanceof secretsmanager.Secret) {
+      acknowledge(this.anonymizationSecret, 'AwsSolutions-SMG4', 'A pseudonymization key, not a credential: rotating it would change every HMAC pseudonym, so records anonymized before and after no longer join.');
+    }
+    acknowledgeWildcards(this.wildcards);
+  }
+
+  /** What a handler does with the ledger, the work bucket and the bundle bucket, through their grant methods. */
+  private grantProductAccess(fn: NodejsFunction, access: (typeof HANDLER_ACCESS)[string]): void {
+    if (access.ledger.length > 0) {
+      this.ledgerTable.grants.actions(fn, ...access.ledger);
+      this.ledgerTable.grantOnKey(fn, 'kms:Decrypt', 'kms:DescribeKey', ...(writes(access.ledger) ? ['kms:Encrypt', 'kms:GenerateDataKey'] : []));
+    }
+    const workReason = (prefix: string) => `The work bucket's ${prefix} documents, one set per request id, unknown in advance.`;
+    for (const prefix of access.work.read) {
+      this.workBucket.grants.actionsOnObjectKeys(fn, `${prefix}*`, 's3:GetObject', 'kms:Decrypt');
+      this.wildcards.push({ scope: fn.role!, arn: this.workBucket.arnForObjects(`${prefix}*`), reason: workReason(prefix) });
+    }
+    for (const prefix of access.work.write) {
+      this.workBucket.grants.actionsOnObjectKeys(fn, `${prefix}*`, 's3:PutObject', 's3:AbortMultipartUpload', 'kms:GenerateDataKey', 'kms:Decrypt');
+      this.wildcards.push({ scope: fn.role!, arn: this.workBucket.arnForObjects(`${prefix}*`), reason: workReason(prefix) });
+    }
+    if (access.work.read.length > 0) {
+      // Without ListBucket a missing document is a 403, not the NoSuchKey the workspace expects.
+      iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:ListBucket'], resourceArns: [this.workBucket.bucketArn] });
+    }
+    if (access.bundles === 'write') {
+      for (const prefix of ['bundles/*', 'reports/*']) {
+        this.bundleBucket.grants.actionsOnObjectKeys(fn, prefix, 's3:PutObject', 'kms:GenerateDataKey', 'kms:Decrypt');
+        this.wildcards.push({ scope: fn.role!, arn: this.bundleBucket.arnForObjects(prefix), reason: `One bundle or report per request id under ${prefix.slice(0, -1)}, written once.` });
+      }
+    }
+  }
+
+  /** The data map's stores: exactly the actions, tables, indexes, buckets and key patterns access.ts derived. */
+  private grantStoreAccess(fn: NodejsFunction, grants: ReturnType<typeof storeGrants>): void {
+    for (const grant of grants) {
+      const arns = grant.resources.map((r) => this.storeArn(r));
+      grant.resources.forEach((r, i) => {
+        if (r.type === 'objects') {
+          this.wildcards.push({ scope: fn.role!, arn: arns[i], reason: `Objects of data map store(s) ${grant.stores.join(', ')} under ${r.pattern}: one key prefix per subject, so no narrower ARN exists.` });
+        }
+      });
+      iam.Grant.addToPrincipal({
+        grantee: fn,
+        actions: [...grant.actions],
+        resourceArns: arns,
+        ...(grant.prefixes ? { conditions: { StringLike: { 's3:prefix': [...grant.prefixes] } } } : {}),
+      });
+      // Customer managed keys of imported stores: decrypt to read, and encrypt to write.
+      const keyActions = grant.resources.some((r) => r.type === 'table' || r.type === 'index')
+        ? ['kms:Decrypt', 'kms:DescribeKey', ...(writes(grant.actions) ? ['kms:Encrypt', 'kms:GenerateDataKey'] : [])]
+        : ['kms:Decrypt', ...(writes(grant.actions) ? ['kms:GenerateDataKey'] : [])];
+      for (const key of new Set(grant.resources.flatMap((r) => this.storeKey(r) ?? []))) key.grant(fn, ...keyActions);
+    }
+  }
+
+  private readonly tables = new Map<string, dynamodb.ITable>();
+  private readonly buckets = new Map<string, s3.IBucket>();
+
+  private storeTable(name: string): dynamodb.ITable {
+    let table = this.tables.get(name);
+    if (!table) {
+      const given = this.props.tables?.[name];
+      const id = `StoreTable-${name}`;
+      table = typeof given === 'string' ? dynamodb.Table.fromTableArn(this, id, given) : (given ?? dynamodb.Table.fromTableName(this, id, name));
+      this.tables.set(name, table);
+    }
+    return table;
+  }
+
+  private storeBucket(name: string): s3.IBucket {
+    let bucket = this.buckets.get(name);
+    if (!bucket) {
+      const given = this.props.buckets?.[name];
+      const id = `StoreBucket-${name}`;
+      bucket = typeof given === 'string' ? s3.Bucket.fromBucketArn(this, id, given) : (given ?? s3.Bucket.fromBucketName(this, id, name));
+      this.buckets.set(name, bucket);
+    }
+    return bucket;
+  }
+
+  private storeArn(r: StoreResource): string {
+    switch (r.type) {
+      case 'table':
+        return this.storeTable(r.table).tableArn;
+      case 'index':
+        return `${this.storeTable(r.table).tableArn}/index/${r.index}`;
+      case 'bucket':
+        return this.storeBucket(r.bucket).bucketArn;
+      case 'objects':
+        return this.storeBucket(r.bucket).arnForObjects(r.pattern);
+    }
+  }
+
+  private storeKey(r: StoreResource): kms.IKey | undefined {
+    return r.type === 'table' || r.type === 'index' ? this.storeTable(r.table).encryptionKey : this.storeBucket(r.bucket).encryptionKey;
+  }
+
+  private productBucket(id: string, accessLogs: s3.IBucket, logPrefix: string, extra: Pick<s3.BucketProps, 'versioned' | 'lifecycleRules'>): s3.Bucket {
+    return new s3.Bucket(this, id, {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.encryptionKey,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: logPrefix,
+      removalPolicy: RemovalPolicy.RETAIN,
+      ...extra,
+    });
+  }
+
+  private accessLogsBucket(): s3.Bucket {
+    return new s3.Bucket(this, 'AccessLogs', {
+      // S3 server access log delivery cannot write to SSE-KMS buckets.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      // Ownership left to CDK: log delivery is granted by bucket policy or, without the
+      // @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy flag, by ACL (which needs ObjectWriter).
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  /** CloudWatch Logs may use the key for this account's log groups; false when the key's policy is not ours to edit. */
+  private allowLogsToUseKey(key: kms.IKey): boolean {
+    const stack = Stack.of(this);
+    return key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } },
+      }),
+      /* allowNoOp */ true,
+    ).statementAdded;
+  }
+
+  /**
+   * Outputs named after the CLI's variables (CloudFormation keys are alphanumeric: with the id
+   * `Dsr`, `DsrLedgerTable` is DSR_LEDGER_TABLE), plus `<id>CliEnv`, a line to `eval`.
+   */
+  private addOutputs(id: string): void {
+    const prefix = id.replace(/[^A-Za-z0-9]/g, '');
+    const output = (name: string, value: string, description: string) => {
+      const out = new CfnOutput(this, `Output${name}`, { value, description });
+      out.overrideLogicalId(`${prefix}${name}`);
+    };
+    for (const [variable, value] of Object.entries(this.cliEnvironment)) {
+      output(pascal(variable.toLowerCase().replace(/_/g, '-')).replace(/^Dsr/, ''), value, `${variable} for the dsr CLI`);
+    }
+    output('SupportPolicyArn', this.supportPolicy.managedPolicyArn, 'Managed policy for support staff (dsr start/plan/approve/status/hold/history)');
+    output('AuditorPolicyArn', this.auditorPolicy.managedPolicyArn, 'Managed policy for auditors (execution history and receipts, read only)');
+    output(
+      'CliEnv',
+      Fn.join(' ', Object.entries(this.cliEnvironment).map(([k, v]) => Fn.join('', [`export ${k}=`, v, ';']))),
+      'eval "$(aws cloudformation describe-stacks ... --query \'Stacks[0].Outputs[?OutputKey==`<id>CliEnv`].OutputValue\' --output text)"',
+    );
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The state machines: one entry each. An entry names its ASL file (the single source of
+ * truth, shared with the local engine), the Task handlers its placeholders refer to, the CLI
+ * variable its ARN is exported as, and whether EventBridge Scheduler starts it.
+ */
+import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import path from 'node:path';
+import { HANDLERS, type HandlerSpec } from '../functions/handlers/registry';
+import { loadDefinition } from '../local/sfn/definition';
+import { REPO_ROOT, pascal } from './functions';
+
+export interface MachineSpec {
+  /** Construct id and name suffix; the handlers' `machine` in functions/handlers/registry.ts. */
+  readonly id: HandlerSpec['machine'];
+  /** ASL file, relative to the repository root. */
+  readonly file: string;
+  /** The CLI variable the machine's ARN is exported as. */
+  readonly envVar: string;
+  /** Started by EventBridge Scheduler on `sweepSchedule`, with this input. */
+  readonly schedule?: { readonly input: Record<string, unknown> };
+}
+
+/** The product's machines; a machine's Task handlers are the registry entries naming it. */
+export const MACHINES: readonly MachineSpec[] = [
+  { id: 'subject-request', file: 'statemachines/subject-request.asl.json', envVar: 'DSR_STATE_MACHINE_ARN' },
+  {
+    id: 'retention-sweep',
+    file: 'statemachines/retention-sweep.asl.json',
+    envVar: 'DSR_SWEEP_STATE_MACHINE_ARN',
+    // Each scheduled run is its own sweep, named after the Scheduler execution.
+    schedule: { input: { sweepId: scheduler.ContextAttribute.executionId } },
+  },
+];
+
+/** The Task handlers whose placeholders the machine's ASL uses. */
+export function machineHandlers(spec: MachineSpec): HandlerSpec[] {
+  return HANDLERS.filter((h) => h.machine === spec.id);
+}
+
+export function machineFile(spec: MachineSpec): string {
+  return path.join(REPO_ROOT, spec.file);
+}
+
+/**
+ * Checks at synth that the ASL's placeholders and the machine's handlers match exactly (a
+ * leftover placeholder would reach Step Functions as a literal, an unused one means drift),
+ * with the same check the local engine runs; throws DefinitionError naming both.
+ */
+export function checkSubstitutions(spec: MachineSpec): void {
+  const dummy = Object.fromEntries(machineHandlers(spec).map((h) => [h.substitution, `arn:aws:lambda:us-east-1:000000000000:function:${h.id}`]));
+  loadDefinition(machineFile(spec), dummy);
+}
+
+export interface MachineOptions {
+  readonly functions: ReadonlyMap<string, lambda.IFunction>;
+  readonly logRetention: logs.RetentionDays;
+  readonly logKey?: kms.IKey;
+  readonly alarmTopic?: sns.ITopic;
+}
+
+export function stateMachine(scope: Construct, spec: MachineSpec, opts: MachineOptions): { machine: sfn.StateMachine; alarm: cloudwatch.Alarm } {
+  checkSubstitutions(spec);
+  const id = pascal(spec.id);
+  const fns = machineHandlers(spec).map((h) => {
+    const fn = opts.functions.get(h.id);
+    if (!fn) throw new Error(`state machine ${spec.id}: no function for handler ${h.id}`);
+    return { spec: h, fn };
+  });
+  // The /aws/vendedlogs/ prefix keeps the CloudWatch Logs resource policy small.
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+    logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(scope, { maxLength: 200, separator: '-' })}-${spec.id}`,
+    retention: opts.logRetention,
+    encryptionKey: opts.logKey,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  const machine = new sfn.StateMachine(scope, id, {
+    definitionBody: sfn.DefinitionBody.fromFile(machineFile(spec)),
+    definitionSubstitutions: Object.fromEntries(fns.map(({ spec: h, fn }) => [h.substitution, fn.functionArn])),
+    stateMachineType: sfn.StateMachineType.STANDARD,
+    // History carries ids, counts and hashes; the logs do not even carry those.
+    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    tracingEnabled: true,
+    comment: `Subject Rights Orchestrator: ${spec.id} (${spec.file})`,
+  });
+  // The ASL calls the unqualified function ARNs: invoke on exactly those, no `:*` versions.
+  machine.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: fns.map(({ fn }) => fn.functionArn) }));
+
+  const period = Duration.minutes(5);
+  const alarm = new cloudwatch.Alarm(scope, `${id}ExecutionsNotSucceeded`, {
+    alarmDescription: `${spec.id}: executions failed, timed out or were aborted (refusals end as failed executions too)`,
+    metric: new cloudwatch.MathExpression({
+      expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+      usingMetrics: {
+        failed: machine.metricFailed({ period, statistic: 'Sum' }),
+        timedOut: machine.metricTimedOut({ period, statistic: 'Sum' }),
+        aborted: machine.metricAborted({ period, statistic: 'Sum' }),
+      },
+      period,
+      label: 'executions failed, timed out or aborted',
+    }),
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  if (opts.alarmTopic) alarm.addAlarmAction(new actions.SnsAction(opts.alarmTopic));
+  return { machine, alarm };
+}
+
+/** Starts `machine` on `expression` through EventBridge Scheduler, with a role that may start only it. */
+export function scheduleMachine(scope: Construct, id: string, machine: sfn.IStateMachine, expression: scheduler.ScheduleExpression, input: Record<string, unknown>): scheduler.Schedule {
+  return new scheduler.Schedule(scope, id, {
+    schedule: expression,
+    description: 'Subject Rights Orchestrator: erase what was held once the hold has ended',
+    target: new targets.StepFunctionsStartExecution(machine, { input: scheduler.ScheduleTargetInput.fromObject(input), retryAttempts: 3 }),
+  });
+}

@@ -1,0 +1,258 @@
+/**
+ * The construct's props and their validation. Every problem is collected and reported at once,
+ * each naming the prop (and, inside the data map or the retention schedule, the path); values
+ * that are unresolved CDK tokens are not checked.
+ */
+import { Duration, Token } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { DataMapSchema, formatPath, type DataMap } from '../functions/core/datamap';
+import { RetentionScheduleSchema, type RetentionSchedule } from '../functions/core/retention';
+
+export interface SubjectRightsOrchestratorProps {
+  /**
+   * The operator's data map (the JSON of examples/voip-operator/datamap.json), validated at
+   * synth. It is bundled into every function, so its values must be literals, not tokens.
+   */
+  readonly dataMap: unknown;
+
+  /**
+   * Retention schedule replacing the default one (functions/core/retention.ts).
+   * @default - the default schedule taken from the reference operator's policies
+   */
+  readonly retention?: unknown;
+
+  /**
+   * Erasures stop at a stored plan until support runs `dsr approve`. Needs `supportRole`.
+   * @default false
+   */
+  readonly approvalRequired?: boolean;
+
+  /**
+   * The IAM role support staff use (for IAM Identity Center, the permission set's role imported
+   * with `Role.fromRoleArn`). The support policy is attached to it. Required with `approvalRequired`.
+   * @default - none: attach `supportPolicy` yourself
+   */
+  readonly supportRole?: iam.IRole;
+
+  /**
+   * The IAM role auditors use; the auditor policy is attached to it.
+   * @default - none: attach `auditorPolicy` yourself
+   */
+  readonly auditorRole?: iam.IRole;
+
+  /**
+   * Existing DynamoDB tables of the data map, keyed by the table name the data map uses: an
+   * imported `ITable` (with its `encryptionKey` when it has a customer managed key) or a
+   * table ARN. Tables not listed are looked up by name in this stack's account and region.
+   * @default - every table by name, in this stack's account and region
+   */
+  readonly tables?: Readonly<Record<string, dynamodb.ITable | string>>;
+
+  /**
+   * Existing S3 buckets of the data map, keyed by the bucket name the data map uses: an
+   * imported `IBucket` (with its `encryptionKey` when objects are SSE-KMS with a customer
+   * managed key) or a bucket ARN.
+   * @default - every bucket by name
+   */
+  readonly buckets?: Readonly<Record<string, s3.IBucket | string>>;
+
+  /**
+   * KMS key for the ledger, the work and bundle buckets, the anonymization key secret and the
+   * log groups (log groups only when the key's policy can be edited by this stack).
+   * @default - a new customer managed key with yearly rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * The secret holding the HMAC key used to anonymize fields (at least 16 characters).
+   * @default - a generated 64-character secret encrypted with `encryptionKey`
+   */
+  readonly anonymizationSecret?: secretsmanager.ISecret;
+
+  /**
+   * When the retention sweep runs (EventBridge Scheduler). Applies to the machines that are
+   * scheduled (the retention sweep, once it exists).
+   * @default - once a day
+   */
+  readonly sweepSchedule?: scheduler.ScheduleExpression;
+
+  /**
+   * Lifetime of the presigned URL of a portability bundle (1 minute to 7 days).
+   * @default Duration.minutes(15)
+   */
+  readonly bundleUrlExpiry?: Duration;
+
+  /**
+   * How long bundles and access reports stay in the bundle bucket (at least `bundleUrlExpiry`).
+   * @default Duration.days(7)
+   */
+  readonly bundleRetention?: Duration;
+
+  /**
+   * How long a request's working documents (identity, findings, plans) stay in the work
+   * bucket. An erasure waiting for approval longer than this has to be planned again.
+   * @default Duration.days(30)
+   */
+  readonly workRetention?: Duration;
+
+  /**
+   * SNS topic for the state machine alarms (failed, timed out, aborted executions).
+   * @default - alarms without actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Retention of the functions' and state machines' log groups.
+   * @default logs.RetentionDays.SIX_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Bucket receiving the server access logs of the work and bundle buckets.
+   * @default - a new bucket, SSE-S3 (S3 log delivery cannot write SSE-KMS), logs expire after a year
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+}
+
+export class OrchestratorPropsError extends Error {
+  override name = 'OrchestratorPropsError';
+  constructor(
+    readonly construct: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`SubjectRightsOrchestrator ${construct}: invalid props:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export interface ValidatedProps {
+  readonly dataMap: DataMap;
+  readonly retention?: RetentionSchedule;
+  readonly bundleUrlExpirySeconds: number;
+  readonly bundleRetentionDays: number;
+  readonly workRetentionDays: number;
+}
+
+const TABLE_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/([A-Za-z0-9_.-]{3,255})$/;
+const BUCKET_ARN = /^arn:aws[a-z-]*:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$/;
+
+/** Validates the props; throws OrchestratorPropsError listing every problem. */
+export function validateProps(id: string, props: SubjectRightsOrchestratorProps): ValidatedProps {
+  const problems: string[] = [];
+  const dataMap = checkDataMap(props.dataMap, problems);
+  const retention = props.retention === undefined ? undefined : checkRetention(props.retention, dataMap, problems);
+
+  if (props.approvalRequired && !props.supportRole) {
+    problems.push('approvalRequired: erasures would wait for `dsr approve`, but no supportRole is given to approve them; pass supportRole');
+  }
+  if (dataMap) {
+    checkReferences('tables', props.tables, new Set(dataMap.stores.flatMap((s) => (s.kind === 'dynamodb' ? [s.table] : []))), TABLE_ARN, 'a DynamoDB table ARN (arn:<partition>:dynamodb:<region>:<account>:table/<name>)', (t) => (t as dynamodb.ITable).tableName, problems);
+    checkReferences('buckets', props.buckets, new Set(dataMap.stores.flatMap((s) => (s.kind === 'dynamodb' ? [] : [s.bucket]))), BUCKET_ARN, 'an S3 bucket ARN (arn:<partition>:s3:::<name>)', (b) => (b as s3.IBucket).bucketName, problems);
+  }
+
+  const before = problems.length;
+  const bundleUrlExpirySeconds = seconds('bundleUrlExpiry', props.bundleUrlExpiry, Duration.minutes(15), 60, 604800, problems);
+  const expiryValid = problems.length === before;
+  const bundleRetentionDays = days('bundleRetention', props.bundleRetention, Duration.days(7), problems);
+  const workRetentionDays = days('workRetention', props.workRetention, Duration.days(30), problems);
+  if (expiryValid && bundleRetentionDays * 86400 < bundleUrlExpirySeconds) {
+    problems.push(`bundleRetention: ${bundleRetentionDays} day(s) is shorter than bundleUrlExpiry; a URL would outlive its bundle`);
+  }
+
+  if (problems.length > 0) throw new OrchestratorPropsError(id, problems);
+  return { dataMap: dataMap!, retention, bundleUrlExpirySeconds, bundleRetentionDays, workRetentionDays };
+}
+
+function checkDataMap(raw: unknown, problems: string[]): DataMap | undefined {
+  // The map is bundled into the functions at synth: a token would reach them unresolved.
+  const tokens = tokenPaths(raw);
+  for (const path of tokens) {
+    problems.push(`dataMap${prefixed(path)}: is a CDK token; the data map is bundled into the functions at synth, so write the literal name (and pass the resource in tables/buckets if it needs an ARN or a KMS key)`);
+  }
+  if (tokens.length > 0) return undefined;
+  const result = DataMapSchema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) problems.push(`dataMap${prefixed(formatPath(issue.path))}: ${issue.message}`);
+    return undefined;
+  }
+  return result.data;
+}
+
+function checkRetention(raw: unknown, dataMap: DataMap | undefined, problems: string[]): RetentionSchedule | undefined {
+  const result = RetentionScheduleSchema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) problems.push(`retention${prefixed(formatPath(issue.path))}: ${issue.message}`);
+    return undefined;
+  }
+  if (dataMap) {
+    const names = new Set(dataMap.stores.map((s) => s.name));
+    for (const store of Object.keys(result.data.stores)) {
+      if (!names.has(store)) problems.push(`retention.stores.${store}: no store of that name in dataMap`);
+    }
+  }
+  return result.data;
+}
+
+function checkReferences(
+  prop: string,
+  given: Readonly<Record<string, unknown>> | undefined,
+  mapped: ReadonlySet<string>,
+  arnPattern: RegExp,
+  arnDescription: string,
+  nameOf: (resource: unknown) => string,
+  problems: string[],
+): void {
+  for (const [name, ref] of Object.entries(given ?? {})) {
+    if (!mapped.has(name)) {
+      problems.push(`${prop}.${name}: no store in dataMap uses ${name}`);
+      continue;
+    }
+    if (typeof ref === 'string') {
+      if (Token.isUnresolved(ref)) continue;
+      const m = arnPattern.exec(ref);
+      if (!m) problems.push(`${prop}.${name}: "${ref}" is not ${arnDescription}`);
+      else if (m[1] !== name) problems.push(`${prop}.${name}: the ARN names ${m[1]}, not ${name}`);
+      continue;
+    }
+    const actual = nameOf(ref);
+    if (!Token.isUnresolved(actual) && actual !== name) problems.push(`${prop}.${name}: the resource is named ${actual}, not ${name}`);
+  }
+}
+
+function seconds(prop: string, value: Duration | undefined, fallback: Duration, min: number, max: number, problems: string[]): number {
+  const d = value ?? fallback;
+  if (Token.isUnresolved(d.toSeconds({ integral: false }))) {
+    problems.push(`${prop}: must be a literal duration (it is written into the functions' configuration)`);
+    return fallback.toSeconds();
+  }
+  const s = d.toSeconds({ integral: false });
+  if (!Number.isInteger(s) || s < min || s > max) problems.push(`${prop}: must be a whole number of seconds between ${min} and ${max}, got ${s}`);
+  return s;
+}
+
+function days(prop: string, value: Duration | undefined, fallback: Duration, problems: string[]): number {
+  const d = value ?? fallback;
+  const n = d.toDays({ integral: false });
+  if (Token.isUnresolved(n)) return fallback.toDays();
+  if (!Number.isInteger(n) || n < 1) problems.push(`${prop}: must be a whole number of days, at least 1, got ${n}`);
+  return Math.max(1, Math.floor(n));
+}
+
+function prefixed(path: string): string {
+  if (path === '(root)') return '';
+  return path.startsWith('[') ? path : `.${path}`;
+}
+
+/** Paths of the strings in `value` that are unresolved tokens. */
+function tokenPaths(value: unknown, path: PropertyKey[] = []): string[] {
+  if (typeof value === 'string') return Token.isUnresolved(value) ? [formatPath(path)] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => tokenPaths(v, [...path, i]));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => tokenPaths(v, [...path, k]));
+  return [];
+}

@@ -1,0 +1,344 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseDataMap, type DataMap } from '../../functions/core/datamap';
+import { parseConfig, withEnvironmentSettings } from '../../functions/core/config';
+import { HANDLERS } from '../../functions/handlers/registry';
+import { loadDefinition } from '../../local/sfn/definition';
+import { HANDLER_ACCESS, storeGrants, type StoreResource } from '../../infra/access';
+import { SubjectRightsOrchestrator } from '../../infra/construct';
+import { MACHINES, machineFile, machineHandlers } from '../../infra/machines';
+import { ReferenceOperatorStack } from '../../infra/stack';
+import { actionsOf, flat, nagViolations, referenceDataMap, resourcesOf, roleStatements, testApp, type Statement } from './synth';
+
+const EXTRA_STORE = {
+  name: 'loyalty',
+  kind: 'dynamodb',
+  category: 'account',
+  table: 'voip-loyalty',
+  key: { partitionKey: 'accountId' },
+  lookups: [
+    { identifier: 'accountId', attribute: 'accountId' },
+    { identifier: 'email', attribute: 'email', index: 'by-email' },
+  ],
+};
+
+const app = testApp();
+const ref = new ReferenceOperatorStack(app, 'Ref');
+const extraStack = new Stack(app, 'Extra');
+const supportRole = iam.Role.fromRoleArn(extraStack, 'Support', 'arn:aws:iam::111111111111:role/dsr-support');
+const accountsKey = kms.Key.fromKeyArn(extraStack, 'AccountsKey', 'arn:aws:kms:ca-central-1:111111111111:key/11111111-2222-3333-4444-555555555555');
+const extraMap = { ...referenceDataMap(), stores: [...referenceDataMap().stores, EXTRA_STORE] };
+const extra = new SubjectRightsOrchestrator(extraStack, 'Dsr', {
+  dataMap: extraMap,
+  approvalRequired: true,
+  supportRole,
+  alarmTopic: sns.Topic.fromTopicArn(extraStack, 'Alarms', 'arn:aws:sns:ca-central-1:111111111111:dsr-alarms'),
+  sweepSchedule: scheduler.ScheduleExpression.cron({ hour: '4', minute: '30' }),
+  bundleUrlExpiry: Duration.hours(1),
+  tables: { 'voip-accounts': dynamodb.Table.fromTableAttributes(extraStack, 'Accounts', { tableName: 'voip-accounts', encryptionKey: accountsKey }) },
+  buckets: { 'voip-media': 'arn:aws:s3:::voip-media' },
+});
+let t: Template;
+let tx: Template;
+let refMap: DataMap;
+
+beforeAll(() => {
+  t = Template.fromStack(ref);
+  tx = Template.fromStack(extraStack);
+  refMap = parseDataMap(referenceDataMap());
+});
+
+/** Logical-id prefix of a handler's role: `Dsr` + PascalCase id + `Role`. */
+function rolePrefix(id: string): string {
+  return `Dsr${id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}Role`;
+}
+
+/** The operator-store ARNs (never the product's own, which are references) a role's policies name. */
+function storeArns(template: Template, id: string): Set<string> {
+  return new Set(
+    roleStatements(template, rolePrefix(id))
+      .flatMap(resourcesOf)
+      .map(flat)
+      .filter((r) => /^arn:(<AWS::Partition>|aws[a-z-]*):(dynamodb|s3):/.test(r)),
+  );
+}
+
+function expectedArn(r: StoreResource): string {
+  const table = (name: string) => `arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${name}`;
+  switch (r.type) {
+    case 'table':
+      return table(r.table);
+    case 'index':
+      return `${table(r.table)}/index/${r.index}`;
+    case 'bucket':
+      return `arn:<AWS::Partition>:s3:::${r.bucket}`;
+    case 'objects':
+      return `arn:<AWS::Partition>:s3:::${r.bucket}/${r.pattern}`;
+  }
+}
+
+describe('SubjectRightsOrchestrator: product resources', () => {
+  it('keeps the ledger on demand, recoverable, protected from deletion and under the customer key', () => {
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DsrKey'), 'Arn'] } },
+    });
+    t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+    t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('encrypts both buckets with the key, blocks public access, logs access and expires personal data', () => {
+    const kmsBucket = {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^DsrAccessLogs') } },
+    };
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      ...kmsBucket,
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: 'requests/', ExpirationInDays: 30 }),
+          Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 1 } }),
+        ]),
+      },
+    });
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      ...kmsBucket,
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'bundles/', ExpirationInDays: 7 }), Match.objectLike({ Prefix: 'reports/', ExpirationInDays: 7 })]) },
+    });
+    // The deferred identities must outlive a request: no rule expires deferred/.
+    const rules = Object.values(t.findResources('AWS::S3::Bucket')).flatMap((b) => b.Properties.LifecycleConfiguration?.Rules ?? []);
+    expect(rules.filter((r: { Prefix?: string }) => r.Prefix === 'deferred/')).toEqual([]);
+  });
+
+  it('refuses plain HTTP and TLS below 1.2 on every bucket', () => {
+    const policies = Object.values(t.findResources('AWS::S3::BucketPolicy'));
+    expect(policies).toHaveLength(3);
+    for (const p of policies) {
+      const denies = (p.Properties.PolicyDocument.Statement as { Effect: string; Condition?: Record<string, Record<string, unknown>> }[]).filter((s) => s.Effect === 'Deny');
+      expect(denies.some((s) => s.Condition?.Bool?.['aws:SecureTransport'] === 'false')).toBe(true);
+      expect(denies.some((s) => s.Condition?.NumericLessThan?.['s3:TlsVersion'] === 1.2)).toBe(true);
+    }
+  });
+});
+
+describe('SubjectRightsOrchestrator: functions', () => {
+  it('makes one Node 22 arm64 function per registry handler, sized by the registry, traced, with its own log group', () => {
+    const fns = Object.values(t.findResources('AWS::Lambda::Function'));
+    expect(fns).toHaveLength(HANDLERS.length);
+    for (const spec of HANDLERS) {
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Description: `Subject Rights Orchestrator: ${spec.id}`,
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        MemorySize: spec.memoryMb,
+        Timeout: spec.timeoutSeconds,
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('Logs') } },
+        Environment: { Variables: Match.objectLike({ DSR_LEDGER_TABLE: Match.anyValue(), DSR_WORK_BUCKET: Match.anyValue(), DSR_BUNDLE_BUCKET: Match.anyValue() }) },
+      });
+    }
+    const groups = Object.values(t.findResources('AWS::Logs::LogGroup'));
+    expect(groups).toHaveLength(HANDLERS.length + MACHINES.length);
+    for (const g of groups) {
+      expect(g.Properties.RetentionInDays).toBe(180);
+      expect(g.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DsrKey/), 'Arn'] });
+    }
+  });
+
+  it('gives the anonymization key only to functions that build a connector context', () => {
+    for (const spec of HANDLERS) {
+      const fn = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: `Subject Rights Orchestrator: ${spec.id}` } }))[0];
+      const env = fn.Properties.Environment.Variables as Record<string, unknown>;
+      expect([spec.id, 'DSR_HMAC_SECRET_ARN' in env]).toEqual([spec.id, HANDLER_ACCESS[spec.id].anonymizer]);
+      expect([spec.id, (fn.Properties.Layers ?? []).length]).toEqual([spec.id, HANDLER_ACCESS[spec.id].anonymizer ? 1 : 0]);
+      const secretRead = roleStatements(t, rolePrefix(spec.id)).some((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'));
+      expect([spec.id, secretRead]).toEqual([spec.id, HANDLER_ACCESS[spec.id].anonymizer]);
+    }
+  });
+
+  it('writes the configuration every function gets: the data map and settings, resource names left to the environment', () => {
+    const outdir = app.outdir;
+    const files = fs.readdirSync(outdir).filter((f) => /^dsr-config-[0-9a-f]{16}\.json$/.test(f));
+    const configs = files.map((f) => JSON.parse(fs.readFileSync(path.join(outdir, f), 'utf8')));
+    const refConfig = configs.find((c) => c.dataMap.stores.length === refMap.stores.length)!;
+    expect(refConfig.settings).toEqual({ approvalRequired: false, bundleUrlExpirySeconds: 900 });
+    const env = { DSR_LEDGER_TABLE: 'ledger-from-cfn', DSR_WORK_BUCKET: 'work-from-cfn', DSR_BUNDLE_BUCKET: 'bundles-from-cfn' };
+    const parsed = parseConfig(withEnvironmentSettings(refConfig, env));
+    expect(parsed.settings).toMatchObject({ ledgerTable: 'ledger-from-cfn', workBucket: 'work-from-cfn', bundleBucket: 'bundles-from-cfn', approvalRequired: false });
+    expect(parsed.dataMap).toEqual(refMap);
+    const extraConfig = configs.find((c) => c.dataMap.stores.some((s: { name: string }) => s.name === 'loyalty'))!;
+    expect(extraConfig.settings).toEqual({ approvalRequired: true, bundleUrlExpirySeconds: 3600 });
+  });
+});
+
+describe('SubjectRightsOrchestrator: state machines', () => {
+  it('runs every machine STANDARD, traced, logging ALL without execution data, from its ASL file', () => {
+    for (const spec of MACHINES) {
+      t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: { IncludeExecutionData: false, Level: 'ALL', Destinations: [Match.anyValue()] },
+        DefinitionS3Location: Match.anyValue(),
+        DefinitionSubstitutions: Object.fromEntries(machineHandlers(spec).map((h) => [h.substitution, { 'Fn::GetAtt': [Match.stringLikeRegexp('^Dsr'), 'Arn'] }])),
+      });
+    }
+  });
+
+  it('substitutes every placeholder of each ASL file and uses every substitution', () => {
+    const machines = Object.values(t.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machines).toHaveLength(MACHINES.length);
+    for (const spec of MACHINES) {
+      const keys = machineHandlers(spec).map((h) => h.substitution);
+      const inTemplate = machines.find((m) => Object.keys(m.Properties.DefinitionSubstitutions).sort().join() === [...keys].sort().join());
+      expect([spec.id, inTemplate !== undefined]).toEqual([spec.id, true]);
+      // The local engine's loader fails on a missing or an unused substitution.
+      expect(() => loadDefinition(machineFile(spec), Object.fromEntries(keys.map((k) => [k, 'arn:aws:lambda:ca-central-1:111111111111:function:x'])))).not.toThrow();
+    }
+  });
+
+  it('invokes exactly the handler functions, unqualified', () => {
+    const statements = roleStatements(t, 'DsrSubjectRequestRole').filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    const targets = statements.flatMap(resourcesOf).map(flat);
+    const handlers = machineHandlers(MACHINES[0]);
+    expect(targets).toHaveLength(handlers.length);
+    for (const h of handlers) {
+      const logicalId = `Dsr${h.id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}`;
+      expect([h.id, targets.some((a) => new RegExp(`^<${logicalId}[0-9A-F]{8}\\.Arn>$`).test(a))]).toEqual([h.id, true]);
+    }
+    expect(targets.every((arn) => !arn.endsWith(':*'))).toBe(true);
+  });
+
+  it('alarms on failed, timed-out and aborted executions, to the topic when one is given', () => {
+    const alarm = {
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ExecutionsFailed' }) }) }),
+        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ExecutionsTimedOut' }) }) }),
+        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ExecutionsAborted' }) }) }),
+      ]),
+    };
+    t.resourceCountIs('AWS::CloudWatch::Alarm', MACHINES.length);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { ...alarm, AlarmActions: Match.absent() });
+    tx.hasResourceProperties('AWS::CloudWatch::Alarm', { ...alarm, AlarmActions: ['arn:aws:sns:ca-central-1:111111111111:dsr-alarms'] });
+  });
+
+  it('starts the retention sweep daily by default, on the given schedule otherwise, with a sweep id', () => {
+    const sweep = MACHINES.find((m) => m.schedule)!;
+    expect(sweep.id).toBe('retention-sweep');
+    const target = { Arn: { Ref: Match.stringLikeRegexp('^DsrRetentionSweep') }, Input: JSON.stringify({ sweepId: '<aws.scheduler.execution-id>' }) };
+    t.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 day)', Target: Match.objectLike(target) });
+    tx.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 4 * * ? *)', Target: Match.objectLike(target) });
+  });
+});
+
+describe('SubjectRightsOrchestrator: least privilege from the data map', () => {
+  it('names, for every handler, exactly the store ARNs its operations derive from the data map', () => {
+    for (const spec of HANDLERS) {
+      const expected = new Set(storeGrants(refMap, HANDLER_ACCESS[spec.id].stores).flatMap((g) => g.resources.map(expectedArn)));
+      expect([spec.id, [...storeArns(t, spec.id)].sort()]).toEqual([spec.id, [...expected].sort()]);
+    }
+  });
+
+  it('grants discovery Query on the mapped indexes, Scan nowhere (no store allows it), writes only to erasing and restricting functions', () => {
+    const discover = roleStatements(t, rolePrefix('discover-store'));
+    const query = discover.filter((s) => actionsOf(s).includes('dynamodb:Query')).flatMap(resourcesOf).map(flat);
+    expect(query).toContain('arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/voip-accounts/index/by-email');
+    expect(query).toContain('arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/voip-contacts/index/by-contact-phone');
+    const everything = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement).flatMap(actionsOf);
+    expect(everything).not.toContain('dynamodb:Scan');
+    const writers = HANDLERS.filter((h) =>
+      roleStatements(t, rolePrefix(h.id)).some((s) => actionsOf(s).some((a) => /^(dynamodb:(BatchWriteItem|DeleteItem)|s3:DeleteObjectVersion|s3:PutObjectTagging)$/.test(a))),
+    ).map((h) => h.id);
+    expect(writers.sort()).toEqual(['erase-due-entry', 'erase-store', 'restrict-store']);
+  });
+
+  it('limits bucket listing to the mapped prefixes', () => {
+    const lists = roleStatements(t, rolePrefix('erase-store')).filter((s) => actionsOf(s).includes('s3:ListBucketVersions'));
+    const byBucket = Object.fromEntries(lists.map((s) => [flat(s.Resource), s.Condition?.StringLike?.['s3:prefix']]));
+    expect(byBucket).toEqual({
+      'arn:<AWS::Partition>:s3:::voip-media': ['fax/*/*', 'recordings/*/*', 'voicemail/*/*'],
+      'arn:<AWS::Partition>:s3:::voip-logs': ['.dsr-rewrite/*', 'app/*', 'sip/*'],
+    });
+  });
+
+  it('turns one more DynamoDB store into grants on that table and its index, and nothing wider', () => {
+    const extraArns = (id: string) => [...storeArns(tx, id)].filter((a) => !/s3:::voip-media/.test(a));
+    const refArns = (id: string) => [...storeArns(t, id)].filter((a) => !/s3:::voip-media/.test(a));
+    const table = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/voip-loyalty';
+    const added = (id: string) => extraArns(id).filter((a) => !refArns(id).includes(a)).sort();
+    expect(added('discover-store')).toEqual([table, `${table}/index/by-email`]);
+    expect(added('erase-store')).toEqual([table]);
+    expect(added('export-store')).toEqual([table]);
+    expect(added('validate-request')).toEqual([]);
+    for (const id of ['discover-store', 'erase-store']) expect(refArns(id).every((a) => extraArns(id).includes(a))).toBe(true);
+    const onLoyalty = roleStatements(tx, rolePrefix('discover-store')).filter((s) => resourcesOf(s).map(flat).some((r) => r.startsWith(table)));
+    expect(new Set(onLoyalty.flatMap(actionsOf))).toEqual(new Set(['dynamodb:DescribeTable', 'dynamodb:Query', 'dynamodb:BatchGetItem']));
+  });
+
+  it('uses the ARNs and keys given for existing stores', () => {
+    const discover = roleStatements(tx, rolePrefix('discover-store'));
+    expect(discover.flatMap(resourcesOf).map(flat)).toContain('arn:aws:s3:::voip-media/recordings/*/*');
+    const keyUse = discover.filter((s) => flat(s.Resource) === accountsKey.keyArn);
+    expect(keyUse.flatMap(actionsOf).sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+  });
+
+  it('never grants governance-mode bypass, and no wildcard resource beyond X-Ray and log delivery', () => {
+    const all = [...Object.values(t.findResources('AWS::IAM::Policy')), ...Object.values(t.findResources('AWS::IAM::ManagedPolicy'))].flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
+    expect(all.flatMap(actionsOf).filter((a) => /BypassGovernanceRetention|^s3:\*|^dynamodb:\*/.test(a))).toEqual([]);
+    const star = all.filter((s) => resourcesOf(s).includes('*')).flatMap(actionsOf);
+    expect(star.filter((a) => !/^xray:|^logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$/.test(a))).toEqual([]);
+  });
+});
+
+describe('SubjectRightsOrchestrator: people', () => {
+  it('lets support start and follow requests, write the ledger without deleting, and read bundles', () => {
+    const support = Object.values(t.findResources('AWS::IAM::ManagedPolicy', { Properties: { Description: Match.stringLikeRegexp('support') } }))[0];
+    const actions = (support.Properties.PolicyDocument.Statement as never[]).flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['states:StartExecution', 'states:DescribeExecution', 'states:GetExecutionHistory', 'states:ListExecutions', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 's3:GetObject']));
+    expect(actions.filter((a) => /Delete|BatchWrite|Scan|s3:PutObject/.test(a))).toEqual([]);
+    tx.hasResourceProperties('AWS::IAM::ManagedPolicy', { Description: Match.stringLikeRegexp('support'), Roles: ['dsr-support'] });
+  });
+
+  it('lets auditors read history and the receipt partition only', () => {
+    const auditor = Object.values(t.findResources('AWS::IAM::ManagedPolicy', { Properties: { Description: Match.stringLikeRegexp('auditors') } }))[0];
+    const statements = auditor.Properties.PolicyDocument.Statement as Statement[];
+    const actions = statements.flatMap(actionsOf);
+    expect(actions.filter((a) => !/^(states:(DescribeExecution|GetExecutionHistory|ListExecutions|DescribeStateMachine)|dynamodb:(GetItem|Query)|kms:(Decrypt|DescribeKey))$/.test(a))).toEqual([]);
+    const ledger = statements.find((s) => actionsOf(s).includes('dynamodb:Query'))!;
+    expect(ledger.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['receipt'] } });
+  });
+
+  it('exports the CLI variables and both policies as outputs', () => {
+    const outputs = t.toJSON().Outputs as Record<string, { Description: string }>;
+    expect(Object.keys(outputs).sort()).toEqual(
+      ['DsrAuditorPolicyArn', 'DsrBundleBucket', 'DsrCliEnv', 'DsrLedgerTable', 'DsrStateMachineArn', 'DsrSupportPolicyArn', 'DsrSweepStateMachineArn', 'DsrWorkBucket'].sort(),
+    );
+    expect(outputs.DsrSweepStateMachineArn.Description).toMatch(/DSR_SWEEP_STATE_MACHINE_ARN/);
+    expect(Object.keys(extra.cliEnvironment).sort()).toEqual(['DSR_BUNDLE_BUCKET', 'DSR_LEDGER_TABLE', 'DSR_STATE_MACHINE_ARN', 'DSR_SWEEP_STATE_MACHINE_ARN', 'DSR_WORK_BUCKET']);
+  });
+});
+
+describe('SubjectRightsOrchestrator: cdk-nag AwsSolutions', () => {
+  it('leaves no unacknowledged finding on the reference stack or a customized one', () => {
+    expect(nagViolations(app, ref)).toEqual([]);
+    expect(nagViolations(app, extraStack)).toEqual([]);
+  });
+});
