@@ -9,7 +9,7 @@ import type { DataMap, DynamoDbStore, S3ObjectsStore, S3RecordsStore, Store } fr
 
 /** What a handler does against the operator's stores. */
 export type StoreOperation =
-  /** Identity resolution: reads the DynamoDB stores that yield identifiers or start resolution. */
+  /** Identity resolution: the owner lookups of the DynamoDB stores that yield identifiers. */
   | 'identity'
   /** Discovery and verification: finds the subject's records. */
   | 'discover'
@@ -56,14 +56,16 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   'discover-store': { ledger: [], work: READ_WRITE, bundles: 'none', stores: ['discover'], anonymizer: true },
   'apply-retention': { ledger: LEDGER_RW, work: READ_WRITE, bundles: 'none', stores: ['holds'], anonymizer: false },
   'load-approved-plan': { ledger: LEDGER_RW, work: READ, bundles: 'none', stores: [], anonymizer: false },
-  'erase-store': { ledger: [], work: READ_WRITE, bundles: 'none', stores: ['erase'], anonymizer: true },
-  'restrict-store': { ledger: [], work: READ_WRITE, bundles: 'none', stores: ['restrict'], anonymizer: true },
+  // Destructive actions first take an erasure lease in the ledger (functions/core/erasure-lock.ts).
+  'erase-store': { ledger: LEDGER_RW, work: READ_WRITE, bundles: 'none', stores: ['erase'], anonymizer: true },
+  'restrict-store': { ledger: LEDGER_RW, work: READ_WRITE, bundles: 'none', stores: ['restrict'], anonymizer: true },
   'export-store': { ledger: [], work: READ_WRITE, bundles: 'none', stores: ['export'], anonymizer: true },
   'assemble-export': { ledger: [], work: READ, bundles: 'write', stores: [], anonymizer: false },
   'verify-erasure': { ledger: [], work: READ, bundles: 'none', stores: ['discover'], anonymizer: true },
   // Keeps the resolved identity under deferred/ for the sweep (no lifecycle expiry there).
   'schedule-deferred': { ledger: ['dynamodb:PutItem'], work: { read: [REQUESTS], write: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
   'write-receipt': { ledger: LEDGER_RW, work: READ, bundles: 'none', stores: [], anonymizer: false },
+  // Marks the request failed and releases its erasure leases.
   'record-failure': { ledger: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], work: NONE, bundles: 'none', stores: [], anonymizer: false },
   // Retention sweep.
   'find-due-deferrals': { ledger: ['dynamodb:Query'], work: NONE, bundles: 'none', stores: [], anonymizer: false },
@@ -111,9 +113,9 @@ export function storeGrants(dataMap: DataMap, operations: readonly StoreOperatio
   return merge(needs);
 }
 
-/** Identity resolution starts at owner lookups by subject id and follows the stores that yield identifiers. */
+/** Identity resolution (functions/core/identity.ts) runs the owner lookups of the stores that yield identifiers. */
 export function takesPartInIdentity(store: DynamoDbStore): boolean {
-  return Object.keys(store.yields).length > 0 || store.lookups.some((l) => l.identifier === 'subjectId' && l.role === 'owner');
+  return Object.keys(store.yields).length > 0 && store.lookups.some((l) => l.role === 'owner');
 }
 
 function storeNeeds(store: Store, operation: StoreOperation): Need[] {
@@ -131,18 +133,20 @@ function dynamoNeeds(store: DynamoDbStore, operation: StoreOperation): Need[] {
   const table = { type: 'table', table: store.table } as const;
   const on = (actions: string[], resource: StoreResource = table): Need => ({ store: store.name, actions, resource });
   const describe = on(['dynamodb:DescribeTable']);
-  const indexes = unique(store.lookups.flatMap((l) => (l.index ? [l.index] : [])));
   switch (operation) {
     case 'identity':
     case 'discover': {
       if (operation === 'identity' && !takesPartInIdentity(store)) return [];
+      // Identity resolution follows owner records only; discovery runs every lookup.
+      const lookups = operation === 'identity' ? store.lookups.filter((l) => l.role === 'owner') : store.lookups;
+      const indexes = unique(lookups.flatMap((l) => (l.index ? [l.index] : [])));
       const needs = [describe];
-      if (store.lookups.some((l) => !l.index && l.attribute === store.key.partitionKey)) needs.push(on(['dynamodb:Query']));
+      if (lookups.some((l) => !l.index && l.attribute === store.key.partitionKey)) needs.push(on(['dynamodb:Query']));
       for (const index of indexes) needs.push(on(['dynamodb:Query'], { type: 'index', table: store.table, index }));
       // Index hits whose projection lacks attributes discovery reads are fetched whole.
       if (indexes.length > 0) needs.push(on(['dynamodb:BatchGetItem']));
       // A lookup that is neither the partition key nor an index is a Scan, and only with allowScan.
-      if (store.allowScan && store.lookups.some((l) => !l.index && l.attribute !== store.key.partitionKey)) needs.push(on(['dynamodb:Scan']));
+      if (store.allowScan && lookups.some((l) => !l.index && l.attribute !== store.key.partitionKey)) needs.push(on(['dynamodb:Scan']));
       return needs;
     }
     case 'holds':

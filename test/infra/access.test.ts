@@ -100,9 +100,17 @@ describe('Function: storeGrants', () => {
     expect(lines(storeGrants(mapWith(everything), ['discover']), 'voip-all-logs')).toContain('s3:ListBucket voip-all-logs');
   });
 
-  it('gives identity resolution only the stores it starts from or follows', () => {
-    const resolved = new Set(storeGrants(reference, ['identity']).flatMap((g) => g.stores));
-    expect([...resolved].sort()).toEqual(['accounts', 'devices']);
+  it('gives identity resolution the owner lookups of the stores that yield identifiers, and nothing else', () => {
+    expect(lines(storeGrants(reference, ['identity']))).toEqual([
+      'dynamodb:BatchGetItem voip-accounts',
+      'dynamodb:DescribeTable voip-accounts',
+      'dynamodb:DescribeTable voip-devices',
+      'dynamodb:Query voip-accounts',
+      'dynamodb:Query voip-accounts/index/by-email',
+      'dynamodb:Query voip-devices',
+    ]);
+    const thirdPartyYields = { name: 'shared', kind: 'dynamodb', category: 'contacts', table: 'voip-shared', key: { partitionKey: 'ownerAccountId' }, lookups: [{ identifier: 'accountId', attribute: 'ownerAccountId' }, { identifier: 'phone', attribute: 'phone', index: 'by-phone', role: 'third-party' }], yields: { phone: 'phone' }, thirdParty: { redact: { phone: { strategy: 'null' } } } };
+    expect(lines(storeGrants(mapWith(thirdPartyYields), ['identity']), 'voip-shared')).toEqual(['dynamodb:DescribeTable voip-shared', 'dynamodb:Query voip-shared']);
   });
 
   it('reads hold flags only where the data map defines them', () => {
