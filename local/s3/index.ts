@@ -36,7 +36,7 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<Running
   const ephemeral = opts.dataDir === undefined;
   const root = ephemeral ? await mkdtemp(join(tmpdir(), 'dsr-s3-')) : resolve(opts.dataDir as string);
   if (!ephemeral) await mkdir(root, { recursive: true });
-  const store = await Store.open(root);
+  const store = await Store.open(root, !ephemeral);
   let endpoint = '';
   const server = createServer(
     createHandler({ store, region: opts.region ?? 'us-east-1', endpoint: () => endpoint, log: opts.log ?? console.error }),

@@ -91,8 +91,11 @@ export interface PartMeta {
 
 export const NULL_VERSION = 'null';
 
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** 32 letters and digits: never a leading '-', which command-line parsers take for an option. */
 export function newVersionId(): string {
-  return randomBytes(24).toString('base64url');
+  return Array.from(randomBytes(32), (byte) => ALNUM[byte % ALNUM.length]).join('');
 }
 
 export function newId(bytes = 16): string {

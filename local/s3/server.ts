@@ -45,8 +45,9 @@ function checkPresigned(query: URLSearchParams): void {
 
 /** Query parameters that authenticate a presigned request and take no part in routing. */
 function stripAuthParams(query: URLSearchParams): void {
+  const sigV2 = query.has('Signature');
   for (const k of [...query.keys()]) {
-    if (/^x-amz-/i.test(k) || k === 'AWSAccessKeyId' || k === 'Signature' || (k === 'Expires' && query.has('Signature'))) {
+    if (/^x-amz-/i.test(k) || k === 'AWSAccessKeyId' || k === 'Signature' || (k === 'Expires' && sigV2)) {
       query.delete(k);
     }
   }

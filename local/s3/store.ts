@@ -41,13 +41,17 @@ export class Store {
   readonly tmpDir: string;
   private readonly writer: MetadataWriter;
 
-  private constructor(readonly root: string) {
+  /** Without `durable` (no dataDir: a temp dir deleted on close) metadata is never written. */
+  private constructor(
+    readonly root: string,
+    private readonly durable: boolean,
+  ) {
     this.tmpDir = join(root, 'tmp');
     this.writer = new MetadataWriter(this.tmpDir);
   }
 
-  static async open(root: string): Promise<Store> {
-    const store = new Store(root);
+  static async open(root: string, durable = true): Promise<Store> {
+    const store = new Store(root, durable);
     await rm(store.tmpDir, { recursive: true, force: true });
     await mkdir(store.tmpDir, { recursive: true });
     await mkdir(join(root, 'buckets'), { recursive: true });
@@ -71,7 +75,7 @@ export class Store {
   }
 
   saveBucket(b: Bucket): Promise<void> {
-    return this.writer.write(join(b.dir, 'bucket.json'), () => JSON.stringify(b.meta));
+    return this.persist(join(b.dir, 'bucket.json'), () => JSON.stringify(b.meta));
   }
 
   async deleteBucket(b: Bucket): Promise<void> {
@@ -106,7 +110,7 @@ export class Store {
       const i = lowerBound(b.sorted, key, true);
       if (b.sorted[i] === key) b.sorted.splice(i, 1);
     }
-    return this.writer.write(join(b.dir, 'keys', `${keyHash(key)}.json`), () => {
+    return this.persist(join(b.dir, 'keys', `${keyHash(key)}.json`), () => {
       const live = b.keys.get(key);
       return live ? JSON.stringify(live) : null;
     });
@@ -116,15 +120,13 @@ export class Store {
     return join(b.dir, 'blobs', file);
   }
 
-  tmpFile(): string {
-    return join(this.tmpDir, `body-${newId(12)}`);
-  }
-
-  /** Moves a fully received temp file into the bucket's blob store. */
-  async adoptBlob(b: Bucket, tmp: string): Promise<string> {
+  /**
+   * A fresh blob name to stream a body into. Bytes land in place (no rename on commit): a blob
+   * no version references is removed at the next open, so a crash mid-upload leaves no trace.
+   */
+  newBlob(b: Bucket): { file: string; path: string } {
     const file = newId();
-    await rename(tmp, this.blobPath(b, file));
-    return file;
+    return { file, path: this.blobPath(b, file) };
   }
 
   /** Gives a new owner its own name for existing bytes (copies, completed uploads). */
@@ -150,12 +152,12 @@ export class Store {
   async createUpload(b: Bucket, meta: UploadMeta): Promise<void> {
     b.uploads.set(meta.uploadId, { meta, parts: new Map() });
     await mkdir(this.uploadDir(b, meta.uploadId), { recursive: true });
-    await this.writer.atomicWrite(join(this.uploadDir(b, meta.uploadId), 'upload.json'), JSON.stringify(meta));
+    await this.persist(join(this.uploadDir(b, meta.uploadId), 'upload.json'), () => JSON.stringify(meta));
   }
 
   savePart(b: Bucket, upload: Upload, partNumber: number): Promise<void> {
     const path = join(this.uploadDir(b, upload.meta.uploadId), `part-${partNumber}.json`);
-    return this.writer.write(path, () => {
+    return this.persist(path, () => {
       const part = upload.parts.get(partNumber);
       return part ? JSON.stringify(part) : null;
     });
@@ -170,6 +172,10 @@ export class Store {
     const trash = join(this.tmpDir, `upload-${newId(8)}`);
     await rename(this.uploadDir(b, uploadId), trash).catch(() => undefined);
     await rm(trash, { recursive: true, force: true });
+  }
+
+  private persist(path: string, produce: () => string | null): Promise<void> {
+    return this.durable ? this.writer.write(path, produce) : Promise.resolve();
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { readSmallBody, receiveBody } from '../body';
 import { copyRangeToFile } from '../copyrange';
@@ -54,10 +54,14 @@ export async function createMultipartUpload(ctx: Ctx): Promise<void> {
   sendXml(ctx, 'InitiateMultipartUploadResult', [['Bucket', ctx.bucket], ['Key', ctx.key], ['UploadId', uploadId]], 200, h);
 }
 
-/** Stores a part's bytes under the upload and swaps it in; a re-sent part number replaces the old one. */
-async function storePart(ctx: Ctx, b: Bucket, up: Upload, n: number, tmp: string, part: Omit<PartMeta, 'file'>): Promise<PartMeta> {
+/** Where a part's bytes go; unreferenced .bin files are removed when the store is next opened. */
+function partFile(ctx: Ctx, b: Bucket, up: Upload, n: number): { file: string; path: string } {
   const file = `part-${n}-${newId(6)}.bin`;
-  await rename(tmp, ctx.store.partPath(b, up.meta.uploadId, file));
+  return { file, path: ctx.store.partPath(b, up.meta.uploadId, file) };
+}
+
+/** Records a received part; a re-sent part number replaces the old one. */
+async function storePart(ctx: Ctx, b: Bucket, up: Upload, n: number, file: string, part: Omit<PartMeta, 'file'>): Promise<PartMeta> {
   const previous = up.parts.get(n);
   const stored = { ...part, file };
   up.parts.set(n, stored);
@@ -69,14 +73,15 @@ async function storePart(ctx: Ctx, b: Bucket, up: Upload, n: number, tmp: string
 export async function uploadPart(ctx: Ctx): Promise<void> {
   const { b, up } = upload(ctx);
   const n = partNumber(ctx);
-  const body = await receiveBody(ctx.req, ctx.store.tmpFile());
+  const { file, path } = partFile(ctx, b, up, n);
+  const body = await receiveBody(ctx.req, path);
   try {
     upload(ctx);
   } catch (err) {
-    await rm(body.path, { force: true });
+    await rm(path, { force: true });
     throw err;
   }
-  const part = await storePart(ctx, b, up, n, body.path, {
+  const part = await storePart(ctx, b, up, n, file, {
     partNumber: n,
     etag: body.md5,
     size: body.size,
@@ -104,9 +109,9 @@ export async function uploadPartCopy(ctx: Ctx): Promise<void> {
     start = Number(m[1]);
     end = Number(m[2]);
   }
-  const tmp = ctx.store.tmpFile();
-  const md5 = await copyRangeToFile((s) => ctx.store.blobPath(src.bucket, s.file), src.version.segments, start, end, tmp);
-  const part = await storePart(ctx, b, up, n, tmp, { partNumber: n, etag: md5, size: end - start + 1, lastModified: Date.now() });
+  const { file, path } = partFile(ctx, b, up, n);
+  const md5 = await copyRangeToFile((s) => ctx.store.blobPath(src.bucket, s.file), src.version.segments, start, end, path);
+  const part = await storePart(ctx, b, up, n, file, { partNumber: n, etag: md5, size: end - start + 1, lastModified: Date.now() });
   const h: Record<string, string> = {};
   if (src.bucket.meta.versioning) h['x-amz-copy-source-version-id'] = src.version.versionId;
   sendXml(ctx, 'CopyPartResult', [['ETag', quoteEtag(part.etag)], ['LastModified', isoDate(part.lastModified)]], 200, h);

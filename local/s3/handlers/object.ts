@@ -32,14 +32,11 @@ export async function putObject(ctx: Ctx): Promise<void> {
   const lock = lockFromHeaders(ctx, b, Date.now());
   const tags = tagsFromHeader(ctx);
   const headers = storedHeaders(ctx);
-  const body = await receiveBody(ctx.req, ctx.store.tmpFile());
-  let file: string;
-  try {
-    file = await ctx.store.adoptBlob(b, body.path);
-  } catch (err) {
-    if (!ctx.store.buckets.has(ctx.bucket)) throw errors.noSuchBucket(ctx.bucket);
-    throw err;
-  }
+  const { file, path } = ctx.store.newBlob(b);
+  const body = await receiveBody(ctx.req, path).catch((err: unknown) => {
+    // The bucket was deleted (its directory moved away) while the body was arriving.
+    throw ctx.store.buckets.get(ctx.bucket) === b ? err : errors.noSuchBucket(ctx.bucket);
+  });
   const v = await commitVersion(ctx, b, {
     versionId: '',
     deleteMarker: false,
