@@ -184,7 +184,8 @@ function s3ObjectsNeeds(store: S3ObjectsStore, operation: StoreOperation): Need[
     case 'discover':
       return [list, on([...S3_READ_OBJECTS, ...S3_PROTECTION, ...S3_READ_TAGS])];
     case 'export':
-      return [on(S3_READ_OBJECTS)];
+      // Listing lets a version deleted since discovery read as 404 (reported missing), not 403.
+      return [list, on(S3_READ_OBJECTS)];
     case 'erase':
       return [
         list,
@@ -212,7 +213,7 @@ function s3RecordsNeeds(store: S3RecordsStore, operation: StoreOperation): Need[
     case 'discover':
       return [list(['s3:ListBucket'], pattern), on([...S3_READ_OBJECTS, ...S3_PROTECTION])];
     case 'export':
-      return [on(S3_READ_OBJECTS)];
+      return [list(['s3:ListBucket'], pattern), on(S3_READ_OBJECTS)];
     case 'restrict':
       // Records inside an object cannot be marked: restrictions are counted, nothing is written.
       return [list(['s3:ListBucket'], pattern), on(S3_READ_OBJECTS)];

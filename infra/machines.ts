@@ -98,7 +98,7 @@ export function stateMachine(scope: Construct, spec: MachineSpec, opts: MachineO
 
   const period = Duration.minutes(5);
   const alarm = new cloudwatch.Alarm(scope, `${id}ExecutionsNotSucceeded`, {
-    alarmDescription: `${spec.id}: executions failed, timed out or were aborted (refusals end as failed executions too)`,
+    alarmDescription: `${spec.id}: executions failed, timed out or were aborted${spec.id === 'subject-request' ? ' (refused requests end as failed executions too: check the error)' : ''}`,
     metric: new cloudwatch.MathExpression({
       expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
       usingMetrics: {

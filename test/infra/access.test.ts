@@ -75,7 +75,8 @@ describe('Function: storeGrants', () => {
     expect(restrict.filter((l) => /BatchWrite|Delete|PutObject /.test(l))).toEqual([]);
     expect(restrict).toContain('s3:PutObjectTagging voip-media/recordings/*/*');
     const exported = lines(storeGrants(reference, ['export']));
-    expect(exported.filter((l) => !/^(dynamodb:(DescribeTable|BatchGetItem)|s3:(GetObject|GetObjectVersion)) /.test(l))).toEqual([]);
+    expect(exported.filter((l) => !/^(dynamodb:(DescribeTable|BatchGetItem)|s3:(GetObject|GetObjectVersion|ListBucket|ListBucketVersions)) /.test(l))).toEqual([]);
+    expect(exported.filter((l) => l.startsWith('s3:List') && !l.includes(' if prefix '))).toEqual([]);
   });
 
   it('deletes media by version only, never with a bare DeleteObject, and keeps restrict-mode media', () => {
