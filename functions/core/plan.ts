@@ -3,6 +3,7 @@
  * work bucket and addressed by its hash, so an approval names exactly what will be done.
  */
 import type { Store } from './datamap';
+import type { HoldVersions } from './erasure-lock';
 import { hashOf } from './hash';
 import { decide, DECISIONS, type ActiveHold, type Decision, type DecisionKind, type RetentionSchedule } from './retention';
 import type { RequestType } from './request';
@@ -28,6 +29,8 @@ export interface Plan {
   readonly createdAt: string;
   readonly identityHash: string;
   readonly stores: readonly StorePlan[];
+  /** The hold versions the decisions saw: an erasure applies the plan only if they are unchanged. */
+  readonly holdVersions?: HoldVersions;
 }
 
 export type DecisionCounts = Partial<Record<DecisionKind | 'third-party', number>>;

@@ -73,7 +73,7 @@ export const ExecutionInputSchema = z
   .object({
     requestId: RequestIdSchema,
     requestHash: z.string().regex(/^[0-9a-f]{64}$/),
-    mode: z.enum(['run', 'plan', 'apply']),
+    mode: z.enum(['run', 'plan', 'apply', 'lift']),
     planHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   })
   .strict();

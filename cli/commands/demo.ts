@@ -1,0 +1,50 @@
+/**
+ * `dsr demo` (`npm run demo`): a real request on the local engine, start to finish — start
+ * the engine, seed the small reference dataset, run an access request and an erasure for one
+ * subject, and say where to look next.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { REPO_ROOT } from '../../local/engine';
+import { readEngineState } from '../../local/state';
+import type { Printer } from '../context';
+
+interface ReferenceSubject {
+  subjectId: string;
+  flags?: { fraudInvestigation?: boolean; legalHeldMedia?: boolean; deactivated?: boolean };
+}
+
+export function demoCommand(printer: Printer, run: (argv: string[]) => Promise<number>): Command {
+  return new Command('demo')
+    .description('start the local engine, seed the small reference dataset, run an access request and an erasure')
+    .option('--data <dir>', 'engine directory', path.join(REPO_ROOT, '.dsr/demo'))
+    .option('--stop', 'stop the engine at the end')
+    .action(async (opts: { data: string; stop?: boolean }) => {
+      const started = Date.now();
+      const dataDir = path.resolve(opts.data);
+      const step = async (title: string, argv: string[]) => {
+        printer.out(`\n▶ ${title}\n  $ npx dsr ${argv.join(' ')}`);
+        const code = await run(argv);
+        if (code !== 0) throw new Error(`step failed (exit ${code}): dsr ${argv.join(' ')}`);
+      };
+      if (!readEngineState(dataDir)) await step('start the local engine (DynamoDB Local, S3, Step Functions)', ['local', 'up', '--data', dataDir, '--detach']);
+      const subjectsFile = path.join(dataDir, 'reference/subjects.json');
+      if (!fs.existsSync(subjectsFile)) await step('seed the small reference dataset of the VoIP operator', ['local', 'seed', '--data', dataDir, '--scale', 'small', '--seed', '1']);
+      const reference = JSON.parse(fs.readFileSync(subjectsFile, 'utf8')) as { subjects: ReferenceSubject[] };
+      const subject = reference.subjects.find((s) => !s.flags?.fraudInvestigation && !s.flags?.legalHeldMedia) ?? reference.subjects[0];
+      const suffix = Date.now().toString(36);
+      const verification = ['--verified-by', 'demo-agent', '--verification-method', 'account-login', '--verification-ref', `DEMO-${suffix}`];
+      const common = ['--subject', subject.subjectId, ...verification, '--wait', '--data', dataDir];
+      await step('access request: what do you hold about me?', ['start', '--type', 'access', '--request-id', `demo-access-${suffix}`, ...common]);
+      await step('erasure request', ['start', '--type', 'erasure', '--request-id', `demo-erasure-${suffix}`, ...common]);
+      await step('the audit trail of the erasure', ['history', `demo-erasure-${suffix}`, '--data', dataDir]);
+      await step('the receipt chain', ['receipt', 'verify', '--data', dataDir]);
+      printer.out(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. The engine keeps running with its data in ${dataDir}:`);
+      printer.out(`  npx dsr history demo-erasure-${suffix} --data ${dataDir}        # the audit trail`);
+      printer.out(`  npx dsr receipt demo-erasure-${suffix} --data ${dataDir}        # the receipt`);
+      printer.out(`  eval "$(cat ${path.join(dataDir, 'endpoints.env')})"; aws --endpoint-url "$AWS_ENDPOINT_URL_S3" s3api list-object-versions --bucket voip-media`);
+      if (opts.stop) await step('stop the engine', ['local', 'down', '--data', dataDir]);
+      else printer.out(`  npx dsr local down --data ${dataDir}                         # stop it`);
+    });
+}

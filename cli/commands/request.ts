@@ -1,0 +1,244 @@
+/** `dsr start|plan|approve|status`: support's commands for one request. */
+import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { Command } from 'commander';
+import { InvalidInputError } from '../../functions/core/errors';
+import type { RequestRecord } from '../../functions/core/ledger';
+import { receiptForRequest } from '../../functions/core/receipt';
+import { createRequest, executionName, RequestIdSchema, sameRequest, type ExecutionInput, type NewSubjectRequest } from '../../functions/core/request';
+import { CliError, clientsFor, deploymentFromEnv, EXIT, loadLocalEnv, type Clients, type Printer } from '../context';
+import { lastStateName } from './history';
+
+interface StartOptions {
+  type: string;
+  subject: string;
+  requestId: string;
+  verifiedBy?: string;
+  verificationMethod?: string;
+  verificationRef?: string;
+  verifiedAt?: string;
+  wait?: boolean;
+  json?: boolean;
+  timeout: number;
+  data?: string;
+}
+
+export function executionArn(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+export function withClients<T>(opts: { data?: string }, fn: (c: Clients) => Promise<T>): Promise<T> {
+  if (opts.data) loadLocalEnv(opts.data);
+  const clients = clientsFor(deploymentFromEnv());
+  return fn(clients).finally(() => clients.close());
+}
+
+function newRequest(opts: StartOptions): NewSubjectRequest {
+  const given = [opts.verifiedBy, opts.verificationMethod, opts.verificationRef].filter((v) => v !== undefined).length;
+  if (given > 0 && given < 3) throw new CliError('a verification needs all of --verified-by, --verification-method and --verification-ref');
+  if (!RequestIdSchema.safeParse(opts.requestId).success) throw new CliError(`--request-id: ${RequestIdSchema.safeParse(opts.requestId).error?.issues[0]?.message}`);
+  return {
+    requestId: opts.requestId,
+    subjectId: opts.subject,
+    type: opts.type as NewSubjectRequest['type'],
+    verification:
+      given === 3
+        ? { method: opts.verificationMethod!, verifiedBy: opts.verifiedBy!, reference: opts.verificationRef!, verifiedAt: opts.verifiedAt ?? new Date().toISOString() }
+        : undefined,
+  };
+}
+
+/** Stores the request (or finds the identical one) and starts — or rejoins — its execution. */
+async function startRequest(c: Clients, input: NewSubjectRequest, mode: ExecutionInput['mode']): Promise<{ record: RequestRecord; executionArn: string }> {
+  let request;
+  try {
+    request = createRequest(input, new Date());
+  } catch (err) {
+    if (err instanceof InvalidInputError) throw new CliError(err.message);
+    throw err;
+  }
+  const record = await c.ledger.putRequest(request, new Date(), (existing) => sameRequest(existing, input));
+  const started = await startExecution(c, { requestId: record.request.requestId, requestHash: record.requestHash, mode });
+  return { record, executionArn: started };
+}
+
+export async function startExecution(c: Clients, input: ExecutionInput): Promise<string> {
+  try {
+    const out = await c.sfn.send(new StartExecutionCommand({ stateMachineArn: c.deployment.stateMachineArn, name: executionName(input), input: JSON.stringify(input) }));
+    return out.executionArn!;
+  } catch (err) {
+    if (!(err instanceof ExecutionAlreadyExists)) throw err;
+    // AWS answers this for a closed execution even with the same input: the request already
+    // ran, and starting it again must not erase twice. Same input: rejoin it; else refuse.
+    const arn = executionArn(c.deployment.stateMachineArn, executionName(input));
+    const existing = await c.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    if (existing.input && JSON.stringify(JSON.parse(existing.input)) === JSON.stringify(input)) return arn;
+    throw new CliError(`request ${input.requestId} was already started with a different input (${input.mode}); use a new request id`);
+  }
+}
+
+export async function waitForExecution(c: Clients, arn: string, timeoutSeconds: number, printer: Printer, progress: boolean): Promise<DescribeExecutionCommandOutput> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let shown = '';
+  for (;;) {
+    const out = await c.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    if (out.status !== 'RUNNING' && out.status !== 'PENDING_REDRIVE') return out;
+    if (progress) {
+      const state = await lastStateName(c, arn);
+      if (state && state !== shown) {
+        printer.err(`  … ${state}`);
+        shown = state;
+      }
+    }
+    if (Date.now() > deadline) throw new CliError(`still running after ${timeoutSeconds} s: ${arn}`, EXIT.timeout);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/** The summary `--json` prints and the exit code it implies. */
+export async function summarize(c: Clients, requestId: string, execution: DescribeExecutionCommandOutput) {
+  const record = await c.ledger.getRequest(requestId);
+  const receipt = await receiptForRequest({ dynamodb: c.dynamodb, ledger: c.ledger }, requestId);
+  const body = receipt ? (JSON.parse(receipt.body) as Record<string, unknown>) : undefined;
+  const summary = {
+    requestId,
+    type: record?.request.type,
+    status: record?.status ?? 'unknown',
+    execution: { arn: execution.executionArn, status: execution.status, error: execution.error ?? null, cause: execution.cause ?? null },
+    reason: record?.reason ?? null,
+    planHash: record?.planHash ?? null,
+    counts: body ? { totals: body.totals, decisions: body.decisions, applied: body.applied, exported: body.exported, verification: body.verification } : null,
+    bundle: body?.bundle ?? null,
+    receipt: receipt ? { sequence: receipt.sequence, hash: receipt.hash } : null,
+  };
+  const exitCode =
+    execution.status === 'SUCCEEDED' ? EXIT.ok : execution.error === 'RequestRefused' ? EXIT.refused : EXIT.failed;
+  return { summary, exitCode };
+}
+
+function printSummary(printer: Printer, summary: Awaited<ReturnType<typeof summarize>>['summary'], json: boolean | undefined) {
+  if (json) return printer.out(JSON.stringify(summary));
+  printer.out(`request ${summary.requestId} (${summary.type}): ${summary.status}${summary.reason ? ` — ${summary.reason}` : ''}`);
+  printer.out(`  execution ${summary.execution.status}${summary.execution.error ? ` (${summary.execution.error}: ${summary.execution.cause})` : ''}`);
+  if (summary.planHash) printer.out(`  plan ${summary.planHash}`);
+  const totals = summary.counts?.totals as Record<string, number> | undefined;
+  if (totals) printer.out(`  decisions: ${Object.entries(totals).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'nothing found'}`);
+  if (summary.receipt) printer.out(`  receipt #${summary.receipt.sequence} sha256 ${summary.receipt.hash}`);
+}
+
+function startOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--type <type>', 'access | portability | erasure | restriction')
+    .requiredOption('--subject <id>', 'the verified subject id (stored in the ledger only)')
+    .requiredOption('--request-id <id>', 'unique request id; also the execution name (idempotency key)')
+    .option('--verified-by <who>', 'who verified the subject\'s identity')
+    .option('--verification-method <method>', 'how (e.g. id-document, account-login, callback)')
+    .option('--verification-ref <ref>', 'the verification\'s reference (ticket, case number)')
+    .option('--verified-at <iso>', 'when it was verified (default: now)')
+    .option('--wait', 'wait for the execution to end')
+    .option('--json', 'print one JSON object')
+    .option('--timeout <seconds>', 'how long --wait waits', (v) => Number(v), 900)
+    .option('--data <dir>', 'a local engine\'s directory (instead of the exported variables)');
+}
+
+export function requestCommands(printer: Printer, setExit: (code: number) => void): Command[] {
+  const start = startOptions(new Command('start').description('record a verified request and start its execution')).action(async (opts: StartOptions) =>
+    withClients(opts, async (c) => {
+      const { record, executionArn: arn } = await startRequest(c, newRequest(opts), 'run');
+      if (!opts.wait) {
+        if (opts.json) printer.out(JSON.stringify({ requestId: record.request.requestId, executionArn: arn, status: 'started' }));
+        else printer.out(`started ${arn}\nfollow it with: npx dsr status ${record.request.requestId} · npx dsr history ${record.request.requestId}`);
+        return;
+      }
+      const execution = await waitForExecution(c, arn, opts.timeout, printer, !opts.json);
+      const { summary, exitCode } = await summarize(c, record.request.requestId, execution);
+      printSummary(printer, summary, opts.json);
+      setExit(exitCode);
+    }),
+  );
+
+  const plan = new Command('plan')
+    .description('dry run: discover and decide for a stored request, store the plan, change nothing')
+    .argument('<requestId>')
+    .option('--json', 'print one JSON object')
+    .option('--timeout <seconds>', 'how long to wait', (v) => Number(v), 900)
+    .option('--data <dir>', 'a local engine\'s directory')
+    .action(async (requestId: string, opts: { json?: boolean; timeout: number; data?: string }) =>
+      withClients(opts, async (c) => {
+        const record = await requireRequest(c, requestId);
+        const arn = await startExecution(c, { requestId, requestHash: record.requestHash, mode: 'plan' });
+        const execution = await waitForExecution(c, arn, opts.timeout, printer, !opts.json);
+        const output = execution.output ? (JSON.parse(execution.output) as { plan?: unknown }) : {};
+        const result = { requestId, status: execution.status, plan: output.plan ?? null };
+        printer.out(opts.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+        setExit(execution.status === 'SUCCEEDED' ? EXIT.ok : execution.error === 'RequestRefused' ? EXIT.refused : EXIT.failed);
+      }),
+    );
+
+  const approve = new Command('approve')
+    .description('approve the stored plan of an erasure and apply it')
+    .argument('<requestId>')
+    .requiredOption('--approved-by <who>', 'who approves')
+    .option('--plan-hash <hash>', 'the plan hash you reviewed (default: the stored plan)')
+    .option('--wait', 'wait for the erasure to end')
+    .option('--json', 'print one JSON object')
+    .option('--timeout <seconds>', 'how long --wait waits', (v) => Number(v), 900)
+    .option('--data <dir>', 'a local engine\'s directory')
+    .action(async (requestId: string, opts: { approvedBy: string; planHash?: string; wait?: boolean; json?: boolean; timeout: number; data?: string }) =>
+      withClients(opts, async (c) => {
+        const record = await requireRequest(c, requestId);
+        const planHash = opts.planHash ?? record.planHash;
+        if (!planHash) throw new CliError(`request ${requestId} has no stored plan to approve`);
+        try {
+          await c.ledger.approve(requestId, planHash, opts.approvedBy, new Date());
+        } catch (err) {
+          if (err instanceof InvalidInputError) throw new CliError(err.message);
+          throw err;
+        }
+        const arn = await startExecution(c, { requestId, requestHash: record.requestHash, mode: 'apply', planHash });
+        if (!opts.wait) return printer.out(opts.json ? JSON.stringify({ requestId, executionArn: arn, status: 'started' }) : `approved plan ${planHash}; started ${arn}`);
+        const execution = await waitForExecution(c, arn, opts.timeout, printer, !opts.json);
+        const { summary, exitCode } = await summarize(c, requestId, execution);
+        printSummary(printer, summary, opts.json);
+        setExit(exitCode);
+      }),
+    );
+
+  const status = new Command('status')
+    .description('where a request stands')
+    .argument('<requestId>')
+    .option('--json', 'print one JSON object')
+    .option('--data <dir>', 'a local engine\'s directory')
+    .action(async (requestId: string, opts: { json?: boolean; data?: string }) =>
+      withClients(opts, async (c) => {
+        const record = await requireRequest(c, requestId);
+        const name = record.status === 'approved' || record.approval ? executionName({ requestId, mode: 'apply' }) : requestId;
+        const execution = await c.sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(c.deployment.stateMachineArn, name) }));
+        const { summary } = await summarize(c, requestId, execution);
+        printSummary(printer, summary, opts.json);
+      }),
+    );
+  const lift = new Command('lift-restriction')
+    .description('lift the restriction a restriction request placed: every record it marked is unmarked')
+    .argument('<requestId>', 'the restriction request')
+    .option('--json', 'print one JSON object')
+    .option('--timeout <seconds>', 'how long to wait', (v) => Number(v), 900)
+    .option('--data <dir>', 'a local engine\'s directory')
+    .action(async (requestId: string, opts: { json?: boolean; timeout: number; data?: string }) =>
+      withClients(opts, async (c) => {
+        const record = await requireRequest(c, requestId);
+        if (record.request.type !== 'restriction') throw new CliError(`request ${requestId} is a${record.request.type === 'access' ? 'n' : ''} ${record.request.type} request, not a restriction`);
+        const arn = await startExecution(c, { requestId, requestHash: record.requestHash, mode: 'lift' });
+        const execution = await waitForExecution(c, arn, opts.timeout, printer, !opts.json);
+        const { summary, exitCode } = await summarize(c, requestId, execution);
+        printSummary(printer, summary, opts.json);
+        setExit(exitCode);
+      }),
+    );
+  return [start, plan, approve, status, lift];
+}
+
+async function requireRequest(c: Clients, requestId: string): Promise<RequestRecord> {
+  const record = await c.ledger.getRequest(requestId);
+  if (!record) throw new CliError(`no request ${requestId} in the ledger`);
+  return record;
+}

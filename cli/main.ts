@@ -1,0 +1,58 @@
+/** The `dsr` command line: one module per command group, output through a printer. */
+import { Command, CommanderError } from 'commander';
+import { DsrError } from '../functions/core/errors';
+import { LocalEngineError } from '../local/errors';
+import { demoCommand } from './commands/demo';
+import { historyCommand } from './commands/history';
+import { localCommand } from './commands/local';
+import { receiptCommand } from './commands/receipt';
+import { requestCommands } from './commands/request';
+import { retentionCommands } from './commands/retention';
+import { CliError, EXIT, stdPrinter, type Printer } from './context';
+
+export function buildProgram(printer: Printer, setExit: (code: number) => void): Command {
+  const program = new Command('dsr')
+    .description('Subject Rights Orchestrator: start and follow data-subject requests, on AWS or locally')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => printer.out(s.trimEnd()), writeErr: (s) => printer.err(s.trimEnd()) });
+  program.addCommand(localCommand(printer, setExit));
+  for (const cmd of requestCommands(printer, setExit)) program.addCommand(cmd);
+  program.addCommand(historyCommand(printer));
+  for (const cmd of retentionCommands(printer, setExit)) program.addCommand(cmd);
+  program.addCommand(receiptCommand(printer, setExit));
+  program.addCommand(demoCommand(printer, (args) => main(['node', 'dsr', ...args], printer)));
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[], printer: Printer = stdPrinter): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(printer, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (err instanceof CliError) {
+      printer.err(`dsr: ${err.message}`);
+      return err.exitCode;
+    }
+    if (err instanceof LocalEngineError) {
+      printer.err(`dsr: ${err.message}`);
+      return EXIT.environment;
+    }
+    if (err instanceof DsrError) {
+      printer.err(`dsr: ${err.message}`);
+      return EXIT.usage;
+    }
+    const e = err as Error & { $metadata?: unknown };
+    if (e.name === 'ECONNREFUSED' || /ECONNREFUSED/.test(String(e.message)) || (e as { code?: string }).code === 'ECONNREFUSED') {
+      printer.err('dsr: cannot reach the endpoints; is the local engine running? (npx dsr local up --data DIR --detach)');
+      return EXIT.environment;
+    }
+    printer.err(`dsr: ${e.name}: ${e.message}`);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,29 @@
+/** Whether a request may proceed. Reasons are fixed codes, safe for the execution history. */
+import type { Settings } from './config';
+import type { RequestRecord } from './ledger';
+import { executionName, type ExecutionInput } from './request';
+
+export type RefusalReason = 'invalid-request' | 'verification-missing' | 'verification-stale' | 'verification-in-future' | 'not-approved';
+export type Verdict = { decision: 'accepted' } | { decision: 'refused'; reason: RefusalReason };
+
+/** Clocks of the support desk and of AWS differ a little; a verification a few minutes ahead is fine. */
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+export function checkRequest(
+  record: RequestRecord | undefined,
+  input: Pick<ExecutionInput, 'requestId' | 'requestHash' | 'mode'> & { executionName: string },
+  settings: Pick<Settings, 'verificationMaxAgeDays'>,
+  now: Date,
+): Verdict {
+  if (!record || record.requestHash !== input.requestHash) return { decision: 'refused', reason: 'invalid-request' };
+  // The execution name is the idempotency key: it must be the one derived from this request.
+  if (input.executionName !== executionName(input)) return { decision: 'refused', reason: 'invalid-request' };
+  const verification = record.request.verification;
+  if (!verification) return { decision: 'refused', reason: 'verification-missing' };
+  const verifiedAt = new Date(verification.verifiedAt).getTime();
+  if (verifiedAt > now.getTime() + CLOCK_SKEW_MS) return { decision: 'refused', reason: 'verification-in-future' };
+  if (now.getTime() - verifiedAt > settings.verificationMaxAgeDays * 86_400_000) return { decision: 'refused', reason: 'verification-stale' };
+  if (input.mode === 'apply' && record.status !== 'approved') return { decision: 'refused', reason: 'not-approved' };
+  if (input.mode === 'lift' && record.request.type !== 'restriction') return { decision: 'refused', reason: 'invalid-request' };
+  return { decision: 'accepted' };
+}

@@ -1,0 +1,45 @@
+/** ApplyRetention: a decision per finding, stored as a plan addressed by its hash. */
+import { z } from 'zod';
+import { readHoldVersions } from '../core/erasure-lock';
+import { findHolds } from '../core/holds';
+import { countDecisions, planStore, type Plan, type StorePlan } from '../core/plan';
+import { docKeys, loadFindings, storeNamed } from '../core/request-data';
+import { RequestIdSchema } from '../core/request';
+import { DEFAULT_SCHEDULE, parseSchedule } from '../core/retention';
+import { getRuntime } from '../core/runtime';
+import { canonicalJson, hashOf, sha256Hex } from '../core/hash';
+import { taskHandler } from './middleware';
+import { StoreResult } from './schemas';
+
+const Input = z.object({ requestId: RequestIdSchema, mode: z.enum(['run', 'plan', 'apply', 'lift']), discovery: z.array(StoreResult) });
+
+export const handler = taskHandler('apply-retention', Input, async ({ requestId, mode, discovery }) => {
+  const rt = getRuntime();
+  const now = rt.clock.now();
+  const record = await rt.ledger.getRequest(requestId);
+  if (!record) throw new Error(`request ${requestId} is not in the ledger`);
+  const schedule = rt.config.retention === undefined ? DEFAULT_SCHEDULE : parseSchedule(rt.config.retention);
+  // Read before the holds themselves: a hold placed after this read makes the versions stale.
+  const holdVersions = await readHoldVersions(rt, record.request.subjectId, discovery.map((d) => d.store));
+  const holds = await findHolds(rt, requestId, now);
+  const stores: StorePlan[] = [];
+  for (const result of discovery.filter((d) => d.status === 'ok')) {
+    const store = storeNamed(rt, result.store);
+    const findings = await loadFindings(rt, requestId, store.name);
+    const findingsHash = sha256Hex(canonicalJson(findings));
+    const slice = planStore({ store, findings, findingsHash, type: record.request.type, now, schedule, holds: holds.forStore(store) });
+    // Lifting a restriction undoes it everywhere; nothing else changes.
+    stores.push(mode === 'lift' ? { ...slice, entries: slice.entries.map((e) => ({ ...e, action: 'unrestrict' as const, basis: 'restriction-lifted' })) } : slice);
+  }
+  const identityHash = sha256Hex(canonicalJson((await rt.workspace.getJson(docKeys.identity(requestId))) ?? {}));
+  const plan: Plan = { requestId, type: record.request.type, createdAt: now.toISOString(), identityHash, stores, holdVersions };
+  const planHash = hashOf(plan);
+  await rt.workspace.putJson(docKeys.plan(requestId, planHash), plan);
+  const counts = Object.fromEntries(stores.map((s) => [s.store, countDecisions(s.entries)]));
+  const totals = countDecisions(stores.flatMap((s) => s.entries));
+  const failedStores = discovery.filter((d) => d.status === 'failed').length;
+  await rt.ledger.putPlanSummary(requestId, planHash, { counts, totals, failedStores }, now);
+  const awaiting = mode === 'run' && record.request.type === 'erasure' && rt.config.settings.approvalRequired && failedStores === 0;
+  await rt.ledger.setStatus(requestId, mode === 'plan' ? 'planned' : awaiting ? 'awaiting-approval' : 'running', now, { planHash });
+  return { planHash, counts, totals, failedStores };
+});

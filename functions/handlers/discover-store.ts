@@ -1,0 +1,16 @@
+/** DiscoverStore: one store's findings for the subject, written to the work bucket. */
+import { connectorFor } from '../connectors';
+import { docKeys, loadIdentity, storeNamed } from '../core/request-data';
+import { getRuntime } from '../core/runtime';
+import { taskHandler } from './middleware';
+import { StoreTaskInput } from './schemas';
+
+export const handler = taskHandler('discover-store', StoreTaskInput, async ({ requestId, store: storeName }) => {
+  const rt = getRuntime();
+  const store = storeNamed(rt, storeName);
+  const identity = await loadIdentity(rt, requestId);
+  const findings = await connectorFor(store).discover(store, identity, rt.connectorContext());
+  await rt.workspace.putJson(docKeys.findings(requestId, storeName), findings);
+  const thirdParty = findings.filter((f) => f.role === 'third-party').length;
+  return { store: storeName, status: 'ok', counts: { findings: findings.length, owner: findings.length - thirdParty, thirdParty } };
+});

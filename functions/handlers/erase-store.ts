@@ -1,0 +1,41 @@
+/** EraseStore / RestrictStore: apply one store's slice of the plan through its connector. */
+import { connectorFor } from '../connectors';
+import type { PlannedAction } from '../connectors/types';
+import { acquireErasureLease } from '../core/erasure-lock';
+import { docKeys, loadFindings, loadIdentity, loadPlan, storeNamed } from '../core/request-data';
+import { getRuntime } from '../core/runtime';
+import { taskHandler } from './middleware';
+import { StoreTaskInput } from './schemas';
+
+const DESTRUCTIVE = new Set(['delete', 'anonymize', 'redact-mentions']);
+
+async function applyStorePlan({ requestId, store: storeName, planHash }: StoreTaskInput) {
+  const rt = getRuntime();
+  if (!planHash) throw new Error('a plan hash is required to apply a plan');
+  const store = storeNamed(rt, storeName);
+  const plan = await loadPlan(rt, requestId, planHash);
+  const slice = plan.stores.find((s) => s.store === storeName);
+  if (!slice) return { store: storeName, status: 'ok', counts: {} };
+  const findings = new Map((await loadFindings(rt, requestId, storeName)).map((f) => [f.id, f]));
+  const actions: PlannedAction[] = slice.entries
+    .filter((e) => e.action !== 'keep')
+    .map((e) => {
+      const finding = findings.get(e.findingId);
+      if (!finding) throw new Error(`plan entry ${e.findingId.slice(0, 12)} has no finding`);
+      return { finding, action: e.action };
+    });
+  const identity = await loadIdentity(rt, requestId);
+  if (actions.some((a) => DESTRUCTIVE.has(a.action))) {
+    const record = await rt.ledger.getRequest(requestId);
+    if (!record || !plan.holdVersions) throw new Error(`request ${requestId} cannot take an erasure lease`);
+    await acquireErasureLease(rt, { subjectId: record.request.subjectId, store: storeName, requestId, now: rt.clock.now(), seen: plan.holdVersions });
+  }
+  const result = actions.length > 0 ? await connectorFor(store).apply(store, identity, actions, rt.connectorContext()) : { applied: {}, refused: [], missing: [] };
+  await rt.workspace.putJson(docKeys.applied(requestId, storeName), result);
+  const counts: Record<string, number> = { ...result.applied, refused: result.refused.length, missing: result.missing.length };
+  if (result.malformedKept !== undefined) counts.malformedKept = result.malformedKept;
+  return { store: storeName, status: 'ok', counts };
+}
+
+export const handler = taskHandler('erase-store', StoreTaskInput, applyStorePlan);
+export const restrictHandler = taskHandler('restrict-store', StoreTaskInput, applyStorePlan);

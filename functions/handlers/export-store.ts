@@ -1,0 +1,52 @@
+/**
+ * ExportStore: the subject's records of one store (other people's values already redacted by
+ * the connector) go to the work bucket as JSON; files are streamed to a staging prefix so the
+ * bundle can be assembled without holding them in memory.
+ */
+import { Upload } from '@aws-sdk/lib-storage';
+import { connectorFor } from '../connectors';
+import { docKeys, loadFindings, loadIdentity, storeNamed } from '../core/request-data';
+import { getRuntime } from '../core/runtime';
+import { Workspace } from '../core/workspace';
+import { taskHandler } from './middleware';
+import { StoreTaskInput } from './schemas';
+
+export interface ExportedStore {
+  readonly store: string;
+  readonly records: ReadonlyArray<{ findingId: string; role: 'owner' | 'third-party'; record: Record<string, unknown> }>;
+  readonly files: ReadonlyArray<{ findingId: string; name: string; size: number; contentType?: string; stagingKey: string }>;
+  readonly missing: ReadonlyArray<{ findingId: string; reason: string }>;
+}
+
+export function stagingKey(requestId: string, store: string, name: string): string {
+  return Workspace.key(requestId, `staging/${store}/${name}`);
+}
+
+export const handler = taskHandler('export-store', StoreTaskInput, async ({ requestId, store: storeName }) => {
+  const rt = getRuntime();
+  const store = storeNamed(rt, storeName);
+  const identity = await loadIdentity(rt, requestId);
+  const findings = await loadFindings(rt, requestId, storeName);
+  const exported: { records: ExportedStore['records'][number][]; files: ExportedStore['files'][number][]; missing: ExportedStore['missing'][number][] } = {
+    records: [],
+    files: [],
+    missing: [],
+  };
+  for await (const item of connectorFor(store).export(store, identity, findings, rt.connectorContext())) {
+    if (item.type === 'record') exported.records.push({ findingId: item.findingId, role: item.role, record: item.record });
+    else if (item.type === 'missing') exported.missing.push({ findingId: item.findingId, reason: item.reason });
+    else {
+      const key = stagingKey(requestId, storeName, item.name);
+      try {
+        await new Upload({ client: rt.s3, params: { Bucket: rt.workspace.bucket, Key: key, Body: await item.open(), ContentType: item.contentType } }).done();
+        exported.files.push({ findingId: item.findingId, name: item.name, size: item.size, contentType: item.contentType, stagingKey: key });
+      } catch (err) {
+        if ((err as { name?: string }).name !== 'NoSuchVersion' && (err as { name?: string }).name !== 'NoSuchKey') throw err;
+        exported.missing.push({ findingId: item.findingId, reason: 'vanished-before-export' });
+      }
+    }
+  }
+  const doc: ExportedStore = { store: storeName, ...exported };
+  await rt.workspace.putJson(docKeys.exported(requestId, storeName), doc);
+  return { store: storeName, status: 'ok', counts: { records: exported.records.length, files: exported.files.length, missing: exported.missing.length } };
+});

@@ -1,0 +1,24 @@
+/** FindDueDeferrals: the sweep's date, and the deferred entries due at it. */
+import { z } from 'zod';
+import { InvalidInputError } from '../core/errors';
+import { getRuntime } from '../core/runtime';
+import { findDue } from '../core/sweep';
+import { taskHandler } from './middleware';
+
+const Input = z.object({
+  sweepId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
+  /** Sweep as of this date instead of now: only backwards on AWS; forwards only where the operator allows it (the local engine). */
+  now: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const handler = taskHandler('find-due-deferrals', Input, async ({ sweepId, now: requested }) => {
+  const rt = getRuntime();
+  const clockNow = rt.clock.now();
+  const now = requested ? new Date(requested) : clockNow;
+  // Sweeping "in the future" would erase records whose retention has not ended.
+  if (now.getTime() > clockNow.getTime() + 60_000 && process.env.DSR_ALLOW_SWEEP_IN_FUTURE !== 'true') {
+    throw new InvalidInputError('the sweep date is in the future; only a local engine allows that');
+  }
+  const due = await findDue(rt, now);
+  return { sweepId, now: now.toISOString(), due, count: due.length };
+});

@@ -1,0 +1,16 @@
+/** RecordFailure: the ledger says which step failed (the error's name), never its details. */
+import { z } from 'zod';
+import { releaseErasureLeases } from '../core/erasure-lock';
+import { RequestIdSchema } from '../core/request';
+import { getRuntime } from '../core/runtime';
+import { taskHandler } from './middleware';
+
+export const handler = taskHandler('record-failure', z.object({ requestId: RequestIdSchema, error: z.string().max(256) }), async ({ requestId, error }) => {
+  const rt = getRuntime();
+  const record = await rt.ledger.getRequest(requestId);
+  if (record) {
+    await rt.ledger.setStatus(requestId, 'failed', rt.clock.now(), { reason: error });
+    await releaseErasureLeases(rt, record.request.subjectId, rt.config.dataMap.stores.map((s) => s.name), requestId);
+  }
+  return { recorded: true };
+});

@@ -1,0 +1,42 @@
+/**
+ * Every Task handler: its ASL substitution, its module, and its sizing. The local engine maps
+ * substitutions to in-process handlers from this list; the CDK construct makes one Lambda
+ * function per entry from the same list, so the two cannot drift.
+ */
+export interface HandlerSpec {
+  /** Lambda function name suffix and log name. */
+  readonly id: string;
+  /** The `${…}` placeholder in the ASL that receives the function's ARN. */
+  readonly substitution: string;
+  /** Module under functions/handlers/ and its export. */
+  readonly module: string;
+  readonly exportName: string;
+  /** Memory (MB) and timeout (s): see the README's "Functions" table for why. */
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  /** The state machine whose ASL uses it. */
+  readonly machine: 'subject-request' | 'retention-sweep';
+}
+
+export const HANDLERS: readonly HandlerSpec[] = [
+  { id: 'validate-request', substitution: 'ValidateRequestFunctionArn', module: 'validate-request', exportName: 'handler', memoryMb: 256, timeoutSeconds: 15, machine: 'subject-request' },
+  { id: 'resolve-identity', substitution: 'ResolveIdentityFunctionArn', module: 'resolve-identity', exportName: 'handler', memoryMb: 512, timeoutSeconds: 120, machine: 'subject-request' },
+  { id: 'discover-store', substitution: 'DiscoverStoreFunctionArn', module: 'discover-store', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'subject-request' },
+  { id: 'apply-retention', substitution: 'ApplyRetentionFunctionArn', module: 'apply-retention', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 300, machine: 'subject-request' },
+  { id: 'load-approved-plan', substitution: 'LoadApprovedPlanFunctionArn', module: 'load-approved-plan', exportName: 'handler', memoryMb: 512, timeoutSeconds: 60, machine: 'subject-request' },
+  { id: 'erase-store', substitution: 'EraseStoreFunctionArn', module: 'erase-store', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'subject-request' },
+  { id: 'restrict-store', substitution: 'RestrictStoreFunctionArn', module: 'erase-store', exportName: 'restrictHandler', memoryMb: 512, timeoutSeconds: 900, machine: 'subject-request' },
+  { id: 'export-store', substitution: 'ExportStoreFunctionArn', module: 'export-store', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'subject-request' },
+  { id: 'assemble-export', substitution: 'AssembleExportFunctionArn', module: 'assemble-export', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'subject-request' },
+  { id: 'verify-erasure', substitution: 'VerifyErasureFunctionArn', module: 'verify-erasure', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'subject-request' },
+  { id: 'schedule-deferred', substitution: 'ScheduleDeferredFunctionArn', module: 'schedule-deferred', exportName: 'handler', memoryMb: 256, timeoutSeconds: 60, machine: 'subject-request' },
+  { id: 'write-receipt', substitution: 'WriteReceiptFunctionArn', module: 'write-receipt', exportName: 'handler', memoryMb: 256, timeoutSeconds: 60, machine: 'subject-request' },
+  { id: 'record-failure', substitution: 'RecordFailureFunctionArn', module: 'record-failure', exportName: 'handler', memoryMb: 128, timeoutSeconds: 15, machine: 'subject-request' },
+  { id: 'find-due-deferrals', substitution: 'FindDueDeferralsFunctionArn', module: 'find-due-deferrals', exportName: 'handler', memoryMb: 256, timeoutSeconds: 60, machine: 'retention-sweep' },
+  { id: 'erase-due-entry', substitution: 'EraseDueEntryFunctionArn', module: 'erase-due-entry', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'retention-sweep' },
+  { id: 'write-sweep-receipts', substitution: 'WriteSweepReceiptsFunctionArn', module: 'write-sweep-receipts', exportName: 'handler', memoryMb: 256, timeoutSeconds: 60, machine: 'retention-sweep' },
+];
+
+export function localFunctionArn(region: string, id: string): string {
+  return `arn:aws:lambda:${region}:000000000000:function:dsr-${id}`;
+}

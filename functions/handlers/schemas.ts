@@ -1,0 +1,24 @@
+/** Input schemas of the Task states, next to the handlers that use them. */
+import { z } from 'zod';
+import { RequestIdSchema } from '../core/request';
+
+const hash = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const StoreTaskInput = z.object({
+  requestId: RequestIdSchema,
+  store: z.string().min(1),
+  kind: z.enum(['dynamodb', 's3-objects', 's3-records']),
+  planHash: hash.optional(),
+});
+export type StoreTaskInput = z.infer<typeof StoreTaskInput>;
+
+/** What each store's branch of a Map returns: a store name, a status and counts. */
+export const StoreResult = z.object({
+  store: z.string(),
+  status: z.enum(['ok', 'failed']),
+  counts: z.record(z.string(), z.number()).optional(),
+  error: z.string().optional(),
+});
+export type StoreResult = z.infer<typeof StoreResult>;
+
+export { hash as HashSchema };

@@ -1,0 +1,33 @@
+/** ValidateRequest: the request exists, is unaltered, and carries a fresh verification. */
+import { z } from 'zod';
+import { RequestIdSchema } from '../core/request';
+import { getRuntime } from '../core/runtime';
+import { checkRequest } from '../core/validation';
+import { taskHandler } from './middleware';
+
+const Input = z.object({
+  requestId: RequestIdSchema,
+  requestHash: z.string(),
+  mode: z.enum(['run', 'plan', 'apply', 'lift']),
+  executionName: z.string(),
+});
+
+export const handler = taskHandler('validate-request', Input, async (input) => {
+  const rt = getRuntime();
+  const record = await rt.ledger.getRequest(input.requestId);
+  const now = rt.clock.now();
+  const verdict = checkRequest(record, input, rt.config.settings, now);
+  if (verdict.decision === 'refused') {
+    if (record) await rt.ledger.setStatus(input.requestId, 'refused', now, { reason: verdict.reason });
+  } else if (input.mode !== 'plan') {
+    await rt.ledger.setStatus(input.requestId, 'running', now);
+  }
+  return {
+    decision: verdict.decision,
+    reason: verdict.decision === 'refused' ? verdict.reason : null,
+    type: record?.request.type ?? null,
+    mode: input.mode,
+    stores: rt.config.dataMap.stores.map((s) => ({ name: s.name, kind: s.kind })),
+    approvalRequired: rt.config.settings.approvalRequired,
+  };
+});

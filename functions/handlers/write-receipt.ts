@@ -1,0 +1,69 @@
+/** WriteReceipt: the request's receipt, appended to the hash chain; the outcome decides the end state. */
+import { z } from 'zod';
+import type { ApplyResult } from '../connectors/types';
+import { deferredEntries } from '../core/deferred';
+import { releaseErasureLeases } from '../core/erasure-lock';
+import { appendReceipt } from '../core/receipt';
+import { docKeys, loadPlan } from '../core/request-data';
+import { RequestIdSchema } from '../core/request';
+import { getRuntime } from '../core/runtime';
+import { taskHandler } from './middleware';
+import { StoreResult } from './schemas';
+
+const State = z.object({
+  request: z.object({ type: z.string(), mode: z.string() }),
+  discovery: z.array(StoreResult).optional(),
+  plan: z.object({ planHash: z.string(), totals: z.record(z.string(), z.number()), counts: z.record(z.string(), z.record(z.string(), z.number())) }),
+  applied: z.array(StoreResult).optional(),
+  export: z.array(StoreResult).optional(),
+  bundle: z.object({ bundleKey: z.string(), bundleHash: z.string() }).passthrough().optional(),
+  verification: z.object({ remaining: z.number(), unexpected: z.number() }).passthrough().optional(),
+  deferred: z.object({ scheduled: z.number(), nextDue: z.string().nullable() }).optional(),
+});
+
+export const handler = taskHandler('write-receipt', z.object({ requestId: RequestIdSchema, state: State.passthrough() }), async ({ requestId, state }) => {
+  const rt = getRuntime();
+  const now = rt.clock.now();
+  const record = await rt.ledger.getRequest(requestId);
+  if (!record) throw new Error(`request ${requestId} is not in the ledger`);
+  const failed = [...(state.discovery ?? []), ...(state.applied ?? []), ...(state.export ?? [])].filter((s) => s.status === 'failed');
+  const outcome = failed.length > 0 || (state.verification?.unexpected ?? 0) > 0 ? 'failed' : 'completed';
+
+  const refusals: { store: string; reason: string; count: number }[] = [];
+  for (const result of state.applied ?? []) {
+    const applied = await rt.workspace.getJson<ApplyResult>(docKeys.applied(requestId, result.store));
+    const byReason = new Map<string, number>();
+    for (const r of applied?.refused ?? []) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
+    for (const [reason, count] of byReason) refusals.push({ store: result.store, reason, count });
+  }
+  const plan = await loadPlan(rt, requestId, state.plan.planHash);
+  const deferrals = record.request.type === 'erasure' && state.request.mode !== 'plan'
+    ? deferredEntries(plan, state.plan.planHash).map((d) => ({ store: d.store, basis: d.basis, due: d.due, count: d.findingIds.length }))
+    : [];
+
+  const receipt = await appendReceipt(rt, {
+    receiptVersion: 1,
+    kind: 'request',
+    id: requestId,
+    type: record.request.type,
+    verificationReference: record.request.verification?.reference ?? null,
+    verificationMethod: record.request.verification?.method ?? null,
+    planHash: state.plan.planHash,
+    outcome,
+    decisions: state.plan.counts,
+    totals: state.plan.totals,
+    applied: Object.fromEntries((state.applied ?? []).map((s) => [s.store, s.counts ?? { failed: 1 }])),
+    exported: Object.fromEntries((state.export ?? []).map((s) => [s.store, s.counts ?? { failed: 1 }])),
+    failedStores: failed.map((s) => ({ store: s.store, error: s.error ?? 'unknown' })),
+    refusals,
+    deferrals,
+    verification: state.verification ? { remaining: state.verification.remaining, unexpected: state.verification.unexpected } : null,
+    bundle: state.bundle ? { key: state.bundle.bundleKey, sha256: state.bundle.bundleHash } : null,
+    receivedAt: record.request.receivedAt,
+    completedAt: now.toISOString(),
+  });
+  await releaseErasureLeases(rt, record.request.subjectId, (state.applied ?? []).map((s) => s.store), requestId);
+  const receiptKey = `receipt/${receipt.sequence}`;
+  await rt.ledger.setStatus(requestId, outcome, now, { receiptKey, ...(outcome === 'failed' ? { reason: 'store-failed' } : {}) });
+  return { receiptKey, receiptHash: receipt.hash, outcome };
+});

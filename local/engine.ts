@@ -1,0 +1,222 @@
+/**
+ * The local engine: DynamoDB Local, the project's S3 endpoint and the Step Functions endpoint
+ * on loopback, with the product's own resources created and every Task state wired to its
+ * handler in this process. Everything lives under one data directory, so a demo can be looked
+ * at afterwards and history survives a restart.
+ */
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseDataMap, type DataMap } from '../functions/core/datamap';
+import type { DsrConfig } from '../functions/core/config';
+import { LEDGER_KEY } from '../functions/core/ledger';
+import { HANDLERS, localFunctionArn } from '../functions/handlers/registry';
+import { startDynamoDbLocal, type RunningDynamoDbLocal } from './dynamodb';
+import { LocalEngineError } from './errors';
+import { freePort } from './ports';
+import { startS3Server, type RunningS3Server } from './s3';
+import { startSfnServer, type LambdaHandler, type RunningSfnServer } from './sfn';
+import { engineFiles, readEngineState, writeEngineState, type EngineState } from './state';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+export const DEFAULT_DATA_MAP = path.join(REPO_ROOT, 'examples/voip-operator/datamap.json');
+export const STATE_MACHINES = {
+  'subject-request': { name: 'dsr-subject-request', file: path.join(REPO_ROOT, 'statemachines/subject-request.asl.json'), envVar: 'DSR_STATE_MACHINE_ARN' },
+  'retention-sweep': { name: 'dsr-retention-sweep', file: path.join(REPO_ROOT, 'statemachines/retention-sweep.asl.json'), envVar: 'DSR_SWEEP_STATE_MACHINE_ARN' },
+} as const;
+
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local-secret' };
+
+export interface EngineOptions {
+  readonly dataDir: string;
+  readonly host?: string;
+  readonly region?: string;
+  /** A data map JSON file; copied into the data directory on first start. Default: the reference operator. */
+  readonly dataMapFile?: string;
+  readonly approvalRequired?: boolean;
+  readonly verificationMaxAgeDays?: number;
+}
+
+export interface RunningEngine {
+  readonly env: Record<string, string>;
+  readonly state: EngineState;
+  stop(): Promise<void>;
+}
+
+/** Loads the data map the engine was (or will be) started with, failing with its error paths. */
+export function loadDataMapFile(file: string): DataMap {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new LocalEngineError(`cannot read the data map ${file}: ${(err as Error).message}`);
+  }
+  return parseDataMap(raw, file);
+}
+
+export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
+  const host = opts.host ?? '127.0.0.1';
+  const region = opts.region ?? 'us-east-1';
+  const dataDir = path.resolve(opts.dataDir);
+  const files = engineFiles(dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+
+  const previous = readEngineState(dataDir);
+  if (previous && isAlive(previous.pid) && previous.pid !== process.pid) {
+    throw new LocalEngineError(`an engine is already running for ${dataDir} (pid ${previous.pid}); stop it with: dsr local down --data ${dataDir}`);
+  }
+  // A directory left by a crashed run: its data is kept, its stale processes are not.
+  if (previous?.dynamodbPid && isAlive(previous.dynamodbPid)) process.kill(previous.dynamodbPid, 'SIGKILL');
+
+  const dataMapFile = fs.existsSync(files.dataMap) ? files.dataMap : (opts.dataMapFile ?? DEFAULT_DATA_MAP);
+  const dataMap = loadDataMapFile(dataMapFile);
+  if (dataMapFile !== files.dataMap) fs.writeFileSync(files.dataMap, JSON.stringify(dataMap, null, 2));
+  if (!fs.existsSync(files.hmacKey)) fs.writeFileSync(files.hmacKey, randomBytes(32).toString('hex'), { mode: 0o600 });
+
+  const settings = {
+    ledgerTable: 'dsr-ledger',
+    workBucket: 'dsr-work',
+    bundleBucket: 'dsr-bundles',
+    verificationMaxAgeDays: opts.verificationMaxAgeDays ?? 30,
+    approvalRequired: opts.approvalRequired ?? false,
+    bundleUrlExpirySeconds: 900,
+    connectorConcurrency: 8,
+  };
+  const config: DsrConfig = { dataMap, settings };
+  fs.writeFileSync(files.config, JSON.stringify(config, null, 2));
+
+  let dynamodb: RunningDynamoDbLocal | undefined;
+  let s3: RunningS3Server | undefined;
+  let sfn: RunningSfnServer | undefined;
+  const stopAll = async () => {
+    await Promise.allSettled([sfn?.close(), s3?.close(), dynamodb?.stop()]);
+  };
+  try {
+    dynamodb = await startDynamoDbLocal({ host, port: await freePort(host), dataDir: path.join(dataDir, 'dynamodb') });
+    s3 = await startS3Server({ host, port: 0, dataDir: path.join(dataDir, 's3'), region });
+
+    const env: Record<string, string> = {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      DSR_LOCAL_DIR: dataDir,
+      DSR_LEDGER_TABLE: settings.ledgerTable,
+      DSR_WORK_BUCKET: settings.workBucket,
+      DSR_BUNDLE_BUCKET: settings.bundleBucket,
+    };
+    // The in-process handlers read the same variables a Lambda function would get.
+    // Locally, `dsr sweep --now` may look into the future: that is how a demo shows deferred erasure.
+    Object.assign(process.env, env, { DSR_CONFIG_FILE: files.config, DSR_HMAC_KEY_FILE: files.hmacKey, DSR_CLOCK_FILE: files.clock, DSR_ALLOW_SWEEP_IN_FUTURE: 'true' });
+    await createProductResources(env, settings);
+
+    const lambdas: Record<string, LambdaHandler> = {};
+    const substitutions: Record<string, Record<string, string>> = { 'subject-request': {}, 'retention-sweep': {} };
+    for (const spec of HANDLERS) {
+      const arn = localFunctionArn(region, spec.id);
+      substitutions[spec.machine][spec.substitution] = arn;
+      lambdas[arn] = lazyHandler(spec.module, spec.exportName);
+    }
+    sfn = await startSfnServer({
+      host,
+      port: 0,
+      region,
+      dataDir: path.join(dataDir, 'stepfunctions'),
+      stateMachines: Object.entries(STATE_MACHINES).map(([id, m]) => ({ name: m.name, definitionPath: m.file, substitutions: substitutions[id] })),
+      lambdas,
+    });
+    env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
+    for (const m of Object.values(STATE_MACHINES)) env[m.envVar] = `arn:aws:states:${region}:000000000000:stateMachine:${m.name}`;
+    process.env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
+
+    const state: EngineState = { pid: process.pid, dynamodbPid: dynamodb.pid, startedAt: new Date().toISOString(), env };
+    writeEngineState(dataDir, state);
+    fs.writeFileSync(files.endpoints, formatExports(env));
+    return {
+      env,
+      state,
+      async stop() {
+        await stopAll();
+        fs.rmSync(files.state, { force: true });
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function lazyHandler(module: string, exportName: string): LambdaHandler {
+  let loaded: LambdaHandler | undefined;
+  return async (event, context) => {
+    // Loaded on first use so the engine starts fast and a broken handler fails only its Task.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded ??= require(path.join(REPO_ROOT, 'functions/handlers', module))[exportName] as LambdaHandler;
+    return loaded(event, context);
+  };
+}
+
+async function createProductResources(env: Record<string, string>, settings: { ledgerTable: string; workBucket: string; bundleBucket: string }): Promise<void> {
+  const credentials = LOCAL_CREDENTIALS;
+  const ddb = new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB, region: env.AWS_REGION, credentials });
+  const s3 = new S3Client({ endpoint: env.AWS_ENDPOINT_URL_S3, region: env.AWS_REGION, credentials, forcePathStyle: true });
+  try {
+    try {
+      await ddb.send(
+        new CreateTableCommand({
+          TableName: settings.ledgerTable,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: LEDGER_KEY.partitionKey, AttributeType: 'S' },
+            { AttributeName: LEDGER_KEY.sortKey, AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: LEDGER_KEY.partitionKey, KeyType: 'HASH' },
+            { AttributeName: LEDGER_KEY.sortKey, KeyType: 'RANGE' },
+          ],
+        }),
+      );
+      await waitUntilTableExists({ client: ddb, maxWaitTime: 30 }, { TableName: settings.ledgerTable });
+    } catch (err) {
+      if (!(err instanceof ResourceInUseException)) throw err;
+    }
+    for (const bucket of [settings.workBucket, settings.bundleBucket]) {
+      try {
+        await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      } catch (err) {
+        const name = (err as { name?: string }).name;
+        if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
+      }
+    }
+    await s3.send(new PutBucketVersioningCommand({ Bucket: settings.workBucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  } finally {
+    ddb.destroy();
+    s3.destroy();
+  }
+}
+
+export function formatExports(env: Record<string, string>): string {
+  return (
+    Object.entries(env)
+      .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
+      .join('\n') + '\n'
+  );
+}
+
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export function isAlive(pid: number | undefined): boolean {
+  if (!pid || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

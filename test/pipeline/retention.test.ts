@@ -1,0 +1,137 @@
+/**
+ * Retention, holds and deferred erasure against the local engine, with the clock moved:
+ * what an erasure must keep, and the sweeps that erase it once the reason has ended.
+ */
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { SubjectEntry, SubjectsReport } from '../../examples/voip-operator/generator';
+import { seedReferenceDataset } from '../../examples/voip-operator/seed';
+import { startTestEngine, type TestEngine } from '../support/engine';
+
+const NOW = '2026-11-02T12:00:00.000Z';
+const MONTH = 30 * 86_400_000;
+let t: TestEngine;
+let report: SubjectsReport;
+let ddb: DynamoDBClient;
+let s3: S3Client;
+
+const verification = ['--verified-by', 'agent-7', '--verification-method', 'id-document', '--verification-ref', 'TICKET-9', '--verified-at', NOW];
+
+async function erase(requestId: string, subject: string) {
+  const r = await t.dsr('start', '--type', 'erasure', '--subject', subject, '--request-id', requestId, ...verification, '--wait', '--json');
+  return { ...r, summary: JSON.parse(r.out.trim().split('\n').pop() ?? '{}') };
+}
+
+async function items(table: string, keyName: string, value: string): Promise<Record<string, unknown>[]> {
+  const out = await ddb.send(new QueryCommand({ TableName: table, KeyConditionExpression: '#k = :v', ExpressionAttributeNames: { '#k': keyName }, ExpressionAttributeValues: { ':v': { S: value } } }));
+  return (out.Items ?? []).map((i) => unmarshall(i));
+}
+
+async function sweep(now: string) {
+  const r = await t.dsr('sweep', '--now', now, '--json');
+  expect(r.err).toBe('');
+  return JSON.parse(r.out.trim()) as { status: string; erased: number; receipts: number; due: number };
+}
+
+function pick(pred: (s: SubjectEntry) => boolean, taken: string[]): SubjectEntry {
+  const s = report.subjects.find((x) => pred(x) && !taken.includes(x.subjectId) && !x.flags.specialCharacters);
+  if (!s) throw new Error('no subject in the dataset fits');
+  taken.push(s.subjectId);
+  return s;
+}
+
+const taken: string[] = [];
+
+beforeAll(async () => {
+  t = await startTestEngine();
+  t.setClock(NOW);
+  ddb = new DynamoDBClient({});
+  s3 = new S3Client({ forcePathStyle: true });
+  await seedReferenceDataset({ dataDir: t.dataDir, scale: 'small', seed: 11, clients: { dynamodb: ddb, s3 } });
+  report = JSON.parse(fs.readFileSync(path.join(t.dataDir, 'reference/subjects.json'), 'utf8')) as SubjectsReport;
+}, 240_000);
+
+afterAll(async () => {
+  ddb?.destroy();
+  s3?.destroy();
+  await t?.stop();
+});
+
+describe('retention schedule and deferred erasure', () => {
+  it('erases recordings and contacts at once, keeps young CDRs and invoices, and sweeps them when due', async () => {
+    const subject = pick((s) => !s.flags.fraudInvestigation && !s.flags.legalHeldMedia && s.expected.invoices.owner > 0 && s.expected['call-records'].owner > 0, taken);
+    const id = subject.subjectId;
+    const r = await erase('ret-erase-1', id);
+    expect(r.summary.status).toBe('completed');
+
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: 'voip-media', Prefix: `recordings/${id}/` }));
+    expect(versions.Versions ?? []).toHaveLength(0);
+    expect(await items('voip-contacts', 'ownerAccountId', id)).toHaveLength(0);
+
+    const now = new Date(NOW).getTime();
+    const invoices = await items('voip-billing', 'accountId', id);
+    expect(invoices.length).toBeGreaterThan(0);
+    for (const inv of invoices) {
+      expect(new Date(String(inv.invoiceDate)).getTime()).toBeGreaterThan(now - 7 * 366 * 86_400_000);
+      expect(inv['dsr:restricted']).toBeDefined();
+    }
+    const cdrs = await items('voip-cdrs', 'accountId', id);
+    for (const cdr of cdrs) expect(new Date(String(cdr.startTime)).getTime()).toBeGreaterThan(now - 12 * MONTH - 5 * 86_400_000);
+    expect(r.summary.counts.decisions.invoices['retain-until']).toBe(invoices.length);
+
+    const afterYear = await sweep('2027-12-05T00:00:00Z');
+    expect(afterYear.status).toBe('SUCCEEDED');
+    expect(await items('voip-cdrs', 'accountId', id)).toHaveLength(0);
+    expect((await items('voip-billing', 'accountId', id)).length).toBe(invoices.length - invoices.filter((i) => new Date(String(i.invoiceDate)).getTime() + 7 * 365.25 * 86_400_000 < Date.parse('2027-12-05')).length);
+    expect(afterYear.receipts).toBeGreaterThanOrEqual(1);
+
+    const afterSeven = await sweep('2033-12-05T00:00:00Z');
+    expect(await items('voip-billing', 'accountId', id)).toHaveLength(0);
+    expect(afterSeven.receipts).toBeGreaterThanOrEqual(1);
+
+    const again = await sweep('2033-12-05T00:00:00Z');
+    expect(again).toMatchObject({ status: 'SUCCEEDED', erased: 0 });
+  });
+
+  it('keeps the account of a subject flagged for a fraud investigation, with basis investigation', async () => {
+    const subject = pick((s) => s.flags.fraudInvestigation, taken);
+    const r = await erase('ret-fraud-1', subject.subjectId);
+    expect(r.summary.status).toBe('completed');
+    expect(r.summary.counts.decisions.accounts).toMatchObject({ refused: 1, erase: 0 });
+    const account = await items('voip-accounts', 'accountId', subject.subjectId);
+    expect(account).toHaveLength(1);
+    expect(account[0]['dsr:restricted']).toBeDefined();
+  });
+
+  it('a hold placed before erasure blocks it; after release the next sweep erases', async () => {
+    const subject = pick((s) => !s.flags.fraudInvestigation && !s.flags.legalHeldMedia && s.expected.contacts.owner > 0, taken);
+    const placed = await t.dsr('hold', 'place', '--subject', subject.subjectId, '--kind', 'litigation', '--reference', 'CASE-77', '--placed-by', 'legal', '--json');
+    expect(placed.code).toBe(0);
+    const holdId = JSON.parse(placed.out).holdId as string;
+    const r = await erase('ret-held-1', subject.subjectId);
+    expect(r.summary.status).toBe('completed');
+    expect(r.summary.counts.applied.contacts.delete ?? 0).toBe(0);
+    const contacts = await items('voip-contacts', 'ownerAccountId', subject.subjectId);
+    expect(contacts).toHaveLength(subject.expected.contacts.owner);
+    for (const c of contacts) expect(c['dsr:restricted']).toBeDefined();
+
+    expect((await t.dsr('hold', 'release', holdId, '--released-by', 'legal')).code).toBe(0);
+    const second = await t.dsr('hold', 'release', holdId, '--released-by', 'legal');
+    expect(second.code).toBe(2);
+    expect(second.err).toMatch(/already released/);
+    await sweep(NOW);
+    expect(await items('voip-contacts', 'ownerAccountId', subject.subjectId)).toHaveLength(0);
+  });
+
+  it('rejects bad hold and sweep input with a clear error and no change', async () => {
+    const before = (await t.dsr('hold', 'list', '--json')).out;
+    expect((await t.dsr('hold', 'place', '--store', 'no-such-store', '--kind', 'litigation', '--reference', 'X', '--placed-by', 'legal')).err).toMatch(/no store "no-such-store"/);
+    expect((await t.dsr('hold', 'place', '--subject', 'cust-does-not-exist', '--kind', 'litigation', '--reference', 'X', '--placed-by', 'legal')).err).toMatch(/no store knows this subject/);
+    expect((await t.dsr('hold', 'place', '--store', 'invoices', '--kind', 'vacation', '--reference', 'X', '--placed-by', 'legal')).err).toMatch(/unknown kind "vacation"/);
+    expect((await t.dsr('sweep', '--now', 'next tuesday')).err).toMatch(/--now: not a date/);
+    expect((await t.dsr('hold', 'list', '--json')).out).toBe(before);
+  });
+});
