@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkAuth, stripAuthParams } from './auth';
 import { errors, S3Error } from './errors';
 import type { Ctx } from './http';
 import { route } from './router';
@@ -11,46 +12,6 @@ export interface ServerContext {
   region: string;
   endpoint: () => string;
   log?: (line: string) => void;
-}
-
-/** "20240102T030405Z" as used by X-Amz-Date. */
-function parseAmzDate(value: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  if (!m) return NaN;
-  return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
-}
-
-/**
- * Presigned URLs carry their auth in the query. Signatures are not verified (no credentials
- * exist here), but expiry is, because callers test that an expired link stops working.
- */
-function checkPresigned(query: URLSearchParams): void {
-  const now = Date.now();
-  const serverTime = new Date(now).toISOString();
-  if (query.has('X-Amz-Algorithm') || query.has('X-Amz-Expires')) {
-    const signed = parseAmzDate(query.get('X-Amz-Date') ?? '');
-    const ttl = Number(query.get('X-Amz-Expires') ?? '');
-    if (Number.isNaN(signed) || !Number.isInteger(ttl) || ttl < 1) {
-      throw new S3Error('AuthorizationQueryParametersError', 400, 'X-Amz-Date and X-Amz-Expires must be valid in a presigned URL');
-    }
-    if (ttl > 604800) {
-      throw new S3Error('AuthorizationQueryParametersError', 400, 'X-Amz-Expires must be less than a week (in seconds) that is 604800');
-    }
-    if (now > signed + ttl * 1000) throw errors.expired(new Date(signed + ttl * 1000).toISOString(), serverTime);
-  } else if (query.has('AWSAccessKeyId') && query.has('Expires')) {
-    const expires = Number(query.get('Expires')) * 1000;
-    if (!Number.isFinite(expires) || now > expires) throw errors.expired(new Date(expires || 0).toISOString(), serverTime);
-  }
-}
-
-/** Query parameters that authenticate a presigned request and take no part in routing. */
-function stripAuthParams(query: URLSearchParams): void {
-  const sigV2 = query.has('Signature');
-  for (const k of [...query.keys()]) {
-    if (/^x-amz-/i.test(k) || k === 'AWSAccessKeyId' || k === 'Signature' || (k === 'Expires' && sigV2)) {
-      query.delete(k);
-    }
-  }
 }
 
 /** Splits a path-style URL. The key is everything after "/bucket/", decoded, with no normalisation. */
@@ -103,7 +64,7 @@ export function createHandler(sc: ServerContext) {
     try {
       const { bucket, key, query } = parseTarget(req.url ?? '/');
       resource = key ? `/${bucket}/${key}` : `/${bucket}`;
-      checkPresigned(query);
+      checkAuth(req, query);
       stripAuthParams(query);
       const handler = route(method, bucket, key, query);
       const ctx: Ctx = { req, res, method, bucket, key, query, store: sc.store, region: sc.region, endpoint: sc.endpoint() };

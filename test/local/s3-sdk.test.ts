@@ -525,6 +525,32 @@ describe('protocol edges', () => {
     expect((await raw('POST', `/${R}/k`)).status).toBe(501);
   });
 
+  test('awkward keys round-trip; listing follows UTF-8 byte order as S3 does', async () => {
+    const K = 'bk-keys';
+    await s3.send(new CreateBucketCommand({ Bucket: K }));
+    // U+FF01 sorts before U+1F600 in UTF-8 bytes but after it in JavaScript's UTF-16 order.
+    const keys = ['a b/c+d', 'ünï/日本語.txt', '100%/done?#x', '/leading', 'x//double', ' spaced ', 'z\uFF01', 'z\u{1F600}', 'amp&lt;'];
+    await Promise.all(keys.map((Key) => s3.send(new PutObjectCommand({ Bucket: K, Key, Body: Key }))));
+    for (const key of keys) expect(await body(K, key)).toBe(key);
+    const listed = await s3.send(new ListObjectsCommand({ Bucket: K }));
+    const order = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    expect(listed.Contents?.map((c) => c.Key)).toEqual(order);
+    expect(order.indexOf('z\uFF01')).toBeLessThan(order.indexOf('z\u{1F600}'));
+    const del = await s3.send(new DeleteObjectsCommand({ Bucket: K, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+    expect(del.Deleted?.map((d) => d.Key).sort()).toEqual([...keys].sort());
+    expect((await s3.send(new ListObjectsCommand({ Bucket: K }))).Contents ?? []).toEqual([]);
+  });
+
+  test('a malformed or unsupported Authorization header is refused (signatures are not checked)', async () => {
+    const bad = await raw('GET', '/', undefined, { authorization: 'AWS4-HMAC-SHA256 Credential=AK/today/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=abc' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('<Code>AuthorizationHeaderMalformed</Code>');
+    const other = await raw('GET', '/', undefined, { authorization: 'Bearer token' });
+    expect(other.text).toContain('<Code>InvalidArgument</Code>');
+    const wrongSig = await raw('GET', '/', undefined, { authorization: `AWS4-HMAC-SHA256 Credential=AK/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}` });
+    expect(wrongSig.status).toBe(200);
+  });
+
   test('signed aws-chunked framing (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) is decoded', async () => {
     const sig = 'a'.repeat(64);
     const framed = `5;chunk-signature=${sig}\r\nhello\r\n6;chunk-signature=${sig}\r\n world\r\n0;chunk-signature=${sig}\r\n\r\n`;
