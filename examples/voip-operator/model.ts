@@ -6,7 +6,7 @@
  * contacts and calls are pure functions of (seed, customer index), recomputed when needed, so
  * the large scale never holds its hundreds of thousands of call records at once.
  */
-import { rngFor, type Rng } from './prng';
+import { rngFor, WeightedPicker, type Rng } from './prng';
 import {
   CITIES,
   DEVICE_MODELS,
@@ -145,6 +145,10 @@ const ASCII = (s: string) =>
 
 const POSTAL_LETTERS = 'ABCEGHJKLMNPRSTVWXYZ';
 
+const CITY_PICKER = new WeightedPicker(CITIES.map((c) => [c, c.weight] as const));
+const OUTBOUND_OUTCOME = new WeightedPicker<Disposition>([['ANSWERED', 78], ['NO ANSWER', 10], ['BUSY', 6], ['FAILED', 6]]);
+const INBOUND_OUTCOME = new WeightedPicker<Disposition>([['ANSWERED', 72], ['NO ANSWER', 8], ['BUSY', 3], ['VOICEMAIL', 17]]);
+
 class PhoneAllocator {
   private readonly pools = new Map<string, number[]>();
   private readonly reserved = new Set<string>();
@@ -171,7 +175,7 @@ class PhoneAllocator {
 
 /** A number of someone who is not a customer: same 555 exchange, lines 2000-9999. */
 export function externalNumber(rng: Rng): string {
-  const city = rng.weighted(CITIES.map((c) => [c, c.weight] as const));
+  const city = CITY_PICKER.pick(rng);
   const roll = rng.next();
   if (roll < 0.04) return `+1800555${rng.int(2000, 9999)}`;
   if (roll < 0.1) return `+1212555${rng.int(2000, 9999)}`;
@@ -264,7 +268,7 @@ export function buildSubjects(p: ModelParams): Subject[] {
     const pin = PINS[i] ?? {};
     const accountId = i === p.subjects - 1 ? SPECIAL_SUBJECT_ID : `cust-${i + 1}`;
     const accountNumber = 100_000 + ((i * 7919 + numberOffset) % 900_000);
-    const city = pin.city ? CITIES.find((c) => c.name === pin.city)! : rng.weighted(CITIES.map((c) => [c, c.weight] as const));
+    const city = pin.city ? CITIES.find((c) => c.name === pin.city)! : CITY_PICKER.pick(rng);
     const french = rng.chance(city.french);
     const firstName = pin.firstName ?? rng.pick(french ? FRENCH_FIRST : ENGLISH_FIRST);
     const lastName = pin.lastName ?? rng.pick(french ? FRENCH_LAST : ENGLISH_LAST);
@@ -444,7 +448,7 @@ function randomCall(rng: Rng, _p: ModelParams, subjects: readonly Subject[], s: 
       if (isActiveAt(subjects[j], start)) other = j;
     }
     otherNumber = other !== undefined ? rng.pick(subjects[other].phones) : externalNumber(rng);
-    const disposition = rng.weighted([['ANSWERED', 78], ['NO ANSWER', 10], ['BUSY', 6], ['FAILED', 6]] as const) as Disposition;
+    const disposition = OUTBOUND_OUTCOME.pick(rng);
     if (other === undefined && rng.chance(0.02)) otherNumber = rng.pick(FRAUD_DESTINATIONS);
     const international = !otherNumber.startsWith('+1');
     return {
@@ -462,7 +466,7 @@ function randomCall(rng: Rng, _p: ModelParams, subjects: readonly Subject[], s: 
       international,
     };
   }
-  const disposition = rng.weighted([['ANSWERED', 72], ['NO ANSWER', 8], ['BUSY', 3], ['VOICEMAIL', 17]] as const) as Disposition;
+  const disposition = INBOUND_OUTCOME.pick(rng);
   return {
     callId,
     subject: s.index,

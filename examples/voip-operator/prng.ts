@@ -32,6 +32,8 @@ function cyrb128(str: string): [number, number, number, number] {
   return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
 }
 
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 export class Rng {
   private a: number;
   private b: number;
@@ -103,8 +105,11 @@ export class Rng {
   /** Lowercase hex string of `n` characters. */
   hex(n: number): string {
     let s = '';
-    while (s.length < n) s += this.nextU32().toString(16).padStart(8, '0');
-    return s.slice(0, n);
+    while (s.length < n) {
+      const v = this.nextU32();
+      s += HEX_BYTE[v >>> 24] + HEX_BYTE[(v >>> 16) & 0xff] + HEX_BYTE[(v >>> 8) & 0xff] + HEX_BYTE[v & 0xff];
+    }
+    return s.length === n ? s : s.slice(0, n);
   }
 
   /** Exponentially distributed value with the given mean (waiting times between events). */

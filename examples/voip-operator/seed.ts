@@ -23,7 +23,7 @@ export interface SeedOptions extends Omit<GenerateOptions, 'scale'> {
   readonly clients: { readonly dynamodb: DynamoDBClient; readonly s3: S3Client };
   /** Parallel requests (defaults: 8 BatchWriteItem, 16 media puts, 4 log objects). */
   readonly concurrency?: { readonly dynamodb?: number; readonly media?: number; readonly logs?: number };
-  /** Progress, for a CLI: phase and how many units are done. */
+  /** Progress, for a CLI: phase and how many units are done (tables, media and logs load side by side). */
   readonly onProgress?: (event: { phase: 'resources' | 'tables' | 'media' | 'logs' | 'report'; done: number; total?: number }) => void;
 }
 
@@ -40,6 +40,7 @@ export interface SeedSummary {
   readonly logs: Record<string, { objects: number; records: number; uncompressedBytes: number; storedBytes: number }>;
   readonly logBytes: { readonly uncompressed: number; readonly stored: number };
   readonly durationMs: number;
+  /** Time of each phase; tables, media and logs run concurrently, so these overlap. */
   readonly phaseMs: Record<'resources' | 'tables' | 'media' | 'logs' | 'report', number>;
 }
 
@@ -170,56 +171,82 @@ export async function seedReferenceDataset(opts: SeedOptions): Promise<SeedSumma
   const ds = generateDataset(opts);
   const progress = opts.onProgress ?? (() => {});
   const phaseMs = { resources: 0, tables: 0, media: 0, logs: 0, report: 0 };
-  let mark = performance.now();
-  const lap = (phase: keyof typeof phaseMs) => {
-    const now = performance.now();
-    phaseMs[phase] = Math.round(now - mark);
-    mark = now;
+  const timed = async <T>(phase: keyof typeof phaseMs, run: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await run();
+    } finally {
+      phaseMs[phase] = Math.round(performance.now() - t0);
+    }
+  };
+  // When one phase fails the others stop at their next step instead of running on unobserved.
+  let failed = false;
+  const guard = () => {
+    if (failed) throw new Error('seeding stopped: another phase failed');
   };
 
   progress({ phase: 'resources', done: 0 });
-  const resources = await createOperatorResources(opts.clients);
-  lap('resources');
+  const resources = await timed('resources', () => createOperatorResources(opts.clients));
 
-  const doc = DynamoDBDocumentClient.from(opts.clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-  const tables = await loadTables(doc, ds.tableItems(), opts.concurrency?.dynamodb ?? 8, (done) => progress({ phase: 'tables', done }));
-  lap('tables');
+  const loadAllTables = () => {
+    const doc = DynamoDBDocumentClient.from(opts.clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+    return loadTables(doc, ds.tableItems(), opts.concurrency?.dynamodb ?? 8, (done) => {
+      guard();
+      progress({ phase: 'tables', done });
+    });
+  };
 
   const media: SeedSummary['media'] = {};
-  const mediaPool = new Pool(opts.concurrency?.media ?? 16);
-  let mediaDone = 0;
-  for (const o of ds.mediaObjects()) {
-    const m = (media[o.store] ??= { objects: 0, versions: 0, deleteMarkers: 0, legalHolds: 0 });
-    m.objects++;
-    for (const v of o.versions) {
-      if (v.deleteMarker) m.deleteMarkers++;
-      else {
-        m.versions++;
-        if (v.legalHold) m.legalHolds++;
+  const loadMedia = async () => {
+    const pool = new Pool(opts.concurrency?.media ?? 16);
+    let done = 0;
+    for (const o of ds.mediaObjects()) {
+      guard();
+      const m = (media[o.store] ??= { objects: 0, versions: 0, deleteMarkers: 0, legalHolds: 0 });
+      m.objects++;
+      for (const v of o.versions) {
+        if (v.deleteMarker) m.deleteMarkers++;
+        else {
+          m.versions++;
+          if (v.legalHold) m.legalHolds++;
+        }
       }
+      await pool.add(async () => {
+        await putMedia(opts.clients.s3, o);
+        progress({ phase: 'media', done: ++done });
+      });
     }
-    await mediaPool.add(async () => {
-      await putMedia(opts.clients.s3, o);
-      progress({ phase: 'media', done: ++mediaDone });
-    });
-  }
-  await mediaPool.drain();
-  lap('media');
+    await pool.drain();
+  };
 
   const logObjects = ds.logObjects();
   const stored = new Map<string, number>();
-  const logPool = new Pool(opts.concurrency?.logs ?? 4);
-  let logsDone = 0;
-  for (const o of logObjects) {
-    await logPool.add(async () => {
-      stored.set(o.key, await putLog(opts.clients.s3, o));
-      progress({ phase: 'logs', done: ++logsDone, total: logObjects.length });
-    });
-  }
-  await logPool.drain();
-  lap('logs');
+  const loadLogs = async () => {
+    const pool = new Pool(opts.concurrency?.logs ?? 4);
+    let done = 0;
+    for (const o of logObjects) {
+      guard();
+      await pool.add(async () => {
+        stored.set(o.key, await putLog(opts.clients.s3, o));
+        progress({ phase: 'logs', done: ++done, total: logObjects.length });
+      });
+    }
+    await pool.drain();
+  };
+
+  // DynamoDB Local, the S3 endpoint and log generation each keep a core busy: run them side by side.
+  const fail = (err: unknown): never => {
+    failed = true;
+    throw err;
+  };
+  const [tables] = await Promise.all([
+    timed('tables', loadAllTables).catch(fail),
+    timed('media', loadMedia).catch(fail),
+    timed('logs', loadLogs).catch(fail),
+  ]);
 
   // Every part was consumed in full above, so the report only assembles the counts.
+  const reportStarted = performance.now();
   const report = ds.report();
   const dir = path.join(opts.dataDir, 'reference');
   await mkdir(dir, { recursive: true });
@@ -227,7 +254,7 @@ export async function seedReferenceDataset(opts: SeedOptions): Promise<SeedSumma
   await writeFile(`${subjectsFile}.tmp`, serializeReport(report));
   await rename(`${subjectsFile}.tmp`, subjectsFile);
   progress({ phase: 'report', done: 1, total: 1 });
-  lap('report');
+  phaseMs.report = Math.round(performance.now() - reportStarted);
 
   const logs: SeedSummary['logs'] = {};
   for (const o of logObjects) {

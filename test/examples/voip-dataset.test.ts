@@ -295,6 +295,22 @@ describe('subjects.json', () => {
     expect(recordsOf('app-logs').some((r) => String(r.message).includes('\n'))).toBe(true);
   });
 
+  test('every well-formed SIP line is exactly the JSON.stringify of its record', () => {
+    for (const l of data.logs.filter((x) => x.object.format === 'jsonl')) {
+      for (const line of l.text.split('\n').slice(0, -1)) {
+        let rec: unknown;
+        try {
+          rec = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        expect(JSON.stringify(rec)).toBe(line);
+      }
+    }
+    // Display names with quotes are escaped, accents kept as UTF-8.
+    expect(data.logs.some((l) => l.text.includes('"from":"\\"'))).toBe(true);
+  });
+
   test('the truncated SIP lines are where subjects.json says, and one still shows customer numbers', () => {
     expect(data.report.malformed).toHaveLength(1);
     const [m] = data.report.malformed;
