@@ -14,11 +14,14 @@ import { HANDLERS } from '../../functions/handlers/registry';
 import { CONFIG_FILE_NAME, ESM_BANNER, handlerFunction, writeConfigFile } from '../../infra/functions';
 import { referenceDataMap } from './synth';
 
+let outdir: string;
 let assetDir: string;
 let config: unknown;
 
+afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
 beforeAll(() => {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-bundle-'));
+  outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-bundle-'));
   const app = new App({ outdir, builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'Bundle');
   config = { dataMap: referenceDataMap(), settings: { approvalRequired: false, bundleUrlExpirySeconds: 900 } };

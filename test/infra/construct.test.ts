@@ -49,6 +49,8 @@ let t: Template;
 let tx: Template;
 let refMap: DataMap;
 
+afterAll(() => fs.rmSync(app.outdir, { recursive: true, force: true }));
+
 beforeAll(() => {
   t = Template.fromStack(ref);
   tx = Template.fromStack(extraStack);
