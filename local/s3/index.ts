@@ -69,7 +69,9 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<Running
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
-  endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // A wildcard listener is reachable on loopback; the wildcard itself is not a usable address.
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  endpoint = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
   let closing: Promise<void> | undefined;
   return {
     endpoint,

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -639,6 +640,61 @@ describe('persistence with a dataDir', () => {
     } finally {
       c.destroy();
       await srv.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a SIGKILL mid-upload leaves a store that reopens with every acknowledged write and no debris', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dsr-s3-kill-'));
+    const entry = resolve(__dirname, '../../local/s3/index.ts');
+    const script = `const { startS3Server } = await import(${JSON.stringify(entry)}); const s = await startS3Server({ dataDir: ${JSON.stringify(dir)} }); console.log(s.endpoint);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((ok) => child.once('exit', ok));
+    let srv: RunningS3Server | undefined;
+    let c: S3Client | undefined;
+    try {
+      const endpoint = await new Promise<string>((ok, fail) => {
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) ok(out.trim());
+        });
+        child.once('exit', (code) => fail(new Error(`server child exited early (${code})`)));
+      });
+      c = clientFor(endpoint);
+      await c.send(new CreateBucketCommand({ Bucket: 'kill' }));
+      await c.send(new PutBucketVersioningCommand({ Bucket: 'kill', VersioningConfiguration: { Status: 'Enabled' } }));
+      const v1 = await c.send(new PutObjectCommand({ Bucket: 'kill', Key: 'doc', Body: 'one' }));
+      const v2 = await c.send(new PutObjectCommand({ Bucket: 'kill', Key: 'doc', Body: 'two' }));
+      const { UploadId } = await c.send(new CreateMultipartUploadCommand({ Bucket: 'kill', Key: 'mpu' }));
+      await c.send(new UploadPartCommand({ Bucket: 'kill', Key: 'mpu', UploadId, PartNumber: 1, Body: 'p1' }));
+      c.destroy();
+      // Half of a 4 MB body, then the server dies while receiving it.
+      const url = new URL(`${endpoint}/kill/partial`);
+      const req = httpRequest({ method: 'PUT', host: url.hostname, port: url.port, path: url.pathname, headers: { 'content-length': String(4 << 20) } });
+      req.on('error', () => undefined);
+      req.write(Buffer.alloc(2 << 20, 9));
+      const blobs = join(dir, 'buckets', 'kill', 'blobs');
+      for (let i = 0; (await readdir(blobs)).length < 3; i++) {
+        if (i > 200) throw new Error('the partial body never reached the store');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      child.kill('SIGKILL');
+      await exited;
+      req.destroy();
+
+      srv = await startS3Server({ dataDir: dir });
+      c = clientFor(srv.endpoint);
+      const versions = await c.send(new ListObjectVersionsCommand({ Bucket: 'kill' }));
+      expect(versions.Versions?.map((v) => [v.Key, v.VersionId])).toEqual([['doc', v2.VersionId], ['doc', v1.VersionId]]);
+      expect(await failure(c.send(new HeadObjectCommand({ Bucket: 'kill', Key: 'partial' })))).toMatchObject({ status: 404 });
+      expect((await c.send(new ListPartsCommand({ Bucket: 'kill', Key: 'mpu', UploadId }))).Parts).toHaveLength(1);
+      expect(await readdir(blobs)).toHaveLength(2);
+      expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+      c?.destroy();
+      await srv?.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

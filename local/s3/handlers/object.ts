@@ -61,6 +61,9 @@ export async function putObject(ctx: Ctx): Promise<void> {
 /** The byte range and status a GET/HEAD answers with: a Range header, a partNumber, or everything. */
 function selectBytes(ctx: Ctx, v: ObjectVersion): { range?: ByteRange; extra: Record<string, string> } {
   const partNumber = param(ctx, 'partNumber');
+  if (partNumber !== undefined && header(ctx, 'range') !== undefined) {
+    throw errors.invalidRequest('Cannot specify both Range header and partNumber query parameter');
+  }
   if (partNumber !== undefined) {
     const n = intParam(ctx, 'partNumber', 1);
     if (n < 1 || n > 10000) throw errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', partNumber);
