@@ -16,7 +16,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { DataMap } from '../functions/core/datamap';
 import { LEDGER_KEY } from '../functions/core/ledger';
 import { HANDLER_ACCESS, storeGrants, writes, type StoreResource } from './access';
@@ -24,7 +24,7 @@ import { handlerFunction, pascal, writeConfigFile } from './functions';
 import { MACHINES, machineHandlers, scheduleMachine, stateMachine } from './machines';
 import { acknowledge, acknowledgeWildcards, type WildcardGrant } from './nag';
 import { validateProps, type SubjectRightsOrchestratorProps } from './props';
-import { auditorPolicy, supportPolicy } from './user-policies';
+import { auditorPolicy, PolicyGrantee, supportPolicy } from './user-policies';
 
 export type { SubjectRightsOrchestratorProps } from './props';
 
@@ -136,7 +136,7 @@ export class SubjectRightsOrchestrator extends Construct {
         ...(access.anonymizer ? { anonymizationSecret: this.anonymizationSecret } : {}),
       });
       this.grantProductAccess(fn, access);
-      if (access.stores.length > 0) this.grantStoreAccess(fn, storeGrants(v.dataMap, access.stores));
+      if (access.stores.length > 0) this.grantStoreAccess(fn, fn.role!, storeGrants(v.dataMap, access.stores));
       acknowledge(fn.role!, 'AwsSolutions-IAM5[Resource::*]', 'Only xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing), which support no resource-level permissions.');
       acknowledge(fn, 'AwsSolutions-L1', 'Node.js 22 is the runtime the project targets and tests (engines >=22, the local engine runs the same handlers on 22); move with the toolchain.');
       functions.set(spec.id, fn);
@@ -162,6 +162,8 @@ export class SubjectRightsOrchestrator extends Construct {
 
     const policyResources = { machines: [...machines.values()], ledger: this.ledgerTable, bundleBucket: this.bundleBucket, wildcards: this.wildcards };
     this.supportPolicy = supportPolicy(this, 'SupportPolicy', policyResources);
+    // `dsr hold place --subject` resolves the subject's identity itself: read-only, as resolve-identity.
+    this.grantStoreAccess(new PolicyGrantee(this.supportPolicy), this.supportPolicy, storeGrants(v.dataMap, ['identity']));
     this.auditorPolicy = auditorPolicy(this, 'AuditorPolicy', policyResources);
     if (props.supportRole) this.supportPolicy.attachToRole(props.supportRole);
     if (props.auditorRole) this.auditorPolicy.attachToRole(props.auditorRole);
@@ -207,16 +209,17 @@ export class SubjectRightsOrchestrator extends Construct {
   }
 
   /** The data map's stores: exactly the actions, tables, indexes, buckets and key patterns access.ts derived. */
-  private grantStoreAccess(fn: NodejsFunction, grants: ReturnType<typeof storeGrants>): void {
+  /** `holder` is the role or policy the statements land in (for their cdk-nag acknowledgement). */
+  private grantStoreAccess(grantee: iam.IGrantable, holder: IConstruct, grants: ReturnType<typeof storeGrants>): void {
     for (const grant of grants) {
       const arns = grant.resources.map((r) => this.storeArn(r));
       grant.resources.forEach((r, i) => {
         if (r.type === 'objects') {
-          this.wildcards.push({ scope: fn.role!, arn: arns[i], reason: `Objects of data map store(s) ${grant.stores.join(', ')} under ${r.pattern}: one key prefix per subject, so no narrower ARN exists.` });
+          this.wildcards.push({ scope: holder, arn: arns[i], reason: `Objects of data map store(s) ${grant.stores.join(', ')} under ${r.pattern}: one key prefix per subject, so no narrower ARN exists.` });
         }
       });
       iam.Grant.addToPrincipal({
-        grantee: fn,
+        grantee,
         actions: [...grant.actions],
         resourceArns: arns,
         ...(grant.prefixes ? { conditions: { StringLike: { 's3:prefix': [...grant.prefixes] } } } : {}),
@@ -225,7 +228,7 @@ export class SubjectRightsOrchestrator extends Construct {
       const keyActions = grant.resources.some((r) => r.type === 'table' || r.type === 'index')
         ? ['kms:Decrypt', 'kms:DescribeKey', ...(writes(grant.actions) ? ['kms:Encrypt', 'kms:GenerateDataKey'] : [])]
         : ['kms:Decrypt', ...(writes(grant.actions) ? ['kms:GenerateDataKey'] : [])];
-      for (const key of new Set(grant.resources.flatMap((r) => this.storeKey(r) ?? []))) key.grant(fn, ...keyActions);
+      for (const key of new Set(grant.resources.flatMap((r) => this.storeKey(r) ?? []))) key.grant(grantee, ...keyActions);
     }
   }
 

@@ -64,7 +64,7 @@ function grantHistory(grantee: PolicyGrantee, r: UserPolicyResources): void {
 
 export function supportPolicy(scope: Construct, id: string, r: UserPolicyResources): iam.ManagedPolicy {
   const policy = new iam.ManagedPolicy(scope, id, {
-    description: 'Subject Rights Orchestrator support: dsr start/plan/approve/status/hold/history; no deletes, no work-bucket access',
+    description: 'Subject Rights Orchestrator support: dsr start/plan/approve/status/hold/sweep/history; no deletes, no work-bucket access',
   });
   const grantee = new PolicyGrantee(policy);
   for (const machine of r.machines) machine.grantStartExecution(grantee);

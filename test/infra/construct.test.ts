@@ -316,6 +316,11 @@ describe('SubjectRightsOrchestrator: people', () => {
     const actions = (support.Properties.PolicyDocument.Statement as never[]).flatMap(actionsOf);
     expect(actions).toEqual(expect.arrayContaining(['states:StartExecution', 'states:DescribeExecution', 'states:GetExecutionHistory', 'states:ListExecutions', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 's3:GetObject']));
     expect(actions.filter((a) => /Delete|BatchWrite|Scan|s3:PutObject/.test(a))).toEqual([]);
+    // `dsr hold place --subject` resolves identities: the same read-only grants as resolve-identity.
+    const storeArnsOf = (statements: Statement[]) => new Set(statements.flatMap(resourcesOf).map(flat).filter((r) => /^arn:<AWS::Partition>:dynamodb:/.test(r)));
+    expect(storeArnsOf(support.Properties.PolicyDocument.Statement)).toEqual(storeArns(t, 'resolve-identity'));
+    const onStores = (support.Properties.PolicyDocument.Statement as Statement[]).filter((s) => resourcesOf(s).map(flat).some((r) => r.includes(':table/voip-')));
+    expect(new Set(onStores.flatMap(actionsOf))).toEqual(new Set(['dynamodb:DescribeTable', 'dynamodb:Query', 'dynamodb:BatchGetItem']));
     tx.hasResourceProperties('AWS::IAM::ManagedPolicy', { Description: Match.stringLikeRegexp('support'), Roles: ['dsr-support'] });
   });
 
