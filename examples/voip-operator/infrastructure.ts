@@ -5,15 +5,22 @@
  */
 import {
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   ResourceInUseException,
+  ResourceNotFoundException,
+  ScanCommand,
   waitUntilTableExists,
+  waitUntilTableNotExists,
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
+  DeleteObjectsCommand,
   GetBucketVersioningCommand,
+  ListObjectVersionsCommand,
+  PutObjectLegalHoldCommand,
   GetObjectLockConfigurationCommand,
   PutBucketVersioningCommand,
   type BucketLocationConstraint,
@@ -210,4 +217,80 @@ export async function createOperatorResources(clients: OperatorClients): Promise
     (outcome === 'created' ? result.bucketsCreated : result.bucketsExisting).push(spec.name);
   }
   return result;
+}
+
+function isMissing(err: unknown): boolean {
+  const name = errorName(err);
+  return err instanceof ResourceNotFoundException || name === 'ResourceNotFoundException' || name === 'NoSuchBucket';
+}
+
+/** True when any operator table holds an item or any operator bucket holds a version or delete marker. */
+export async function operatorResourcesHoldData(clients: OperatorClients): Promise<boolean> {
+  for (const t of OPERATOR_TABLES) {
+    try {
+      const out = await clients.dynamodb.send(new ScanCommand({ TableName: t.TableName, Limit: 1, Select: 'COUNT' }));
+      if ((out.Count ?? 0) > 0 || out.LastEvaluatedKey) return true;
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+  }
+  for (const b of OPERATOR_BUCKETS) {
+    try {
+      const out = await clients.s3.send(new ListObjectVersionsCommand({ Bucket: b.name, MaxKeys: 1 }));
+      if ((out.Versions?.length ?? 0) + (out.DeleteMarkers?.length ?? 0) > 0) return true;
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+  }
+  return false;
+}
+
+/**
+ * Empties the operator's stores: deletes the tables (they are created again) and every
+ * version and delete marker in the buckets, lifting legal holds and bypassing governance
+ * retention where needed. An object under compliance retention cannot be removed: that is an
+ * error naming it. For the local reference dataset only.
+ */
+export async function emptyOperatorResources(clients: OperatorClients): Promise<{ tablesDeleted: number; versionsDeleted: number }> {
+  let tablesDeleted = 0;
+  for (const t of OPERATOR_TABLES) {
+    try {
+      await clients.dynamodb.send(new DeleteTableCommand({ TableName: t.TableName }));
+      await waitUntilTableNotExists({ client: clients.dynamodb, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: t.TableName });
+      tablesDeleted++;
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+  }
+  let versionsDeleted = 0;
+  for (const b of OPERATOR_BUCKETS) {
+    for (;;) {
+      let listed;
+      try {
+        listed = await clients.s3.send(new ListObjectVersionsCommand({ Bucket: b.name, MaxKeys: 1000 }));
+      } catch (err) {
+        if (isMissing(err)) break;
+        throw err;
+      }
+      const entries = [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
+      if (entries.length === 0) break;
+      const out = await clients.s3.send(new DeleteObjectsCommand({ Bucket: b.name, BypassGovernanceRetention: true, Delete: { Objects: entries, Quiet: true } }));
+      versionsDeleted += entries.length - (out.Errors?.length ?? 0);
+      const refused = out.Errors ?? [];
+      if (refused.length === 0) continue;
+      // Held versions: lift the hold, then delete them one batch more.
+      for (const e of refused) {
+        await clients.s3.send(new PutObjectLegalHoldCommand({ Bucket: b.name, Key: e.Key, VersionId: e.VersionId, LegalHold: { Status: 'OFF' } }));
+      }
+      const again = await clients.s3.send(
+        new DeleteObjectsCommand({ Bucket: b.name, BypassGovernanceRetention: true, Delete: { Objects: refused.map((e) => ({ Key: e.Key!, VersionId: e.VersionId })), Quiet: true } }),
+      );
+      if ((again.Errors?.length ?? 0) > 0) {
+        const e = again.Errors![0];
+        throw new OperatorResourceError(`cannot empty bucket ${b.name}: version ${e.VersionId} of ${e.Key} is protected (${e.Code}: ${e.Message})`);
+      }
+      versionsDeleted += refused.length;
+    }
+  }
+  return { tablesDeleted, versionsDeleted };
 }

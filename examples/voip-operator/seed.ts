@@ -13,14 +13,20 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteObjectCommand, PutObjectCommand, PutObjectLegalHoldCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { createOperatorResources, type OperatorResourcesResult } from './infrastructure';
-import { generateDataset, resolveParams, type GenerateOptions, type LogObject, type MediaObject, type Scale, type SubjectsReport, type TableItem } from './generator';
+import { createOperatorResources, emptyOperatorResources, operatorResourcesHoldData, type OperatorResourcesResult } from './infrastructure';
+import { DatasetError, generateDataset, resolveParams, type GenerateOptions, type LogObject, type MediaObject, type Scale, type SubjectsReport, type TableItem } from './generator';
 
 export interface SeedOptions extends Omit<GenerateOptions, 'scale'> {
   /** The data directory; subjects.json goes to `<dataDir>/reference/subjects.json`. */
   readonly dataDir: string;
   readonly scale: Scale | string;
   readonly clients: { readonly dynamodb: DynamoDBClient; readonly s3: S3Client };
+  /**
+   * The stores already hold data (an earlier seed, or an erasure run): without `replace` the
+   * seed refuses, since new versions on top of old ones would not match subjects.json; with it
+   * the tables are recreated and the buckets emptied first (legal holds lifted).
+   */
+  readonly replace?: boolean;
   /** Parallel requests (defaults: 8 BatchWriteItem, 16 media puts, 4 log objects). */
   readonly concurrency?: { readonly dynamodb?: number; readonly media?: number; readonly logs?: number };
   /** Progress, for a CLI: phase and how many units are done (tables, media and logs load side by side). */
@@ -186,7 +192,15 @@ export async function seedReferenceDataset(opts: SeedOptions): Promise<SeedSumma
   };
 
   progress({ phase: 'resources', done: 0 });
-  const resources = await timed('resources', () => createOperatorResources(opts.clients));
+  const resources = await timed('resources', async () => {
+    if (await operatorResourcesHoldData(opts.clients)) {
+      if (!opts.replace) {
+        throw new DatasetError('the operator tables and buckets already hold data: seed into a fresh data directory, or replace what is there (replace: true)');
+      }
+      await emptyOperatorResources(opts.clients);
+    }
+    return createOperatorResources(opts.clients);
+  });
 
   const loadAllTables = () => {
     const doc = DynamoDBDocumentClient.from(opts.clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } });

@@ -20,7 +20,7 @@ import {
 import { parse as parseCsv } from 'csv-parse/sync';
 import { voipDataMap } from '../../examples/voip-operator';
 import { generateDataset, type SubjectsReport } from '../../examples/voip-operator/generator';
-import { createOperatorResources } from '../../examples/voip-operator/infrastructure';
+import { createOperatorResources, operatorResourcesHoldData } from '../../examples/voip-operator/infrastructure';
 import { seedReferenceDataset, serializeReport, type SeedSummary } from '../../examples/voip-operator/seed';
 import { expandTemplate, type DynamoDbStore, type S3ObjectsStore } from '../../functions/core/datamap';
 import { startVoipEndpoints, type VoipEndpoints } from './voip-endpoints';
@@ -196,9 +196,26 @@ test('every log object is where the report says, gunzips where gzip, and parses 
 });
 
 test('creating the operator resources again keeps the existing ones', async () => {
+  expect(await operatorResourcesHoldData(ep)).toBe(true);
   const again = await createOperatorResources(ep);
   expect(again.tablesCreated).toEqual([]);
   expect(again.bucketsCreated).toEqual([]);
   expect(again.tablesExisting.sort()).toEqual(['voip-accounts', 'voip-billing', 'voip-cdrs', 'voip-contacts', 'voip-devices', 'voip-payment-tokens']);
   expect(again.bucketsExisting.sort()).toEqual(['voip-logs', 'voip-media']);
 });
+
+test('seeding stores that hold data is refused; with replace, they end up holding exactly the new dataset', async () => {
+  const small = { dataDir: dir, scale: 'small', seed: 8, subjects: 13, logBytes: 200_000, clients: ep } as const;
+  await expect(seedReferenceDataset(small)).rejects.toThrow('already hold data');
+  const again = await seedReferenceDataset({ ...small, replace: true });
+  const fresh = JSON.parse(await readFile(again.subjectsFile, 'utf8')) as SubjectsReport;
+  expect(fresh.subjects).toHaveLength(13);
+  // Nothing of the first dataset is left: versions, markers and items are the new ones only.
+  const media = await allVersions('voip-media', '');
+  const totals = (k: 'versions' | 'deleteMarkers') => fresh.totals['call-recordings'][k] + fresh.totals.voicemail[k] + fresh.totals.fax[k];
+  expect({ versions: media.versions.length, markers: media.markers.length }).toEqual({ versions: totals('versions'), markers: totals('deleteMarkers') });
+  const logs = await allVersions('voip-logs', '');
+  expect(logs.versions.length).toBe(fresh.totals['sip-logs'].objects + fresh.totals['app-logs'].objects);
+  expect(await count({ TableName: 'voip-accounts', KeyConditionExpression: 'accountId = :a', ExpressionAttributeValues: { ':a': { S: 'cust-20' } } })).toBe(0);
+  expect(await count({ TableName: 'voip-accounts', KeyConditionExpression: 'accountId = :a', ExpressionAttributeValues: { ':a': { S: 'cust-12' } } })).toBe(1);
+}, 120_000);
