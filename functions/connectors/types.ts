@@ -119,6 +119,11 @@ export interface ApplyResult {
   readonly refused: ReadonlyArray<{ readonly findingId: string; readonly reason: RefusalReason }>;
   /** Findings gone by the time of the action (deleted meanwhile): nothing to do, reported. */
   readonly missing: readonly string[];
+  /**
+   * Finding ids of object versions that appeared under an erased key while the erasure ran (a
+   * concurrent upload). No plan covered them, so they are left in place and reported (s3-objects).
+   */
+  readonly appeared?: readonly string[];
   /** Log records that could not be parsed, kept byte for byte (s3-records only). */
   readonly malformedKept?: number;
 }

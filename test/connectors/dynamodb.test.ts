@@ -31,10 +31,13 @@ const personal = ['cust-1', 'cust-2', 'cust-10', 'alice@example.test', '+1555000
 
 beforeAll(async () => {
   local = await startLocalDynamo();
-});
+}, 120_000);
 afterAll(async () => {
-  expectLogsFreeOf(logs, personal);
-  await local?.close();
+  try {
+    expectLogsFreeOf(logs, personal);
+  } finally {
+    await local?.close();
+  }
 });
 
 const ctx = () => testContext(local.client, logs);

@@ -105,11 +105,14 @@ beforeAll(async () => {
       },
     ],
   });
-});
+}, 120_000);
 
 afterAll(async () => {
-  expectLogsFreeOf(logs, personal);
-  await local?.close();
+  try {
+    expectLogsFreeOf(logs, personal);
+  } finally {
+    await local?.close();
+  }
 });
 
 describe('resolveIdentity', () => {
