@@ -27,6 +27,8 @@ export async function lastStateName(c: Clients, arn: string): Promise<string | u
 
 /** Executions that belong to a request: the run, and its dry-run and approved-apply executions. */
 async function requestExecutions(c: Clients, requestId: string): Promise<string[]> {
+  // Sweeps are named `sweep-…` and run on their own machine.
+  if (requestId.startsWith('sweep-') && c.deployment.sweepStateMachineArn) return [executionArn(c.deployment.sweepStateMachineArn, requestId)];
   const names = new Set([requestId, executionName({ requestId, mode: 'plan' }), executionName({ requestId, mode: 'apply' })]);
   const arns: string[] = [];
   let nextToken: string | undefined;
@@ -38,7 +40,7 @@ async function requestExecutions(c: Clients, requestId: string): Promise<string[
   return arns.length > 0 ? arns.reverse() : [executionArn(c.deployment.stateMachineArn, requestId)];
 }
 
-const RESULT_FIELDS = ['request', 'identity', 'discovery', 'plan', 'export', 'bundle', 'applied', 'verification', 'deferred', 'receipt'] as const;
+const RESULT_FIELDS = ['request', 'identity', 'discovery', 'plan', 'export', 'bundle', 'applied', 'verification', 'deferred', 'receipt', 'sweep', 'results', 'summary'] as const;
 
 /** One line per top-level state: what it concluded, from the field its ResultPath wrote. */
 export function describeState(name: string, output: Record<string, unknown> | undefined, previous: Record<string, unknown> | undefined): string {
@@ -48,7 +50,7 @@ export function describeState(name: string, output: Record<string, unknown> | un
   const value = output[changed] as Record<string, unknown> | Array<Record<string, unknown>>;
   if (Array.isArray(value)) {
     return value
-      .map((s) => `${s.store}${s.status === 'failed' ? ` FAILED (${s.error})` : `: ${formatCounts(s.counts as Record<string, number> | undefined)}`}`)
+      .map((s) => `${s.requestId ? `${s.requestId}/` : ''}${s.store}${s.status === 'failed' ? ` FAILED (${s.error})` : `: ${formatCounts(s.counts as Record<string, number> | undefined)}`}`)
       .join('; ');
   }
   switch (changed) {
@@ -64,6 +66,10 @@ export function describeState(name: string, output: Record<string, unknown> | un
       return `${value.scheduled} records deferred; next due ${value.nextDue ?? '—'}`;
     case 'receipt':
       return `receipt ${value.receiptKey} sha256 ${String(value.receiptHash).slice(0, 12)}…, outcome ${value.outcome}`;
+    case 'sweep':
+      return `as of ${value.now}: ${value.count} due (request, store) entries`;
+    case 'summary':
+      return `${value.erased} records erased, ${value.receipts} receipts, ${value.failed} failed`;
     case 'bundle':
       return `${value.records} records, ${value.files} files → ${value.bundleKey}`;
     default:

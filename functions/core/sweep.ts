@@ -20,11 +20,12 @@ import type { Runtime } from './runtime';
 import { canonicalJson, sha256Hex } from './hash';
 import type { Identity } from '../connectors/types';
 
+/** The deferred entries of one request and store that are due: swept together, once. */
 export interface DueEntry {
-  /** The deferred item's sort key: `<due>#<requestId>#<store>#<basis>` — no personal value. */
-  readonly sk: string;
   readonly requestId: string;
   readonly store: string;
+  /** The deferred items' sort keys (`<due>#<requestId>#<store>#<basis>`): no personal value. */
+  readonly sks: readonly string[];
 }
 
 export function deferredIdentityKey(requestId: string): string {
@@ -34,7 +35,7 @@ export function deferredIdentityKey(requestId: string): string {
 /** Pending entries due on or before `now`, and those waiting on a hold (re-checked every sweep). */
 export async function findDue(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, now: Date): Promise<DueEntry[]> {
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  const due: DueEntry[] = [];
+  const due = new Map<string, { requestId: string; store: string; sks: string[] }>();
   let start: Record<string, unknown> | undefined;
   const today = now.toISOString().slice(0, 10);
   do {
@@ -51,15 +52,18 @@ export async function findDue(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, now: Dat
     );
     for (const item of out.Items ?? []) {
       const entry = item as DeferredEntry & { sk: string };
-      if (entry.due === 'hold' || entry.due <= today) due.push({ sk: entry.sk, requestId: entry.requestId, store: entry.store });
+      if (entry.due !== 'hold' && entry.due > today) continue;
+      const id = `${entry.requestId}#${entry.store}`;
+      const group = due.get(id) ?? { requestId: entry.requestId, store: entry.store, sks: [] };
+      group.sks.push(entry.sk);
+      due.set(id, group);
     }
     start = out.LastEvaluatedKey;
   } while (start);
-  return due;
+  return [...due.values()];
 }
 
 export interface SweepResult {
-  readonly sk: string;
   readonly requestId: string;
   readonly store: string;
   readonly status: 'done' | 'skipped';
@@ -68,8 +72,9 @@ export interface SweepResult {
 
 export async function sweepEntry(rt: Runtime, entry: DueEntry, now: Date): Promise<SweepResult> {
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  const item = (await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: { pk: 'deferred', sk: entry.sk }, ConsistentRead: true }))).Item;
-  if (!item || item.status !== 'pending') return { ...entry, status: 'skipped', counts: {} };
+  const items = await Promise.all(entry.sks.map(async (sk) => (await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: { pk: 'deferred', sk }, ConsistentRead: true }))).Item));
+  const pending = items.filter((i): i is Record<string, unknown> => i?.status === 'pending');
+  if (pending.length === 0) return { requestId: entry.requestId, store: entry.store, status: 'skipped', counts: {} };
 
   const record = await rt.ledger.getRequest(entry.requestId);
   const identity = await rt.workspace.getJson<Identity>(deferredIdentityKey(entry.requestId));
@@ -93,13 +98,14 @@ export async function sweepEntry(rt: Runtime, entry: DueEntry, now: Date): Promi
 
   // What must still be kept goes back into the ledger under its new due date.
   const stillKept: Plan = { requestId: entry.requestId, type: 'erasure', createdAt: now.toISOString(), identityHash: '', stores: [slice] };
-  const rescheduled = deferredEntries(stillKept, (item.planHash as string) ?? '');
+  const rescheduled = deferredEntries(stillKept, (pending[0].planHash as string) ?? '');
+  const swept = new Set(pending.map((i) => i.sk as string));
   for (const next of rescheduled) {
     const sk = `${next.due}#${next.requestId}#${next.store}#${next.basis}`;
-    if (sk === entry.sk) continue;
+    if (swept.has(sk)) continue;
     await doc.send(new PutCommand({ TableName: rt.ledger.table, Item: { pk: 'deferred', sk, status: 'pending', ...next } }));
   }
-  const stillDueHere = rescheduled.find((n) => `${n.due}#${n.requestId}#${n.store}#${n.basis}` === entry.sk);
+  const stillPending = new Set(rescheduled.map((n) => `${n.due}#${n.requestId}#${n.store}#${n.basis}`));
   const counts: Record<string, number> = {
     found: findings.length,
     ...result.applied,
@@ -107,16 +113,19 @@ export async function sweepEntry(rt: Runtime, entry: DueEntry, now: Date): Promi
     missing: result.missing.length,
     rescheduled: rescheduled.reduce((n, r) => n + r.findingIds.length, 0),
   };
-  await doc.send(
-    new UpdateCommand({
-      TableName: rt.ledger.table,
-      Key: { pk: 'deferred', sk: entry.sk },
-      // A hold entry that is still held stays pending; everything else is done.
-      UpdateExpression: 'SET #status = :status, sweptAt = :now, sweepCounts = :counts',
-      ConditionExpression: '#status = :pending',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':status': stillDueHere ? 'pending' : 'done', ':pending': 'pending', ':now': now.toISOString(), ':counts': counts },
-    }),
-  );
-  return { ...entry, status: 'done', counts };
+  for (const sk of swept) {
+    // An entry whose records must still be kept (a hold still in force) stays pending.
+    if (stillPending.has(sk)) continue;
+    await doc.send(
+      new UpdateCommand({
+        TableName: rt.ledger.table,
+        Key: { pk: 'deferred', sk },
+        UpdateExpression: 'SET #status = :done, sweptAt = :now, sweepCounts = :counts',
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':done': 'done', ':pending': 'pending', ':now': now.toISOString(), ':counts': counts },
+      }),
+    );
+  }
+  return { requestId: entry.requestId, store: entry.store, status: 'done', counts };
 }

@@ -8,7 +8,7 @@ import { taskHandler } from './middleware';
 const Input = z.object({
   sweepId: z.string(),
   now: z.iso.datetime({ offset: true }),
-  entry: z.object({ sk: z.string().min(1), requestId: RequestIdSchema, store: z.string().min(1) }),
+  entry: z.object({ requestId: RequestIdSchema, store: z.string().min(1), sks: z.array(z.string().min(1)).min(1) }),
 });
 
 export const handler = taskHandler('erase-due-entry', Input, async ({ now, entry }) => sweepEntry(getRuntime(), entry, new Date(now)));

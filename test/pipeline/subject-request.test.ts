@@ -79,7 +79,7 @@ describe('subject request end to end', () => {
     expect(exported['call-records'].records).toBe(subject.expected['call-records'].owner + subject.expected['call-records'].thirdParty);
     expect(exported['sip-logs'].records).toBe(subject.expected['sip-logs'].records);
     expect(exported['call-recordings'].files).toBe(subject.expected['call-recordings'].current);
-  });
+  }, 300_000);
 
   it('erasure: erases what may go, keeps what the law keeps, and a near-miss neighbour keeps everything', async () => {
     const subject = plainSubject();
@@ -97,7 +97,7 @@ describe('subject request end to end', () => {
     const again = await run('erasure', 'erase-1', subject.subjectId);
     expect(again.summary.execution.arn).toBe(r.summary.execution.arn);
     expect(again.summary.receipt).toEqual(r.summary.receipt);
-  });
+  }, 300_000);
 
   it('never puts a personal value into any execution history', async () => {
     const sfn = new SFNClient({});
