@@ -16,6 +16,7 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   DeleteObjectTaggingCommand,
+  GetBucketLocationCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
   GetObjectLegalHoldCommand,
@@ -25,6 +26,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListBucketsCommand,
+  ListMultipartUploadsCommand,
   ListObjectsCommand,
   ListObjectVersionsCommand,
   ListPartsCommand,
@@ -37,6 +39,7 @@ import {
   PutObjectTaggingCommand,
   S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
   type ListObjectVersionsCommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -114,6 +117,7 @@ describe('buckets', () => {
     expect((await s3.send(new HeadBucketCommand({ Bucket: 'bk-basic' }))).$metadata.httpStatusCode).toBe(200);
     const listed = await s3.send(new ListBucketsCommand({}));
     expect(listed.Buckets?.map((b) => b.Name)).toContain('bk-basic');
+    expect((await s3.send(new GetBucketLocationCommand({ Bucket: 'bk-basic' }))).LocationConstraint).toBeUndefined();
     expect(await failure(s3.send(new CreateBucketCommand({ Bucket: 'bk-basic' })))).toMatchObject({ name: 'BucketAlreadyOwnedByYou', status: 409 });
     expect(await failure(s3.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })))).toMatchObject({ name: 'InvalidBucketName', status: 400 });
     expect(await failure(s3.send(new HeadBucketCommand({ Bucket: 'bk-missing' })))).toMatchObject({ status: 404 });
@@ -374,6 +378,20 @@ describe('multipart uploads', () => {
     const part2 = await s3.send(new GetObjectCommand({ Bucket: M, Key: 'big.bin', PartNumber: 2 }));
     expect(part2.PartsCount).toBe(3);
     expect(part2.ContentLength).toBe(5 << 20);
+  });
+
+  test('UploadPartCopy assembles ranges of an existing object; ListMultipartUploads shows uploads in progress', async () => {
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: M, Key: 'assembled', ContentType: 'application/x-test' }));
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: M }));
+    expect(uploads.Uploads?.map((u) => [u.Key, u.UploadId])).toContainEqual(['assembled', UploadId]);
+    const first = await s3.send(new UploadPartCopyCommand({ Bucket: M, Key: 'assembled', UploadId, PartNumber: 1, CopySource: `${M}/big.bin`, CopySourceRange: `bytes=0-${(5 << 20) - 1}` }));
+    const second = await s3.send(new UploadPartCopyCommand({ Bucket: M, Key: 'assembled', UploadId, PartNumber: 2, CopySource: `${M}/big.bin`, CopySourceRange: `bytes=${(5 << 20) - 50}-${(5 << 20) + 49}` }));
+    expect(second.CopyPartResult?.ETag).toBe(`"${md5(big.subarray((5 << 20) - 50, (5 << 20) + 50))}"`);
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: M, Key: 'assembled', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: first.CopyPartResult?.ETag }, { PartNumber: 2, ETag: second.CopyPartResult?.ETag }] } }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: M, Key: 'assembled' }));
+    expect(got.ContentType).toBe('application/x-test');
+    const bytes = Buffer.from(await got.Body!.transformToByteArray());
+    expect(bytes.equals(Buffer.concat([big.subarray(0, 5 << 20), big.subarray((5 << 20) - 50, (5 << 20) + 50)]))).toBe(true);
   });
 
   test('ListParts, small parts, wrong ETags, conditional completion, abort', async () => {
