@@ -73,7 +73,10 @@ export function localCommand(printer: Printer, setExit: (code: number) => void):
       const scales = ['small', 'medium', 'large'];
       if (!scales.includes(opts.scale)) throw new CliError(`unknown scale "${opts.scale}": use one of ${scales.join(', ')}`);
       loadLocalEnv(dataDir);
-      const { seedReferenceDataset } = await import('../../examples/voip-operator/seed');
+      // Loaded on demand: the generator is only needed here. (require, not import(): the CLI's
+      // TypeScript runs through tsx's CommonJS hook.)
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { seedReferenceDataset } = require('../../examples/voip-operator/seed') as typeof import('../../examples/voip-operator/seed');
       const dynamodb = new DynamoDBClient({});
       const s3 = new S3Client({ forcePathStyle: true });
       try {
