@@ -446,6 +446,7 @@ function checkFinding(store: DynamoDbStore, info: TableInfo, f: Finding): void {
     const av = key[name];
     if (!av || typeof av !== 'object' || (typeof av.S !== 'string' && typeof av.N !== 'string')) problem('has a key value that is not a string or number');
   }
+  if (f.id !== findingId(store.name, f.locator)) problem('does not match its locator');
 }
 
 function groupActions(store: DynamoDbStore, info: TableInfo, actions: readonly PlannedAction[]): Record<Action, Finding[]> {

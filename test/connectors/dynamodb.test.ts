@@ -124,6 +124,22 @@ describe('discover', () => {
     expect(other[0].id).not.toBe(a[0].id);
   });
 
+  it('queries a numeric key only with canonical numbers (DynamoDB equates 042 and 42)', async () => {
+    const numbers = uniqueName('numbers');
+    await createTable(local.client, { name: numbers, partitionKey: 'accountNo', types: { accountNo: 'N' } });
+    await putItems(local.client, numbers, [{ accountNo: N(42) }, { accountNo: N(420) }]);
+    const store = dynamoStore({ name: 'numbered', table: numbers, key: { partitionKey: 'accountNo' }, lookups: [{ identifier: 'accountId', attribute: 'accountNo' }] });
+    const counter = countRequests(local.client);
+    try {
+      const findings = await dynamodbConnector.discover(store, { accountId: ['42', '042', 'x42', ''] }, ctx());
+      expect(keysOf(findings)).toEqual([JSON.stringify({ accountNo: { N: '42' } })]);
+      expect(counter.counts.QueryCommand).toBe(1);
+    } finally {
+      counter.stop();
+    }
+    expect(logs.filter((l) => l.event === 'dynamodb.discover').pop()?.fields).toMatchObject({ store: 'numbered', skippedValues: 3, findings: 1 });
+  });
+
   it('refuses a data map whose key or index does not match the table', async () => {
     await expect(dynamodbConnector.discover({ ...store, key: { partitionKey: 'accountId' }, lookups: [{ identifier: 'subjectId', attribute: 'accountId', role: 'owner' }] }, { subjectId: ['cust-1'] }, ctx())).rejects.toThrow(DataMapError);
     await expect(
@@ -656,15 +672,43 @@ describe('export', () => {
   });
 
   it('exports an owner finding whose item no longer belongs to the subject only as far as it mentions them', async () => {
-    const identity: Identity = { accountId: ['cust-1'], phone: ['+15550001'] };
+    const accountsTable = uniqueName('export-accounts');
+    await createTable(local.client, {
+      name: accountsTable,
+      partitionKey: 'accountId',
+      indexes: [
+        { name: 'by-email', partitionKey: 'email' },
+        { name: 'by-referrer', partitionKey: 'referrerEmail' },
+      ],
+    });
+    await putItems(local.client, accountsTable, [{ accountId: S('cust-2'), email: S('alice@example.test'), referrerEmail: S('alice@example.test'), name: S('Bob') }]);
+    const accounts = dynamoStore({
+      name: 'accounts',
+      table: accountsTable,
+      key: { partitionKey: 'accountId' },
+      lookups: [
+        { identifier: 'email', attribute: 'email', index: 'by-email' },
+        { identifier: 'email', attribute: 'referrerEmail', index: 'by-referrer', role: 'third-party' },
+      ],
+      thirdParty: { redact: { referrerEmail: { strategy: 'hmac' } }, exportFields: [] },
+    });
+    const identity: Identity = { email: ['alice@example.test'] };
+    const [finding] = await dynamodbConnector.discover(accounts, identity, ctx());
+    expect(finding).toMatchObject({ role: 'owner', fields: ['email', 'referrerEmail'] });
+    // The account's e-mail changes after discovery: it is Bob's account that names the subject as referrer.
+    await local.client.send(new PutItemCommand({ TableName: accountsTable, Item: { accountId: S('cust-2'), email: S('bob@example.test'), referrerEmail: S('alice@example.test'), name: S('Bob') } }));
+    const [out] = await collect(dynamodbConnector.export(accounts, identity, [finding], ctx()));
+    expect(out).toEqual({ type: 'record', findingId: finding.id, role: 'third-party', record: { referrerEmail: 'alice@example.test' } });
+    const [nothing] = await collect(dynamodbConnector.export(accounts, { email: ['carol@example.test'] }, [finding], ctx()));
+    expect(nothing).toEqual({ type: 'missing', findingId: finding.id, reason: 'no-longer-matches' });
+  });
+
+  it('refuses a finding whose id does not match its locator', async () => {
     const [finding] = await dynamodbConnector.discover(store, { accountId: ['cust-1'] }, ctx());
-    // A forged finding: cust-2's item presented as the subject's own.
     const forged: Finding = { ...finding, locator: { type: 'dynamodb', table, key: { accountId: { S: 'cust-2' }, callId: { S: 'b1' } } } };
-    const [out] = await collect(dynamodbConnector.export(store, identity, [forged], ctx()));
-    expect(out).toMatchObject({ type: 'record', role: 'third-party' });
-    expect(JSON.stringify(out)).not.toMatch(/cust-2|Bob called|\+15550009/);
-    const [nothing] = await collect(dynamodbConnector.export(store, { accountId: ['cust-9'] }, [forged], ctx()));
-    expect(nothing).toEqual({ type: 'missing', findingId: forged.id, reason: 'no-longer-matches' });
+    await expect(collect(dynamodbConnector.export(store, { accountId: ['cust-1'] }, [forged], ctx()))).rejects.toThrow(/does not match its locator/);
+    await expect(dynamodbConnector.apply(store, { accountId: ['cust-1'] }, [{ finding: forged, action: 'delete' }], ctx())).rejects.toThrow(InvalidInputError);
+    expect(await getItem(table, { accountId: { S: 'cust-2' }, callId: { S: 'b1' } })).toBeDefined();
   });
 });
 
