@@ -40,6 +40,8 @@ export const handler = taskHandler('apply-retention', Input, async ({ requestId,
   const failedStores = discovery.filter((d) => d.status === 'failed').length;
   await rt.ledger.putPlanSummary(requestId, planHash, { counts, totals, failedStores }, now);
   const awaiting = mode === 'run' && record.request.type === 'erasure' && rt.config.settings.approvalRequired && failedStores === 0;
-  await rt.ledger.setStatus(requestId, mode === 'plan' ? 'planned' : awaiting ? 'awaiting-approval' : 'running', now, { planHash });
+  // A dry run of a request that already awaits approval leaves the plan under review alone.
+  const dryRunOnly = mode === 'plan' && record.status !== 'received' && record.status !== 'planned';
+  if (!dryRunOnly) await rt.ledger.setStatus(requestId, mode === 'plan' ? 'planned' : awaiting ? 'awaiting-approval' : 'running', now, { planHash });
   return { planHash, counts, totals, failedStores };
 });

@@ -34,6 +34,8 @@ async function applyStorePlan({ requestId, store: storeName, planHash }: StoreTa
   await rt.workspace.putJson(docKeys.applied(requestId, storeName), result);
   const counts: Record<string, number> = { ...result.applied, refused: result.refused.length, missing: result.missing.length };
   if (result.malformedKept !== undefined) counts.malformedKept = result.malformedKept;
+  // Versions uploaded while the key was being erased: no plan covered them; left and reported.
+  if (result.appeared?.length) counts.appeared = result.appeared.length;
   return { store: storeName, status: 'ok', counts };
 }
 
