@@ -1,5 +1,5 @@
 import { errors } from './errors';
-import { quoteEtag, type ObjectVersion } from './model';
+import type { ObjectVersion } from './model';
 
 type Headers = (name: string) => string | undefined;
 
@@ -82,5 +82,3 @@ export function parseRange(value: string | undefined, size: number): ByteRange |
   const end = m[2] === '' ? size - 1 : Number(m[2]);
   return { start, end: Math.min(end, size - 1) };
 }
-
-export const etagHeader = (v: ObjectVersion): string => quoteEtag(v.etag);

@@ -87,10 +87,6 @@ export class Store {
     await rm(trash, { recursive: true, force: true });
   }
 
-  entry(b: Bucket, key: string): KeyEntry | undefined {
-    return b.keys.get(key);
-  }
-
   /** The key's entry, created (and indexed) if needed. */
   entryFor(b: Bucket, key: string): KeyEntry {
     let e = b.keys.get(key);

@@ -49,7 +49,7 @@ export function resolveVersion(b: Bucket, key: string, versionId: string | undef
   return v;
 }
 
-/** Why a version may not be removed, or undefined if it may. */
+/** Whether Object Lock forbids removing this version (a legal hold, or retention not yet over). */
 export function lockBlocks(v: ObjectVersion, bypassGovernance: boolean, now = Date.now()): boolean {
   if (v.deleteMarker) return false;
   if (v.legalHold) return true;
