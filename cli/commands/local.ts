@@ -68,7 +68,8 @@ export function localCommand(printer: Printer, setExit: (code: number) => void):
     .requiredOption('--data <dir>', 'the directory given to `local up`')
     .option('--scale <scale>', 'small | medium | large', 'small')
     .option('--seed <n>', 'generator seed (same seed, same bytes)', parsePositiveInt, 1)
-    .action(async (opts: { data: string; scale: string; seed: number }) => {
+    .option('--replace', 'recreate the operator\'s tables and empty its buckets first (a store that already holds data is refused otherwise)')
+    .action(async (opts: { data: string; scale: string; seed: number; replace?: boolean }) => {
       const dataDir = path.resolve(opts.data);
       const scales = ['small', 'medium', 'large'];
       if (!scales.includes(opts.scale)) throw new CliError(`unknown scale "${opts.scale}": use one of ${scales.join(', ')}`);
@@ -80,7 +81,7 @@ export function localCommand(printer: Printer, setExit: (code: number) => void):
       const dynamodb = new DynamoDBClient({});
       const s3 = new S3Client({ forcePathStyle: true });
       try {
-        const summary = await seedReferenceDataset({ dataDir, scale: opts.scale as 'small', seed: opts.seed, clients: { dynamodb, s3 } });
+        const summary = await seedReferenceDataset({ dataDir, scale: opts.scale as 'small', seed: opts.seed, replace: opts.replace, clients: { dynamodb, s3 } });
         printer.err(`dsr: seeded the ${opts.scale} reference dataset (seed ${opts.seed}) into ${dataDir}; subjects in ${path.join(dataDir, 'reference/subjects.json')}`);
         printer.out(JSON.stringify(summary, null, 2));
       } finally {
