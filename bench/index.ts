@@ -1,0 +1,323 @@
+/**
+ * `npm run bench`: the figures behind "Performance and reliability". Every figure is reported
+ * next to a baseline measured in the same run on the same bytes, because absolute timings on a
+ * shared machine are noise. Prints a table and writes bench/results/latest.json.
+ *
+ *   npm run bench -- [--only scan,batch,discovery,e2e,memory,cost] [--scale large] [--log-mb 300]
+ *                    [--n 20] [--quick] [--memory-mb 1000] [--runs 2] [--out bench/results/latest.json]
+ *
+ * Datasets are generated once under .dsr/bench/ and reused.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { processRecords } from '../functions/connectors/s3-records-stream';
+import { createS3RecordsConnector } from '../functions/connectors/s3-records';
+import type { Identity } from '../functions/connectors/types';
+import { createAnonymizer } from '../functions/core/anonymize';
+import { parseDataMap, type S3RecordsStore } from '../functions/core/datamap';
+import { RecordMatcher } from '../functions/core/matching';
+import { startS3Server } from '../local/s3';
+import type { SubjectEntry } from '../examples/voip-operator/generator';
+import { ensureLogDataset, type LogDataset } from './dataset';
+import { runEngineBenches } from './engine';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, dflt: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
+};
+const QUICK = argv.includes('--quick');
+const ONLY = new Set(arg('only', 'scan,batch,discovery,e2e,memory,cost').split(','));
+const SCALE = arg('scale', 'large');
+const LOG_MB = Number(arg('log-mb', QUICK ? '60' : '300'));
+const RUNS = Number(arg('runs', QUICK ? '1' : '2'));
+const SCAN_K = Number(arg('scan-k', '10'));
+const BATCH_KS = arg('k', '1,10,100,1000').split(',').map(Number);
+const BATCH_OBJECTS = Number(arg('batch-objects', QUICK ? '12' : '48'));
+const MEMORY_MB = Number(arg('memory-mb', QUICK ? '200' : '1000'));
+const SEED = Number(arg('seed', '42'));
+const ROOT = path.resolve(arg('root', '.dsr/bench'));
+const OUT = path.resolve(arg('out', 'bench/results/latest.json'));
+
+export const DATAMAP = parseDataMap(JSON.parse(fs.readFileSync(path.join(__dirname, '../examples/voip-operator/datamap.json'), 'utf8')));
+const LOG_STORES = new Map(DATAMAP.stores.filter((s): s is S3RecordsStore => s.kind === 's3-records').map((s) => [s.name, s]));
+
+export interface Row {
+  readonly section: string;
+  readonly name: string;
+  readonly value: string;
+  readonly baseline?: string;
+  readonly ratio?: string;
+  readonly note?: string;
+}
+const rows: Row[] = [];
+const results: Record<string, unknown> = {};
+export function row(r: Row): void {
+  rows.push(r);
+  console.log(`  ${r.section.padEnd(10)} ${r.name.padEnd(44)} ${r.value.padStart(16)} ${(r.baseline ?? '').padStart(16)} ${(r.ratio ?? '').padStart(8)}  ${r.note ?? ''}`);
+}
+const mb = (b: number) => b / 1e6;
+const progress = (what: string) => (done: number, total: number) => {
+  if (process.stdout.isTTY) process.stdout.write(`\r  ${what}: ${done}/${total} objects`);
+  else if (done === total) process.stdout.write(`  ${what}: ${total} objects generated`);
+};
+const fmt = (n: number, d = 1) => n.toFixed(d);
+
+export function identityOf(s: SubjectEntry): Identity {
+  const { subjectId: _ignored, ...rest } = s.identifiers;
+  return { ...rest, subjectId: s.identifiers.subjectId } as Identity;
+}
+
+interface Timing {
+  ms: number;
+  cpuMs: number;
+  out?: unknown;
+}
+
+async function timeNode(fn: () => Promise<unknown>): Promise<Timing> {
+  const c0 = process.cpuUsage();
+  const t = performance.now();
+  const out = await fn();
+  const ms = performance.now() - t;
+  const c = process.cpuUsage(c0);
+  return { ms, cpuMs: (c.user + c.system) / 1000, out };
+}
+
+/** A shell pipeline's wall time and its children's CPU time (bash `times`, last line). */
+function timeShell(script: string): Timing {
+  const t = performance.now();
+  const res = spawnSync('bash', ['-c', `${script}\ntimes`], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const ms = performance.now() - t;
+  if (res.status !== 0) throw new Error(`baseline failed: ${res.stderr}`);
+  const lines = res.stdout.trim().split('\n');
+  const children = (lines.at(-1) ?? '').split(/\s+/).map((v) => {
+    const m = /^(\d+)m([\d.]+)s$/.exec(v);
+    return m ? Number(m[1]) * 60_000 + Number(m[2]) * 1000 : 0;
+  });
+  return { ms, cpuMs: children[0] + children[1], out: lines[0] };
+}
+
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+function pickSubjects(ds: LogDataset, k: number): SubjectEntry[] {
+  // Subjects that appear in the logs first, so K=1 has real work to do.
+  const sorted = [...ds.report.subjects].sort((a, b) => b.expected['sip-logs'].records - a.expected['sip-logs'].records);
+  const step = Math.max(1, Math.floor(sorted.length / k));
+  const out: SubjectEntry[] = [];
+  for (let i = 0; out.length < k && i < sorted.length; i += step) out.push(sorted[i]);
+  return out;
+}
+
+async function benchScan(ds: LogDataset): Promise<void> {
+  const subjects = pickSubjects(ds, SCAN_K);
+  const ids = new Map(subjects.map((s) => [s.subjectId, identityOf(s)]));
+  const values = [...new Set(subjects.flatMap((s) => Object.values(s.identifiers).flat()))];
+  const idFile = path.join(ROOT, 'identifiers.txt');
+  fs.writeFileSync(idFile, values.join('\n') + '\n');
+  const gzList = path.join(ROOT, 'gz-files.txt');
+  const plainList = path.join(ROOT, 'plain-files.txt');
+  fs.writeFileSync(gzList, ds.objects.filter((o) => o.gzip).map((o) => o.file).join('\n') + '\n');
+  fs.writeFileSync(plainList, ds.objects.filter((o) => !o.gzip).map((o) => o.file).join('\n') + '\n');
+  const stored = ds.objects.reduce((a, o) => a + o.storedBytes, 0);
+  const matchers = new Map([...LOG_STORES].map(([name, store]) => [name, new RecordMatcher(store.fields, ids, store.format)]));
+
+  const scan = (concurrency: number) =>
+    timeNode(async () => {
+      const totals = { bytes: 0, matched: 0, candidates: 0, records: 0 };
+      await forEachLimit(ds.objects, concurrency, async (o) => {
+        const store = LOG_STORES.get(o.store)!;
+        const c = await processRecords(fs.createReadStream(o.file, { highWaterMark: 1 << 20 }), { format: store.format, compression: store.compression, matcher: matchers.get(o.store)! }, () => undefined);
+        totals.bytes += c.bytes;
+        totals.matched += c.matched;
+        totals.candidates += c.candidates;
+        totals.records += c.records;
+      });
+      return totals;
+    });
+  const baselineScript = `set -o pipefail; { xargs -a '${gzList}' zcat -- ; xargs -r -a '${plainList}' cat -- ; } | LC_ALL=C grep -F -c -f '${idFile}'`;
+  const best: Record<string, Timing> = {};
+  const keep = (name: string, t: Timing) => {
+    if (!best[name] || t.ms < best[name].ms) best[name] = { ...t, cpuMs: Math.min(t.cpuMs, best[name]?.cpuMs ?? Infinity) };
+    else best[name].cpuMs = Math.min(best[name].cpuMs, t.cpuMs);
+  };
+  for (let r = 0; r < RUNS; r++) {
+    // Interleaved, so a load spike hits both sides alike.
+    keep('baseline', timeShell(baselineScript));
+    keep('scan1', await scan(1));
+    keep('scan2', await scan(2));
+    keep('scan4', await scan(4));
+  }
+  const totals = best.scan1.out as { bytes: number; matched: number; candidates: number; records: number };
+  const raw = totals.bytes;
+  const base = best.baseline;
+  const section = 'log scan';
+  const baseMBs = mb(raw) / (base.ms / 1000);
+  row({ section, name: `zcat|grep -F -f (${values.length} values, ${SCAN_K} subjects)`, value: `${fmt(baseMBs)} MB/s`, note: `${fmt(mb(raw))} MB raw, ${fmt(mb(stored))} MB stored, ${String(base.out)} lines matched; CPU ${fmt(mb(raw) / (base.cpuMs / 1000))} MB/CPU-s` });
+  const out: Record<string, unknown> = { rawBytes: raw, storedBytes: stored, objects: ds.objects.length, values: values.length, subjects: SCAN_K, records: totals.records, candidates: totals.candidates, matched: totals.matched, baseline: { ms: base.ms, cpuMs: base.cpuMs, matchedLines: Number(base.out), mbPerSec: baseMBs } };
+  for (const [key, label] of [['scan1', 'scanner, 1 object at a time'], ['scan2', 'scanner, 2 objects at a time'], ['scan4', 'scanner, 4 at a time (connector default)']] as const) {
+    const t = best[key];
+    const uMBs = mb(raw) / (t.ms / 1000);
+    const cMBs = mb(stored) / (t.ms / 1000);
+    const ratio = base.ms / t.ms;
+    const cpuRatio = base.cpuMs / t.cpuMs;
+    row({ section, name: label, value: `${fmt(uMBs)} MB/s`, baseline: `${fmt(baseMBs)} MB/s`, ratio: `${fmt(ratio, 2)}x`, note: `${fmt(cMBs)} MB/s compressed; per CPU-s ${fmt(cpuRatio, 2)}x baseline; ${totals.matched} records matched exactly of ${totals.candidates} candidates` });
+    out[key] = { ms: t.ms, cpuMs: t.cpuMs, uncompressedMBps: uMBs, compressedMBps: cMBs, wallRatioToBaseline: ratio, cpuRatioToBaseline: cpuRatio };
+  }
+  results.logScan = out;
+}
+
+/** Subjects with records in these objects first (most records first), then the rest. */
+async function rankSubjects(ds: LogDataset, objs: LogDataset['objects']): Promise<SubjectEntry[]> {
+  const all = new Map(ds.report.subjects.map((s) => [s.subjectId, identityOf(s)]));
+  const counts = new Map<string, number>();
+  for (const o of objs) {
+    const store = LOG_STORES.get(o.store)!;
+    const matcher = new RecordMatcher(store.fields, all, store.format);
+    await processRecords(fs.createReadStream(o.file), { format: store.format, compression: store.compression, matcher }, (rec) => {
+      for (const ref of rec.matches.keys()) counts.set(ref, (counts.get(ref) ?? 0) + 1);
+      return { kind: 'keep' };
+    });
+  }
+  // Spread over the ranking so that K=1 is a typical subject, not the busiest one.
+  const present = ds.report.subjects.filter((s) => counts.has(s.subjectId)).sort((a, b) => counts.get(b.subjectId)! - counts.get(a.subjectId)!);
+  const median = present.splice(Math.floor(present.length / 2), 1);
+  return [...median, ...present, ...ds.report.subjects.filter((s) => !counts.has(s.subjectId))];
+}
+
+async function benchBatch(ds: LogDataset, server: { endpoint: string }): Promise<void> {
+  const s3 = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, forcePathStyle: true });
+  const sip = ds.objects.filter((o) => o.store === 'sip-logs').slice(0, BATCH_OBJECTS);
+  const app = ds.objects.filter((o) => o.store === 'app-logs').slice(0, Math.max(1, Math.round(BATCH_OBJECTS / 24)));
+  const objs = [...sip, ...app];
+  const stored = objs.reduce((a, o) => a + o.storedBytes, 0);
+  const connector = createS3RecordsConnector({ concurrency: 2 });
+  const ctx = { dynamodb: undefined as never, s3, now: new Date(ds.report.asOf), anonymizer: createAnonymizer('bench-hmac-key-0123456789abcdef'), log: () => undefined };
+  const times: Record<number, { ms: number; rewritten: number; erased: number }> = {};
+  // Subjects ordered by how many records they have in these objects (a scan first), so that
+  // K=1 rewrites real objects and every K erases real records.
+  const ranked = await rankSubjects(ds, objs);
+  try {
+    for (const k of BATCH_KS) {
+      if (k > ds.report.subjects.length) continue;
+      const bucket = `bench-batch-k${k}-${Date.now().toString(36)}`;
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+      for (const o of objs) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: fs.readFileSync(o.file) }));
+      const subjects = new Map(ranked.slice(0, k).map((s) => [s.subjectId, identityOf(s)]));
+      const t = await timeNode(async () => {
+        let rewritten = 0;
+        let erased = 0;
+        for (const store of LOG_STORES.values()) {
+          const r = await connector.eraseFromStore({ ...store, bucket }, subjects, ctx);
+          rewritten += r.rewritten;
+          for (const n of r.erased.values()) erased += n;
+        }
+        return { rewritten, erased };
+      });
+      times[k] = { ms: t.ms, ...(t.out as { rewritten: number; erased: number }) };
+    }
+  } finally {
+    s3.destroy();
+  }
+  const base = times[BATCH_KS[0]];
+  for (const k of BATCH_KS) {
+    const t = times[k];
+    if (!t) continue;
+    row({ section: 'batching', name: `erase K=${k} subjects in one pass`, value: `${fmt(t.ms / 1000, 2)} s`, baseline: `${fmt(base.ms / 1000, 2)} s`, ratio: `${fmt(t.ms / base.ms, 2)}x`, note: `${t.rewritten} objects rewritten, ${t.erased} records erased; per subject ${fmt(t.ms / k, 1)} ms` });
+  }
+  results.batching = { objects: objs.length, storedBytes: stored, note: 'sip-logs + app-logs copies, one bucket per K; ratio = time(K) / time(K=1)', perK: times };
+}
+
+/** Peak RSS of a child process rewriting one big log object, against the same child idle. */
+async function benchMemory(server: { endpoint: string }): Promise<void> {
+  const ds = await ensureLogDataset({ root: ROOT, scale: 'small', seed: SEED, hugeLogObjectBytes: MEMORY_MB * 1e6, onProgress: progress('memory dataset') });
+  process.stdout.write('\n');
+  const huge = ds.objects.reduce((a, b) => (b.storedBytes > a.storedBytes ? b : a));
+  const s3 = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, forcePathStyle: true });
+  const bucket = `bench-memory-${Date.now().toString(36)}`;
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    await new Upload({ client: s3, params: { Bucket: bucket, Key: huge.key, Body: fs.createReadStream(huge.file) }, partSize: 16 * 1024 * 1024, queueSize: 2 }).done();
+  } finally {
+    s3.destroy();
+  }
+  const subjects = pickSubjects(ds, 3);
+  const subjectsFile = path.join(ROOT, 'memory-subjects.json');
+  fs.writeFileSync(subjectsFile, JSON.stringify(subjects.map((s) => [s.subjectId, identityOf(s)])));
+  const child = (mode: string) => {
+    const res = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'rewrite-child.ts'), mode], {
+      encoding: 'utf8',
+      env: { ...process.env, BENCH_S3: server.endpoint, BENCH_BUCKET: bucket, BENCH_PREFIX: huge.key, BENCH_SUBJECTS: subjectsFile },
+      maxBuffer: 1 << 24,
+    });
+    if (res.status !== 0) throw new Error(`rewrite child failed: ${res.stderr}`);
+    return JSON.parse(res.stdout.trim().split('\n').pop()!) as { maxRssMb: number; ms: number; bytes: number; rewritten: number; erased: number };
+  };
+  const idle = child('idle');
+  const rewrite = child('rewrite');
+  row({ section: 'memory', name: `peak RSS rewriting one ${fmt(mb(rewrite.bytes), 0)} MB log object`, value: `${fmt(rewrite.maxRssMb, 0)} MB`, baseline: `${fmt(idle.maxRssMb, 0)} MB`, ratio: `${fmt(rewrite.maxRssMb / idle.maxRssMb, 2)}x`, note: `baseline: the same child loaded and connected, idle; ${fmt(huge.storedBytes / 1e6, 0)} MB gzip, ${rewrite.erased} records erased in ${fmt(rewrite.ms / 1000, 1)} s; RSS/object size ${fmt(rewrite.maxRssMb / mb(rewrite.bytes), 3)}` });
+  const bundleFile = path.join(__dirname, 'results', 'bundle-memory.json');
+  const bundle = fs.existsSync(bundleFile) ? (JSON.parse(fs.readFileSync(bundleFile, 'utf8')) as unknown) : undefined;
+  if (!bundle) row({ section: 'memory', name: 'peak RSS bundling 2 GB of media', value: 'not measured', note: 'bench/bundle-memory.ts (another engineer) had not landed when this ran' });
+  results.memory = { rewrite: { ...rewrite, objectStoredBytes: huge.storedBytes }, idleChild: idle, bundle: bundle ?? 'not measured' };
+}
+
+async function main(): Promise<void> {
+  fs.mkdirSync(ROOT, { recursive: true });
+  const started = new Date();
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGb: Math.round(os.totalmem() / 2 ** 30), loadavgAtStart: os.loadavg(), node: process.version, platform: `${os.platform()} ${os.release()}` };
+  console.log(`bench: node ${process.version}, ${machine.cpus} CPUs, load ${machine.loadavgAtStart.map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`  ${'section'.padEnd(10)} ${'measure'.padEnd(44)} ${'value'.padStart(16)} ${'baseline'.padStart(16)} ${'ratio'.padStart(8)}  notes`);
+
+  const needLogs = ONLY.has('scan') || ONLY.has('batch');
+  const ds = needLogs
+    ? await ensureLogDataset({ root: ROOT, scale: SCALE, seed: SEED, logBytes: LOG_MB * 1e6, onProgress: progress('log dataset') })
+    : undefined;
+  if (needLogs) process.stdout.write('\n');
+  if (ds && ONLY.has('scan')) await benchScan(ds);
+
+  if ((ds && ONLY.has('batch')) || ONLY.has('memory')) {
+    const dataDir = fs.mkdtempSync(path.join(ROOT, 's3-'));
+    const server = await startS3Server({ port: 0, dataDir, log: () => undefined });
+    try {
+      if (ds && ONLY.has('batch')) await benchBatch(ds, server);
+      if (ONLY.has('memory')) await benchMemory(server);
+    } finally {
+      await server.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  if (ONLY.has('discovery') || ONLY.has('e2e') || ONLY.has('cost')) {
+    Object.assign(results, await runEngineBenches({ root: ROOT, n: Number(arg('n', QUICK ? '3' : '20')), seed: SEED, only: ONLY, row }));
+  }
+
+  const doc = {
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    command: `npm run bench -- ${argv.join(' ')}`.trim(),
+    machine: { ...machine, loadavgAtEnd: os.loadavg(), note: 'shared machine, other engineers running builds and tests: compare ratios, not absolute figures' },
+    options: { scale: SCALE, logMb: LOG_MB, runs: RUNS, scanK: SCAN_K, batchKs: BATCH_KS, batchObjects: BATCH_OBJECTS, memoryMb: MEMORY_MB, seed: SEED },
+    rows,
+    results,
+  };
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  fs.writeFileSync(OUT, JSON.stringify(doc, null, 2) + '\n');
+  console.log(`\nwrote ${path.relative(process.cwd(), OUT)}; load at end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${execFileSync('nproc').toString().trim()} CPUs`);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
