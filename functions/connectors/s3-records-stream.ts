@@ -313,7 +313,17 @@ export async function processRecords(
   let pending: Buffer = Buffer.alloc(0);
   for await (const chunk of decode(body, opts.compression, state)) {
     counts.bytes += chunk.length;
-    const buf = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+    let buf = chunk;
+    if (pending.length > 0) {
+      // JSON Lines: only the line across the chunk boundary is copied, not the whole chunk.
+      const nl = format === 'jsonl' ? chunk.indexOf(0x0a) : -1;
+      if (nl >= 0) {
+        await region(Buffer.concat([pending, chunk.subarray(0, nl + 1)]), false);
+        buf = chunk.subarray(nl + 1);
+      } else {
+        buf = Buffer.concat([pending, chunk]);
+      }
+    }
     const consumed = await region(buf, false);
     pending = consumed === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(consumed));
   }

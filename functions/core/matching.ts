@@ -210,6 +210,8 @@ export type RecordMatches = Map<string, string[]>;
 
 export type RecordFormat = 'jsonl' | 'csv';
 
+const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
+
 /**
  * Matches records against many subjects at once. Built once per store and batch of subjects;
  * `candidates` is the cheap byte-level test, `match` the exact test on a parsed record.
@@ -258,8 +260,19 @@ export class RecordMatcher {
       }
       if (!this.patternValues[id].includes(valueId)) this.patternValues[id].push(valueId);
     };
+    // In JSON Lines, a type that only `value` fields use can only match a whole JSON string, so
+    // its pattern includes the quotes: `"u123"` is not a candidate inside `"u1234"`. (Escapes
+    // inside the string are undone before the second look, quotes included, so this stays
+    // conservative.) A value that reads as a JSON number keeps its bare form too, since a
+    // numeric field is compared by its decimal text.
+    const valueOnly = new Set([...wanted].filter((t) => fields.every((f) => f.identifier !== t || f.match === 'value')));
     this.values.forEach((v, id) => {
-      addPattern(Buffer.from(v.value, 'utf8'), id);
+      if (format === 'jsonl' && valueOnly.has(v.type)) {
+        addPattern(Buffer.from(`"${v.value}"`, 'utf8'), id);
+        if (JSON_NUMBER.test(v.value)) addPattern(Buffer.from(v.value, 'utf8'), id);
+      } else {
+        addPattern(Buffer.from(v.value, 'utf8'), id);
+      }
       if (format === 'csv' && v.value.includes('"')) addPattern(Buffer.from(v.value.replaceAll('"', '""'), 'utf8'), id);
     });
     this.prefilter = compilePatterns(patterns);

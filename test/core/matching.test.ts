@@ -164,6 +164,40 @@ describe('multi-pattern automaton', () => {
     );
   });
 
+  test('scanEnds agrees with a naive search on long texts: two lanes, native indexOf and single lane', () => {
+    const alphabet = fc.constantFrom(...'ab+1@.'.split(''));
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: alphabet, minLength: 1, maxLength: 7 }), { minLength: 1, maxLength: 20 }),
+        fc.string({ unit: alphabet, minLength: 4200, maxLength: 9000 }),
+        fc.nat(50),
+        fc.nat(50),
+        (patterns, randomText, cutStart, cutEnd) => {
+          const start = Math.min(cutStart, randomText.length);
+          const end = Math.max(start, randomText.length - cutEnd);
+          // Plant occurrences across the lane boundary (the middle of [start, end)), at every
+          // offset, where a wrong warm-up or tail would miss them; also at the range's edges.
+          const chars = randomText.split('');
+          const mid = start + ((end - start) >> 1);
+          const spots = [mid, mid + 1, start, mid - 1, end, end - 1];
+          patterns.forEach((p, n) => {
+            const b = spots[n % spots.length];
+            const at = b - (n % p.length) - (n >= spots.length ? 0 : p.length - 1 - (n % p.length));
+            for (let k = 0; k < p.length; k++) if (at + k >= 0 && at + k < chars.length) chars[at + k] = p[k];
+          });
+          const text = chars.join('');
+          const buf = Buffer.from(text);
+          const want = new Set<number>();
+          for (const p of patterns) for (let i = start; i + p.length <= end; i++) if (text.startsWith(p, i)) want.add(i + p.length - 1);
+          const got: number[] = [];
+          compilePatterns(patterns.map((p) => Buffer.from(p))).scanEnds(buf, start, end, (i) => got.push(i));
+          expect(got).toEqual([...want].sort((a, b) => a - b));
+        },
+      ),
+      { numRuns: 300, endOnFailure: true }, // shrinking 9 KB texts would take minutes
+    );
+  });
+
   test('handles thousands of patterns', () => {
     const patterns = Array.from({ length: 5000 }, (_v, i) => Buffer.from(`+1514555${String(i).padStart(4, '0')}`));
     const set = compilePatterns(patterns);
@@ -206,7 +240,7 @@ function refTokenMatch(field: string, value: string, type: IdentifierType): bool
 }
 
 describe('RecordMatcher agrees with the reference (fast-check)', () => {
-  const types: IdentifierType[] = ['phone', 'email', 'ip', 'accountId'];
+  const types: IdentifierType[] = ['phone', 'email', 'ip', 'accountId', 'deviceId'];
   const valueArb = fc.oneof(
     fc.stringMatching(/^\+?[0-9]{2,6}$/),
     fc.stringMatching(/^[a-z]{1,4}(\.[a-z]{1,3})?@[a-z]{1,4}\.[a-z]{2}$/),
@@ -233,7 +267,9 @@ describe('RecordMatcher agrees with the reference (fast-check)', () => {
       const values = ids.map(([, v]) => v);
       return fc.record({
         ids: fc.constant(ids),
-        fields: fc.record({ a: fieldArb(values), b: fieldArb(values), c: fieldArb(values), d: fieldArb(values) }),
+        fields: fc.record({ a: fieldArb(values), b: fieldArb(values), c: fieldArb(values), d: fieldArb(values), e: fieldArb(values) }),
+        // e is sometimes a JSON number (when a value reads as one): compared by its decimal text
+        eAsNumber: fc.boolean(),
         escapeAll: fc.boolean(),
       });
     });
@@ -244,6 +280,8 @@ describe('RecordMatcher agrees with the reference (fast-check)', () => {
     { path: 'c.x', identifier: 'ip', match: 'token' },
     { path: 'd', identifier: 'accountId', match: 'value' },
     { path: 'a', identifier: 'accountId', match: 'token' },
+    // deviceId is only ever a value field: the prefilter looks for it with its JSON quotes
+    { path: 'e', identifier: 'deviceId', match: 'value' },
   ];
   const fieldOf = (rec: Record<string, string>, path: string) => (path === 'c.x' ? rec.c : rec[path]);
 
@@ -274,9 +312,12 @@ describe('RecordMatcher agrees with the reference (fast-check)', () => {
 
   test('JSON Lines: raw prefilter + parse + exact match', () => {
     fc.assert(
-      fc.property(scenario, ({ ids, fields, escapeAll }) => {
+      fc.property(scenario, ({ ids, fields: generated, escapeAll, eAsNumber }) => {
         const matcher = new RecordMatcher(specs, subjects(ids), 'jsonl');
-        const obj = { a: fields.a, b: fields.b, c: { x: fields.c }, d: fields.d };
+        const numeric = ids.map(([, v]) => v).find((v) => /^[0-9]{1,15}$/.test(v) && !v.startsWith('0'));
+        const eValue: string | number = eAsNumber && numeric ? Number(numeric) : generated.e;
+        const fields = { ...generated, e: String(eValue) };
+        const obj = { a: fields.a, b: fields.b, c: { x: fields.c }, d: fields.d, e: eValue };
         let line = JSON.stringify(obj);
         // Some serializers escape every non-ASCII character, "/" or "@": the prefilter must not care.
         if (escapeAll) line = line.replace(/[\u007f-\uffff@/+]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
