@@ -14,6 +14,7 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectLegalHoldCommand,
+  PutObjectRetentionCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createAnonymizer } from '../../functions/core/anonymize';
@@ -466,6 +467,63 @@ describe('apply (erase)', () => {
     // every key has exactly one version left; the object without matches was not rewritten
     const left = await versions(bucket);
     expect(left.map((v) => v.key).sort()).toEqual(['sip/a.jsonl.gz', 'sip/b.jsonl.gz', 'sip/none.jsonl.gz']);
+  });
+
+  test('an older version under Object Lock retention is refused with its mode, also when only our clock thinks it expired', async () => {
+    const bucket = await newBucket();
+    const key = 'sip/retained.jsonl.gz';
+    const v1 = await put(bucket, key, gzipSync(SIP_TEXT));
+    const until = new Date(Date.now() + 3_600_000);
+    await s3.send(new PutObjectRetentionCommand({ Bucket: bucket, Key: key, VersionId: v1.versionId, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: until } }));
+    await put(bucket, key, gzipSync(SIP_TEXT));
+    const store = sipStore(bucket);
+    const findings = await s3RecordsConnector.discover(store, alice, context());
+    const result = await s3RecordsConnector.apply(store, alice, deleteAll(findings), context());
+    expect(result.refused).toEqual(findings.map((f) => ({ findingId: f.id, reason: 'object-lock-governance' })));
+    expect((await versions(bucket)).map((v) => v.versionId)).toContain(v1.versionId);
+    // Seen from a clock past the retention date, the same version is no longer protected.
+    await put(bucket, key, gzipSync(SIP_TEXT));
+    const later = context(new Date(until.getTime() + 1000));
+    const again = await s3RecordsConnector.discover(store, alice, later);
+    const r2 = await s3RecordsConnector.apply(store, alice, deleteAll(again), later);
+    // our clock says expired, S3's does not: S3 refuses the delete, and the refusal is reported, never bypassed
+    expect(r2.refused.map((r) => r.reason)).toEqual(['object-lock-governance', 'object-lock-governance']);
+    expect((await versions(bucket)).map((v) => v.versionId)).toContain(v1.versionId);
+  });
+
+  test('an unversioned bucket: the object is replaced in place, nothing else to delete', async () => {
+    const bucket = `plain-${++bucketSeq}-${Date.now().toString(36)}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const key = 'sip/plain.jsonl.gz';
+    await put(bucket, key, gzipSync(SIP_TEXT));
+    const store = sipStore(bucket);
+    const findings = await s3RecordsConnector.discover(store, alice, context());
+    expect(findings[0].locator).toMatchObject({ key });
+    const result = await s3RecordsConnector.apply(store, alice, deleteAll(findings), context());
+    expect(result).toEqual({ applied: { delete: 2 }, refused: [], missing: [], malformedKept: 1 });
+    expect(await s3RecordsConnector.discover(store, alice, context())).toEqual([]);
+    expect((await versions(bucket)).map((v) => [v.key, v.versionId])).toEqual([[key, 'null']]);
+  });
+
+  test('a big object streams through a multipart staged upload and keeps every other record', async () => {
+    const bucket = await newBucket();
+    const key = 'sip/big-multipart.jsonl.gz';
+    // ~12 MB of poorly compressible lines: the staged upload needs two 5 MiB parts.
+    const { randomBytes } = await import('node:crypto');
+    const filler = Array.from({ length: 40_000 }, (_v, i) => sip(i % 60, { from: 'sip:+15145559999@pbx', blob: randomBytes(160).toString('base64') }));
+    filler.splice(12_345, 0, sip(1, { sipUser: 'alice' }));
+    const text = filler.join('\n') + '\n';
+    const body = gzipSync(text, { level: 1 });
+    expect(body.length).toBeGreaterThan(5 * 1024 * 1024);
+    await put(bucket, key, body);
+    const connector = createS3RecordsConnector({ partSize: 5 * 1024 * 1024, gzipLevel: 1 });
+    const store = sipStore(bucket);
+    const findings = await connector.discover(store, alice, context());
+    expect(findings.map(line)).toEqual([12_346]);
+    const result = await connector.apply(store, alice, deleteAll(findings), context());
+    expect(result.applied).toEqual({ delete: 1 });
+    const out = gunzipSync((await getBytes(bucket, key)).body).toString();
+    expect(out).toBe(text.replace(`${sip(1, { sipUser: 'alice' })}\n`, ''));
   });
 
   test('large objects are replaced with a multipart copy, conditionally too', async () => {
