@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { DsrError } from '../functions/core/errors';
 import { LocalEngineError } from '../local/errors';
+import { bundleCommand } from './commands/bundle';
 import { demoCommand } from './commands/demo';
 import { historyCommand } from './commands/history';
 import { localCommand } from './commands/local';
@@ -20,6 +21,7 @@ export function buildProgram(printer: Printer, setExit: (code: number) => void):
   program.addCommand(historyCommand(printer));
   for (const cmd of retentionCommands(printer, setExit)) program.addCommand(cmd);
   program.addCommand(receiptCommand(printer, setExit));
+  program.addCommand(bundleCommand(printer, setExit));
   program.addCommand(demoCommand(printer, (args) => main(['node', 'dsr', ...args], printer)));
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

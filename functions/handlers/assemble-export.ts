@@ -11,6 +11,9 @@ const Input = z.object({ requestId: RequestIdSchema, type: z.enum(['access', 'po
 export const handler = taskHandler('assemble-export', Input, async ({ requestId, type, planHash, export: stores }) => {
   const rt = getRuntime();
   const storeNames = stores.filter((s) => s.status === 'ok').map((s) => s.store);
-  const result = type === 'access' ? await assembleAccessReport(rt, requestId, planHash, storeNames) : await assemblePortabilityBundle(rt, requestId, planHash, storeNames);
-  return result;
+  // A failed store is named in the overview, so the subject sees what is not there.
+  const failedStores = stores.filter((s) => s.status === 'failed').map((s) => s.store);
+  if (type === 'access') return assembleAccessReport(rt, requestId, planHash, storeNames, { failedStores });
+  const { bundleKey, bundleHash, files, records } = await assemblePortabilityBundle(rt, requestId, planHash, storeNames, { failedStores });
+  return { bundleKey, bundleHash, files, records };
 });

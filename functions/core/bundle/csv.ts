@@ -1,0 +1,43 @@
+/**
+ * One CSV per store (RFC 4180: CRLF records, a header row, fields with a comma, a quote or a
+ * line break quoted, quotes doubled). Nested objects become dotted columns; arrays are written
+ * as JSON text. Columns are stable: the leading ones in the given order, then every other
+ * column sorted, whatever order the records came in.
+ */
+import { stringify } from 'csv-stringify/sync';
+
+export type Cell = string | number | boolean | null;
+
+/** `{a: {b: 1}, c: [1, 2]}` → `{"a.b": 1, "c": "[1,2]"}`. */
+export function flatten(record: Record<string, unknown>, prefix = '', out: Record<string, Cell> = {}): Record<string, Cell> {
+  for (const [key, value] of Object.entries(record)) {
+    const column = prefix === '' ? key : `${prefix}.${key}`;
+    if (value === undefined) continue;
+    if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[column] = value;
+    else if (Array.isArray(value)) out[column] = JSON.stringify(value);
+    else if (typeof value === 'object' && Object.keys(value as object).length > 0) flatten(value as Record<string, unknown>, column, out);
+    else out[column] = JSON.stringify(value);
+  }
+  return out;
+}
+
+/** The leading columns that exist, then the rest in code-unit order. */
+export function stableColumns(rows: ReadonlyArray<Record<string, Cell>>, leading: readonly string[] = []): string[] {
+  const seen = new Set<string>();
+  for (const row of rows) for (const key of Object.keys(row)) seen.add(key);
+  const first = leading.filter((c) => seen.has(c));
+  const rest = [...seen].filter((c) => !first.includes(c)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...first, ...rest];
+}
+
+function text(cell: Cell | undefined): string {
+  if (cell === null || cell === undefined) return '';
+  return typeof cell === 'string' ? cell : String(cell);
+}
+
+/** The CSV text of `rows` under `columns` (header included; an empty table is the header alone). */
+export function toCsv(columns: readonly string[], rows: ReadonlyArray<Record<string, Cell>>): string {
+  const table = [columns as string[], ...rows.map((row) => columns.map((c) => text(row[c])))];
+  if (columns.length === 0) return '';
+  return stringify(table, { record_delimiter: 'windows', quoted_match: /[\r\n]/ });
+}
