@@ -262,6 +262,8 @@ interface VersionEntry {
   readonly deleteMarker: boolean;
   readonly isLatest: boolean;
   readonly lastModified: number;
+  /** Versions only (delete markers have none). */
+  readonly etag?: string;
 }
 
 async function listVersions(s3: S3Client, bucket: string, key: string): Promise<VersionEntry[]> {
@@ -274,7 +276,7 @@ async function listVersions(s3: S3Client, bucket: string, key: string): Promise<
     );
     for (const v of page.Versions ?? []) {
       if (v.Key !== key) continue;
-      entries.push({ versionId: v.VersionId ?? 'null', deleteMarker: false, isLatest: !!v.IsLatest, lastModified: v.LastModified?.getTime() ?? 0 });
+      entries.push({ versionId: v.VersionId ?? 'null', deleteMarker: false, isLatest: !!v.IsLatest, lastModified: v.LastModified?.getTime() ?? 0, etag: v.ETag });
     }
     for (const m of page.DeleteMarkers ?? []) {
       if (m.Key !== key) continue;
@@ -337,7 +339,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
     store: S3RecordsStore,
     key: string,
     matcher: RecordMatcher,
-    onMatch: (r: MatchedRecord) => RecordDecision | void,
+    onMatch: (r: MatchedRecord, object: { readonly etag: string; readonly protection?: Protection }) => RecordDecision | void,
     ctx: ConnectorContext,
   ): Promise<{ etag: string; versionId?: string; counts: RewriteCounts; storedBytes: number; protection?: Protection } | 'missing'> {
     let got: GetObjectCommandOutput;
@@ -348,9 +350,10 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
       throw unavailable(store, 'GetObject', err);
     }
     const body = bodyOf(got);
+    const object = { etag: got.ETag ?? '', protection: protectionOf(got) };
     try {
-      const counts = await processRecords(body, { format: store.format, compression: store.compression, matcher }, onMatch);
-      return { etag: got.ETag ?? '', versionId: got.VersionId, counts, storedBytes: got.ContentLength ?? 0, protection: protectionOf(got) };
+      const counts = await processRecords(body, { format: store.format, compression: store.compression, matcher }, (r) => onMatch(r, object));
+      return { ...object, versionId: got.VersionId, counts, storedBytes: got.ContentLength ?? 0 };
     } catch (err) {
       if (err instanceof SourceReadError) throw unavailable(store, 'GetObject body', err.cause);
       throw err;
@@ -369,10 +372,30 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
     const keys = await listKeys(store, ctx);
     await forEachLimit(keys, opt.concurrency, async ({ key }) => {
       const kh = keyHash(store.bucket, key);
-      const matched: MatchedRecord[] = [];
+      // Findings are made as records stream by; the records themselves are not kept.
+      const found: Array<[string, Finding]> = [];
+      const onMatch = (r: MatchedRecord, object: { readonly etag: string; readonly protection?: Protection }): void => {
+        const locator: S3RecordLocator = { type: 's3-record', bucket: store.bucket, key, etag: object.etag, line: r.index, fingerprint: r.fingerprint };
+        const date = retentionDate(r.record, store.dateField);
+        const id = findingId(store.name, locator);
+        for (const [ref, fields] of r.matches) {
+          found.push([
+            ref,
+            {
+              id,
+              store: store.name,
+              role: 'owner',
+              locator,
+              fields: [...fields],
+              ...(date ? { date } : {}),
+              ...(object.protection ? { protection: object.protection } : {}),
+            },
+          ]);
+        }
+      };
       let result;
       try {
-        result = await readObject(store, key, matcher, (r) => void matched.push(r), ctx);
+        result = await readObject(store, key, matcher, onMatch, ctx);
       } catch (err) {
         if (err instanceof UnreadableObjectError) {
           unreadable.push({ key, keyHash: kh, reason: err.reason });
@@ -384,24 +407,10 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
       }
       if (result === 'missing') return;
       addCounts(totals, result.counts, result.storedBytes);
-      for (const r of matched) {
-        const locator: S3RecordLocator = { type: 's3-record', bucket: store.bucket, key, etag: result.etag, line: r.index, fingerprint: r.fingerprint };
-        const date = retentionDate(r.record, store.dateField);
-        const id = findingId(store.name, locator);
-        for (const [ref, fields] of r.matches) {
-          const f: Finding = {
-            id,
-            store: store.name,
-            role: 'owner',
-            locator,
-            fields: [...fields],
-            ...(date ? { date } : {}),
-            ...(result.protection ? { protection: result.protection } : {}),
-          };
-          const list = findings.get(ref) ?? [];
-          list.push(f);
-          findings.set(ref, list);
-        }
+      for (const [ref, f] of found) {
+        const list = findings.get(ref) ?? [];
+        list.push(f);
+        findings.set(ref, list);
       }
       ctx.log('s3-records.scanned', {
         store: store.name,
@@ -698,7 +707,17 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
       }
       try {
         const c = staged.counts;
-        if (c.removed === 0 && c.replaced === 0) return { status: 'unchanged', counts: c, etagChanged };
+        if (c.removed === 0 && c.replaced === 0) {
+          // A rewrite of ours interrupted after the replace and before the older versions were
+          // deleted: the version the findings were made in is still there, under the new one.
+          // Finish the job, or a retry would leave the subject's records in that version.
+          if (etagChanged && original.VersionId && (await listVersions(ctx.s3, store.bucket, key)).some((e) => !e.isLatest && e.etag === expectedEtag)) {
+            const old = await deleteOlderVersions(store, key, original.VersionId, ctx);
+            ctx.log('s3-records.interrupted-rewrite-finished', { store: store.name, keyHash: kh, oldVersionsDeleted: old.deleted, oldVersionRefused: old.refused });
+            return { status: 'unchanged', counts: c, protectedOld: old.refused, etagChanged };
+          }
+          return { status: 'unchanged', counts: c, etagChanged };
+        }
         const size = await verifyStaged(store, staged, matcher, removed, ctx);
         await opt.beforeReplace?.({ key, attempt });
         let newVersion: string | undefined;
