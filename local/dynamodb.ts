@@ -16,6 +16,8 @@ export interface DynamoDbLocalOptions {
   readonly dataDir?: string;
   /** Detach the Java process from this one (for `dsr local up --detach`). */
   readonly detached?: boolean;
+  /** How long to wait for it to accept connections. Default 120 s. */
+  readonly startTimeoutMs?: number;
 }
 
 export interface RunningDynamoDbLocal {
@@ -69,7 +71,8 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
     exited = code ?? -1;
   });
   try {
-    await waitForPort(host, port, 30_000, () => (exited !== null ? `DynamoDB Local exited with code ${exited}${stderr ? `: ${stderr.trim()}` : ''}` : undefined));
+    // Java starts in ~3 s on an idle machine, but a loaded CI runner can take far longer.
+    await waitForPort(host, port, opts.startTimeoutMs ?? 120_000, () => (exited !== null ? `DynamoDB Local exited with code ${exited}${stderr ? `: ${stderr.trim()}` : ''}` : undefined));
   } catch (err) {
     child.kill('SIGKILL');
     throw err;

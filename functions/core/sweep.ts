@@ -7,6 +7,7 @@
  * applies only what is now erasable; what must still be kept is scheduled again. Entries move
  * from `pending` to `done` with a conditional write, so a repeated sweep does nothing twice.
  */
+import { DeleteObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { connectorFor } from '../connectors';
 import type { PlannedAction } from '../connectors/types';
@@ -30,6 +31,36 @@ export interface DueEntry {
 
 export function deferredIdentityKey(requestId: string): string {
   return `deferred/${requestId}/identity.json`;
+}
+
+/**
+ * Once nothing of a request is pending any more, the identity kept for its sweeps is personal
+ * data without a purpose: every version of it is deleted.
+ */
+export async function forgetIdentityWhenDone(rt: Runtime, requestId: string): Promise<boolean> {
+  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await doc.send(
+      new QueryCommand({
+        TableName: rt.ledger.table,
+        KeyConditionExpression: 'pk = :pk',
+        FilterExpression: '#status = :pending AND requestId = :rid',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pk': 'deferred', ':pending': 'pending', ':rid': requestId },
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+      }),
+    );
+    if ((out.Items ?? []).length > 0) return false;
+    start = out.LastEvaluatedKey;
+  } while (start);
+  const key = deferredIdentityKey(requestId);
+  const versions = await rt.s3.send(new ListObjectVersionsCommand({ Bucket: rt.workspace.bucket, Prefix: key }));
+  for (const v of [...(versions.Versions ?? []), ...(versions.DeleteMarkers ?? [])].filter((v) => v.Key === key)) {
+    await rt.s3.send(new DeleteObjectCommand({ Bucket: rt.workspace.bucket, Key: key, VersionId: v.VersionId }));
+  }
+  return true;
 }
 
 /** Pending entries due on or before `now`, and those waiting on a hold (re-checked every sweep). */

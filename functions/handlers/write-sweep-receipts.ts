@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { appendReceipt } from '../core/receipt';
 import { getRuntime } from '../core/runtime';
+import { forgetIdentityWhenDone } from '../core/sweep';
 import { taskHandler } from './middleware';
 
 const Result = z.object({ requestId: z.string(), store: z.string(), status: z.enum(['done', 'skipped', 'failed']), counts: z.record(z.string(), z.number()).optional(), error: z.string().optional() });
@@ -35,6 +36,7 @@ export const handler = taskHandler('write-sweep-receipts', Input, async ({ sweep
       failedStores: entries.filter((e) => e.status === 'failed').map((e) => ({ store: e.store, error: e.error ?? 'unknown' })),
     });
     receipts++;
+    await forgetIdentityWhenDone(rt, requestId);
   }
   return { receipts, erased, failed: results.filter((r) => r.status === 'failed').length };
 });

@@ -92,6 +92,10 @@ describe('retention schedule and deferred erasure', () => {
     expect(await items('voip-billing', 'accountId', id)).toHaveLength(0);
     expect(afterSeven.receipts).toBeGreaterThanOrEqual(1);
 
+    // Nothing of the request is pending any more: the identity kept for the sweeps is gone.
+    const kept = await s3.send(new ListObjectVersionsCommand({ Bucket: 'dsr-work', Prefix: 'deferred/ret-erase-1/' }));
+    expect([...(kept.Versions ?? []), ...(kept.DeleteMarkers ?? [])]).toHaveLength(0);
+
     const again = await sweep('2033-12-05T00:00:00Z');
     expect(again).toMatchObject({ status: 'SUCCEEDED', erased: 0, receipts: 0 });
   }, 600_000);

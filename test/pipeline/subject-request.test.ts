@@ -82,21 +82,34 @@ describe('subject request end to end', () => {
   }, 300_000);
 
   it('erasure: erases what may go, keeps what the law keeps, and a near-miss neighbour keeps everything', async () => {
-    const subject = plainSubject();
+    // Erase the subject whose account id is a prefix of another's (cust-1 beside cust-10).
+    const pair = report.nearMisses.find((n) => n.type === 'accountId')!;
+    const subject = report.subjects.find((s) => s.subjectId === pair.value)!;
+    const neighbour = report.subjects.find((s) => s.subjectId === pair.near)!;
+    expect(subject && neighbour).toBeTruthy();
     const r = await run('erasure', 'erase-1', subject.subjectId);
     expect(r.code).toBe(0);
     expect(r.summary.status).toBe('completed');
     expect(r.summary.counts.verification).toEqual({ remaining: expect.any(Number), unexpected: 0 });
     const account = await ddb.send(new GetItemCommand({ TableName: 'voip-accounts', Key: { accountId: { S: subject.subjectId } } }));
-    expect(account.Item).toBeUndefined();
-    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: 'voip-media', Prefix: `recordings/${subject.subjectId}/` }));
-    expect([...(versions.Versions ?? []), ...(versions.DeleteMarkers ?? [])]).toHaveLength(0);
-    // Invoices stay (tax, 7 years) and are counted as retained.
-    expect(r.summary.counts.totals['retain-until']).toBeGreaterThanOrEqual(subject.expected.invoices.owner);
+    expect(account.Item === undefined).toBe(!subject.flags.fraudInvestigation);
+    if (!subject.flags.legalHeldMedia) {
+      const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: 'voip-media', Prefix: `recordings/${subject.subjectId}/` }));
+      expect([...(versions.Versions ?? []), ...(versions.DeleteMarkers ?? [])]).toHaveLength(0);
+    }
+    // Invoices younger than 7 years stay (tax) and are counted as retained.
+    expect(r.summary.counts.decisions.invoices['retain-until']).toBeGreaterThan(0);
 
     const again = await run('erasure', 'erase-1', subject.subjectId);
     expect(again.summary.execution.arn).toBe(r.summary.execution.arn);
     expect(again.summary.receipt).toEqual(r.summary.receipt);
+
+    // The neighbour's own records are all still there (stores where the erased subject could
+    // not have held records about the neighbour).
+    const n = await run('access', 'access-neighbour', neighbour.subjectId);
+    const exported = n.summary.counts.exported as Record<string, { records: number; files: number }>;
+    for (const store of ['accounts', 'invoices', 'payment-tokens', 'devices'] as const) expect(exported[store].records).toBe(neighbour.expected[store].owner);
+    expect(exported['call-recordings'].files).toBe(neighbour.expected['call-recordings'].current);
   }, 300_000);
 
   it('never puts a personal value into any execution history', async () => {
