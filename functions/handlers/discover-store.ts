@@ -9,8 +9,11 @@ export const handler = taskHandler('discover-store', StoreTaskInput, async ({ re
   const rt = getRuntime();
   const store = storeNamed(rt, storeName);
   const identity = await loadIdentity(rt, requestId);
-  const findings = await connectorFor(store).discover(store, identity, rt.connectorContext());
+  // Objects that cannot be read (a corrupt gzip) are left untouched and counted, never skipped silently.
+  let unreadable = 0;
+  const ctx = { ...rt.connectorContext(), onUnreadable: () => void unreadable++ };
+  const findings = await connectorFor(store).discover(store, identity, ctx);
   await rt.workspace.putJson(docKeys.findings(requestId, storeName), findings);
   const thirdParty = findings.filter((f) => f.role === 'third-party').length;
-  return { store: storeName, status: 'ok', counts: { findings: findings.length, owner: findings.length - thirdParty, thirdParty } };
+  return { store: storeName, status: 'ok', counts: { findings: findings.length, owner: findings.length - thirdParty, thirdParty, ...(unreadable ? { unreadable } : {}) } };
 });
