@@ -38,6 +38,23 @@ export interface HoldVersions {
   readonly stores: Record<string, number>;
 }
 
+/**
+ * Sends a transaction, again when DynamoDB cancelled it only because another transaction was
+ * touching the same item at that moment (TransactionConflict): that is not an answer yet.
+ */
+export async function sendTransaction(doc: DynamoDBDocumentClient, command: TransactWriteCommand, attempts = 6): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await doc.send(command);
+      return;
+    } catch (err) {
+      const conflict = err instanceof TransactionCanceledException && (err.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+      if (!conflict || attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 20 * 2 ** attempt * Math.random()));
+    }
+  }
+}
+
 /** The hold versions a plan's decisions are based on. */
 export async function readHoldVersions(rt: Ctx, subjectId: string, stores: readonly string[]): Promise<HoldVersions> {
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
@@ -72,7 +89,8 @@ export async function acquireErasureLease(rt: Ctx, args: { subjectId: string; st
     },
   });
   try {
-    await doc.send(
+    await sendTransaction(
+      doc,
       new TransactWriteCommand({
         TransactItems: [lease(subjectLockKey(args.subjectId), args.seen.subject), lease(storeLockKey(args.store), args.seen.stores[args.store] ?? 0)],
       }),

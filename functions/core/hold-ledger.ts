@@ -5,7 +5,7 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { ErasureInProgressError, holdVersionBump, storeLockKey, subjectLockKey } from './erasure-lock';
+import { ErasureInProgressError, holdVersionBump, sendTransaction, storeLockKey, subjectLockKey } from './erasure-lock';
 import type { HoldKind } from './retention';
 import type { Runtime } from './runtime';
 
@@ -67,7 +67,8 @@ export interface PlaceHoldInput {
 export async function placeHold(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, input: PlaceHoldInput, now: Date, holdId: string): Promise<HoldRecord> {
   const hold: HoldRecord = { holdId, ...input, placedAt: now.toISOString(), status: 'active' };
   const doc = DynamoDBDocumentClient.from(rt.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-  await doc.send(
+  await sendTransaction(
+    doc,
     new TransactWriteCommand({
       TransactItems: [
         { Put: { TableName: rt.ledger.table, Item: { pk: 'hold', sk: holdId, ...hold }, ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -88,7 +89,8 @@ export async function releaseHold(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, hold
   if (!existing) throw new HoldError(`hold ${holdId} does not exist`);
   if (existing.status !== 'active') throw new HoldError(`hold ${holdId} was already released`);
   try {
-    await doc.send(
+    await sendTransaction(
+      doc,
       new TransactWriteCommand({
         TransactItems: [
           {
