@@ -269,6 +269,12 @@ async function benchMemory(server: { endpoint: string }): Promise<void> {
   const bundleFile = path.join(__dirname, 'results', 'bundle-memory.json');
   const bundle = fs.existsSync(bundleFile) ? (JSON.parse(fs.readFileSync(bundleFile, 'utf8')) as unknown) : undefined;
   if (!bundle) row({ section: 'memory', name: 'peak RSS bundling 2 GB of media', value: 'not measured', note: 'bench/bundle-memory.ts (another engineer) had not landed when this ran' });
+  else {
+    const b = bundle as { peakRssMb?: number; baselineRssMb?: number; mediaMb?: number; measuredAt?: string; seconds?: number };
+    if (b.peakRssMb && b.baselineRssMb) {
+      row({ section: 'memory', name: `peak RSS bundling ${b.mediaMb ?? '?'} MB of media`, value: `${b.peakRssMb} MB`, baseline: `${b.baselineRssMb} MB`, ratio: `${fmt(b.peakRssMb / b.baselineRssMb, 2)}x`, note: `from bench/results/bundle-memory.json (bench/bundle-memory.ts, measured ${b.measuredAt ?? '?'}, ${b.seconds ?? '?'} s)` });
+    }
+  }
   results.memory = { rewrite: { ...rewrite, objectStoredBytes: huge.storedBytes }, idleChild: idle, bundle: bundle ?? 'not measured' };
 }
 
