@@ -130,6 +130,26 @@ describe('retention schedule and deferred erasure', () => {
     expect(await items('voip-contacts', 'ownerAccountId', subject.subjectId)).toHaveLength(0);
   }, 600_000);
 
+  it('a restriction marks everything restricted, deletes nothing, and can be lifted', async () => {
+    const subject = pick((s) => !s.flags.fraudInvestigation && s.expected.invoices.owner > 0, taken);
+    const r = await t.dsr('start', '--type', 'restriction', '--subject', subject.subjectId, '--request-id', 'ret-restrict-1', ...verification, '--wait', '--json');
+    const summary = JSON.parse(r.out.trim().split('\n').pop()!);
+    expect(summary.status).toBe('completed');
+    const applied = summary.counts.applied as Record<string, Record<string, number>>;
+    expect(Object.values(applied).reduce((n, c) => n + (c.delete ?? 0), 0)).toBe(0);
+    expect(applied.invoices.restrict).toBe(subject.expected.invoices.owner);
+    const invoices = await items('voip-billing', 'accountId', subject.subjectId);
+    expect(invoices).toHaveLength(subject.expected.invoices.owner);
+    for (const inv of invoices) expect(inv['dsr:restricted']).toBeDefined();
+
+    const lifted = await t.dsr('lift-restriction', 'ret-restrict-1', '--json');
+    expect(lifted.code).toBe(0);
+    for (const inv of await items('voip-billing', 'accountId', subject.subjectId)) expect(inv['dsr:restricted']).toBeUndefined();
+    await t.dsr('start', '--type', 'access', '--subject', subject.subjectId, '--request-id', 'ret-access-1', ...verification, '--wait');
+    const wrongType = await t.dsr('lift-restriction', 'ret-access-1');
+    expect(wrongType.err).toMatch(/is an access request, not a restriction/);
+  }, 300_000);
+
   it('rejects bad hold and sweep input with a clear error and no change', async () => {
     const before = (await t.dsr('hold', 'list', '--json')).out;
     expect((await t.dsr('hold', 'place', '--store', 'no-such-store', '--kind', 'litigation', '--reference', 'X', '--placed-by', 'legal')).err).toMatch(/no store "no-such-store"/);
