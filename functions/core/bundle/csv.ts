@@ -22,7 +22,7 @@ export function flatten(record: Record<string, unknown>, prefix = '', out: Recor
 }
 
 /** The leading columns that exist, then the rest in code-unit order. */
-export function stableColumns(rows: ReadonlyArray<Record<string, Cell>>, leading: readonly string[] = []): string[] {
+export function stableColumns(rows: Iterable<Record<string, Cell>>, leading: readonly string[] = []): string[] {
   const seen = new Set<string>();
   for (const row of rows) for (const key of Object.keys(row)) seen.add(key);
   const first = leading.filter((c) => seen.has(c));
@@ -35,9 +35,23 @@ function text(cell: Cell | undefined): string {
   return typeof cell === 'string' ? cell : String(cell);
 }
 
+const OPTIONS = { record_delimiter: 'windows', quoted_match: /[\r\n]/ } as const;
+
 /** The CSV text of `rows` under `columns` (header included; an empty table is the header alone). */
 export function toCsv(columns: readonly string[], rows: ReadonlyArray<Record<string, Cell>>): string {
-  const table = [columns as string[], ...rows.map((row) => columns.map((c) => text(row[c])))];
-  if (columns.length === 0) return '';
-  return stringify(table, { record_delimiter: 'windows', quoted_match: /[\r\n]/ });
+  return [...csvChunks(columns, rows)].join('');
+}
+
+/** The same text in pieces of `batch` rows, so a large table never sits in memory as one string. */
+export function* csvChunks(columns: readonly string[], rows: Iterable<Record<string, Cell>>, batch = 500): Generator<string> {
+  if (columns.length === 0) return;
+  let table: string[][] = [[...columns]];
+  for (const row of rows) {
+    table.push(columns.map((c) => text(row[c])));
+    if (table.length >= batch) {
+      yield stringify(table, OPTIONS);
+      table = [];
+    }
+  }
+  if (table.length > 0) yield stringify(table, OPTIONS);
 }

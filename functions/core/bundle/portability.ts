@@ -12,7 +12,7 @@
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { ExportedStore } from '../../handlers/export-store';
 import type { Store } from '../datamap';
 import type { Plan } from '../plan';
@@ -21,11 +21,11 @@ import { ruleFor, type RetentionSchedule } from '../retention';
 import type { Runtime } from '../runtime';
 import { scheduleOf, type AssembledExport, type AssembleOptions } from './access';
 import { BAG_INFO, BAGIT, BAGIT_TXT, bagInfoText, MANIFEST, manifestText, payloadOxum, TAG_MANIFEST, type HashedFile } from './bagit';
-import { flatten, stableColumns, toCsv } from './csv';
+import { csvChunks, flatten, stableColumns } from './csv';
 import { renderOverviewHtml } from './html';
 import { overviewOf, storeOverview, type MissingItem, type StoreOverview } from './overview';
 import { OthersRedactor } from './redact';
-import { OVERVIEW_SCHEMA, storeFileSchema } from './schema';
+import { OVERVIEW_SCHEMA, Shape, storeFileSchema } from './schema';
 import { contactFields, vcards } from './vcard';
 import { StreamingZip } from './zip-stream';
 
@@ -75,6 +75,30 @@ async function addPayload(bag: BagState, path: string, data: string | Buffer): P
   bag.payload.push({ path, ...r });
 }
 
+/** A payload file written from text produced piece by piece (JSON, CSV of many records). */
+async function addPayloadStream(bag: BagState, path: string, pieces: Iterable<string>): Promise<void> {
+  const r = await bag.zip.addStream(path, () => Readable.from(pieces));
+  bag.payload.push({ path, ...r });
+}
+
+/**
+ * A store's JSON file, one record per line inside "records", produced in pieces; `shape` learns
+ * every record's data on the way, for the schema written next.
+ */
+function* storeJson(head: Record<string, unknown>, records: ReadonlyArray<{ role: string; data: Record<string, unknown> }>, files: unknown[], missing: unknown[], shape: Shape): Generator<string> {
+  const indent = (value: unknown) => JSON.stringify(value, null, 2).replace(/\n/g, '\n  ');
+  let piece = `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "records": [`;
+  for (const [i, r] of records.entries()) {
+    shape.add(r.data);
+    piece += `${i === 0 ? '' : ','}\n    ${JSON.stringify(r)}`;
+    if (piece.length > 256 * 1024) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield `${piece}${records.length > 0 ? '\n  ' : ''}],\n  "files": ${indent(files)},\n  "missing": ${indent(missing)}\n}\n`;
+}
+
 async function openStaging(rt: Runtime, key: string): Promise<Readable | undefined> {
   try {
     const out = await rt.s3.send(new GetObjectCommand({ Bucket: rt.workspace.bucket, Key: key }));
@@ -88,7 +112,7 @@ async function openStaging(rt: Runtime, key: string): Promise<Readable | undefin
 /** One store's files into the bag; returns its overview. */
 async function addStore(rt: Runtime, bag: BagState, args: { requestId: string; store: Store; plan: Plan; schedule: RetentionSchedule; redactor: OthersRedactor; generatedAt: string }): Promise<{ overview: StoreOverview; media: Array<{ name: string; path: string; size: number }>; records: number }> {
   const { store, redactor } = args;
-  const exported = await rt.workspace.getJson<ExportedStore>(docKeys.exported(args.requestId, store.name));
+  let exported = await rt.workspace.getJson<ExportedStore>(docKeys.exported(args.requestId, store.name));
   const dir = store.name;
   const taken = new Set<string>([`${dir}.json`, `${dir}.schema.json`, `${dir}.csv`, 'contacts.vcf']);
 
@@ -108,7 +132,6 @@ async function addStore(rt: Runtime, bag: BagState, args: { requestId: string; s
 
   const before = redactor.masked;
   const records = (exported?.records ?? []).map((r) => ({ role: r.role, data: redactor.record(store, r.role, r.record) }));
-  const masked = redactor.masked - before;
   const overview = storeOverview({
     store,
     exported,
@@ -116,32 +139,28 @@ async function addStore(rt: Runtime, bag: BagState, args: { requestId: string; s
     rule: ruleFor(args.schedule, store),
     extraMissing,
     filesWritten: files,
-    maskedValues: masked,
+    maskedValues: redactor.masked - before,
     paths: {},
   });
-  const doc = {
-    store: store.name,
-    category: store.category,
-    description: store.description ?? null,
-    generatedAt: args.generatedAt,
-    records,
-    files,
-    missing: overview.missing,
-  };
+  // The unredacted records are not needed any more; a suspended async function would keep them alive.
+  // eslint-disable-next-line no-useless-assignment
+  exported = undefined;
   const paths: Record<string, string> = { records: `${dir}/${dir}.json`, schema: `${dir}/${dir}.schema.json`, table: `${dir}/${dir}.csv` };
-  await addPayload(bag, `data/${dir}/${dir}.json`, json(doc));
-  await addPayload(bag, `data/${dir}/${dir}.schema.json`, json(storeFileSchema({ store: store.name, file: `${dir}.json`, records: records.map((r) => r.data) })));
+  const shape = new Shape();
+  const head = { store: store.name, category: store.category, description: store.description ?? null, generatedAt: args.generatedAt };
+  await addPayloadStream(bag, `data/${dir}/${dir}.json`, storeJson(head, records, files, overview.missing, shape));
+  await addPayload(bag, `data/${dir}/${dir}.schema.json`, json(storeFileSchema({ store: store.name, file: `${dir}.json`, records: shape.schema() })));
 
-  let csv: string;
   if (store.kind === 's3-objects' && records.length === 0) {
-    const columns = ['name', 'path', 'size', 'contentType', 'sha256'];
-    csv = toCsv(columns, files.map((f) => ({ ...f })));
+    await addPayloadStream(bag, `data/${dir}/${dir}.csv`, csvChunks(['name', 'path', 'size', 'contentType', 'sha256'], files));
   } else {
-    const rows = records.map((r) => ({ _role: r.role, ...flatten(r.data) }));
+    const rows = function* () {
+      for (const r of records) yield { _role: r.role, ...flatten(r.data) };
+    };
     const keys = store.kind === 'dynamodb' ? [store.key.partitionKey, ...(store.key.sortKey ? [store.key.sortKey] : [])] : store.dateField ? [store.dateField] : [];
-    csv = toCsv(stableColumns(rows.length > 0 ? rows : [{ _role: null }], ['_role', ...keys]), rows);
+    const columns = records.length > 0 ? stableColumns(rows(), ['_role', ...keys]) : ['_role'];
+    await addPayloadStream(bag, `data/${dir}/${dir}.csv`, csvChunks(columns, rows()));
   }
-  await addPayload(bag, `data/${dir}/${dir}.csv`, csv);
 
   if (store.category === 'contacts') {
     const own = records.filter((r) => r.role === 'owner').map((r) => r.data);

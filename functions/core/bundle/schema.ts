@@ -10,8 +10,8 @@ export const SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 
 type JsonType = 'null' | 'boolean' | 'integer' | 'number' | 'string' | 'array' | 'object';
 
-/** What was seen at one place of the values: types, object properties, array items. */
-class Shape {
+/** What was seen at one place of the values: types, object properties, array items. Feed it with `add`, one value at a time. */
+export class Shape {
   readonly types = new Set<JsonType>();
   objects = 0;
   readonly properties = new Map<string, { shape: Shape; count: number }>();
@@ -84,8 +84,8 @@ const MISSING_ENTRY: JsonSchema = {
   },
 };
 
-/** The schema of one store's JSON file, with its records' shape inferred from `records`. */
-export function storeFileSchema(args: { store: string; file: string; records: readonly unknown[] }): JsonSchema {
+/** The schema of one store's JSON file; `records` is the schema of a record's data (see inferSchema / Shape). */
+export function storeFileSchema(args: { store: string; file: string; records: JsonSchema }): JsonSchema {
   return {
     $schema: SCHEMA_DIALECT,
     $id: args.file.replace(/\.json$/, '.schema.json'),
@@ -105,7 +105,7 @@ export function storeFileSchema(args: { store: string; file: string; records: re
           type: 'object',
           required: ['role', 'data'],
           additionalProperties: false,
-          properties: { role: { enum: ['owner', 'third-party'] }, data: args.records.length > 0 ? inferSchema(args.records) : { type: 'object' } },
+          properties: { role: { enum: ['owner', 'third-party'] }, data: Object.keys(args.records).length > 0 ? args.records : { type: 'object' } },
         },
       },
       files: { type: 'array', items: FILE_ENTRY },
