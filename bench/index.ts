@@ -8,7 +8,7 @@
  *
  * Datasets are generated once under .dsr/bench/ and reused.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -254,17 +254,25 @@ async function benchMemory(server: { endpoint: string }): Promise<void> {
   const subjects = pickSubjects(ds, 3);
   const subjectsFile = path.join(ROOT, 'memory-subjects.json');
   fs.writeFileSync(subjectsFile, JSON.stringify(subjects.map((s) => [s.subjectId, identityOf(s)])));
-  const child = (mode: string) => {
-    const res = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'rewrite-child.ts'), mode], {
-      encoding: 'utf8',
-      env: { ...process.env, BENCH_S3: server.endpoint, BENCH_BUCKET: bucket, BENCH_PREFIX: huge.key, BENCH_SUBJECTS: subjectsFile },
-      maxBuffer: 1 << 24,
+  // Asynchronous: the S3 server runs in this process and must keep answering the child.
+  const child = (mode: string) =>
+    new Promise<{ maxRssMb: number; ms: number; bytes: number; rewritten: number; erased: number }>((resolve, reject) => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'rewrite-child.ts'), mode], {
+        env: { ...process.env, BENCH_S3: server.endpoint, BENCH_BUCKET: bucket, BENCH_PREFIX: huge.key, BENCH_SUBJECTS: subjectsFile },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      proc.on('error', reject);
+      proc.on('close', (code) => {
+        if (code !== 0) reject(new Error(`rewrite child failed (${code}): ${err}`));
+        else resolve(JSON.parse(out.trim().split('\n').pop()!) as { maxRssMb: number; ms: number; bytes: number; rewritten: number; erased: number });
+      });
     });
-    if (res.status !== 0) throw new Error(`rewrite child failed: ${res.stderr}`);
-    return JSON.parse(res.stdout.trim().split('\n').pop()!) as { maxRssMb: number; ms: number; bytes: number; rewritten: number; erased: number };
-  };
-  const idle = child('idle');
-  const rewrite = child('rewrite');
+  const idle = await child('idle');
+  const rewrite = await child('rewrite');
   row({ section: 'memory', name: `peak RSS rewriting one ${fmt(mb(rewrite.bytes), 0)} MB log object`, value: `${fmt(rewrite.maxRssMb, 0)} MB`, baseline: `${fmt(idle.maxRssMb, 0)} MB`, ratio: `${fmt(rewrite.maxRssMb / idle.maxRssMb, 2)}x`, note: `baseline: the same child loaded and connected, idle; ${fmt(huge.storedBytes / 1e6, 0)} MB gzip, ${rewrite.erased} records erased in ${fmt(rewrite.ms / 1000, 1)} s; RSS/object size ${fmt(rewrite.maxRssMb / mb(rewrite.bytes), 3)}` });
   const bundleFile = path.join(__dirname, 'results', 'bundle-memory.json');
   const bundle = fs.existsSync(bundleFile) ? (JSON.parse(fs.readFileSync(bundleFile, 'utf8')) as unknown) : undefined;
