@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseDataMap, type DataMap } from '../functions/core/datamap';
 import type { DsrConfig } from '../functions/core/config';
-import { LEDGER_KEY } from '../functions/core/ledger';
+import { ledgerTableDefinition } from '../functions/core/ledger';
 import { HANDLERS, localFunctionArn } from '../functions/handlers/registry';
 import { startDynamoDbLocal, type RunningDynamoDbLocal } from './dynamodb';
 import { LocalEngineError } from './errors';
@@ -166,20 +166,7 @@ async function createProductResources(env: Record<string, string>, settings: { l
   const s3 = new S3Client({ endpoint: env.AWS_ENDPOINT_URL_S3, region: env.AWS_REGION, credentials, forcePathStyle: true });
   try {
     try {
-      await ddb.send(
-        new CreateTableCommand({
-          TableName: settings.ledgerTable,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: LEDGER_KEY.partitionKey, AttributeType: 'S' },
-            { AttributeName: LEDGER_KEY.sortKey, AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: LEDGER_KEY.partitionKey, KeyType: 'HASH' },
-            { AttributeName: LEDGER_KEY.sortKey, KeyType: 'RANGE' },
-          ],
-        }),
-      );
+      await ddb.send(new CreateTableCommand(ledgerTableDefinition(settings.ledgerTable)));
       await waitUntilTableExists({ client: ddb, maxWaitTime: 30 }, { TableName: settings.ledgerTable });
     } catch (err) {
       if (!(err instanceof ResourceInUseException)) throw err;

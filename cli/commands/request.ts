@@ -115,6 +115,14 @@ export async function summarize(c: Clients, requestId: string, execution: Descri
   return { summary, exitCode };
 }
 
+/** Waits for the execution, prints its summary, and returns the exit code it implies. */
+async function waitAndReport(c: Clients, requestId: string, arn: string, opts: { timeout: number; json?: boolean }, printer: Printer): Promise<number> {
+  const execution = await waitForExecution(c, arn, opts.timeout, printer, !opts.json);
+  const { summary, exitCode } = await summarize(c, requestId, execution);
+  printSummary(printer, summary, opts.json);
+  return exitCode;
+}
+
 function printSummary(printer: Printer, summary: Awaited<ReturnType<typeof summarize>>['summary'], json: boolean | undefined) {
   if (json) return printer.out(JSON.stringify(summary));
   printer.out(`request ${summary.requestId} (${summary.type}): ${summary.status}${summary.reason ? ` — ${summary.reason}` : ''}`);
@@ -149,10 +157,7 @@ export function requestCommands(printer: Printer, setExit: (code: number) => voi
         else printer.out(`started ${arn}\nfollow it with: npx dsr status ${record.request.requestId} · npx dsr history ${record.request.requestId}`);
         return;
       }
-      const execution = await waitForExecution(c, arn, opts.timeout, printer, !opts.json);
-      const { summary, exitCode } = await summarize(c, record.request.requestId, execution);
-      printSummary(printer, summary, opts.json);
-      setExit(exitCode);
+      setExit(await waitAndReport(c, record.request.requestId, arn, opts, printer));
     }),
   );
 
@@ -196,10 +201,7 @@ export function requestCommands(printer: Printer, setExit: (code: number) => voi
         }
         const arn = await startExecution(c, { requestId, requestHash: record.requestHash, mode: 'apply', planHash });
         if (!opts.wait) return printer.out(opts.json ? JSON.stringify({ requestId, executionArn: arn, status: 'started' }) : `approved plan ${planHash}; started ${arn}`);
-        const execution = await waitForExecution(c, arn, opts.timeout, printer, !opts.json);
-        const { summary, exitCode } = await summarize(c, requestId, execution);
-        printSummary(printer, summary, opts.json);
-        setExit(exitCode);
+        setExit(await waitAndReport(c, requestId, arn, opts, printer));
       }),
     );
 
@@ -228,10 +230,7 @@ export function requestCommands(printer: Printer, setExit: (code: number) => voi
         const record = await requireRequest(c, requestId);
         if (record.request.type !== 'restriction') throw new CliError(`request ${requestId} is a${record.request.type === 'access' ? 'n' : ''} ${record.request.type} request, not a restriction`);
         const arn = await startExecution(c, { requestId, requestHash: record.requestHash, mode: 'lift' });
-        const execution = await waitForExecution(c, arn, opts.timeout, printer, !opts.json);
-        const { summary, exitCode } = await summarize(c, requestId, execution);
-        printSummary(printer, summary, opts.json);
-        setExit(exitCode);
+        setExit(await waitAndReport(c, requestId, arn, opts, printer));
       }),
     );
   return [start, plan, approve, status, lift];

@@ -4,7 +4,8 @@
  * appended as an event item so the history of a hold survives its release.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { queryPartition } from './ledger';
 import { ErasureInProgressError, holdVersionBump, sendTransaction, storeLockKey, subjectLockKey } from './erasure-lock';
 import type { HoldKind } from './retention';
 import type { Runtime } from './runtime';
@@ -25,16 +26,8 @@ export interface HoldRecord {
 }
 
 export async function listHolds(rt: Pick<Runtime, 'dynamodb' | 'ledger'>): Promise<HoldRecord[]> {
-  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
   const holds: HoldRecord[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await doc.send(
-      new QueryCommand({ TableName: rt.ledger.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'hold' }, ExclusiveStartKey: start, ConsistentRead: true }),
-    );
-    for (const item of out.Items ?? []) holds.push(item as unknown as HoldRecord);
-    start = out.LastEvaluatedKey;
-  } while (start);
+  for await (const item of queryPartition(rt, 'hold')) holds.push(item as unknown as HoldRecord);
   return holds;
 }
 

@@ -5,8 +5,8 @@
  *   request#<id> / plan#<hash>    a stored plan's summary (counts, where the full plan lives)
  * Writes that race (two starts, two approvals) are conditional.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DsrError, InvalidInputError } from './errors';
 import { requestHash, type SubjectRequest } from './request';
 
@@ -130,9 +130,53 @@ export class Ledger {
   }
 }
 
+/**
+ * Every item of one ledger partition (consistent reads, all pages), optionally filtered: the
+ * holds, the deferred entries and the receipt chain are each one partition.
+ */
+export async function* queryPartition(
+  rt: { dynamodb: DynamoDBClient; ledger: { table: string } },
+  pk: string,
+  opts: { filter?: string; sortKeyBefore?: string; names?: Record<string, string>; values?: Record<string, unknown> } = {},
+): AsyncGenerator<Record<string, unknown>> {
+  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await doc.send(
+      new QueryCommand({
+        TableName: rt.ledger.table,
+        KeyConditionExpression: opts.sortKeyBefore ? 'pk = :pk AND sk < :before' : 'pk = :pk',
+        FilterExpression: opts.filter,
+        ExpressionAttributeNames: opts.names,
+        ExpressionAttributeValues: { ':pk': pk, ...(opts.sortKeyBefore ? { ':before': opts.sortKeyBefore } : {}), ...opts.values },
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+      }),
+    );
+    yield* out.Items ?? [];
+    start = out.LastEvaluatedKey;
+  } while (start);
+}
+
 export function requestPk(requestId: string): string {
   return `request#${requestId}`;
 }
 
 /** The ledger's key schema, shared by the local engine and the CDK construct. */
 export const LEDGER_KEY = { partitionKey: 'pk', sortKey: 'sk' } as const;
+
+/** CreateTable input of a ledger table (the local engine and tests; CDK builds its own). */
+export function ledgerTableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: LEDGER_KEY.partitionKey, AttributeType: 'S' },
+      { AttributeName: LEDGER_KEY.sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: LEDGER_KEY.partitionKey, KeyType: 'HASH' },
+      { AttributeName: LEDGER_KEY.sortKey, KeyType: 'RANGE' },
+    ],
+  };
+}

@@ -7,9 +7,9 @@
  * `request#<id>` / `receipt` points a request at its receipt (idempotent rewrites).
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { canonicalJson, sha256Hex } from './hash';
-import { requestPk } from './ledger';
+import { queryPartition, requestPk } from './ledger';
 import type { Runtime } from './runtime';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -84,21 +84,8 @@ export async function receiptForRequest(rt: Pick<Runtime, 'dynamodb' | 'ledger'>
 
 /** Every receipt in order, for `dsr receipt verify`. */
 export async function* allReceipts(rt: Pick<Runtime, 'dynamodb' | 'ledger'>): AsyncGenerator<StoredReceipt> {
-  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: rt.ledger.table,
-        KeyConditionExpression: 'pk = :pk AND sk < :head',
-        ExpressionAttributeValues: { ':pk': 'receipt', ':head': 'head' },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    for (const item of out.Items ?? []) yield item as StoredReceipt;
-    start = out.LastEvaluatedKey;
-  } while (start);
+  // Sequence keys are zero-padded digits, so they all sort before `head`.
+  for await (const item of queryPartition(rt, 'receipt', { sortKeyBefore: 'head' })) yield item as unknown as StoredReceipt;
 }
 
 export interface ChainCheck {

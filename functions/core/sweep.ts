@@ -8,7 +8,8 @@
  * from `pending` to `done` with a conditional write, so a repeated sweep does nothing twice.
  */
 import { DeleteObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { queryPartition } from './ledger';
 import { connectorFor } from '../connectors';
 import type { PlannedAction } from '../connectors/types';
 import { deferredEntries, type DeferredEntry } from './deferred';
@@ -38,23 +39,12 @@ export function deferredIdentityKey(requestId: string): string {
  * data without a purpose: every version of it is deleted.
  */
 export async function forgetIdentityWhenDone(rt: Runtime, requestId: string): Promise<boolean> {
-  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: rt.ledger.table,
-        KeyConditionExpression: 'pk = :pk',
-        FilterExpression: '#status = :pending AND requestId = :rid',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':pk': 'deferred', ':pending': 'pending', ':rid': requestId },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    if ((out.Items ?? []).length > 0) return false;
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const stillPending = queryPartition(rt, 'deferred', {
+    filter: '#status = :pending AND requestId = :rid',
+    names: { '#status': 'status' },
+    values: { ':pending': 'pending', ':rid': requestId },
+  });
+  for await (const _ of stillPending) return false;
   const key = deferredIdentityKey(requestId);
   const versions = await rt.s3.send(new ListObjectVersionsCommand({ Bucket: rt.workspace.bucket, Prefix: key }));
   for (const v of [...(versions.Versions ?? []), ...(versions.DeleteMarkers ?? [])].filter((v) => v.Key === key)) {
@@ -65,32 +55,17 @@ export async function forgetIdentityWhenDone(rt: Runtime, requestId: string): Pr
 
 /** Pending entries due on or before `now`, and those waiting on a hold (re-checked every sweep). */
 export async function findDue(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, now: Date): Promise<DueEntry[]> {
-  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
   const due = new Map<string, { requestId: string; store: string; sks: string[] }>();
-  let start: Record<string, unknown> | undefined;
   const today = now.toISOString().slice(0, 10);
-  do {
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: rt.ledger.table,
-        KeyConditionExpression: 'pk = :pk',
-        FilterExpression: '#status = :pending',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':pk': 'deferred', ':pending': 'pending' },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    for (const item of out.Items ?? []) {
-      const entry = item as DeferredEntry & { sk: string };
-      if (entry.due !== 'hold' && entry.due > today) continue;
-      const id = `${entry.requestId}#${entry.store}`;
-      const group = due.get(id) ?? { requestId: entry.requestId, store: entry.store, sks: [] };
-      group.sks.push(entry.sk);
-      due.set(id, group);
-    }
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const pending = queryPartition(rt, 'deferred', { filter: '#status = :pending', names: { '#status': 'status' }, values: { ':pending': 'pending' } });
+  for await (const item of pending) {
+    const entry = item as unknown as DeferredEntry & { sk: string };
+    if (entry.due !== 'hold' && entry.due > today) continue;
+    const id = `${entry.requestId}#${entry.store}`;
+    const group = due.get(id) ?? { requestId: entry.requestId, store: entry.store, sks: [] };
+    group.sks.push(entry.sk);
+    due.set(id, group);
+  }
   return [...due.values()];
 }
 

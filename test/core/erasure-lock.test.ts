@@ -6,7 +6,7 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { acquireErasureLease, ErasureInProgressError, HoldsChangedError, readHoldVersions, releaseErasureLeases } from '../../functions/core/erasure-lock';
 import { HoldError, placeHold, releaseHold } from '../../functions/core/hold-ledger';
-import { Ledger } from '../../functions/core/ledger';
+import { Ledger, ledgerTableDefinition } from '../../functions/core/ledger';
 import { startTestEndpoints, type TestEndpoints } from '../support/endpoints';
 
 let ep: TestEndpoints;
@@ -17,20 +17,8 @@ const hold = (subjectId: string, holdId: string) =>
 
 beforeAll(async () => {
   ep = await startTestEndpoints({ s3: false });
-  await ep.dynamodb.send(
-    new CreateTableCommand({
-      TableName: 'ledger',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await ep.dynamodb.send(new CreateTableCommand(ledgerTableDefinition('ledger')));
+
   rt = { dynamodb: ep.dynamodb, ledger: new Ledger(ep.dynamodb, 'ledger') };
 }, 150_000);
 afterAll(() => ep?.close());

@@ -1,7 +1,7 @@
 /** The receipt hash chain, in a real ledger table on DynamoDB Local. */
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { Ledger } from '../../functions/core/ledger';
+import { Ledger, ledgerTableDefinition } from '../../functions/core/ledger';
 import { allReceipts, appendReceipt, checkChain, type StoredReceipt } from '../../functions/core/receipt';
 import { startTestEndpoints, type TestEndpoints } from '../support/endpoints';
 
@@ -10,20 +10,8 @@ let rt: { dynamodb: TestEndpoints['dynamodb']; ledger: Ledger };
 
 beforeAll(async () => {
   ep = await startTestEndpoints({ s3: false });
-  await ep.dynamodb.send(
-    new CreateTableCommand({
-      TableName: 'ledger',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await ep.dynamodb.send(new CreateTableCommand(ledgerTableDefinition('ledger')));
+
   rt = { dynamodb: ep.dynamodb, ledger: new Ledger(ep.dynamodb, 'ledger') };
 }, 60_000);
 afterAll(() => ep?.close());

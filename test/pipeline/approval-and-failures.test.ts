@@ -3,18 +3,14 @@
  * personal values — on an engine that requires approval for erasure.
  */
 import { DeleteTableCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { SubjectEntry, SubjectsReport } from '../../examples/voip-operator/generator';
-import { seedReferenceDataset } from '../../examples/voip-operator/seed';
-import { startTestEngine, type TestEngine } from '../support/engine';
+import { startSeededEngine, type SeededEngine, type TestEngine } from '../support/engine';
 
 const NOW = '2026-11-02T12:00:00.000Z';
+let env: SeededEngine;
 let t: TestEngine;
 let report: SubjectsReport;
 let ddb: DynamoDBClient;
-let s3: S3Client;
 const logged: string[] = [];
 const realWrite = process.stdout.write.bind(process.stdout);
 
@@ -41,19 +37,13 @@ beforeAll(async () => {
     logged.push(String(chunk));
     return (realWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
   }) as typeof process.stdout.write;
-  t = await startTestEngine({ approvalRequired: true });
-  t.setClock(NOW);
-  ddb = new DynamoDBClient({});
-  s3 = new S3Client({ forcePathStyle: true });
-  await seedReferenceDataset({ dataDir: t.dataDir, scale: 'small', seed: 23, clients: { dynamodb: ddb, s3 } });
-  report = JSON.parse(fs.readFileSync(path.join(t.dataDir, 'reference/subjects.json'), 'utf8')) as SubjectsReport;
+  env = await startSeededEngine({ seed: 23, now: NOW, approvalRequired: true });
+  ({ t, report, ddb } = env);
 }, 300_000);
 
 afterAll(async () => {
   process.stdout.write = realWrite;
-  ddb?.destroy();
-  s3?.destroy();
-  await t?.stop();
+  await env?.close();
 });
 
 describe('approval, third parties, failures, logs', () => {

@@ -5,14 +5,12 @@
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { SubjectEntry, SubjectsReport } from '../../examples/voip-operator/generator';
-import { seedReferenceDataset } from '../../examples/voip-operator/seed';
-import { startTestEngine, type TestEngine } from '../support/engine';
+import { startSeededEngine, type SeededEngine, type TestEngine } from '../support/engine';
 
 const NOW = '2026-11-02T12:00:00.000Z';
 const MONTH = 30 * 86_400_000;
+let env: SeededEngine;
 let t: TestEngine;
 let report: SubjectsReport;
 let ddb: DynamoDBClient;
@@ -46,19 +44,11 @@ function pick(pred: (s: SubjectEntry) => boolean, taken: string[]): SubjectEntry
 const taken: string[] = [];
 
 beforeAll(async () => {
-  t = await startTestEngine();
-  t.setClock(NOW);
-  ddb = new DynamoDBClient({});
-  s3 = new S3Client({ forcePathStyle: true });
-  await seedReferenceDataset({ dataDir: t.dataDir, scale: 'small', seed: 11, clients: { dynamodb: ddb, s3 } });
-  report = JSON.parse(fs.readFileSync(path.join(t.dataDir, 'reference/subjects.json'), 'utf8')) as SubjectsReport;
+  env = await startSeededEngine({ seed: 11, now: NOW });
+  ({ t, report, ddb, s3 } = env);
 }, 240_000);
 
-afterAll(async () => {
-  ddb?.destroy();
-  s3?.destroy();
-  await t?.stop();
-});
+afterAll(() => env?.close());
 
 describe('retention schedule and deferred erasure', () => {
   it('erases recordings and contacts at once, keeps young CDRs and invoices, and sweeps them when due', async () => {

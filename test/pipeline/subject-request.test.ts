@@ -6,13 +6,11 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { SubjectEntry, SubjectsReport } from '../../examples/voip-operator/generator';
-import { seedReferenceDataset } from '../../examples/voip-operator/seed';
-import { startTestEngine, type TestEngine } from '../support/engine';
+import { startSeededEngine, type SeededEngine, type TestEngine } from '../support/engine';
 
 const NOW = '2026-11-02T12:00:00.000Z';
+let env: SeededEngine;
 let t: TestEngine;
 let report: SubjectsReport;
 let ddb: DynamoDBClient;
@@ -38,19 +36,11 @@ function plainSubject(exclude: string[] = []): SubjectEntry {
 }
 
 beforeAll(async () => {
-  t = await startTestEngine();
-  t.setClock(NOW);
-  ddb = new DynamoDBClient({});
-  s3 = new S3Client({ forcePathStyle: true });
-  await seedReferenceDataset({ dataDir: t.dataDir, scale: 'small', seed: 7, clients: { dynamodb: ddb, s3 } });
-  report = JSON.parse(fs.readFileSync(path.join(t.dataDir, 'reference/subjects.json'), 'utf8')) as SubjectsReport;
+  env = await startSeededEngine({ seed: 7, now: NOW });
+  ({ t, report, ddb, s3 } = env);
 }, 240_000);
 
-afterAll(async () => {
-  ddb?.destroy();
-  s3?.destroy();
-  await t?.stop();
-});
+afterAll(() => env?.close());
 
 describe('subject request end to end', () => {
   it('refuses a request without verification, in a state named for the reason', async () => {

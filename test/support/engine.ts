@@ -2,10 +2,14 @@
  * A whole local engine inside the test process (DynamoDB Local, the S3 and Step Functions
  * endpoints, the handlers), and a way to run `dsr` commands against it, capturing output.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../cli/main';
+import type { SubjectsReport } from '../../examples/voip-operator/generator';
+import { seedReferenceDataset } from '../../examples/voip-operator/seed';
 import { startEngine, type EngineOptions, type RunningEngine } from '../../local/engine';
 
 export interface CliRun {
@@ -43,6 +47,36 @@ export async function startTestEngine(opts: Partial<EngineOptions> = {}): Promis
     async stop() {
       await engine.stop();
       if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SeededEngine {
+  readonly t: TestEngine;
+  readonly report: SubjectsReport;
+  readonly ddb: DynamoDBClient;
+  readonly s3: S3Client;
+  close(): Promise<void>;
+}
+
+/** An engine with its clock at `now` and the small reference dataset of `seed` loaded. */
+export async function startSeededEngine(opts: { seed: number; now: string } & Partial<EngineOptions>): Promise<SeededEngine> {
+  const { seed, now, ...engineOptions } = opts;
+  const t = await startTestEngine(engineOptions);
+  t.setClock(now);
+  const ddb = new DynamoDBClient({});
+  const s3 = new S3Client({ forcePathStyle: true });
+  await seedReferenceDataset({ dataDir: t.dataDir, scale: 'small', seed, clients: { dynamodb: ddb, s3 } });
+  const report = JSON.parse(fs.readFileSync(path.join(t.dataDir, 'reference/subjects.json'), 'utf8')) as SubjectsReport;
+  return {
+    t,
+    report,
+    ddb,
+    s3,
+    async close() {
+      ddb.destroy();
+      s3.destroy();
+      await t.stop();
     },
   };
 }
