@@ -4,11 +4,11 @@
  * while it streams the ZIP into a multipart upload. The S3 endpoint runs in this (parent)
  * process, so only the bundler's memory is measured.
  *
- *   npx tsx bench/bundle-memory.ts [--media-mb 2048] [--records 1] [--part-mb 8] [--verify] [--keep]
+ *   npx tsx bench/bundle-memory.ts [--media-mb 2048] [--records 1] [--part-mb 8] [--verify] [--keep] [--out FILE]
  *
  * --records scales the 30,300 generated records (10,000 CDRs, 20,000 SIP log lines, 300 contacts).
  * --verify downloads the bundle and runs `unzip -t` and `dsr bundle verify` on it (with
- * --media-mb 4400 that checks ZIP64). Writes bench/results/bundle-memory.json; exits 1 when the
+ * --media-mb 4400 that checks ZIP64). Writes bench/results/bundle-memory.json (or --out); exits 1 when the
  * bundler grew by 256 MB or more over its baseline.
  */
 import { CreateBucketCommand, HeadObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -184,8 +184,9 @@ async function parent(): Promise<void> {
       const check = await verifyBundle(file);
       result.verified = { unzip: unzip.error ? `not run: ${unzip.error.message} (apt-get install unzip)` : unzip.status === 0 ? 'ok' : `failed: ${unzip.stdout}${unzip.stderr}`, verify: check.ok ? [] : check.problems };
     }
-    fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-    fs.writeFileSync(path.join(__dirname, 'results', 'bundle-memory.json'), `${JSON.stringify(result, null, 2)}\n`);
+    const outFile = path.resolve(arg('out', path.join(__dirname, 'results', 'bundle-memory.json')));
+    fs.mkdirSync(path.dirname(outFile), { recursive: true });
+    fs.writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
     console.log(JSON.stringify(result, null, 2));
     console.log(`bundle of ${(measured.bytes / MiB).toFixed(0)} MiB in ${parts} parts, ${result.seconds} s: RSS ${result.baselineRssMb} MB → peak ${result.peakRssMb} MB (+${result.growthMb} MB; limit +${LIMIT_MB} MB)`);
     if (result.growthMb >= LIMIT_MB) process.exitCode = 1;
