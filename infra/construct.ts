@@ -172,6 +172,7 @@ export class SubjectRightsOrchestrator extends Construct {
       DSR_LEDGER_TABLE: this.ledgerTable.tableName,
       DSR_WORK_BUCKET: this.workBucket.bucketName,
       DSR_BUNDLE_BUCKET: this.bundleBucket.bucketName,
+      DSR_BUNDLE_URL_EXPIRY_SECONDS: String(v.bundleUrlExpirySeconds),
       ...Object.fromEntries(MACHINES.map((m) => [m.envVar, machines.get(m.id)!.stateMachineArn])),
     };
     this.addOutputs(id);
@@ -202,7 +203,8 @@ export class SubjectRightsOrchestrator extends Construct {
     }
     if (access.bundles === 'write') {
       for (const prefix of ['bundles/*', 'reports/*']) {
-        this.bundleBucket.grants.actionsOnObjectKeys(fn, prefix, 's3:PutObject', 'kms:GenerateDataKey', 'kms:Decrypt');
+        // Bundles stream up as multipart uploads: a failed one must be abortable.
+        this.bundleBucket.grants.actionsOnObjectKeys(fn, prefix, 's3:PutObject', 's3:AbortMultipartUpload', 'kms:GenerateDataKey', 'kms:Decrypt');
         this.wildcards.push({ scope: fn.role!, arn: this.bundleBucket.arnForObjects(prefix), reason: `One bundle or report per request id under ${prefix.slice(0, -1)}, written once.` });
       }
     }

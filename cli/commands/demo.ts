@@ -37,10 +37,15 @@ export function demoCommand(printer: Printer, run: (argv: string[]) => Promise<n
       const verification = ['--verified-by', 'demo-agent', '--verification-method', 'account-login', '--verification-ref', `DEMO-${suffix}`];
       const common = ['--subject', subject.subjectId, ...verification, '--wait', '--data', dataDir];
       await step('access request: what do you hold about me?', ['start', '--type', 'access', '--request-id', `demo-access-${suffix}`, ...common]);
+      const bundleFile = path.join(dataDir, `demo-portability-${suffix}.zip`);
+      await step('portability request: my data, machine-readable', ['start', '--type', 'portability', '--request-id', `demo-portability-${suffix}`, ...common]);
+      await step('download the bundle (a BagIt ZIP)', ['bundle', `demo-portability-${suffix}`, '--out', bundleFile, '--data', dataDir]);
+      await step('verify the bundle: manifests, hashes, JSON schemas', ['bundle', 'verify', bundleFile]);
       await step('erasure request', ['start', '--type', 'erasure', '--request-id', `demo-erasure-${suffix}`, ...common]);
       await step('the audit trail of the erasure', ['history', `demo-erasure-${suffix}`, '--data', dataDir]);
       await step('the receipt chain', ['receipt', 'verify', '--data', dataDir]);
-      printer.out(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. The engine keeps running with its data in ${dataDir}:`);
+      printer.out(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. The portability bundle: ${bundleFile}`);
+      printer.out(`The engine keeps running with its data in ${dataDir}:`);
       printer.out(`  npx dsr history demo-erasure-${suffix} --data ${dataDir}        # the audit trail`);
       printer.out(`  npx dsr receipt demo-erasure-${suffix} --data ${dataDir}        # the receipt`);
       printer.out(`  eval "$(cat ${path.join(dataDir, 'endpoints.env')})"; aws --endpoint-url "$AWS_ENDPOINT_URL_S3" s3api list-object-versions --bucket voip-media`);

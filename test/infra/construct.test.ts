@@ -336,10 +336,10 @@ describe('SubjectRightsOrchestrator: people', () => {
   it('exports the CLI variables and both policies as outputs', () => {
     const outputs = t.toJSON().Outputs as Record<string, { Description: string }>;
     expect(Object.keys(outputs).sort()).toEqual(
-      ['DsrAuditorPolicyArn', 'DsrBundleBucket', 'DsrCliEnv', 'DsrLedgerTable', 'DsrStateMachineArn', 'DsrSupportPolicyArn', 'DsrSweepStateMachineArn', 'DsrWorkBucket'].sort(),
+      ['DsrAuditorPolicyArn', 'DsrBundleBucket', 'DsrBundleUrlExpirySeconds', 'DsrCliEnv', 'DsrLedgerTable', 'DsrStateMachineArn', 'DsrSupportPolicyArn', 'DsrSweepStateMachineArn', 'DsrWorkBucket'].sort(),
     );
     expect(outputs.DsrSweepStateMachineArn.Description).toMatch(/DSR_SWEEP_STATE_MACHINE_ARN/);
-    expect(Object.keys(extra.cliEnvironment).sort()).toEqual(['DSR_BUNDLE_BUCKET', 'DSR_LEDGER_TABLE', 'DSR_STATE_MACHINE_ARN', 'DSR_SWEEP_STATE_MACHINE_ARN', 'DSR_WORK_BUCKET']);
+    expect(Object.keys(extra.cliEnvironment).sort()).toEqual(['DSR_BUNDLE_BUCKET', 'DSR_BUNDLE_URL_EXPIRY_SECONDS', 'DSR_LEDGER_TABLE', 'DSR_STATE_MACHINE_ARN', 'DSR_SWEEP_STATE_MACHINE_ARN', 'DSR_WORK_BUCKET']);
   });
 });
 
