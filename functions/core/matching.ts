@@ -222,6 +222,8 @@ export class RecordMatcher {
   /** For each prefilter pattern, the values it stands for. */
   private readonly patternValues: number[][];
   private readonly fieldsByType: Map<IdentifierType, RecordFieldSpec[]>;
+  /** Every UTF-16 code unit of every value: an escape that decodes to none of them hides nothing. */
+  private readonly valueUnits: Set<number>;
 
   constructor(
     readonly fields: readonly RecordFieldSpec[],
@@ -242,6 +244,7 @@ export class RecordMatcher {
       }
     }
     this.values = [...index.values()];
+    this.valueUnits = new Set(this.values.flatMap((v) => [...Array(v.value.length).keys()].map((i) => v.value.charCodeAt(i))));
 
     // Byte patterns: a value's UTF-8, and for CSV also its form with every quote doubled
     // (how it appears inside a quoted field). JSON escapes are undone before the prefilter
@@ -297,11 +300,64 @@ export class RecordMatcher {
   candidates(buf: Uint8Array, start: number, end: number): Set<number> {
     const ids = new Set<number>();
     for (const hit of this.prefilter.occurrences(buf, start, end)) for (const v of this.patternValues[hit.pattern]) ids.add(v);
-    if (this.format === 'jsonl' && indexOfByte(buf, 0x5c, start, end) >= 0) {
+    if (this.format === 'jsonl' && indexOfByte(buf, 0x5c, start, end) >= 0 && this.escapeMayHideValue(buf, start, end)) {
       const plain = unescapeJsonBytes(buf, start, end);
       for (const hit of this.prefilter.occurrences(plain, 0, plain.length)) for (const v of this.patternValues[hit.pattern]) ids.add(v);
     }
     return ids;
+  }
+
+  /**
+   * Whether undoing the JSON escapes of [start, end) could reveal a value the raw bytes do not
+   * show. A value can only be hidden by an escape that stands for one of its own characters
+   * (the quotes around a JSON string are never escaped), so lines whose escapes all decode to
+   * other characters — the usual `\"` and `\/` of log lines — need no second look. Anything
+   * unusual (a malformed escape, a surrogate) answers yes.
+   */
+  private escapeMayHideValue(buf: Uint8Array, start: number, end: number): boolean {
+    let i = indexOfByte(buf, 0x5c, start, end);
+    while (i >= 0) {
+      if (i + 1 >= end) return true;
+      const c = buf[i + 1];
+      let unit: number;
+      let length = 2;
+      switch (c) {
+        case 0x22: // \"
+        case 0x5c: // \\
+        case 0x2f: // \/
+          unit = c;
+          break;
+        case 0x62:
+          unit = 0x08;
+          break;
+        case 0x66:
+          unit = 0x0c;
+          break;
+        case 0x6e:
+          unit = 0x0a;
+          break;
+        case 0x72:
+          unit = 0x0d;
+          break;
+        case 0x74:
+          unit = 0x09;
+          break;
+        case 0x75: {
+          if (i + 6 > end) return true;
+          const hex = String.fromCharCode(buf[i + 2], buf[i + 3], buf[i + 4], buf[i + 5]);
+          if (!/^[0-9A-Fa-f]{4}$/.test(hex)) return true;
+          unit = parseInt(hex, 16);
+          if (unit >= 0xd800 && unit <= 0xdfff) return true;
+          length = 6;
+          break;
+        }
+        default:
+          return true;
+      }
+      if (this.valueUnits.has(unit)) return true;
+      i = indexOfByte(buf, 0x5c, i + length, end);
+    }
+    return false;
   }
 
   /**
