@@ -23,16 +23,16 @@ import { generateDataset, type SubjectsReport } from '../../examples/voip-operat
 import { createOperatorResources, operatorResourcesHoldData } from '../../examples/voip-operator/infrastructure';
 import { seedReferenceDataset, serializeReport, type SeedSummary } from '../../examples/voip-operator/seed';
 import { expandTemplate, type DynamoDbStore, type S3ObjectsStore } from '../../functions/core/datamap';
-import { startVoipEndpoints, type VoipEndpoints } from './voip-endpoints';
+import { startTestEndpoints, type TestEndpoints } from '../support/endpoints';
 
 const map = voipDataMap();
-let ep: VoipEndpoints;
+let ep: TestEndpoints;
 let dir: string;
 let summary: SeedSummary;
 let report: SubjectsReport;
 
 beforeAll(async () => {
-  ep = await startVoipEndpoints();
+  ep = await startTestEndpoints();
   dir = await mkdtemp(path.join(tmpdir(), 'dsr-voip-seed-'));
   summary = await seedReferenceDataset({ dataDir: dir, scale: 'small', seed: 7, clients: ep });
   report = JSON.parse(await readFile(summary.subjectsFile, 'utf8')) as SubjectsReport;
