@@ -8,11 +8,32 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { REPO_ROOT } from '../../local/engine';
 import { readEngineState } from '../../local/state';
+import { receiptForRequest } from '../../functions/core/receipt';
 import type { Printer } from '../context';
+import { withClients } from './request';
 
 interface ReferenceSubject {
   subjectId: string;
   flags?: { fraudInvestigation?: boolean; legalHeldMedia?: boolean; deactivated?: boolean };
+}
+
+/** Per store, what the erasure decided and did, from its receipt (where the receipt lives, too). */
+async function printErasureSummary(printer: Printer, requestId: string): Promise<void> {
+  await withClients({}, async (c) => {
+    const stored = await receiptForRequest(c, requestId);
+    if (!stored) return;
+    const receipt = JSON.parse(stored.body) as { decisions: Record<string, Record<string, number>>; applied: Record<string, Record<string, number>> };
+    printer.out(`\n▶ summary of ${requestId} (receipt #${stored.sequence} in ledger table ${c.deployment.ledgerTable}, sha256 ${stored.hash.slice(0, 16)}…)`);
+    printer.out(`  ${'store'.padEnd(16)} ${'decisions'.padEnd(46)} applied`);
+    for (const [store, decisions] of Object.entries(receipt.decisions)) {
+      const show = (counts: Record<string, number> | undefined) =>
+        Object.entries(counts ?? {})
+          .filter(([, n]) => n > 0)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ') || '—';
+      printer.out(`  ${store.padEnd(16)} ${show(decisions).padEnd(46)} ${show(receipt.applied[store])}`);
+    }
+  });
 }
 
 export function demoCommand(printer: Printer, run: (argv: string[]) => Promise<number>): Command {
@@ -44,6 +65,7 @@ export function demoCommand(printer: Printer, run: (argv: string[]) => Promise<n
       await step('erasure request', ['start', '--type', 'erasure', '--request-id', `demo-erasure-${suffix}`, ...common]);
       await step('the audit trail of the erasure', ['history', `demo-erasure-${suffix}`, '--data', dataDir]);
       await step('the receipt chain', ['receipt', 'verify', '--data', dataDir]);
+      await printErasureSummary(printer, `demo-erasure-${suffix}`);
       printer.out(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. The portability bundle: ${bundleFile}`);
       printer.out(`The engine keeps running with its data in ${dataDir}:`);
       printer.out(`  npx dsr history demo-erasure-${suffix} --data ${dataDir}        # the audit trail`);
