@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Command } from 'commander';
 import { formatExports, isAlive, REPO_ROOT, startEngine } from '../../local/engine';
@@ -96,7 +97,8 @@ export function localCommand(printer: Printer, setExit: (code: number) => void):
 /** Starts `dsr local up` in a detached child and waits until it has written its state. */
 async function startDetached(dataDir: string, opts: { dataMap?: string; approvalRequired?: boolean; verificationMaxAgeDays?: number }): Promise<Record<string, string>> {
   const existing = readEngineState(dataDir);
-  if (existing && isAlive(existing.pid)) return existing.env;
+  // Running, and really answering: a state file alone may outlive a killed engine.
+  if (existing && isAlive(existing.pid) && (await answers(existing.env.AWS_ENDPOINT_URL_S3))) return existing.env;
   fs.mkdirSync(dataDir, { recursive: true });
   const files = engineFiles(dataDir);
   const log = fs.openSync(files.log, 'a');
@@ -124,6 +126,23 @@ async function startDetached(dataDir: string, opts: { dataMap?: string; approval
     }
     await sleep(100);
   }
+}
+
+function answers(endpoint: string | undefined): Promise<boolean> {
+  if (!endpoint) return Promise.resolve(false);
+  const { hostname, port } = new URL(endpoint);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname, port: Number(port) });
+    socket.setTimeout(2000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -77,6 +77,7 @@ describe('dsr local', () => {
     expect(up.code).toBe(0);
     env = parseExports(up.out);
     const list = aws(env, ['--endpoint-url', env.AWS_ENDPOINT_URL_S3, 's3api', 'list-objects-v2', '--bucket', 'dsr-work', '--output', 'json']);
+    expect({ status: list.status, stderr: list.stderr }).toEqual({ status: 0, stderr: '' });
     expect(JSON.parse(list.stdout).Contents.map((o: { Key: string }) => o.Key)).toContain('kept.txt');
   }, 120_000);
 
