@@ -28,7 +28,7 @@ import type { Plan } from '../functions/core/plan';
 import { docKeys } from '../functions/core/request-data';
 import type { Runtime } from '../functions/core/runtime';
 import { Workspace } from '../functions/core/workspace';
-import { stagingKey, type ExportedStore } from '../functions/handlers/export-store';
+import { stagingKey, type ExportedStore } from '../functions/core/request-data';
 import { startS3Server } from '../local/s3';
 
 const argv = process.argv.slice(2);

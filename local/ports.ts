@@ -15,17 +15,6 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Rejects with a message naming the port when something already listens on it. */
-export function assertPortFree(host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new LocalEngineError(err.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use` : `cannot listen on ${host}:${port}: ${err.message}`)),
-    );
-    server.listen(port, host, () => server.close(() => resolve()));
-  });
-}
-
 function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });

@@ -10,12 +10,6 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-export function fixedClock(at: Date | string): Clock {
-  const date = new Date(at);
-  if (Number.isNaN(date.getTime())) throw new TypeError(`not a date: ${String(at)}`);
-  return { now: () => new Date(date) };
-}
-
 /**
  * The local engine's clock: the date in `file` when it exists (`{"now": "2027-12-01T00:00:00Z"}`),
  * the system clock otherwise. Read on every call so a test can move time under a running engine.

@@ -9,6 +9,19 @@ import type { Runtime } from './runtime';
 import { Workspace } from './workspace';
 import type { Store } from './datamap';
 
+/** What ExportStore writes per store and AssembleExport reads: records, staged files, missing items. */
+export interface ExportedStore {
+  readonly store: string;
+  readonly records: ReadonlyArray<{ findingId: string; role: 'owner' | 'third-party'; record: Record<string, unknown> }>;
+  readonly files: ReadonlyArray<{ findingId: string; name: string; size: number; contentType?: string; stagingKey: string }>;
+  readonly missing: ReadonlyArray<{ findingId: string; reason: string }>;
+}
+
+/** Where an exported file waits, in the work bucket, for the bundle to be assembled. */
+export function stagingKey(requestId: string, store: string, name: string): string {
+  return Workspace.key(requestId, `staging/${store}/${name}`);
+}
+
 export const docKeys = {
   identity: (requestId: string) => Workspace.key(requestId, 'identity.json'),
   findings: (requestId: string, store: string) => Workspace.key(requestId, `findings/${store}.json`),

@@ -5,22 +5,10 @@
  */
 import { Upload } from '@aws-sdk/lib-storage';
 import { connectorFor } from '../connectors';
-import { docKeys, loadFindings, loadIdentity, storeNamed } from '../core/request-data';
+import { docKeys, loadFindings, loadIdentity, stagingKey, storeNamed, type ExportedStore } from '../core/request-data';
 import { getRuntime } from '../core/runtime';
-import { Workspace } from '../core/workspace';
 import { taskHandler } from './middleware';
 import { StoreTaskInput } from './schemas';
-
-export interface ExportedStore {
-  readonly store: string;
-  readonly records: ReadonlyArray<{ findingId: string; role: 'owner' | 'third-party'; record: Record<string, unknown> }>;
-  readonly files: ReadonlyArray<{ findingId: string; name: string; size: number; contentType?: string; stagingKey: string }>;
-  readonly missing: ReadonlyArray<{ findingId: string; reason: string }>;
-}
-
-export function stagingKey(requestId: string, store: string, name: string): string {
-  return Workspace.key(requestId, `staging/${store}/${name}`);
-}
 
 export const handler = taskHandler('export-store', StoreTaskInput, async ({ requestId, store: storeName }) => {
   const rt = getRuntime();

@@ -22,8 +22,8 @@ import type { Plan } from '../../functions/core/plan';
 import { docKeys } from '../../functions/core/request-data';
 import type { Runtime } from '../../functions/core/runtime';
 import { Workspace } from '../../functions/core/workspace';
-import type { ExportedStore } from '../../functions/handlers/export-store';
-import { stagingKey } from '../../functions/handlers/export-store';
+import type { ExportedStore } from '../../functions/core/request-data';
+import { stagingKey } from '../../functions/core/request-data';
 import { startTestEndpoints, type TestEndpoints } from '../support/endpoints';
 import { readZip, unzipTest } from './bundle-support';
 

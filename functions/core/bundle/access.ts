@@ -3,7 +3,7 @@
  * as JSON (hashed into the receipt) and as HTML beside it, under `reports/<requestId>/`.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { ExportedStore } from '../../handlers/export-store';
+import type { ExportedStore } from '../request-data';
 import { canonicalJson, sha256Hex } from '../hash';
 import { docKeys, loadPlan, storeNamed } from '../request-data';
 import { DEFAULT_SCHEDULE, parseSchedule, ruleFor, type RetentionSchedule } from '../retention';

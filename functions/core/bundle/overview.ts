@@ -4,7 +4,7 @@
  * kept and why. The access report is this overview; a bundle's index.html shows it too.
  * No personal value appears in it: counts, dates, store names, finding-id prefixes.
  */
-import type { ExportedStore } from '../../handlers/export-store';
+import type { ExportedStore } from '../request-data';
 import type { Store } from '../datamap';
 import { countDecisions, type StorePlan } from '../plan';
 import type { Duration, RetentionRule } from '../retention';

@@ -13,7 +13,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import type { ExportedStore } from '../../handlers/export-store';
+import type { ExportedStore } from '../request-data';
 import type { Store } from '../datamap';
 import type { Plan } from '../plan';
 import { docKeys, loadIdentity, loadPlan, storeNamed } from '../request-data';
