@@ -296,11 +296,17 @@ export class RecordMatcher {
    * The values whose bytes occur in the raw record [start, end): a superset of the values the
    * record can match. For JSON Lines, a record with a backslash is also searched with its
    * escapes undone, so `\u0040` or `\"` inside a value never hides it.
+   *
+   * `hint` lets a caller that already ran the prefilter over the record and asked
+   * `escapeMayHideValue` skip repeating either.
    */
-  candidates(buf: Uint8Array, start: number, end: number): Set<number> {
+  candidates(buf: Uint8Array, start: number, end: number, hint?: { readonly rawHit: boolean; readonly escapeMayHide: boolean }): Set<number> {
     const ids = new Set<number>();
-    for (const hit of this.prefilter.occurrences(buf, start, end)) for (const v of this.patternValues[hit.pattern]) ids.add(v);
-    if (this.format === 'jsonl' && indexOfByte(buf, 0x5c, start, end) >= 0 && this.escapeMayHideValue(buf, start, end)) {
+    if (hint?.rawHit !== false) {
+      for (const hit of this.prefilter.occurrences(buf, start, end)) for (const v of this.patternValues[hit.pattern]) ids.add(v);
+    }
+    const hidden = hint ? hint.escapeMayHide : this.format === 'jsonl' && this.escapeMayHideValue(buf, start, end);
+    if (hidden) {
       const plain = unescapeJsonBytes(buf, start, end);
       for (const hit of this.prefilter.occurrences(plain, 0, plain.length)) for (const v of this.patternValues[hit.pattern]) ids.add(v);
     }
@@ -314,7 +320,8 @@ export class RecordMatcher {
    * other characters — the usual `\"` and `\/` of log lines — need no second look. Anything
    * unusual (a malformed escape, a surrogate) answers yes.
    */
-  private escapeMayHideValue(buf: Uint8Array, start: number, end: number): boolean {
+  escapeMayHideValue(buf: Uint8Array, start: number, end: number): boolean {
+    if (this.format !== 'jsonl') return false;
     let i = indexOfByte(buf, 0x5c, start, end);
     while (i >= 0) {
       if (i + 1 >= end) return true;

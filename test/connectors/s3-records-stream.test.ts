@@ -35,17 +35,34 @@ function chunked(buf: Buffer, cuts: number[]): AsyncIterable<Uint8Array> {
   })();
 }
 
-async function scan(body: Buffer, fields: RecordFieldSpec[], subjects: Map<string, Identity>, format: 'jsonl' | 'csv', cuts: number[] = [], compression: 'gzip' | 'none' | 'auto' = 'auto') {
+/** `wholeObjectBytes: 0` streams the object chunk by chunk; by default a small one is read whole. */
+async function scan(
+  body: Buffer,
+  fields: RecordFieldSpec[],
+  subjects: Map<string, Identity>,
+  format: 'jsonl' | 'csv',
+  cuts: number[] = [],
+  compression: 'gzip' | 'none' | 'auto' = 'auto',
+  wholeObjectBytes?: number,
+) {
   const matcher = new RecordMatcher(fields, subjects, format);
   const matched: MatchedRecord[] = [];
-  const counts = await processRecords(chunked(body, cuts), { format, compression, matcher }, (r) => void matched.push(r));
+  const counts = await processRecords(chunked(body, cuts), { format, compression, matcher, wholeObjectBytes }, (r) => void matched.push(r));
   return { counts, matched };
 }
 
-async function rewrite(body: Buffer, fields: RecordFieldSpec[], subjects: Map<string, Identity>, format: 'jsonl' | 'csv', decide: (r: MatchedRecord) => RecordDecision, cuts: number[] = []) {
+async function rewrite(
+  body: Buffer,
+  fields: RecordFieldSpec[],
+  subjects: Map<string, Identity>,
+  format: 'jsonl' | 'csv',
+  decide: (r: MatchedRecord) => RecordDecision,
+  cuts: number[] = [],
+  wholeObjectBytes?: number,
+) {
   const matcher = new RecordMatcher(fields, subjects, format);
   const out: Buffer[] = [];
-  const counts = await processRecords(chunked(body, cuts), { format, compression: 'auto', matcher }, decide, { write: (c) => void out.push(Buffer.from(c)) });
+  const counts = await processRecords(chunked(body, cuts), { format, compression: 'auto', matcher, wholeObjectBytes }, decide, { write: (c) => void out.push(Buffer.from(c)) });
   return { counts, output: Buffer.concat(out) };
 }
 
@@ -162,6 +179,46 @@ describe('processRecords: JSON Lines', () => {
   test('an empty object has no records', async () => {
     const { counts } = await scan(Buffer.alloc(0), SIP_FIELDS, new Map([['alice', alice]]), 'jsonl', [], 'gzip');
     expect(counts.records).toBe(0);
+    const streamed = await scan(Buffer.alloc(0), SIP_FIELDS, new Map([['alice', alice]]), 'jsonl', [], 'gzip', 0);
+    expect(streamed.counts.records).toBe(0);
+  });
+
+  test('gzip problems are typed on the streamed path too', async () => {
+    const gz = gzipSync(body);
+    const corrupt = Buffer.from(gz);
+    corrupt.fill(0x55, 20, 40);
+    const m = new Map([['alice', alice]]);
+    await expect(scan(corrupt, SIP_FIELDS, m, 'jsonl', [7, 30], 'gzip', 0)).rejects.toMatchObject({ name: 'UnreadableObject', reason: 'corrupt-gzip' });
+    await expect(scan(gz.subarray(0, gz.length - 10), SIP_FIELDS, m, 'jsonl', [5], 'auto', 0)).rejects.toBeInstanceOf(UnreadableObjectError);
+    await expect(scan(body, SIP_FIELDS, m, 'jsonl', [1], 'gzip', 0)).rejects.toMatchObject({ reason: 'not-gzip' });
+  });
+
+  test('a gzip object of several members is read whole, every member included', async () => {
+    const half = SIP_LINES.length >> 1;
+    const a = Buffer.from(SIP_LINES.slice(0, half).join('\n') + '\n');
+    const b = Buffer.from(SIP_LINES.slice(half).join('\n') + '\n');
+    const m = new Map([['alice', alice]]);
+    const members = await scan(Buffer.concat([gzipSync(a), gzipSync(b)]), SIP_FIELDS, m, 'jsonl');
+    const single = await scan(gzipSync(Buffer.concat([a, b])), SIP_FIELDS, m, 'jsonl', [], 'auto', 0);
+    expect(members.counts.records).toBe(SIP_LINES.length);
+    expect(members.matched.map((r) => r.index)).toEqual(single.matched.map((r) => r.index));
+    expect(members.counts).toEqual(single.counts);
+  });
+
+  test('a small object that decompresses past the whole-object cap (32 MiB) is streamed after all, with the same result', async () => {
+    // Highly compressible: 64 KB stored, about 34 MB decoded.
+    const block = Buffer.from(SIP_LINES.join('\n') + '\n');
+    const big = Buffer.concat(Array.from({ length: Math.ceil((34 * 1024 * 1024) / block.length) }, () => block));
+    const gz = gzipSync(big);
+    expect(gz.length).toBeLessThan(4 * 1024 * 1024);
+    const m = new Map([['alice', alice]]);
+    const read = await scan(gz, SIP_FIELDS, m, 'jsonl');
+    const small = await scan(gzipSync(block), SIP_FIELDS, m, 'jsonl');
+    const copies = big.length / block.length;
+    expect(read.counts.bytes).toBe(big.length);
+    expect(read.counts.records).toBe(small.counts.records * copies);
+    expect(read.counts.matched).toBe(small.counts.matched * copies);
+    expect(read.matched.at(-1)!.index).toBe(small.counts.records * (copies - 1) + small.matched.at(-1)!.index);
   });
 });
 
@@ -223,7 +280,7 @@ describe('processRecords: CSV', () => {
   });
 });
 
-describe('processRecords: chunking never changes the result (fast-check)', () => {
+describe('processRecords: chunking, and reading whole or streamed, never change the result (fast-check)', () => {
   test('random JSON Lines with near misses, random chunk boundaries, gzip or not', async () => {
     const line = fc.oneof(
       fc.constantFrom(...SIP_LINES),
@@ -231,17 +288,17 @@ describe('processRecords: chunking never changes the result (fast-check)', () =>
       fc.string({ maxLength: 20 }).filter((s) => !s.includes('\n')),
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(line, { maxLength: 30 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), fc.array(fc.nat(), { maxLength: 8 }), fc.boolean(), async (lines, eol, finalEol, cuts, gz) => {
+      fc.asyncProperty(fc.array(line, { maxLength: 30 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), fc.array(fc.nat(), { maxLength: 8 }), fc.boolean(), fc.boolean(), async (lines, eol, finalEol, cuts, gz, streamed) => {
         const text = lines.join(eol) + (finalEol && lines.length > 0 ? eol : '');
         const raw = Buffer.from(text);
         const input = gz ? gzipSync(raw) : raw;
         const subjects = new Map([['alice', alice]]);
         const whole = await scan(input, SIP_FIELDS, subjects, 'jsonl');
-        const parts = await scan(input, SIP_FIELDS, subjects, 'jsonl', cuts.map((c) => c % (input.length + 1)));
+        const parts = await scan(input, SIP_FIELDS, subjects, 'jsonl', cuts.map((c) => c % (input.length + 1)), 'auto', 0);
         expect(parts.matched.map((m) => [m.index, m.fingerprint])).toEqual(whole.matched.map((m) => [m.index, m.fingerprint]));
         expect(parts.counts).toEqual(whole.counts);
         // removing the matches leaves exactly the other lines, terminators and all
-        const { output } = await rewrite(input, SIP_FIELDS, subjects, 'jsonl', () => ({ kind: 'remove' }), cuts.map((c) => c % (input.length + 1)));
+        const { output } = await rewrite(input, SIP_FIELDS, subjects, 'jsonl', () => ({ kind: 'remove' }), cuts.map((c) => c % (input.length + 1)), streamed ? 0 : undefined);
         const removed = new Set(whole.matched.map((m) => m.index - 1));
         const physical = text.split(/(?<=\n)/).filter((l) => l !== '');
         expect(output.toString()).toBe(physical.filter((_l, i) => !removed.has(i)).join(''));
@@ -261,7 +318,7 @@ describe('processRecords: chunking never changes the result (fast-check)', () =>
         const input = Buffer.from(text);
         const subjects = new Map([['bob', bob]]);
         const whole = await scan(input, APP_FIELDS, subjects, 'csv');
-        const parts = await scan(input, APP_FIELDS, subjects, 'csv', cuts.map((c) => c % (input.length + 1)));
+        const parts = await scan(input, APP_FIELDS, subjects, 'csv', cuts.map((c) => c % (input.length + 1)), 'auto', 0);
         expect(parts.matched.map((m) => [m.index, m.fingerprint])).toEqual(whole.matched.map((m) => [m.index, m.fingerprint]));
         expect(parts.counts).toEqual(whole.counts);
         expect(whole.counts.records).toBe(rows.length);
@@ -271,7 +328,7 @@ describe('processRecords: chunking never changes the result (fast-check)', () =>
           .filter(([, m]) => m)
           .map(([i]) => i);
         expect(whole.matched.map((m) => m.index)).toEqual(direct);
-        const { output } = await rewrite(input, APP_FIELDS, subjects, 'csv', () => ({ kind: 'remove' }), cuts.map((c) => c % (input.length + 1)));
+        const { output } = await rewrite(input, APP_FIELDS, subjects, 'csv', () => ({ kind: 'remove' }), cuts.map((c) => c % (input.length + 1)), 0);
         const removed = new Set(direct);
         expect(output.toString()).toBe(stringifyCsv([['accountId', 'email', 'message'], ...rows.filter((_r, i) => !removed.has(i + 1))], { record_delimiter: crlf ? 'windows' : 'unix', quoted_match: /[\r\n]/ }));
       }),

@@ -198,6 +198,53 @@ describe('multi-pattern automaton', () => {
     );
   });
 
+  test('the skip search (patterns of 6 bytes or more) agrees with a naive search, planted and overlapping occurrences included', () => {
+    // A small alphabet makes shift-0 windows, partial matches and overlaps common.
+    const alphabet = fc.constantFrom(...'ab+1@."'.split(''));
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: alphabet, minLength: 6, maxLength: 14 }), { minLength: 3, maxLength: 60 }),
+        fc.string({ unit: alphabet, minLength: 4200, maxLength: 9000 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        fc.nat(50),
+        fc.nat(50),
+        (given, randomText, spots, cutStart, cutEnd) => {
+          // A pattern inside a longer one starts later and ends earlier: ends come out of order.
+          const outer = given.find((p) => p.length >= 8);
+          const patterns = outer ? [...given, outer.slice(1, -1)] : given;
+          const chars = randomText.split('');
+          const plant = (p: string, at: number) => {
+            for (let k = 0; k < p.length && at + k >= 0 && at + k < chars.length; k++) chars[at + k] = p[k];
+          };
+          spots.forEach((spot, n) => plant(patterns[n % patterns.length], spot % chars.length));
+          const start = Math.min(cutStart, chars.length);
+          const end = Math.max(start, chars.length - cutEnd);
+          // Occurrences that end on the range's last byte and start on its first.
+          plant(outer ?? patterns[0], end - (outer ?? patterns[0]).length);
+          plant(patterns[patterns.length - 1], start);
+          const text = chars.join('');
+          const buf = Buffer.from(text);
+          const want = new Set<number>();
+          for (const p of patterns) for (let i = start; i + p.length <= end; i++) if (text.startsWith(p, i)) want.add(i + p.length - 1);
+          const set = compilePatterns(patterns.map((p) => Buffer.from(p)));
+          expect(set.strategy).toBe('skip');
+          const got: number[] = [];
+          set.scanEnds(buf, start, end, (i) => got.push(i));
+          expect(got).toEqual([...want].sort((a, b) => a - b));
+        },
+      ),
+      { numRuns: 300, endOnFailure: true },
+    );
+  });
+
+  test('chooses its search by the patterns: native for one or two, skip for long ones, the automaton otherwise', () => {
+    const long = (n: number) => Array.from({ length: n }, (_v, i) => Buffer.from(`+1514555${String(i).padStart(4, '0')}`));
+    expect(compilePatterns(long(2)).strategy).toBe('native');
+    expect(compilePatterns(long(74)).strategy).toBe('skip');
+    expect(compilePatterns([...long(74), Buffer.from('ab12')]).strategy).toBe('automaton');
+    expect(compilePatterns(long(1025)).strategy).toBe('automaton');
+  });
+
   test('handles thousands of patterns', () => {
     const patterns = Array.from({ length: 5000 }, (_v, i) => Buffer.from(`+1514555${String(i).padStart(4, '0')}`));
     const set = compilePatterns(patterns);
