@@ -297,12 +297,14 @@ export class RecordMatcher {
    * record can match. For JSON Lines, a record with a backslash is also searched with its
    * escapes undone, so `\u0040` or `\"` inside a value never hides it.
    *
-   * `hint` lets a caller that already ran the prefilter over the record and asked
-   * `escapeMayHideValue` skip repeating either.
+   * `hint` lets a caller that already ran the prefilter over the record (the patterns it found
+   * there) and asked `escapeMayHideValue` skip repeating either.
    */
-  candidates(buf: Uint8Array, start: number, end: number, hint?: { readonly rawHit: boolean; readonly escapeMayHide: boolean }): Set<number> {
+  candidates(buf: Uint8Array, start: number, end: number, hint?: { readonly patterns: readonly number[]; readonly escapeMayHide: boolean }): Set<number> {
     const ids = new Set<number>();
-    if (hint?.rawHit !== false) {
+    if (hint) {
+      for (const p of hint.patterns) for (const v of this.patternValues[p]) ids.add(v);
+    } else {
       for (const hit of this.prefilter.occurrences(buf, start, end)) for (const v of this.patternValues[hit.pattern]) ids.add(v);
     }
     const hidden = hint ? hint.escapeMayHide : this.format === 'jsonl' && this.escapeMayHideValue(buf, start, end);

@@ -2,6 +2,7 @@
  * Record framing over raw bytes, for streamed log objects: where each record starts and ends.
  *
  * - JSON Lines: a record is a line; the terminator is "\n" or "\r\n"; the last line may lack one.
+ *   (The connector frames lines inline, in its scan loop; only CSV needs a framer.)
  * - CSV (RFC 4180): a record ends at a "\n" outside quotes, so a quoted field may hold commas,
  *   doubled quotes and line breaks. A quote inside an unquoted field is a literal character
  *   (common in real logs, and what csv-parse's `relax_quotes` accepts). A quoted field that is
@@ -71,24 +72,6 @@ export interface Framer {
 function contentEndBefore(buf: Uint8Array, start: number, nl: number): number {
   return nl > start && buf[nl - 1] === CR ? nl - 1 : nl;
 }
-
-export const jsonLinesFramer: Framer = {
-  frame(buf, from, final, out) {
-    const length = buf.length;
-    let p = from;
-    while (p < length) {
-      const nl = buf.indexOf(LF, p);
-      if (nl < 0) {
-        if (!final) return p;
-        out.push(p, length, length, false);
-        return length;
-      }
-      out.push(p, contentEndBefore(buf, p, nl), nl + 1, false);
-      p = nl + 1;
-    }
-    return p;
-  },
-};
 
 export function csvFramer(maxRecordBytes = 1 << 20): Framer {
   return {

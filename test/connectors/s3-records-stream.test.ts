@@ -193,6 +193,18 @@ describe('processRecords: JSON Lines', () => {
     await expect(scan(body, SIP_FIELDS, m, 'jsonl', [1], 'gzip', 0)).rejects.toMatchObject({ reason: 'not-gzip' });
   });
 
+  test('a UTF-8 byte order mark before the first record is not part of it (JSON Lines and CSV, whole or streamed)', async () => {
+    const jsonl = Buffer.from('\uFEFF' + SIP_LINES[0] + '\r\n' + SIP_LINES[0] + '\n');
+    const csv = Buffer.from('\uFEFFaccountId,email,message\ncust-1,x,y\n');
+    for (const whole of [undefined, 0]) {
+      const j = await scan(jsonl, SIP_FIELDS, new Map([['alice', alice]]), 'jsonl', [1, 2, 3], 'auto', whole);
+      expect(j.matched.map((r) => r.index)).toEqual([1, 2]);
+      expect(j.counts).toMatchObject({ records: 2, malformed: 0, matched: 2 });
+      const c = await scan(csv, APP_FIELDS, new Map([['bob', bob]]), 'csv', [2], 'auto', whole);
+      expect(c.matched.map((r) => [r.index, [...r.matches.get('bob')!]])).toEqual([[1, ['accountId']]]);
+    }
+  });
+
   test('a gzip object of several members is read whole, every member included', async () => {
     const half = SIP_LINES.length >> 1;
     const a = Buffer.from(SIP_LINES.slice(0, half).join('\n') + '\n');

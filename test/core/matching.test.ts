@@ -11,7 +11,7 @@ import {
   valuesAtPath,
   type RecordFieldSpec,
 } from '../../functions/core/matching';
-import { compilePatterns } from '../../functions/core/multi-pattern';
+import { compilePatterns, PatternHits, type PatternSet } from '../../functions/core/multi-pattern';
 import type { Identity } from '../../functions/connectors/types';
 
 describe('fieldMatches: whole tokens only', () => {
@@ -139,6 +139,21 @@ describe('unescapeJsonBytes', () => {
   });
 });
 
+/** What a naive search finds: every (end offset, pattern) within [start, end), in end order. */
+function naiveHits(patterns: readonly string[], text: string, start: number, end: number): Array<[number, number]> {
+  const hits: Array<[number, number]> = [];
+  patterns.forEach((p, id) => {
+    for (let i = start; i + p.length <= end; i++) if (p.length > 0 && text.startsWith(p, i)) hits.push([i + p.length - 1, id]);
+  });
+  return hits.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+}
+
+function scannedHits(set: PatternSet, buf: Buffer, start: number, end: number): Array<[number, number]> {
+  const out = new PatternHits();
+  set.scanHits(buf, start, end, out);
+  return Array.from({ length: out.n }, (_v, i) => [out.ends[i], out.patterns[i]] as [number, number]);
+}
+
 describe('multi-pattern automaton', () => {
   test('finds exactly the occurrences a naive search finds', () => {
     const alphabet = fc.constantFrom(...'ab+1@.'.split(''));
@@ -159,6 +174,7 @@ describe('multi-pattern automaton', () => {
         set.scanEnds(buf, 0, buf.length, (i) => ends.push(i));
         expect(ends).toEqual([...new Set(want.map((w) => Number(w.split('@')[1]) + patterns[Number(w.split('@')[0])].length - 1))].sort((a, b) => a - b));
         expect(set.occursIn(buf, 0, buf.length)).toBe(want.length > 0);
+        expect(scannedHits(set, buf, 0, buf.length)).toEqual(naiveHits(patterns, text, 0, buf.length));
       }),
       { numRuns: 400 },
     );
@@ -190,8 +206,10 @@ describe('multi-pattern automaton', () => {
           const want = new Set<number>();
           for (const p of patterns) for (let i = start; i + p.length <= end; i++) if (text.startsWith(p, i)) want.add(i + p.length - 1);
           const got: number[] = [];
-          compilePatterns(patterns.map((p) => Buffer.from(p))).scanEnds(buf, start, end, (i) => got.push(i));
+          const set = compilePatterns(patterns.map((p) => Buffer.from(p)));
+          set.scanEnds(buf, start, end, (i) => got.push(i));
           expect(got).toEqual([...want].sort((a, b) => a - b));
+          expect(scannedHits(set, buf, start, end)).toEqual(naiveHits(patterns, text, start, end));
         },
       ),
       { numRuns: 300, endOnFailure: true }, // shrinking 9 KB texts would take minutes
@@ -231,6 +249,7 @@ describe('multi-pattern automaton', () => {
           const got: number[] = [];
           set.scanEnds(buf, start, end, (i) => got.push(i));
           expect(got).toEqual([...want].sort((a, b) => a - b));
+          expect(scannedHits(set, buf, start, end)).toEqual(naiveHits(patterns, text, start, end));
         },
       ),
       { numRuns: 300, endOnFailure: true },
