@@ -211,12 +211,13 @@ function s3RecordsNeeds(store: S3RecordsStore, operation: StoreOperation): Need[
     case 'holds':
       return [];
     case 'discover':
-      return [list(['s3:ListBucket'], pattern), on([...S3_READ_OBJECTS, ...S3_PROTECTION])];
+      // Noncurrent versions (older copies, objects under a delete marker) hold records too.
+      return [list(S3_LIST, pattern), on([...S3_READ_OBJECTS, ...S3_PROTECTION])];
     case 'export':
-      return [list(['s3:ListBucket'], pattern), on(S3_READ_OBJECTS)];
+      return [list(S3_LIST, pattern), on(S3_READ_OBJECTS)];
     case 'restrict':
       // Records inside an object cannot be marked: restrictions are counted, nothing is written.
-      return [list(['s3:ListBucket'], pattern), on(S3_READ_OBJECTS)];
+      return [list(S3_LIST, pattern), on(S3_READ_OBJECTS)];
     case 'erase': {
       // Rewrite: stage the object without the subject's records, verify, replace, remove old versions.
       const rewrite = [...S3_READ_OBJECTS, ...S3_PROTECTION, 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObjectVersion'];

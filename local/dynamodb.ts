@@ -78,6 +78,7 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
     throw err;
   }
   if (opts.detached) child.unref();
+  else stopWithParent(child);
   return {
     endpoint: `http://${host}:${port}`,
     port,
@@ -90,4 +91,29 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();
       }),
   };
+}
+
+/**
+ * A foreground DynamoDB Local dies with the process that started it: Java would otherwise
+ * outlive a test run or a bench stopped with Ctrl-C (or a CI timeout's SIGTERM), holding its port
+ * and 500 MB. A signal nobody else listens for is raised again once Java is killed, so the
+ * process still ends as it would have.
+ */
+function stopWithParent(child: ChildProcess): void {
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    kill();
+    detach();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const detach = () => {
+    process.removeListener('exit', kill);
+    for (const s of signals) process.removeListener(s, onSignal);
+  };
+  process.once('exit', kill);
+  for (const s of signals) process.on(s, onSignal);
+  child.once('exit', detach);
 }

@@ -3,7 +3,9 @@
  * not), found by exact identifier matching and erased by rewriting the objects.
  *
  * Discovery streams every object under the store's prefix once for a whole batch of subjects
- * (see s3-records-stream.ts for the scan). Erasure works the way S3 Find and Forget does:
+ * (see s3-records-stream.ts for the scan), noncurrent versions included: an older copy of an
+ * object, or one under a delete marker (a crash leftover, a lifecycle "delete" in a versioned
+ * bucket), still holds its records. Erasure works the way S3 Find and Forget does:
  *   1. read the current version (remember its ETag) and stream a new body without the planned
  *      records (or with them redacted) to a staging key, every other byte copied as it was;
  *   2. verify the staged body by reading it back: same SHA-256 and record count as what was
@@ -14,6 +16,9 @@
  *   4. delete every older version and delete marker of the key, since they still hold the
  *      erased records, except versions S3 Object Lock protects: those are refused, never
  *      bypassed, and reported.
+ * A noncurrent version cannot be rewritten: one that holds records to erase is deleted whole,
+ * and only when every record of the subject in it is planned to go (else it is refused with
+ * `version-holds-retained-records` and goes when the retained records are due).
  * Logs carry hashes of keys, counts and sizes only.
  */
 import { once } from 'node:events';
@@ -29,7 +34,6 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
-  paginateListObjectsV2,
   UploadPartCopyCommand,
   type GetObjectCommandOutput,
   type S3Client,
@@ -121,6 +125,8 @@ export interface StoreScanResult {
 export interface StoreEraseResult {
   /** Objects rewritten (replaced by a verified new version). */
   readonly rewritten: number;
+  /** Noncurrent versions holding the subjects' records, deleted whole (they cannot be rewritten). */
+  readonly versionsDeleted: number;
   /** Records removed (delete-record) or redacted (redact), per subject reference. */
   readonly erased: Map<string, number>;
   readonly redacted: number;
@@ -253,6 +259,16 @@ function valuesAtPathRaw(record: Record<string, unknown>, path: string): unknown
   return out;
 }
 
+/** An object of the store: whether it has a current version, and its noncurrent versions. */
+interface ListedObject {
+  readonly key: string;
+  /** The current version's size (0 when the current version is a delete marker). */
+  size: number;
+  /** False when a delete marker is the current version: only noncurrent versions remain. */
+  current: boolean;
+  readonly noncurrent: Array<{ readonly versionId: string; readonly size: number }>;
+}
+
 /**
  * The list of every version and delete marker of exactly `key`, newest first (by LastModified;
  * the SDK returns versions and delete markers as two lists).
@@ -319,32 +335,58 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
   const opt = { ...DEFAULTS, ...options };
   if (!opt.stagingPrefix.endsWith('/') || opt.stagingPrefix === '/') throw new DataMapError('stagingPrefix must be a non-empty key prefix ending with "/"');
 
-  async function listKeys(store: S3RecordsStore, ctx: ConnectorContext): Promise<Array<{ key: string; size: number }>> {
-    const keys: Array<{ key: string; size: number }> = [];
+  /**
+   * Every object of the store, with its noncurrent versions: an older copy of a log object, or
+   * one under a delete marker, still holds its records, so discovery reads them too.
+   */
+  async function listObjects(store: S3RecordsStore, ctx: ConnectorContext): Promise<ListedObject[]> {
+    const byKey = new Map<string, ListedObject>();
+    const entry = (key: string) => {
+      let o = byKey.get(key);
+      if (!o) byKey.set(key, (o = { key, size: 0, current: false, noncurrent: [] }));
+      return o;
+    };
     try {
-      for await (const page of paginateListObjectsV2({ client: ctx.s3 }, { Bucket: store.bucket, Prefix: store.prefix || undefined })) {
-        for (const o of page.Contents ?? []) {
-          if (!o.Key || o.Key.startsWith(opt.stagingPrefix) || o.Key.endsWith('/')) continue;
-          keys.push({ key: o.Key, size: o.Size ?? 0 });
+      // (The SDK has no paginator for ListObjectVersions.)
+      let keyMarker: string | undefined;
+      let versionIdMarker: string | undefined;
+      for (;;) {
+        const page = await ctx.s3.send(
+          new ListObjectVersionsCommand({ Bucket: store.bucket, Prefix: store.prefix || undefined, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }),
+        );
+        for (const v of page.Versions ?? []) {
+          if (!v.Key || v.Key.startsWith(opt.stagingPrefix) || v.Key.endsWith('/')) continue;
+          const o = entry(v.Key);
+          if (v.IsLatest) {
+            o.current = true;
+            o.size = v.Size ?? 0;
+          } else {
+            o.noncurrent.push({ versionId: v.VersionId ?? 'null', size: v.Size ?? 0 });
+          }
         }
+        if (!page.IsTruncated) break;
+        if (page.NextKeyMarker === undefined && page.NextVersionIdMarker === undefined) throw new Error('ListObjectVersions was truncated without a marker');
+        keyMarker = page.NextKeyMarker;
+        versionIdMarker = page.NextVersionIdMarker;
       }
     } catch (err) {
-      throw unavailable(store, 'ListObjectsV2', err);
+      throw unavailable(store, 'ListObjectVersions', err);
     }
-    return keys;
+    return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  /** Reads the current version of one object through `processRecords`. */
+  /** Reads one object (its current version, or the given noncurrent one) through `processRecords`. */
   async function readObject(
     store: S3RecordsStore,
     key: string,
     matcher: RecordMatcher,
     onMatch: (r: MatchedRecord, object: { readonly etag: string; readonly protection?: Protection }) => RecordDecision | void,
     ctx: ConnectorContext,
+    versionId?: string,
   ): Promise<{ etag: string; versionId?: string; counts: RewriteCounts; storedBytes: number; protection?: Protection } | 'missing'> {
     let got: GetObjectCommandOutput;
     try {
-      got = await ctx.s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+      got = await ctx.s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
     } catch (err) {
       if (isNotFound(err)) return 'missing';
       throw unavailable(store, 'GetObject', err);
@@ -369,13 +411,24 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
     const unreadable: UnreadableObject[] = [];
     const totals = newTotals();
     if (matcher.empty) return { findings, unreadable, totals };
-    const keys = await listKeys(store, ctx);
-    await forEachLimit(keys, opt.concurrency, async ({ key }) => {
+    const reads = (await listObjects(store, ctx)).flatMap((o) => [
+      ...(o.current ? [{ key: o.key, versionId: undefined }] : []),
+      ...o.noncurrent.map((v) => ({ key: o.key, versionId: v.versionId })),
+    ]);
+    await forEachLimit(reads, opt.concurrency, async ({ key, versionId }) => {
       const kh = keyHash(store.bucket, key);
       // Findings are made as records stream by; the records themselves are not kept.
       const found: Array<[string, Finding]> = [];
       const onMatch = (r: MatchedRecord, object: { readonly etag: string; readonly protection?: Protection }): void => {
-        const locator: S3RecordLocator = { type: 's3-record', bucket: store.bucket, key, etag: object.etag, line: r.index, fingerprint: r.fingerprint };
+        const locator: S3RecordLocator = {
+          type: 's3-record',
+          bucket: store.bucket,
+          key,
+          etag: object.etag,
+          line: r.index,
+          fingerprint: r.fingerprint,
+          ...(versionId ? { versionId } : {}),
+        };
         const date = retentionDate(r.record, store.dateField);
         const id = findingId(store.name, locator);
         for (const [ref, fields] of r.matches) {
@@ -395,7 +448,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
       };
       let result;
       try {
-        result = await readObject(store, key, matcher, onMatch, ctx);
+        result = await readObject(store, key, matcher, onMatch, ctx, versionId);
       } catch (err) {
         if (err instanceof UnreadableObjectError) {
           unreadable.push({ key, keyHash: kh, reason: err.reason });
@@ -422,12 +475,14 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
         malformed: result.counts.malformed,
       });
     });
-    // Deterministic order whatever the concurrency: by key, then record.
+    // Deterministic order whatever the concurrency: by key, the current version first, then record.
     for (const list of findings.values()) {
       list.sort((a, b) => {
         const la = a.locator as S3RecordLocator;
         const lb = b.locator as S3RecordLocator;
-        return la.key < lb.key ? -1 : la.key > lb.key ? 1 : la.line - lb.line;
+        const va = la.versionId ?? '';
+        const vb = lb.versionId ?? '';
+        return la.key < lb.key ? -1 : la.key > lb.key ? 1 : va < vb ? -1 : va > vb ? 1 : la.line - lb.line;
       });
     }
     ctx.log('s3-records.store-scanned', {
@@ -666,6 +721,54 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
   }
 
   /**
+   * Erases from a noncurrent version, which cannot be rewritten: the version is deleted whole, and
+   * only when every record of the subject in it is planned to go (`planned` fingerprints; `all`
+   * for a batch erasure of every record of the subjects). Everyone else's records in it are old
+   * copies: the current version, if any, keeps them.
+   */
+  async function eraseNoncurrentVersion(
+    store: S3RecordsStore,
+    key: string,
+    versionId: string,
+    planned: ReadonlySet<string> | 'all',
+    matcher: RecordMatcher,
+    ctx: ConnectorContext,
+  ): Promise<{ status: 'deleted' | 'gone' } | { status: 'refused'; reason: RefusalReason }> {
+    const kh = keyHash(store.bucket, key);
+    let uncovered = false;
+    const read = await readObject(
+      store,
+      key,
+      matcher,
+      (r) => {
+        if (planned !== 'all' && !planned.has(r.fingerprint) && r.matches.size > 0) uncovered = true;
+      },
+      ctx,
+      versionId,
+    );
+    if (read === 'missing') return { status: 'gone' };
+    if (uncovered) {
+      ctx.log('s3-records.version-refused', { store: store.name, keyHash: kh, reason: 'version-holds-retained-records' });
+      return { status: 'refused', reason: 'version-holds-retained-records' };
+    }
+    const protectedBy = refusalFor(read.protection, ctx.now);
+    if (protectedBy) {
+      ctx.log('s3-records.version-refused', { store: store.name, keyHash: kh, reason: protectedBy });
+      return { status: 'refused', reason: protectedBy };
+    }
+    try {
+      await ctx.s3.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key, VersionId: versionId }));
+    } catch (err) {
+      // S3 refused (Object Lock applied since the read): never bypassed.
+      if (s3Status(err) === 403) return { status: 'refused', reason: 'object-lock-governance' };
+      if (isNotFound(err)) return { status: 'gone' };
+      throw unavailable(store, 'DeleteObject', err);
+    }
+    ctx.log('s3-records.version-deleted', { store: store.name, keyHash: kh });
+    return { status: 'deleted' };
+  }
+
+  /**
    * The whole safe rewrite of one object: stage, verify, conditionally replace (retrying from
    * the start when the object changed), delete older versions.
    */
@@ -825,6 +928,8 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
 
       // Per object: the planned rewrites by fingerprint; restrictions are only counted.
       const byKey = new Map<string, { etag: string; planned: PlannedAction[] }>();
+      // Findings in noncurrent versions: each such version is deleted whole, or not at all.
+      const byVersion = new Map<string, { key: string; versionId: string; planned: PlannedAction[] }>();
       for (const pa of actions) {
         const loc = pa.finding.locator;
         if (pa.finding.store !== store.name || loc.type !== 's3-record' || loc.bucket !== store.bucket) {
@@ -832,6 +937,13 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
         }
         if (pa.action === 'restrict' || pa.action === 'unrestrict' || pa.action === 'keep') {
           count(pa.action);
+          continue;
+        }
+        if (loc.versionId !== undefined) {
+          const id = `${loc.key}\u0000${loc.versionId}`;
+          const entry = byVersion.get(id) ?? { key: loc.key, versionId: loc.versionId, planned: [] };
+          entry.planned.push(pa);
+          byVersion.set(id, entry);
           continue;
         }
         const entry = byKey.get(loc.key) ?? { etag: loc.etag, planned: [] };
@@ -886,19 +998,31 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
           }
         }
       });
+      // After the rewrites: a rewrite deletes its object's older versions, which is erasure too.
+      await forEachLimit([...byVersion.values()], opt.concurrency, async ({ key, versionId, planned }) => {
+        const fingerprints = new Set(planned.map((pa) => (pa.finding.locator as S3RecordLocator).fingerprint));
+        const outcome = await eraseNoncurrentVersion(store, key, versionId, fingerprints, matcher, ctx);
+        for (const pa of planned) {
+          if (outcome.status === 'refused') refused.push({ findingId: pa.finding.id, reason: outcome.reason });
+          else count(pa.action);
+        }
+      });
       return { applied, refused, missing, malformedKept };
     },
 
     async *export(store, identity, findings, ctx): AsyncIterable<ExportItem> {
       checkStore(store);
-      const byKey = new Map<string, Finding[]>();
+      // Per object version read: the key, and the noncurrent version id if any ('' = current).
+      const byRead = new Map<string, Finding[]>();
       for (const f of findings) {
         const loc = f.locator;
         if (loc.type !== 's3-record' || f.store !== store.name) continue;
-        byKey.set(loc.key, [...(byKey.get(loc.key) ?? []), f]);
+        const id = `${loc.key}\u0000${loc.versionId ?? ''}`;
+        byRead.set(id, [...(byRead.get(id) ?? []), f]);
       }
       const matcher = new RecordMatcher(fieldSpecs(store), new Map([[ONE, identity]]), store.format);
-      for (const [key, list] of [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      for (const [id, list] of [...byRead.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const [key, versionId] = id.split('\u0000');
         // Several findings may share a fingerprint (identical lines): hand them out in order.
         const waiting = new Map<string, Finding[]>();
         for (const f of [...list].sort((a, b) => (a.locator as S3RecordLocator).line - (b.locator as S3RecordLocator).line)) {
@@ -919,6 +1043,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
               items.push({ type: 'record', findingId: f.id, role: 'owner', record: r.record });
             },
             ctx,
+            versionId || undefined,
           );
         } catch (err) {
           if (!(err instanceof UnreadableObjectError)) throw err;
@@ -937,7 +1062,20 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
       const matcher = new RecordMatcher(fieldSpecs(store), subjects, store.format);
       const refs = new Set(subjects.keys());
       const keys = new Set<string>();
-      for (const list of scan.findings.values()) for (const f of list) keys.add((f.locator as S3RecordLocator).key);
+      const versions = new Map<string, { key: string; versionId: string; refs: Map<string, number> }>();
+      for (const [ref, list] of scan.findings) {
+        for (const f of list) {
+          const loc = f.locator as S3RecordLocator;
+          if (loc.versionId === undefined) {
+            keys.add(loc.key);
+            continue;
+          }
+          const id = `${loc.key}\u0000${loc.versionId}`;
+          const v = versions.get(id) ?? { key: loc.key, versionId: loc.versionId, refs: new Map<string, number>() };
+          v.refs.set(ref, (v.refs.get(ref) ?? 0) + 1);
+          versions.set(id, v);
+        }
+      }
       const erased = new Map<string, number>();
       const refusedOut: Array<{ key: string; keyHash: string; reason: RefusalReason }> = [];
       const unreadable = [...scan.unreadable];
@@ -980,7 +1118,18 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
         if (outcome.protectedOld) refusedOut.push({ key, keyHash: kh, reason: outcome.protectedOld });
         for (const [ref, n] of perSubject) erased.set(ref, (erased.get(ref) ?? 0) + n);
       });
-      return { rewritten, erased, removed: removedTotal, redacted: redactedTotal, malformedKept, refused: refusedOut, unreadable, totals: scan.totals };
+      // Noncurrent versions (after the rewrites, which delete their objects' older versions).
+      let versionsDeleted = 0;
+      await forEachLimit([...versions.values()], opt.concurrency, async ({ key, versionId, refs: found }) => {
+        const outcome = await eraseNoncurrentVersion(store, key, versionId, 'all', matcher, ctx);
+        if (outcome.status === 'refused') {
+          refusedOut.push({ key, keyHash: keyHash(store.bucket, key), reason: outcome.reason });
+          return;
+        }
+        if (outcome.status === 'deleted') versionsDeleted++;
+        for (const [ref, n] of found) erased.set(ref, (erased.get(ref) ?? 0) + n);
+      });
+      return { rewritten, versionsDeleted, erased, removed: removedTotal, redacted: redactedTotal, malformedKept, refused: refusedOut, unreadable, totals: scan.totals };
     },
   };
   return connector;

@@ -67,6 +67,11 @@ export interface S3RecordLocator {
   readonly line: number;
   /** SHA-256 of the record's exact bytes: how a rewrite recognises the record again. */
   readonly fingerprint: string;
+  /**
+   * Set when the record is in a noncurrent version of the object (an older copy, or one under a
+   * delete marker). Such a version cannot be rewritten, only deleted whole.
+   */
+  readonly versionId?: string;
 }
 
 export type Locator = DynamoLocator | S3ObjectLocator | S3RecordLocator;
@@ -110,7 +115,12 @@ export interface PlannedAction {
   readonly action: Action;
 }
 
-export type RefusalReason = 'legal-hold' | 'object-lock-governance' | 'object-lock-compliance';
+/**
+ * Why a finding was left in place: S3 protects its version (legal hold, Object Lock), or it is in
+ * a noncurrent log version that also holds records of the subject the retention schedule keeps
+ * (such a version can only be deleted whole; it goes when they are due).
+ */
+export type RefusalReason = 'legal-hold' | 'object-lock-governance' | 'object-lock-compliance' | 'version-holds-retained-records';
 
 export interface ApplyResult {
   /** Per action, how many findings it was applied to. */

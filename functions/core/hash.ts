@@ -1,5 +1,5 @@
 /** Hashes that stand in for personal values in plans, history and receipts. */
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 
 /** JSON with object keys sorted at every level, so equal values always hash alike. */
 export function canonicalJson(value: unknown): string {
@@ -19,8 +19,9 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
+/** SHA-256 (hex) in one call: no Hash object (2-3 µs each, at hundreds of thousands of log records). */
 export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return oneShotHash('sha256', data, 'hex');
 }
 
 export function hashOf(value: unknown): string {

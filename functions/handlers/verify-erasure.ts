@@ -38,5 +38,6 @@ export const handler = taskHandler('verify-erasure', z.object({ requestId: Reque
 });
 
 function recordIdentity(f: Finding): string {
-  return f.locator.type === 's3-record' ? `${f.locator.key}#${f.locator.fingerprint}` : f.id;
+  // A noncurrent version never changes: its records are told apart by version too.
+  return f.locator.type === 's3-record' ? `${f.locator.key}#${f.locator.versionId ?? ''}#${f.locator.fingerprint}` : f.id;
 }

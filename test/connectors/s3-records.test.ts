@@ -259,13 +259,15 @@ describe('apply (erase)', () => {
     await put(bucket, key, gzipSync(SIP_TEXT));
     const store = sipStore(bucket);
     const findings = await s3RecordsConnector.discover(store, alice, context());
-    expect(findings).toHaveLength(2);
+    // Two records in the current version, and one in the older version, which still holds it.
+    expect(findings).toHaveLength(3);
+    expect(findings.map((f) => (f.locator as S3RecordLocator).versionId)).toEqual([undefined, undefined, older.versionId]);
     const result = await s3RecordsConnector.apply(store, alice, deleteAll(findings), context());
-    expect(result).toEqual({ applied: { delete: 2 }, refused: [], missing: [], malformedKept: 1 });
+    expect(result).toEqual({ applied: { delete: 3 }, refused: [], missing: [], malformedKept: 1 });
 
     const after = await getBytes(bucket, key);
     const text = gunzipSync(after.body).toString();
-    const removed = new Set(findings.map((f) => line(f) - 1));
+    const removed = new Set(findings.filter((f) => !(f.locator as S3RecordLocator).versionId).map((f) => line(f) - 1));
     expect(text).toBe(
       physicalLines(SIP_TEXT)
         .filter((_l, i) => !removed.has(i))
@@ -310,7 +312,9 @@ describe('apply (erase)', () => {
     expect(await versions(bucket)).toHaveLength(3);
     const store = sipStore(bucket);
     const findings = await s3RecordsConnector.discover(store, alice, context());
-    expect(findings).toHaveLength(3);
+    // Three records in the current version, two in the held one under the delete marker.
+    expect(findings).toHaveLength(5);
+    expect(findings.filter((f) => (f.locator as S3RecordLocator).versionId === v1.versionId)).toHaveLength(2);
     const result = await s3RecordsConnector.apply(store, alice, deleteAll(findings), context());
     // The current version is rewritten, but the held version still holds the records: refused, with the reason.
     expect(result.applied).toEqual({});
@@ -322,7 +326,12 @@ describe('apply (erase)', () => {
     expect(left).toHaveLength(2);
     const held = await getBytes(bucket, key, v1.versionId);
     expect(gunzipSync(held.body).toString()).toBe(SIP_TEXT); // never touched
-    expect(await s3RecordsConnector.discover(store, alice, context())).toEqual([]);
+    // What is left of the subject is exactly the held version's records, and discovery says so.
+    const again = await s3RecordsConnector.discover(store, alice, context());
+    expect(again.map((f) => [(f.locator as S3RecordLocator).versionId, f.protection])).toEqual([
+      [v1.versionId, { legalHold: true }],
+      [v1.versionId, { legalHold: true }],
+    ]);
     await s3.send(new PutObjectLegalHoldCommand({ Bucket: bucket, Key: key, VersionId: v1.versionId, LegalHold: { Status: 'OFF' } }));
   });
 
@@ -487,7 +496,8 @@ describe('apply (erase)', () => {
     const again = await s3RecordsConnector.discover(store, alice, later);
     const r2 = await s3RecordsConnector.apply(store, alice, deleteAll(again), later);
     // our clock says expired, S3's does not: S3 refuses the delete, and the refusal is reported, never bypassed
-    expect(r2.refused.map((r) => r.reason)).toEqual(['object-lock-governance', 'object-lock-governance']);
+    // (both for the rewritten current version's records and for the retained version's own)
+    expect(r2.refused.map((r) => r.reason)).toEqual(Array(4).fill('object-lock-governance'));
     expect((await versions(bucket)).map((v) => v.versionId)).toContain(v1.versionId);
   });
 
@@ -568,5 +578,85 @@ describe('export', () => {
       },
       { type: 'missing', findingId: csvFindings[1].id, reason: 'record-gone' },
     ]);
+  });
+});
+
+describe('noncurrent versions (every version holds records until it is deleted)', () => {
+  const versionOf = (f: Finding) => (f.locator as S3RecordLocator).versionId;
+
+  test('a log object under a delete marker is discovered, exported, and erased by deleting that version alone', async () => {
+    const bucket = await newBucket();
+    const store = sipStore(bucket);
+    const key = 'sip/2026/11/01/09.jsonl.gz';
+    const v1 = await put(bucket, key, gzipSync(SIP_TEXT));
+    const marker = await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    await put(bucket, 'sip/2026/11/01/10.jsonl.gz', gzipSync(sip(0, { sipUser: 'carol' })));
+    const findings = await s3RecordsConnector.discover(store, alice, context());
+    expect(findings.map((f) => [(f.locator as S3RecordLocator).key, versionOf(f), line(f)])).toEqual([
+      [key, v1.versionId, 1],
+      [key, v1.versionId, 7],
+    ]);
+    const items: ExportItem[] = [];
+    for await (const item of s3RecordsConnector.export(store, alice, findings, context())) items.push(item);
+    expect(items.map((i) => (i.type === 'record' ? i.record : i))).toEqual([JSON.parse(SIP_TEXT.split('\n')[0]), JSON.parse(SIP_TEXT.split('\n')[6])]);
+
+    const result = await s3RecordsConnector.apply(store, alice, deleteAll(findings), context());
+    expect(result).toEqual({ applied: { delete: 2 }, refused: [], missing: [], malformedKept: 0 });
+    expect(await versions(bucket, key)).toEqual([{ key, versionId: marker.VersionId, deleteMarker: true }]);
+    expect(await s3RecordsConnector.discover(store, alice, context())).toEqual([]);
+    // the other object, and everyone else's current records, are untouched
+    expect(await s3RecordsConnector.discover(store, carol, context())).toHaveLength(1);
+  });
+
+  test('a crash leftover (a clean current version over one that still holds the subject) is found by a fresh discovery and erased', async () => {
+    const bucket = await newBucket();
+    const store = sipStore(bucket);
+    const key = 'sip/leftover.jsonl.gz';
+    const old = await put(bucket, key, gzipSync(SIP_TEXT));
+    const clean = physicalLines(SIP_TEXT)
+      .filter((_l, i) => i !== 0 && i !== 6)
+      .join('');
+    const current = await put(bucket, key, gzipSync(clean));
+    const findings = await s3RecordsConnector.discover(store, alice, context());
+    expect(findings.map(versionOf)).toEqual([old.versionId, old.versionId]);
+    const result = await s3RecordsConnector.apply(store, alice, deleteAll(findings), context());
+    expect(result.applied).toEqual({ delete: 2 });
+    expect(await versions(bucket, key)).toEqual([{ key, versionId: current.versionId, deleteMarker: false }]);
+    expect(gunzipSync((await getBytes(bucket, key)).body).toString()).toBe(clean);
+    expect(await s3RecordsConnector.discover(store, alice, context())).toEqual([]);
+  });
+
+  test('an old version that also holds a record the plan keeps is not deleted: refused, with the reason', async () => {
+    const bucket = await newBucket();
+    const store = sipStore(bucket);
+    const key = 'sip/mixed.jsonl.gz';
+    const old = await put(bucket, key, gzipSync(SIP_TEXT));
+    await put(bucket, key, gzipSync(sip(0, { sipUser: 'dave' })));
+    const findings = await s3RecordsConnector.discover(store, alice, context());
+    expect(findings).toHaveLength(2);
+    // The plan erases the first record and keeps the second (retained): the version must stay.
+    const result = await s3RecordsConnector.apply(store, alice, deleteAll(findings.slice(0, 1)), context());
+    expect(result).toMatchObject({ applied: {}, refused: [{ findingId: findings[0].id, reason: 'version-holds-retained-records' }] });
+    expect((await versions(bucket, key)).map((v) => v.versionId)).toContain(old.versionId);
+    // Planned whole, it goes.
+    const whole = await s3RecordsConnector.apply(store, alice, deleteAll(findings), context());
+    expect(whole).toMatchObject({ applied: { delete: 2 }, refused: [] });
+    expect((await versions(bucket, key)).map((v) => v.versionId)).not.toContain(old.versionId);
+  });
+
+  test('a batch erasure deletes the subjects\' noncurrent versions and counts their records', async () => {
+    const bucket = await newBucket();
+    const store = sipStore(bucket);
+    await put(bucket, 'sip/gone.jsonl.gz', gzipSync(SIP_TEXT));
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'sip/gone.jsonl.gz' }));
+    await put(bucket, 'sip/live.jsonl.gz', gzipSync(SIP_TEXT));
+    const subjects = new Map([['alice', alice], ['carol', carol]]);
+    const result = await s3RecordsConnector.eraseFromStore(store, subjects, context());
+    expect(result).toMatchObject({ rewritten: 1, versionsDeleted: 1, refused: [] });
+    // alice: 2 records in each object; carol: 2 (line 3 mentions her number, line 9 is hers) in each
+    expect(Object.fromEntries(result.erased)).toEqual({ alice: 4, carol: 4 });
+    const after = await s3RecordsConnector.scanStore(store, subjects, context());
+    expect([...after.findings.values()].flat()).toEqual([]);
+    expect((await versions(bucket, 'sip/gone.jsonl.gz')).every((v) => v.deleteMarker)).toBe(true);
   });
 });

