@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDataMap, type DataMap } from '../functions/core/datamap';
-import type { DsrConfig } from '../functions/core/config';
+import { DEFAULT_SWEEP_MAX_ENTRIES, type DsrConfig } from '../functions/core/config';
 import { ledgerTableDefinition } from '../functions/core/ledger';
 import { HANDLERS, localFunctionArn } from '../functions/handlers/registry';
 import { startDynamoDbLocal, type RunningDynamoDbLocal } from './dynamodb';
@@ -37,6 +37,8 @@ export interface EngineOptions {
   readonly dataMapFile?: string;
   readonly approvalRequired?: boolean;
   readonly verificationMaxAgeDays?: number;
+  /** Entries one retention sweep run erases (see Settings.sweepMaxEntries). */
+  readonly sweepMaxEntries?: number;
 }
 
 export interface RunningEngine {
@@ -81,6 +83,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     bundleBucket: 'dsr-bundles',
     verificationMaxAgeDays: opts.verificationMaxAgeDays ?? 30,
     approvalRequired: opts.approvalRequired ?? false,
+    sweepMaxEntries: opts.sweepMaxEntries ?? DEFAULT_SWEEP_MAX_ENTRIES,
     bundleUrlExpirySeconds: 900,
     connectorConcurrency: 8,
   };

@@ -98,23 +98,43 @@ export function retentionCommands(printer: Printer, setExit: (code: number) => v
     );
 
   const sweep = new Command('sweep')
-    .description('erase what has come due (retention over, hold released or ended); writes receipts')
+    .description('erase what has come due (retention over, hold released or ended); writes receipts. Runs again while a run left due entries for the next one')
     .option('--now <date>', 'sweep as of this date (the local engine allows future dates)')
     .option('--json', 'print one JSON object')
-    .option('--timeout <seconds>', 'how long to wait', (v) => Number(v), 900)
+    .option('--timeout <seconds>', 'how long to wait for each run', (v) => Number(v), 900)
     .option('--data <dir>', 'a local engine\'s directory')
     .action(async (opts: { now?: string; json?: boolean; timeout: number; data?: string }) => {
       const now = opts.now ? parseDate(opts.now, '--now') : undefined;
       await withClients(opts, async (c) => {
         const arn = c.deployment.sweepStateMachineArn;
         if (!arn) throw new CliError('no sweep state machine configured (DSR_SWEEP_STATE_MACHINE_ARN)', EXIT.environment);
-        const sweepId = `sweep-${new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
-        const started = await c.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: sweepId, input: JSON.stringify({ sweepId, ...(now ? { now } : {}) }) }));
-        const execution = await waitForExecution(c, started.executionArn!, opts.timeout, printer, false);
-        const output = execution.output ? (JSON.parse(execution.output) as { sweep?: { count: number; now: string }; summary?: { receipts: number; erased: number; failed: number } }) : {};
-        const result = { sweepId, status: execution.status, now: output.sweep?.now ?? now ?? null, due: output.sweep?.count ?? null, ...(output.summary ?? {}), error: execution.error ?? null };
-        printer.out(opts.json ? JSON.stringify(result) : `sweep ${sweepId} ${result.status}: ${result.due ?? 0} entries due, ${result.erased ?? 0} records erased, ${result.receipts ?? 0} receipts${result.error ? ` (${result.error})` : ''}`);
-        setExit(execution.status === 'SUCCEEDED' ? EXIT.ok : EXIT.failed);
+        const total = { sweepIds: [] as string[], status: 'SUCCEEDED' as string, now: (now ?? null) as string | null, due: 0, erased: 0, receipts: 0, failed: 0, remaining: 0, error: null as string | null };
+        // A run sweeps at most sweepMaxEntries entries, from where the last run stopped: run again
+        // until every entry that was due at the first run has had its turn.
+        for (let owed = Infinity; ; ) {
+          const sweepId = `sweep-${new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+          const started = await c.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: sweepId, input: JSON.stringify({ sweepId, ...(now ? { now } : {}) }) }));
+          const execution = await waitForExecution(c, started.executionArn!, opts.timeout, printer, false);
+          const output = execution.output
+            ? (JSON.parse(execution.output) as { sweep?: { count: number; now: string; remaining?: number }; summary?: { receipts: number; erased: number; failed: number } })
+            : {};
+          const run = { sweepId, status: execution.status, due: output.sweep?.count ?? 0, remaining: output.sweep?.remaining ?? 0, ...{ receipts: 0, erased: 0, failed: 0 }, ...(output.summary ?? {}) };
+          total.sweepIds.push(sweepId);
+          total.now = output.sweep?.now ?? total.now;
+          total.due += run.due;
+          total.erased += run.erased;
+          total.receipts += run.receipts;
+          total.failed += run.failed;
+          total.remaining = run.remaining;
+          total.status = execution.status ?? 'UNKNOWN';
+          total.error = execution.error ?? null;
+          if (!opts.json) printer.out(`sweep ${sweepId} ${run.status}: ${run.due} entries due, ${run.erased} records erased, ${run.receipts} receipts${run.remaining ? `, ${run.remaining} left for the next run` : ''}${execution.error ? ` (${execution.error})` : ''}`);
+          if (owed === Infinity) owed = run.due + run.remaining;
+          owed -= run.due;
+          if (execution.status !== 'SUCCEEDED' || run.remaining === 0 || owed <= 0) break;
+        }
+        if (opts.json) printer.out(JSON.stringify({ ...total, sweepId: total.sweepIds.at(-1), runs: total.sweepIds.length }));
+        setExit(total.status === 'SUCCEEDED' ? EXIT.ok : EXIT.failed);
       });
     });
   return [hold, sweep];

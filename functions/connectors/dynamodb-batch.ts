@@ -1,5 +1,5 @@
 /**
- * BatchGetItem and BatchWriteItem (deletes) with the retries DynamoDB asks for: whatever comes
+ * BatchGetItem and BatchWriteItem (deletes, puts) with the retries DynamoDB asks for: whatever comes
  * back as UnprocessedKeys / UnprocessedItems is sent again after a jittered exponential backoff,
  * a bounded number of times, then the work fails with a typed error naming the store and the
  * count left (never a key).
@@ -63,11 +63,32 @@ export async function batchGetItems(target: BatchTarget, keys: readonly Item[], 
 /** Deletes items by key in chunks of 25. Deleting an absent key is not an error in DynamoDB. */
 export async function batchDeleteItems(target: BatchTarget, keys: readonly Item[], backoff: BackoffOptions, stats?: BatchStats): Promise<number> {
   const unique = uniqueKeys(keys);
-  for (let i = 0; i < unique.length; i += BATCH_WRITE_LIMIT) {
-    let pending: WriteRequest[] = unique.slice(i, i + BATCH_WRITE_LIMIT).map((Key) => ({ DeleteRequest: { Key } }));
+  await batchWrite(
+    target,
+    unique.map((Key) => ({ DeleteRequest: { Key } })),
+    backoff,
+    stats,
+  );
+  return unique.length;
+}
+
+/** Puts whole items in chunks of 25; a put replaces the item with the same key, as PutItem does. */
+export async function batchPutItems(target: BatchTarget, items: readonly Item[], backoff: BackoffOptions, stats?: BatchStats): Promise<number> {
+  await batchWrite(
+    target,
+    items.map((Item) => ({ PutRequest: { Item } })),
+    backoff,
+    stats,
+  );
+  return items.length;
+}
+
+async function batchWrite(target: BatchTarget, all: readonly WriteRequest[], backoff: BackoffOptions, stats?: BatchStats): Promise<void> {
+  for (let i = 0; i < all.length; i += BATCH_WRITE_LIMIT) {
+    let pending: WriteRequest[] = all.slice(i, i + BATCH_WRITE_LIMIT);
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > backoff.maxAttempts) {
-        const left = pending.length + (unique.length - Math.min(unique.length, i + BATCH_WRITE_LIMIT));
+        const left = pending.length + (all.length - Math.min(all.length, i + BATCH_WRITE_LIMIT));
         throw new UnprocessedItemsError(target.store, 'BatchWriteItem', left, backoff.maxAttempts);
       }
       if (attempt > 1) {
@@ -80,7 +101,6 @@ export async function batchDeleteItems(target: BatchTarget, keys: readonly Item[
       pending = out.UnprocessedItems?.[target.table] ?? [];
     }
   }
-  return unique.length;
 }
 
 function uniqueKeys(keys: readonly Item[]): Item[] {

@@ -313,6 +313,28 @@ async function deleteAllVersions(s3: S3Client, bucket: string, key: string): Pro
   }
 }
 
+/**
+ * A staged body older than this cannot belong to a rewrite still running (a handler runs at most
+ * 15 minutes): it is what a crashed rewrite left.
+ */
+const STALE_STAGING_MS = 60 * 60 * 1000;
+
+/** Every version and delete marker under `prefix` last modified before `before`. */
+async function versionsBefore(s3: S3Client, bucket: string, prefix: string, before: Date): Promise<Array<{ key: string; versionId: string }>> {
+  const out: Array<{ key: string; versionId: string }> = [];
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  for (;;) {
+    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
+    for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) {
+      if (v.Key && v.Key.startsWith(prefix) && v.LastModified && v.LastModified < before) out.push({ key: v.Key, versionId: v.VersionId ?? 'null' });
+    }
+    if (!page.IsTruncated || (page.NextKeyMarker === undefined && page.NextVersionIdMarker === undefined)) return out;
+    keyMarker = page.NextKeyMarker;
+    versionIdMarker = page.NextVersionIdMarker;
+  }
+}
+
 function copySource(bucket: string, key: string, versionId: string | undefined): string {
   const path = `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
   return versionId ? `${path}?versionId=${encodeURIComponent(versionId)}` : path;
@@ -497,6 +519,33 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
     return { findings, unreadable, totals };
   }
 
+  /** Where the staged bodies of `key` go: one folder per object, so they can be found again. */
+  function stagingFolder(key: string): string {
+    return `${opt.stagingPrefix}${sha256Hex(key).slice(0, 24)}/`;
+  }
+
+  /**
+   * Deletes what crashed rewrites of `key` left under the staging prefix. Discovery skips that
+   * prefix, so a stale staged body (a copy of everyone else's records) would otherwise escape
+   * every later erasure.
+   */
+  async function removeStaleStaging(store: S3RecordsStore, key: string, ctx: ConnectorContext): Promise<void> {
+    let stale;
+    try {
+      stale = await versionsBefore(ctx.s3, store.bucket, stagingFolder(key), new Date(ctx.now.getTime() - STALE_STAGING_MS));
+    } catch (err) {
+      throw unavailable(store, 'ListObjectVersions', err);
+    }
+    for (const v of stale) {
+      try {
+        await ctx.s3.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: v.key, VersionId: v.versionId }));
+      } catch (err) {
+        if (!isNotFound(err)) throw unavailable(store, 'DeleteObject', err);
+      }
+    }
+    if (stale.length > 0) ctx.log('s3-records.stale-staging-removed', { store: store.name, keyHash: keyHash(store.bucket, key), versions: stale.length });
+  }
+
   /** Streams a rewritten body to a staging key; returns what was written. */
   async function stage(
     store: S3RecordsStore,
@@ -506,7 +555,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
     rewriter: Rewriter,
     ctx: ConnectorContext,
   ): Promise<{ stagingKey: string; versionId?: string; counts: RewriteCounts }> {
-    const stagingKey = `${opt.stagingPrefix}${sha256Hex(key).slice(0, 24)}/${randomUUID()}`;
+    const stagingKey = `${stagingFolder(key)}${randomUUID()}`;
     interface Sink {
       readonly stream: PassThrough | ReturnType<typeof createGzip>;
       readonly upload: Upload;
@@ -781,6 +830,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
     expectedEtag?: string,
   ): Promise<RewriteOutcome> {
     const kh = keyHash(store.bucket, key);
+    await removeStaleStaging(store, key, ctx);
     for (let attempt = 1; attempt <= opt.maxAttempts; attempt++) {
       let original: GetObjectCommandOutput;
       try {

@@ -8,6 +8,9 @@ import { z } from 'zod';
 import { DataMapSchema, formatPath, type DataMap } from './datamap';
 import { ConfigError } from './errors';
 
+/** Default of Settings.sweepMaxEntries. */
+export const DEFAULT_SWEEP_MAX_ENTRIES = 500;
+
 export const SettingsSchema = z
   .object({
     /** DynamoDB table holding requests, plans, approvals, holds, deferrals and receipts. */
@@ -24,6 +27,12 @@ export const SettingsSchema = z
     bundleUrlExpirySeconds: z.number().int().min(60).max(604800).default(900),
     /** Concurrency of object scans and writes inside one connector call. */
     connectorConcurrency: z.number().int().min(1).max(64).default(8),
+    /**
+     * (request, store) entries one retention sweep run erases; the rest wait for the next run.
+     * A run carries its entries in its state (256 KB) and history (25,000 events): 500 stays
+     * well inside both.
+     */
+    sweepMaxEntries: z.number().int().min(1).max(2000).default(DEFAULT_SWEEP_MAX_ENTRIES),
   })
   .strict();
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -54,19 +54,46 @@ export async function forgetIdentityWhenDone(rt: Runtime, requestId: string): Pr
 }
 
 /** Pending entries due on or before `now`, and those waiting on a hold (re-checked every sweep). */
-export async function findDue(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, now: Date): Promise<DueEntry[]> {
-  const due = new Map<string, { requestId: string; store: string; sks: string[] }>();
+export async function findDue(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, now: Date): Promise<Array<DueEntry & { readonly position: string }>> {
+  const due = new Map<string, { requestId: string; store: string; sks: string[]; earliest: string }>();
   const today = now.toISOString().slice(0, 10);
   const pending = queryPartition(rt, 'deferred', { filter: '#status = :pending', names: { '#status': 'status' }, values: { ':pending': 'pending' } });
   for await (const item of pending) {
     const entry = item as unknown as DeferredEntry & { sk: string };
     if (entry.due !== 'hold' && entry.due > today) continue;
     const id = `${entry.requestId}#${entry.store}`;
-    const group = due.get(id) ?? { requestId: entry.requestId, store: entry.store, sks: [] };
+    const group = due.get(id) ?? { requestId: entry.requestId, store: entry.store, sks: [], earliest: 'hold' };
     group.sks.push(entry.sk);
+    // Dates sort before 'hold': what is due by date goes first, then what waits on a hold.
+    if (entry.due < group.earliest) group.earliest = entry.due;
     due.set(id, group);
   }
-  return [...due.values()];
+  // Oldest first, in a stable order that a page cursor can resume (see duePage).
+  return [...due.values()]
+    .map(({ requestId, store, sks, earliest }) => ({ requestId, store, sks, position: `${earliest}#${requestId}#${store}` }))
+    .sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+}
+
+const CURSOR_KEY = { pk: 'sweep', sk: 'cursor' };
+
+/**
+ * One run's page of the due entries: at most `max`, from just after where the previous run
+ * stopped (a cursor in the ledger), wrapping around at the end. Entries that cannot progress
+ * (waiting on a hold that is still on) therefore never keep the ones after them from being
+ * swept, whatever their number. The cursor holds an entry position (a date, a request id and a
+ * store name): no personal value.
+ */
+export async function duePage(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, now: Date, max: number): Promise<{ due: DueEntry[]; total: number }> {
+  const all = await findDue(rt, now);
+  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
+  const cursor = ((await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: CURSOR_KEY, ConsistentRead: true }))).Item?.position as string | undefined) ?? '';
+  const start = all.findIndex((e) => e.position > cursor);
+  const rotated = start <= 0 ? all : [...all.slice(start), ...all.slice(0, start)];
+  const page = rotated.slice(0, max);
+  // Next run starts after this page; when the page is everything, from the start again.
+  const next = page.length < all.length ? page[page.length - 1].position : '';
+  await doc.send(new PutCommand({ TableName: rt.ledger.table, Item: { ...CURSOR_KEY, position: next, at: now.toISOString() } }));
+  return { due: page.map(({ requestId, store, sks }) => ({ requestId, store, sks })), total: all.length };
 }
 
 export interface SweepResult {

@@ -1,8 +1,8 @@
-/** FindDueDeferrals: the sweep's date, and the deferred entries due at it. */
+/** FindDueDeferrals: the sweep's date, and the deferred entries due at it (at most sweepMaxEntries; `remaining` says how many wait for the next run). */
 import { z } from 'zod';
 import { InvalidInputError } from '../core/errors';
 import { getRuntime } from '../core/runtime';
-import { findDue } from '../core/sweep';
+import { duePage } from '../core/sweep';
 import { taskHandler } from './middleware';
 
 const Input = z.object({
@@ -19,6 +19,7 @@ export const handler = taskHandler('find-due-deferrals', Input, async ({ sweepId
   if (now.getTime() > clockNow.getTime() + 60_000 && process.env.DSR_ALLOW_SWEEP_IN_FUTURE !== 'true') {
     throw new InvalidInputError('the sweep date is in the future; only a local engine allows that');
   }
-  const due = await findDue(rt, now);
-  return { sweepId, now: now.toISOString(), due, count: due.length };
+  // One run takes a bounded page (its state and history have limits); the next run goes on from there.
+  const { due, total } = await duePage(rt, now, rt.config.settings.sweepMaxEntries);
+  return { sweepId, now: now.toISOString(), due, count: due.length, remaining: total - due.length };
 });

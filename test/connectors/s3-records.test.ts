@@ -660,3 +660,29 @@ describe('noncurrent versions (every version holds records until it is deleted)'
     expect((await versions(bucket, 'sip/gone.jsonl.gz')).every((v) => v.deleteMarker)).toBe(true);
   });
 });
+
+describe('staging left by a crashed rewrite', () => {
+  test('is removed by the next rewrite of the same object once it is older than any running rewrite could be', async () => {
+    const bucket = await newBucket();
+    const store = sipStore(bucket);
+    const key = 'sip/crashed.jsonl.gz';
+    const other = 'sip/other.jsonl.gz';
+    await put(bucket, key, gzipSync(SIP_TEXT));
+    const folder = (k: string) => `.dsr-rewrite/${createHash('sha256').update(k).digest('hex').slice(0, 24)}/`;
+    // What a crash between staging and replacing leaves: a staged copy of everyone else's records.
+    await put(bucket, `${folder(key)}left-by-crash`, gzipSync(SIP_TEXT.split('\n').slice(2).join('\n')));
+    await put(bucket, `${folder(other)}left-by-crash`, gzipSync('{}'));
+    const staged = async () => (await versions(bucket, '.dsr-rewrite/')).map((v) => v.key).sort();
+
+    // A rewrite now: the staged copy might belong to a rewrite still running, so it stays.
+    const findings = await s3RecordsConnector.discover(store, alice, context());
+    await s3RecordsConnector.apply(store, alice, deleteAll(findings), context());
+    expect(await staged()).toEqual([`${folder(key)}left-by-crash`, `${folder(other)}left-by-crash`].sort());
+
+    // Two hours later, the next rewrite of that object removes it (every version); another object's stays.
+    await put(bucket, key, gzipSync(SIP_TEXT));
+    const later = context(new Date(Date.now() + 2 * 3_600_000));
+    await s3RecordsConnector.apply(store, alice, deleteAll(await s3RecordsConnector.discover(store, alice, later)), later);
+    expect(await staged()).toEqual([`${folder(other)}left-by-crash`]);
+  });
+});

@@ -31,7 +31,7 @@ async function items(table: string, keyName: string, value: string): Promise<Rec
 async function sweep(now: string) {
   const r = await t.dsr('sweep', '--now', now, '--json');
   expect(r.err).toBe('');
-  return JSON.parse(r.out.trim()) as { status: string; erased: number; receipts: number; due: number };
+  return JSON.parse(r.out.trim()) as { status: string; erased: number; receipts: number; due: number; runs: number; remaining: number };
 }
 
 function pick(pred: (s: SubjectEntry) => boolean, taken: string[]): SubjectEntry {
@@ -44,7 +44,8 @@ function pick(pred: (s: SubjectEntry) => boolean, taken: string[]): SubjectEntry
 const taken: string[] = [];
 
 beforeAll(async () => {
-  env = await startSeededEngine({ seed: 11, now: NOW });
+  // One due (request, store) entry per sweep run: every sweep here runs in pages, as a big one would.
+  env = await startSeededEngine({ seed: 11, now: NOW, sweepMaxEntries: 1 });
   ({ t, report, ddb, s3 } = env);
 }, 240_000);
 
@@ -139,6 +140,20 @@ describe('retention schedule and deferred erasure', () => {
     const wrongType = await t.dsr('lift-restriction', 'ret-access-1');
     expect(wrongType.err).toMatch(/is an access request, not a restriction/);
   }, 300_000);
+
+  it('a sweep with more due entries than one run runs again until each has had its turn', async () => {
+    const subjects = [0, 1].map(() => pick((s) => !s.flags.fraudInvestigation && !s.flags.legalHeldMedia && s.expected['call-records'].owner > 0, taken));
+    for (const [i, s] of subjects.entries()) expect((await erase(`ret-page-${i}`, s.subjectId)).summary.status).toBe('completed');
+    for (const s of subjects) expect((await items('voip-cdrs', 'accountId', s.subjectId)).length).toBeGreaterThan(0);
+    // At +13 months the CDRs of both requests are due, behind entries that wait on holds still
+    // on (earlier tests' fraud and held subjects): one entry per run, each run after the last.
+    const r = await sweep('2027-12-20T00:00:00Z');
+    expect(r.status).toBe('SUCCEEDED');
+    expect(r.runs).toBeGreaterThanOrEqual(2);
+    // every entry due at the first run had exactly one turn: one run each
+    expect(r.due).toBe(r.runs);
+    for (const s of subjects) expect(await items('voip-cdrs', 'accountId', s.subjectId)).toHaveLength(0);
+  }, 600_000);
 
   it('rejects bad hold and sweep input with a clear error and no change', async () => {
     const before = (await t.dsr('hold', 'list', '--json')).out;
