@@ -115,7 +115,7 @@ export class SubjectRightsOrchestrator extends Construct {
     // names are deploy-time values and travel as variables (functions/core/config.ts merges them).
     const configFile = writeConfigFile(this, {
       dataMap: v.dataMap,
-      settings: { approvalRequired: props.approvalRequired ?? false, bundleUrlExpirySeconds: v.bundleUrlExpirySeconds },
+      settings: { approvalRequired: props.approvalRequired ?? false, bundleUrlExpirySeconds: v.bundleUrlExpirySeconds, sweepMaxEntries: v.sweepMaxEntries },
       ...(v.retention ? { retention: v.retention } : {}),
     });
     const environment = {

@@ -12,6 +12,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import { DEFAULT_SWEEP_MAX_ENTRIES } from '../functions/core/config';
 import { DataMapSchema, formatPath, type DataMap } from '../functions/core/datamap';
 import { RetentionScheduleSchema, type RetentionSchedule } from '../functions/core/retention';
 
@@ -84,6 +85,14 @@ export interface SubjectRightsOrchestratorProps {
   readonly sweepSchedule?: scheduler.ScheduleExpression;
 
   /**
+   * Due (request, store) entries one sweep run erases (1-2000). A run carries its entries in its
+   * state (256 KB) and history (25,000 events); the next run goes on where it stopped, so a
+   * backlog bigger than this takes several scheduled runs (or `dsr sweep`, which runs again).
+   * @default 500
+   */
+  readonly sweepMaxEntriesPerRun?: number;
+
+  /**
    * Lifetime of the presigned URL of a portability bundle (1 minute to 7 days).
    * @default Duration.minutes(15)
    */
@@ -137,6 +146,7 @@ export interface ValidatedProps {
   readonly bundleUrlExpirySeconds: number;
   readonly bundleRetentionDays: number;
   readonly workRetentionDays: number;
+  readonly sweepMaxEntries: number;
 }
 
 const TABLE_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/([A-Za-z0-9_.-]{3,255})$/;
@@ -165,8 +175,13 @@ export function validateProps(id: string, props: SubjectRightsOrchestratorProps)
     problems.push(`bundleRetention: ${bundleRetentionDays} day(s) is shorter than bundleUrlExpiry; a URL would outlive its bundle`);
   }
 
+  const sweepMaxEntries = props.sweepMaxEntriesPerRun ?? DEFAULT_SWEEP_MAX_ENTRIES;
+  if (!Number.isInteger(sweepMaxEntries) || sweepMaxEntries < 1 || sweepMaxEntries > 2000) {
+    problems.push(`sweepMaxEntriesPerRun: ${sweepMaxEntries} is not a whole number from 1 to 2000`);
+  }
+
   if (problems.length > 0) throw new OrchestratorPropsError(id, problems);
-  return { dataMap: dataMap!, retention, bundleUrlExpirySeconds, bundleRetentionDays, workRetentionDays };
+  return { dataMap: dataMap!, retention, bundleUrlExpirySeconds, bundleRetentionDays, workRetentionDays, sweepMaxEntries };
 }
 
 function checkDataMap(raw: unknown, problems: string[]): DataMap | undefined {

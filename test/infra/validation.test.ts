@@ -78,6 +78,11 @@ describe('SubjectRightsOrchestrator: props validated at synth', () => {
     expect(problems({ bundleUrlExpiry: Duration.days(3), bundleRetention: Duration.days(2) })).toEqual([expect.stringMatching(/^bundleRetention: 2 day\(s\) is shorter than bundleUrlExpiry/)]);
   });
 
+  it('bounds the sweep page', () => {
+    expect(problems({ sweepMaxEntriesPerRun: 2000 })).toEqual([]);
+    for (const bad of [0, 2001, 12.5]) expect(problems({ sweepMaxEntriesPerRun: bad })).toEqual([`sweepMaxEntriesPerRun: ${bad} is not a whole number from 1 to 2000`]);
+  });
+
   it('reports every problem at once', () => {
     const map = referenceDataMap();
     map.stores[0] = { ...map.stores[0], name: 'Accounts' };
