@@ -31,6 +31,7 @@ import { createAnonymizer } from '../functions/core/anonymize';
 import { S3RecordsStoreSchema } from '../functions/core/datamap';
 import { RecordMatcher } from '../functions/core/matching';
 import { startS3Server } from '../local/s3';
+import { rngFor } from '../examples/voip-operator/prng';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -60,18 +61,6 @@ const STORE = S3RecordsStoreSchema.parse({
   dateField: 'ts',
 });
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const POPULATION = 50_000;
 function user(i: number) {
   return {
@@ -83,7 +72,8 @@ function user(i: number) {
 }
 
 function generate(mb: number): Buffer {
-  const rnd = prng(42);
+  const rng = rngFor(42, 'bench-sip-log');
+  const rnd = () => rng.next();
   const methods = ['INVITE', 'REGISTER', 'BYE', 'ACK', 'OPTIONS', 'CANCEL'];
   const agents = ['Yealink SIP-T46S 66.86.0.15', 'Polycom VVX 450 6.4.3', 'Grandstream GXP2170 1.0.11.3', 'Zoiper rv2.10.19.6'];
   const parts: string[] = [];

@@ -426,51 +426,31 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
     }
   }
 
-  async function scanStore(store: S3RecordsStore, subjects: ReadonlyMap<string, Identity>, ctx: ConnectorContext): Promise<StoreScanResult> {
-    const started = Date.now();
-    const matcher = new RecordMatcher(fieldSpecs(store), subjects, store.format);
-    const findings = new Map<string, Finding[]>();
+  /**
+   * One pass over every object version of the store for a batch of subjects. `onMatch` sees each
+   * matching record as it streams by (the records themselves are not kept); `onObject` is called
+   * once an object version has been read whole, so a caller can keep what it found there only for
+   * versions that were read to the end.
+   */
+  async function scanObjects<T>(
+    store: S3RecordsStore,
+    matcher: RecordMatcher,
+    ctx: ConnectorContext,
+    onMatch: (where: { key: string; versionId?: string; etag: string; protection?: Protection }, r: MatchedRecord) => T,
+    onObject: (found: T[]) => void,
+  ): Promise<{ unreadable: UnreadableObject[]; totals: ScanTotals }> {
     const unreadable: UnreadableObject[] = [];
     const totals = newTotals();
-    if (matcher.empty) return { findings, unreadable, totals };
     const reads = (await listObjects(store, ctx)).flatMap((o) => [
       ...(o.current ? [{ key: o.key, versionId: undefined }] : []),
       ...o.noncurrent.map((v) => ({ key: o.key, versionId: v.versionId })),
     ]);
     await forEachLimit(reads, opt.concurrency, async ({ key, versionId }) => {
       const kh = keyHash(store.bucket, key);
-      // Findings are made as records stream by; the records themselves are not kept.
-      const found: Array<[string, Finding]> = [];
-      const onMatch = (r: MatchedRecord, object: { readonly etag: string; readonly protection?: Protection }): void => {
-        const locator: S3RecordLocator = {
-          type: 's3-record',
-          bucket: store.bucket,
-          key,
-          etag: object.etag,
-          line: r.index,
-          fingerprint: r.fingerprint,
-          ...(versionId ? { versionId } : {}),
-        };
-        const date = retentionDate(r.record, store.dateField);
-        const id = findingId(store.name, locator);
-        for (const [ref, fields] of r.matches) {
-          found.push([
-            ref,
-            {
-              id,
-              store: store.name,
-              role: 'owner',
-              locator,
-              fields: [...fields],
-              ...(date ? { date } : {}),
-              ...(object.protection ? { protection: object.protection } : {}),
-            },
-          ]);
-        }
-      };
+      const found: T[] = [];
       let result;
       try {
-        result = await readObject(store, key, matcher, onMatch, ctx, versionId);
+        result = await readObject(store, key, matcher, (r, object) => void found.push(onMatch({ key, versionId, ...object }, r)), ctx, versionId);
       } catch (err) {
         if (err instanceof UnreadableObjectError) {
           unreadable.push({ key, keyHash: kh, reason: err.reason });
@@ -482,11 +462,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
       }
       if (result === 'missing') return;
       addCounts(totals, result.counts, result.storedBytes);
-      for (const [ref, f] of found) {
-        const list = findings.get(ref) ?? [];
-        list.push(f);
-        findings.set(ref, list);
-      }
+      onObject(found);
       ctx.log('s3-records.scanned', {
         store: store.name,
         keyHash: kh,
@@ -497,6 +473,45 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
         malformed: result.counts.malformed,
       });
     });
+    return { unreadable, totals };
+  }
+
+  async function scanStore(store: S3RecordsStore, subjects: ReadonlyMap<string, Identity>, ctx: ConnectorContext): Promise<StoreScanResult> {
+    const started = Date.now();
+    const matcher = new RecordMatcher(fieldSpecs(store), subjects, store.format);
+    const findings = new Map<string, Finding[]>();
+    if (matcher.empty) return { findings, unreadable: [], totals: newTotals() };
+    const { unreadable, totals } = await scanObjects(
+      store,
+      matcher,
+      ctx,
+      ({ key, versionId, etag, protection }, r) => {
+        const locator: S3RecordLocator = {
+          type: 's3-record',
+          bucket: store.bucket,
+          key,
+          etag,
+          line: r.index,
+          fingerprint: r.fingerprint,
+          ...(versionId ? { versionId } : {}),
+        };
+        const date = retentionDate(r.record, store.dateField);
+        const id = findingId(store.name, locator);
+        return [...r.matches].map(
+          ([ref, fields]): [string, Finding] => [
+            ref,
+            { id, store: store.name, role: 'owner', locator, fields: [...fields], ...(date ? { date } : {}), ...(protection ? { protection } : {}) },
+          ],
+        );
+      },
+      (found) => {
+        for (const [ref, f] of found.flat()) {
+          const list = findings.get(ref) ?? [];
+          list.push(f);
+          findings.set(ref, list);
+        }
+      },
+    );
     // Deterministic order whatever the concurrency: by key, the current version first, then record.
     for (const list of findings.values()) {
       list.sort((a, b) => {
@@ -1108,24 +1123,34 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
 
     async eraseFromStore(store, subjects, ctx) {
       checkStore(store);
-      const scan = await scanStore(store, subjects, ctx);
       const matcher = new RecordMatcher(fieldSpecs(store), subjects, store.format);
-      const refs = new Set(subjects.keys());
+      // Only where the subjects are (objects, and noncurrent versions with per-subject counts):
+      // a finding per record would hold hundreds of MB for a busy archive object.
       const keys = new Set<string>();
       const versions = new Map<string, { key: string; versionId: string; refs: Map<string, number> }>();
-      for (const [ref, list] of scan.findings) {
-        for (const f of list) {
-          const loc = f.locator as S3RecordLocator;
-          if (loc.versionId === undefined) {
-            keys.add(loc.key);
-            continue;
-          }
-          const id = `${loc.key}\u0000${loc.versionId}`;
-          const v = versions.get(id) ?? { key: loc.key, versionId: loc.versionId, refs: new Map<string, number>() };
-          v.refs.set(ref, (v.refs.get(ref) ?? 0) + 1);
-          versions.set(id, v);
-        }
-      }
+      const scan = matcher.empty
+        ? { unreadable: [] as UnreadableObject[], totals: newTotals() }
+        : await scanObjects(
+            store,
+            matcher,
+            ctx,
+            // A current version only needs to be known to match; a noncurrent one, by whom.
+            ({ key, versionId }, r) => (versionId === undefined ? key : { key, versionId, refs: [...r.matches.keys()] }),
+            (found) => {
+              for (const f of found) {
+                if (typeof f === 'string') {
+                  keys.add(f);
+                  continue;
+                }
+                const { key, versionId, refs } = f;
+                const id = `${key}\u0000${versionId}`;
+                const v = versions.get(id) ?? { key, versionId, refs: new Map<string, number>() };
+                for (const ref of refs) v.refs.set(ref, (v.refs.get(ref) ?? 0) + 1);
+                versions.set(id, v);
+              }
+            },
+          );
+      const refs = new Set(subjects.keys());
       const erased = new Map<string, number>();
       const refusedOut: Array<{ key: string; keyHash: string; reason: RefusalReason }> = [];
       const unreadable = [...scan.unreadable];
