@@ -26,6 +26,7 @@ import { expandTemplate, templatePlaceholders, type IdentifierType, type S3Objec
 import { DataMapError, DsrError, InvalidInputError, StoreUnavailableError, VerificationFailedError } from '../core/errors';
 import { findingId } from '../core/hash';
 import { mapLimit } from '../core/map-limit';
+import { versionPages } from './s3-version-pages';
 import type {
   Action,
   ApplyResult,
@@ -256,21 +257,12 @@ function locatorOf(store: S3ObjectsStore, v: ListedVersion): S3ObjectLocator {
 /** Every version and delete marker under `prefix`, all pages, in S3's order (by key, newest first). */
 async function listVersions(s3: S3Client, store: S3ObjectsStore, prefix: string, pageSize: number | undefined, stats: ListStats): Promise<ListedVersion[]> {
   const out: ListedVersion[] = [];
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  for (;;) {
+  const send = (command: ListObjectVersionsCommand) => {
     stats.listRequests++;
-    const page = await call(store, 'ListObjectVersions', () =>
-      s3.send(
-        new ListObjectVersionsCommand({
-          Bucket: store.bucket,
-          Prefix: prefix,
-          ...(pageSize ? { MaxKeys: pageSize } : {}),
-          ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}),
-          ...(versionIdMarker !== undefined ? { VersionIdMarker: versionIdMarker } : {}),
-        }),
-      ),
-    );
+    return call(store, 'ListObjectVersions', () => s3.send(command));
+  };
+  const pages = versionPages(send, { Bucket: store.bucket, Prefix: prefix, ...(pageSize ? { MaxKeys: pageSize } : {}) }, (message) => new StoreUnavailableError(store.name, message));
+  for await (const page of pages) {
     const entries: ListedVersion[] = [
       ...(page.Versions ?? []).map((v) => ({ key: v.Key ?? '', versionId: versionOf(v.VersionId), isDeleteMarker: false, isLatest: v.IsLatest === true, size: v.Size ?? 0, lastModified: v.LastModified })),
       ...(page.DeleteMarkers ?? []).map((m) => ({ key: m.Key ?? '', versionId: versionOf(m.VersionId), isDeleteMarker: true, isLatest: m.IsLatest === true, size: 0, lastModified: m.LastModified })),
@@ -279,12 +271,6 @@ async function listVersions(s3: S3Client, store: S3ObjectsStore, prefix: string,
       if (e.key.startsWith(prefix)) out.push(e);
       else stats.outsidePrefix++;
     }
-    if (!page.IsTruncated) break;
-    if (page.NextKeyMarker === undefined && page.NextVersionIdMarker === undefined) {
-      throw new StoreUnavailableError(store.name, 'ListObjectVersions was truncated without a marker to continue from');
-    }
-    keyMarker = page.NextKeyMarker;
-    versionIdMarker = page.NextVersionIdMarker;
   }
   // Versions and markers come in two lists; S3's order is by key, then newest first.
   return out.sort((a, b) => compareText(a.key, b.key) || (b.lastModified?.getTime() ?? 0) - (a.lastModified?.getTime() ?? 0));

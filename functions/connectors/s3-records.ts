@@ -33,12 +33,12 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectVersionsCommand,
   UploadPartCopyCommand,
   type GetObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { versionPages } from './s3-version-pages';
 import type { Anonymization, S3RecordsStore } from '../core/datamap';
 import { ConcurrentModificationError, DataMapError, StoreUnavailableError, VerificationFailedError } from '../core/errors';
 import { findingId, sha256Hex } from '../core/hash';
@@ -284,12 +284,7 @@ interface VersionEntry {
 
 async function listVersions(s3: S3Client, bucket: string, key: string): Promise<VersionEntry[]> {
   const entries: VersionEntry[] = [];
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  for (;;) {
-    const page = await s3.send(
-      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }),
-    );
+  for await (const page of versionPages((command) => s3.send(command), { Bucket: bucket, Prefix: key })) {
     for (const v of page.Versions ?? []) {
       if (v.Key !== key) continue;
       entries.push({ versionId: v.VersionId ?? 'null', deleteMarker: false, isLatest: !!v.IsLatest, lastModified: v.LastModified?.getTime() ?? 0, etag: v.ETag });
@@ -298,11 +293,8 @@ async function listVersions(s3: S3Client, bucket: string, key: string): Promise<
       if (m.Key !== key) continue;
       entries.push({ versionId: m.VersionId ?? 'null', deleteMarker: true, isLatest: !!m.IsLatest, lastModified: m.LastModified?.getTime() ?? 0 });
     }
-    if (!page.IsTruncated) break;
     // Past the key itself, every further key only shares the prefix.
-    if (page.NextKeyMarker !== undefined && page.NextKeyMarker !== key) break;
-    keyMarker = page.NextKeyMarker;
-    versionIdMarker = page.NextVersionIdMarker;
+    if (page.IsTruncated && page.NextKeyMarker !== undefined && page.NextKeyMarker !== key) break;
   }
   return entries.sort((a, b) => Number(b.isLatest) - Number(a.isLatest) || b.lastModified - a.lastModified);
 }
@@ -322,17 +314,12 @@ const STALE_STAGING_MS = 60 * 60 * 1000;
 /** Every version and delete marker under `prefix` last modified before `before`. */
 async function versionsBefore(s3: S3Client, bucket: string, prefix: string, before: Date): Promise<Array<{ key: string; versionId: string }>> {
   const out: Array<{ key: string; versionId: string }> = [];
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  for (;;) {
-    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
+  for await (const page of versionPages((command) => s3.send(command), { Bucket: bucket, Prefix: prefix })) {
     for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) {
       if (v.Key && v.Key.startsWith(prefix) && v.LastModified && v.LastModified < before) out.push({ key: v.Key, versionId: v.VersionId ?? 'null' });
     }
-    if (!page.IsTruncated || (page.NextKeyMarker === undefined && page.NextVersionIdMarker === undefined)) return out;
-    keyMarker = page.NextKeyMarker;
-    versionIdMarker = page.NextVersionIdMarker;
   }
+  return out;
 }
 
 function copySource(bucket: string, key: string, versionId: string | undefined): string {
@@ -369,13 +356,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
       return o;
     };
     try {
-      // (The SDK has no paginator for ListObjectVersions.)
-      let keyMarker: string | undefined;
-      let versionIdMarker: string | undefined;
-      for (;;) {
-        const page = await ctx.s3.send(
-          new ListObjectVersionsCommand({ Bucket: store.bucket, Prefix: store.prefix || undefined, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }),
-        );
+      for await (const page of versionPages((command) => ctx.s3.send(command), { Bucket: store.bucket, Prefix: store.prefix || undefined })) {
         for (const v of page.Versions ?? []) {
           if (!v.Key || v.Key.startsWith(opt.stagingPrefix) || v.Key.endsWith('/')) continue;
           const o = entry(v.Key);
@@ -386,10 +367,6 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
             o.noncurrent.push({ versionId: v.VersionId ?? 'null', size: v.Size ?? 0 });
           }
         }
-        if (!page.IsTruncated) break;
-        if (page.NextKeyMarker === undefined && page.NextVersionIdMarker === undefined) throw new Error('ListObjectVersions was truncated without a marker');
-        keyMarker = page.NextKeyMarker;
-        versionIdMarker = page.NextVersionIdMarker;
       }
     } catch (err) {
       throw unavailable(store, 'ListObjectVersions', err);

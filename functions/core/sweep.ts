@@ -7,7 +7,8 @@
  * applies only what is now erasable; what must still be kept is scheduled again. Entries move
  * from `pending` to `done` with a conditional write, so a repeated sweep does nothing twice.
  */
-import { DeleteObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { versionPages } from '../connectors/s3-version-pages';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { queryPartition } from './ledger';
 import { connectorFor } from '../connectors';
@@ -46,9 +47,10 @@ export async function forgetIdentityWhenDone(rt: Runtime, requestId: string): Pr
   });
   for await (const _ of stillPending) return false;
   const key = deferredIdentityKey(requestId);
-  const versions = await rt.s3.send(new ListObjectVersionsCommand({ Bucket: rt.workspace.bucket, Prefix: key }));
-  for (const v of [...(versions.Versions ?? []), ...(versions.DeleteMarkers ?? [])].filter((v) => v.Key === key)) {
-    await rt.s3.send(new DeleteObjectCommand({ Bucket: rt.workspace.bucket, Key: key, VersionId: v.VersionId }));
+  for await (const page of versionPages((command) => rt.s3.send(command), { Bucket: rt.workspace.bucket, Prefix: key })) {
+    for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].filter((v) => v.Key === key)) {
+      await rt.s3.send(new DeleteObjectCommand({ Bucket: rt.workspace.bucket, Key: key, VersionId: v.VersionId }));
+    }
   }
   return true;
 }
