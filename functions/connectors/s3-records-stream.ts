@@ -103,6 +103,8 @@ export interface RewriteCounts extends StreamCounts {
   outputBytes: number;
 }
 
+/** SHA-256 of no bytes: the output hash of a pass that writes nothing. */
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const LF = 0x0a;
 const CR = 0x0d;
 const GZIP_CHUNK = 256 * 1024;
@@ -225,12 +227,13 @@ export async function processRecords(
   rewrite?: { write: (chunk: Buffer, gzip: boolean) => Promise<void> | void },
 ): Promise<RewriteCounts> {
   const { matcher, format } = opts;
-  const framer = csvFramer();
-  const spans = new RecordSpans();
+  // Only CSV needs a framer and span arrays (JSON Lines are framed inline).
+  const framer = format === 'csv' ? csvFramer() : undefined;
+  const spans = format === 'csv' ? new RecordSpans() : undefined;
   const hits = new PatternHits();
   const linePatterns: number[] = [];
   const state = { gzip: false };
-  const hash = createHash('sha256');
+  const hash = rewrite ? createHash('sha256') : undefined;
   const counts: RewriteCounts = {
     bytes: 0,
     records: 0,
@@ -252,7 +255,7 @@ export async function processRecords(
 
   const emit = async (chunk: Buffer): Promise<void> => {
     if (!rewrite || chunk.length === 0) return;
-    hash.update(chunk);
+    hash?.update(chunk);
     counts.outputBytes += chunk.length;
     await rewrite.write(chunk, state.gzip);
   };
@@ -340,8 +343,8 @@ export async function processRecords(
     if (format === 'jsonl') {
       consumed = final ? buf.length : buf.lastIndexOf(LF) + 1;
     } else {
-      spans.clear();
-      consumed = framer.frame(buf, 0, final, spans);
+      spans!.clear();
+      consumed = framer!.frame(buf, 0, final, spans!);
     }
     if (consumed === 0) return 0;
     hits.clear();
@@ -369,12 +372,13 @@ export async function processRecords(
         p = e;
       }
     } else {
-      for (let r = 0; r < spans.count; r++) {
-        const s = spans.starts[r];
-        const ce = spans.contentEnds[r];
-        const e = spans.ends[r];
+      const sp = spans!;
+      for (let r = 0; r < sp.count; r++) {
+        const s = sp.starts[r];
+        const ce = sp.contentEnds[r];
+        const e = sp.ends[r];
         if (header === undefined) {
-          const parsed = spans.malformed[r] ? null : parseCsvRecord(buf, s, ce);
+          const parsed = sp.malformed[r] ? null : parseCsvRecord(buf, s, ce);
           if (!parsed) throw new UnreadableObjectError('csv-header');
           header = parsed.values;
           // A UTF-8 byte order mark is not part of the first column's name.
@@ -385,12 +389,12 @@ export async function processRecords(
         while (h < hits.n && hits.ends[h] < s) h++;
         // The common case: a well-framed, non-blank record with no prefilter hit.
         const c = buf[s];
-        if ((h >= hits.n || hits.ends[h] >= e) && spans.malformed[r] === 0 && ce > s && c !== 0x20 && c !== 0x09 && c !== CR) {
+        if ((h >= hits.n || hits.ends[h] >= e) && sp.malformed[r] === 0 && ce > s && c !== 0x20 && c !== 0x09 && c !== CR) {
           counts.records++;
           counts.kept++;
           firstRecord = false;
         } else {
-          await record(s, ce, e, spans.malformed[r] === 1);
+          await record(s, ce, e, sp.malformed[r] === 1);
         }
       }
     }
@@ -417,7 +421,7 @@ export async function processRecords(
   }
   if (pending.length > 0) await region(pending, true);
   counts.gzip = state.gzip;
-  counts.outputSha256 = hash.digest('hex');
+  counts.outputSha256 = hash ? hash.digest('hex') : EMPTY_SHA256;
   return counts;
 }
 
