@@ -67,7 +67,7 @@ export function describeState(name: string, output: Record<string, unknown> | un
     case 'receipt':
       return `receipt ${value.receiptKey} sha256 ${String(value.receiptHash).slice(0, 12)}…, outcome ${value.outcome}`;
     case 'sweep':
-      return `as of ${value.now}: ${value.count} due (request, store) entries`;
+      return `as of ${value.now}: ${value.count} due (request, store) entries${value.remaining ? `, ${value.remaining} left for the next run` : ''}`;
     case 'summary':
       return `${value.erased} records erased, ${value.receipts} receipts, ${value.failed} failed`;
     case 'bundle':

@@ -31,7 +31,7 @@ async function items(table: string, keyName: string, value: string): Promise<Rec
 async function sweep(now: string) {
   const r = await t.dsr('sweep', '--now', now, '--json');
   expect(r.err).toBe('');
-  return JSON.parse(r.out.trim()) as { status: string; erased: number; receipts: number; due: number; runs: number; remaining: number };
+  return JSON.parse(r.out.trim()) as { status: string; erased: number; receipts: number; due: number; runs: number; remaining: number; sweepIds: string[] };
 }
 
 function pick(pred: (s: SubjectEntry) => boolean, taken: string[]): SubjectEntry {
@@ -152,6 +152,9 @@ describe('retention schedule and deferred erasure', () => {
     expect(r.runs).toBeGreaterThanOrEqual(2);
     // every entry due at the first run had exactly one turn: one run each
     expect(r.due).toBe(r.runs);
+    // the auditor sees in the first run's history that it left entries for the next
+    const first = await t.dsr('history', r.sweepIds[0]);
+    expect(first.out).toMatch(/1 due \(request, store\) entries, \d+ left for the next run/);
     for (const s of subjects) expect(await items('voip-cdrs', 'accountId', s.subjectId)).toHaveLength(0);
   }, 600_000);
 
