@@ -1,6 +1,7 @@
 /** `dsr start|plan|approve|status`: support's commands for one request. */
 import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
+import { appendReceipt } from '../../functions/core/receipt';
 import { InvalidInputError } from '../../functions/core/errors';
 import type { RequestRecord } from '../../functions/core/ledger';
 import { receiptForRequest } from '../../functions/core/receipt';
@@ -135,7 +136,7 @@ function printSummary(printer: Printer, summary: Awaited<ReturnType<typeof summa
 
 function startOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('--type <type>', 'access | portability | erasure | restriction')
+    .requiredOption('--type <type>', 'access | portability | erasure | restriction | rectification (recorded and routed to a person)')
     .requiredOption('--subject <id>', 'the verified subject id (stored in the ledger only)')
     .requiredOption('--request-id <id>', 'unique request id; also the execution name (idempotency key)')
     .option('--verified-by <who>', 'who verified the subject\'s identity')
@@ -170,6 +171,7 @@ export function requestCommands(printer: Printer, setExit: (code: number) => voi
     .action(async (requestId: string, opts: { json?: boolean; timeout: number; data?: string }) =>
       withClients(opts, async (c) => {
         const record = await requireRequest(c, requestId);
+        if (record.request.type === 'rectification') throw new CliError(`request ${requestId} is a rectification: a person handles it, there is nothing to plan`);
         const arn = await startExecution(c, { requestId, requestHash: record.requestHash, mode: 'plan' });
         const execution = await waitForExecution(c, arn, opts.timeout, printer, !opts.json);
         const output = execution.output ? (JSON.parse(execution.output) as { plan?: unknown }) : {};
@@ -233,7 +235,38 @@ export function requestCommands(printer: Printer, setExit: (code: number) => voi
         setExit(await waitAndReport(c, requestId, arn, opts, printer));
       }),
     );
-  return [start, plan, approve, status, lift];
+  const rectification = new Command('rectification').description('rectification requests, which a person carries out');
+  rectification
+    .command('done')
+    .description('record that the person routed a rectification has made the correction: a receipt (with your reference) closes it')
+    .argument('<requestId>', 'the rectification request')
+    .requiredOption('--by <who>', 'who made the correction (kept in the ledger, not in the receipt)')
+    .requiredOption('--reference <ref>', 'the ticket or case of the correction (goes in the receipt)')
+    .option('--json', 'print one JSON object')
+    .option('--data <dir>', 'a local engine\'s directory')
+    .action(async (requestId: string, opts: { by: string; reference: string; json?: boolean; data?: string }) =>
+      withClients(opts, async (c) => {
+        const record = await requireRequest(c, requestId);
+        if (record.request.type !== 'rectification') throw new CliError(`request ${requestId} is a${record.request.type === 'access' ? 'n' : ''} ${record.request.type} request, not a rectification`);
+        if (record.status !== 'routed-to-person') throw new CliError(`request ${requestId} is ${record.status}, not routed to a person (start it, and let it finish, first)`);
+        const now = new Date();
+        // A receipt of its own, chained after the routing receipt (one receipt per id).
+        const receipt = await appendReceipt(c, {
+          receiptVersion: 1,
+          kind: 'request',
+          id: `${requestId}--rectified`,
+          requestId,
+          type: 'rectification',
+          outcome: 'rectified-by-person',
+          reference: opts.reference,
+          completedAt: now.toISOString(),
+        });
+        await c.ledger.setStatus(requestId, 'completed', now, { receiptKey: `receipt/${receipt.sequence}`, reason: `rectified by ${opts.by}` });
+        const result = { requestId, status: 'completed', receipt: { sequence: receipt.sequence, hash: receipt.hash } };
+        printer.out(opts.json ? JSON.stringify(result) : `rectification ${requestId} recorded as done: receipt #${receipt.sequence} sha256 ${receipt.hash}`);
+      }),
+    );
+  return [start, plan, approve, status, lift, rectification];
 }
 
 async function requireRequest(c: Clients, requestId: string): Promise<RequestRecord> {

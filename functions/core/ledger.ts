@@ -10,7 +10,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCom
 import { DsrError, InvalidInputError } from './errors';
 import { requestHash, type SubjectRequest } from './request';
 
-export type RequestStatus = 'received' | 'running' | 'refused' | 'planned' | 'awaiting-approval' | 'approved' | 'completed' | 'failed';
+export type RequestStatus = 'received' | 'running' | 'refused' | 'planned' | 'awaiting-approval' | 'approved' | 'routed-to-person' | 'completed' | 'failed';
 
 export interface RequestRecord {
   readonly request: SubjectRequest;

@@ -6,7 +6,7 @@ import type { Store } from './datamap';
 import type { HoldVersions } from './erasure-lock';
 import { hashOf } from './hash';
 import { decide, DECISIONS, type ActiveHold, type Decision, type DecisionKind, type RetentionSchedule } from './retention';
-import type { RequestType } from './request';
+import type { PlannedRequestType, RequestType } from './request';
 import type { Action, Finding } from '../connectors/types';
 
 export interface PlanEntry extends Decision {
@@ -25,7 +25,7 @@ export interface StorePlan {
 
 export interface Plan {
   readonly requestId: string;
-  readonly type: RequestType;
+  readonly type: PlannedRequestType;
   readonly createdAt: string;
   readonly identityHash: string;
   readonly stores: readonly StorePlan[];
@@ -54,7 +54,7 @@ export function planStore(args: {
   store: Store;
   findings: readonly Finding[];
   findingsHash: string;
-  type: RequestType;
+  type: PlannedRequestType;
   now: Date;
   schedule: RetentionSchedule;
   holds: readonly ActiveHold[];

@@ -9,9 +9,20 @@ import { formatPath } from './datamap';
 import { InvalidInputError } from './errors';
 import { hashOf } from './hash';
 
-export const REQUEST_TYPES = ['access', 'portability', 'erasure', 'restriction'] as const;
+/**
+ * `rectification` is recorded and routed to a person (correcting data needs judgement): the
+ * machine checks its verification, writes its receipt and ends in RoutedToPerson;
+ * `dsr rectification done` records that the person finished.
+ */
+export const REQUEST_TYPES = ['access', 'portability', 'erasure', 'restriction', 'rectification'] as const;
 export const RequestTypeSchema = z.enum(REQUEST_TYPES);
 export type RequestType = z.infer<typeof RequestTypeSchema>;
+/** The types the machine discovers and plans for (a rectification goes to a person instead). */
+export type PlannedRequestType = Exclude<RequestType, 'rectification'>;
+
+export function isPlannedType(type: RequestType): type is PlannedRequestType {
+  return type !== 'rectification';
+}
 
 /** Step Functions execution names allow 1-80 of these; the request id is the execution name. */
 export const RequestIdSchema = z

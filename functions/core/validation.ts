@@ -25,5 +25,7 @@ export function checkRequest(
   if (now.getTime() - verifiedAt > settings.verificationMaxAgeDays * 86_400_000) return { decision: 'refused', reason: 'verification-stale' };
   if (input.mode === 'apply' && record.status !== 'approved') return { decision: 'refused', reason: 'not-approved' };
   if (input.mode === 'lift' && record.request.type !== 'restriction') return { decision: 'refused', reason: 'invalid-request' };
+  // A person rectifies: there is nothing to plan or apply.
+  if (record.request.type === 'rectification' && input.mode !== 'run') return { decision: 'refused', reason: 'invalid-request' };
   return { decision: 'accepted' };
 }

@@ -4,7 +4,7 @@ import { readHoldVersions } from '../core/erasure-lock';
 import { findHolds } from '../core/holds';
 import { countDecisions, planStore, type Plan, type StorePlan } from '../core/plan';
 import { docKeys, loadFindings, storeNamed } from '../core/request-data';
-import { RequestIdSchema } from '../core/request';
+import { isPlannedType, RequestIdSchema } from '../core/request';
 import { DEFAULT_SCHEDULE, parseSchedule } from '../core/retention';
 import { getRuntime } from '../core/runtime';
 import { canonicalJson, hashOf, sha256Hex } from '../core/hash';
@@ -18,6 +18,9 @@ export const handler = taskHandler('apply-retention', Input, async ({ requestId,
   const now = rt.clock.now();
   const record = await rt.ledger.getRequest(requestId);
   if (!record) throw new Error(`request ${requestId} is not in the ledger`);
+  const type = record.request.type;
+  // The machine routes a rectification to a person before discovery.
+  if (!isPlannedType(type)) throw new Error(`request ${requestId} is a ${type} request: nothing to plan`);
   const schedule = rt.config.retention === undefined ? DEFAULT_SCHEDULE : parseSchedule(rt.config.retention);
   // Read before the holds themselves: a hold placed after this read makes the versions stale.
   const holdVersions = await readHoldVersions(rt, record.request.subjectId, discovery.map((d) => d.store));
@@ -27,12 +30,12 @@ export const handler = taskHandler('apply-retention', Input, async ({ requestId,
     const store = storeNamed(rt, result.store);
     const findings = await loadFindings(rt, requestId, store.name);
     const findingsHash = sha256Hex(canonicalJson(findings));
-    const slice = planStore({ store, findings, findingsHash, type: record.request.type, now, schedule, holds: holds.forStore(store) });
+    const slice = planStore({ store, findings, findingsHash, type, now, schedule, holds: holds.forStore(store) });
     // Lifting a restriction undoes it everywhere; nothing else changes.
     stores.push(mode === 'lift' ? { ...slice, entries: slice.entries.map((e) => ({ ...e, action: 'unrestrict' as const, basis: 'restriction-lifted' })) } : slice);
   }
   const identityHash = sha256Hex(canonicalJson((await rt.workspace.getJson(docKeys.identity(requestId))) ?? {}));
-  const plan: Plan = { requestId, type: record.request.type, createdAt: now.toISOString(), identityHash, stores, holdVersions };
+  const plan: Plan = { requestId, type, createdAt: now.toISOString(), identityHash, stores, holdVersions };
   const planHash = hashOf(plan);
   await rt.workspace.putJson(docKeys.plan(requestId, planHash), plan);
   const counts = Object.fromEntries(stores.map((s) => [s.store, countDecisions(s.entries)]));

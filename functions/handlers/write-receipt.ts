@@ -6,14 +6,16 @@ import { releaseErasureLeases } from '../core/erasure-lock';
 import { appendReceipt } from '../core/receipt';
 import { docKeys, loadPlan } from '../core/request-data';
 import { RequestIdSchema } from '../core/request';
-import { getRuntime } from '../core/runtime';
+import { getRuntime, type Runtime } from '../core/runtime';
+import type { RequestRecord } from '../core/ledger';
 import { taskHandler } from './middleware';
 import { StoreResult } from './schemas';
 
 const State = z.object({
   request: z.object({ type: z.string(), mode: z.string() }),
   discovery: z.array(StoreResult).optional(),
-  plan: z.object({ planHash: z.string(), totals: z.record(z.string(), z.number()), counts: z.record(z.string(), z.record(z.string(), z.number())) }),
+  /** Absent for a rectification, which is routed to a person without discovery. */
+  plan: z.object({ planHash: z.string(), totals: z.record(z.string(), z.number()), counts: z.record(z.string(), z.record(z.string(), z.number())) }).optional(),
   applied: z.array(StoreResult).optional(),
   export: z.array(StoreResult).optional(),
   bundle: z.object({ bundleKey: z.string(), bundleHash: z.string() }).passthrough().optional(),
@@ -26,6 +28,8 @@ export const handler = taskHandler('write-receipt', z.object({ requestId: Reques
   const now = rt.clock.now();
   const record = await rt.ledger.getRequest(requestId);
   if (!record) throw new Error(`request ${requestId} is not in the ledger`);
+  if (record.request.type === 'rectification') return routeToPerson(rt, requestId, record, now);
+  if (!state.plan) throw new Error(`request ${requestId} reached its receipt without a plan`);
   const failed = [...(state.discovery ?? []), ...(state.applied ?? []), ...(state.export ?? [])].filter((s) => s.status === 'failed');
   const outcome = failed.length > 0 || (state.verification?.unexpected ?? 0) > 0 ? 'failed' : 'completed';
 
@@ -67,3 +71,22 @@ export const handler = taskHandler('write-receipt', z.object({ requestId: Reques
   await rt.ledger.setStatus(requestId, outcome, now, { receiptKey, ...(outcome === 'failed' ? { reason: 'store-failed' } : {}) });
   return { receiptKey, receiptHash: receipt.hash, outcome };
 });
+
+/** A rectification's receipt: the request and its verification are on record, for a person to act on. */
+async function routeToPerson(rt: Runtime, requestId: string, record: RequestRecord, now: Date) {
+  const receipt = await appendReceipt(rt, {
+    receiptVersion: 1,
+    kind: 'request',
+    id: requestId,
+    type: record.request.type,
+    verificationReference: record.request.verification?.reference ?? null,
+    verificationMethod: record.request.verification?.method ?? null,
+    planHash: null,
+    outcome: 'routed-to-person',
+    receivedAt: record.request.receivedAt,
+    completedAt: now.toISOString(),
+  });
+  const receiptKey = `receipt/${receipt.sequence}`;
+  await rt.ledger.setStatus(requestId, 'routed-to-person', now, { receiptKey });
+  return { receiptKey, receiptHash: receipt.hash, outcome: 'routed-to-person' };
+}

@@ -102,6 +102,34 @@ describe('subject request end to end', () => {
     expect(exported['call-recordings'].files).toBe(neighbour.expected['call-recordings'].current);
   }, 300_000);
 
+  it('rectification: recorded with its verification, routed to a person, closed by a receipt; nothing read or changed', async () => {
+    const subject = plainSubject();
+    const stale = await run('rectification', 'rectify-stale', subject.subjectId, verification('2026-09-01T00:00:00.000Z'));
+    expect(stale.code).toBe(4);
+    expect(stale.summary.execution).toMatchObject({ error: 'RequestRefused', cause: 'verification-stale' });
+
+    const r = await run('rectification', 'rectify-1', subject.subjectId);
+    expect(r.code).toBe(0);
+    expect(r.summary.status).toBe('routed-to-person');
+    const history = await t.dsr('history', 'rectify-1');
+    expect(history.out).toMatch(/IsRectification[\s\S]*WriteReceipt[\s\S]*RoutedToPerson/);
+    expect(history.out).not.toMatch(/ResolveIdentity|DiscoverStores/);
+    const receipt = JSON.parse((await t.dsr('receipt', 'rectify-1')).out);
+    expect(receipt.receipt).toMatchObject({ type: 'rectification', outcome: 'routed-to-person', verificationReference: 'TICKET-1', planHash: null });
+
+    expect((await t.dsr('plan', 'rectify-1')).err).toMatch(/is a rectification: a person handles it/);
+    expect((await t.dsr('rectification', 'done', 'rectify-stale', '--by', 'agent-9', '--reference', 'FIX-1')).err).toMatch(/rectify-stale is refused, not routed to a person/);
+    const done = await t.dsr('rectification', 'done', 'rectify-1', '--by', 'agent-9', '--reference', 'FIX-1', '--json');
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.out)).toMatchObject({ requestId: 'rectify-1', status: 'completed' });
+    const closing = JSON.parse((await t.dsr('receipt', 'rectify-1--rectified')).out);
+    expect(closing.receipt).toMatchObject({ requestId: 'rectify-1', outcome: 'rectified-by-person', reference: 'FIX-1' });
+    expect(JSON.stringify(closing)).not.toContain('agent-9');
+    expect(JSON.parse((await t.dsr('status', 'rectify-1', '--json')).out).status).toBe('completed');
+    expect((await t.dsr('rectification', 'done', 'rectify-1', '--by', 'agent-9', '--reference', 'FIX-1')).err).toMatch(/is completed, not routed to a person/);
+    expect((await t.dsr('receipt', 'verify')).code).toBe(0);
+  });
+
   it('never puts a personal value into any execution history', async () => {
     const sfn = new SFNClient({});
     const arn = process.env.DSR_STATE_MACHINE_ARN!;
