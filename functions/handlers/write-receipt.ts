@@ -46,12 +46,7 @@ export const handler = taskHandler('write-receipt', z.object({ requestId: Reques
     : [];
 
   const receipt = await appendReceipt(rt, {
-    receiptVersion: 1,
-    kind: 'request',
-    id: requestId,
-    type: record.request.type,
-    verificationReference: record.request.verification?.reference ?? null,
-    verificationMethod: record.request.verification?.method ?? null,
+    ...receiptHead(requestId, record),
     planHash: state.plan.planHash,
     outcome,
     decisions: state.plan.counts,
@@ -75,12 +70,7 @@ export const handler = taskHandler('write-receipt', z.object({ requestId: Reques
 /** A rectification's receipt: the request and its verification are on record, for a person to act on. */
 async function routeToPerson(rt: Runtime, requestId: string, record: RequestRecord, now: Date) {
   const receipt = await appendReceipt(rt, {
-    receiptVersion: 1,
-    kind: 'request',
-    id: requestId,
-    type: record.request.type,
-    verificationReference: record.request.verification?.reference ?? null,
-    verificationMethod: record.request.verification?.method ?? null,
+    ...receiptHead(requestId, record),
     planHash: null,
     outcome: 'routed-to-person',
     receivedAt: record.request.receivedAt,
@@ -89,4 +79,16 @@ async function routeToPerson(rt: Runtime, requestId: string, record: RequestReco
   const receiptKey = `receipt/${receipt.sequence}`;
   await rt.ledger.setStatus(requestId, 'routed-to-person', now, { receiptKey });
   return { receiptKey, receiptHash: receipt.hash, outcome: 'routed-to-person' };
+}
+
+/** What every request receipt starts with: which request, of what type, verified how. */
+function receiptHead(requestId: string, record: RequestRecord) {
+  return {
+    receiptVersion: 1 as const,
+    kind: 'request' as const,
+    id: requestId,
+    type: record.request.type,
+    verificationReference: record.request.verification?.reference ?? null,
+    verificationMethod: record.request.verification?.method ?? null,
+  };
 }
