@@ -517,14 +517,15 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
   }
 
   /**
-   * Deletes what crashed rewrites of `key` left under the staging prefix. Discovery skips that
-   * prefix, so a stale staged body (a copy of everyone else's records) would otherwise escape
-   * every later erasure.
+   * Deletes what crashed rewrites left under the bucket's staging prefix, for any object (the
+   * object may never be rewritten again). Discovery skips that prefix, so a stale staged body (a
+   * copy of everyone else's records) would otherwise escape every later erasure. Run once per
+   * erasure in the store, before its rewrites.
    */
-  async function removeStaleStaging(store: S3RecordsStore, key: string, ctx: ConnectorContext): Promise<void> {
+  async function removeStaleStaging(store: S3RecordsStore, ctx: ConnectorContext): Promise<void> {
     let stale;
     try {
-      stale = await versionsBefore(ctx.s3, store.bucket, stagingFolder(key), new Date(ctx.now.getTime() - STALE_STAGING_MS));
+      stale = await versionsBefore(ctx.s3, store.bucket, opt.stagingPrefix, new Date(ctx.now.getTime() - STALE_STAGING_MS));
     } catch (err) {
       throw unavailable(store, 'ListObjectVersions', err);
     }
@@ -535,7 +536,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
         if (!isNotFound(err)) throw unavailable(store, 'DeleteObject', err);
       }
     }
-    if (stale.length > 0) ctx.log('s3-records.stale-staging-removed', { store: store.name, keyHash: keyHash(store.bucket, key), versions: stale.length });
+    if (stale.length > 0) ctx.log('s3-records.stale-staging-removed', { store: store.name, versions: stale.length });
   }
 
   /** Streams a rewritten body to a staging key; returns what was written. */
@@ -822,7 +823,6 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
     expectedEtag?: string,
   ): Promise<RewriteOutcome> {
     const kh = keyHash(store.bucket, key);
-    await removeStaleStaging(store, key, ctx);
     for (let attempt = 1; attempt <= opt.maxAttempts; attempt++) {
       let original: GetObjectCommandOutput;
       try {
@@ -994,6 +994,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
       }
       const matcher = new RecordMatcher(fieldSpecs(store), new Map([[ONE, identity]]), store.format);
       const refs = new Set([ONE]);
+      if (byKey.size > 0) await removeStaleStaging(store, ctx);
 
       await forEachLimit([...byKey.entries()], opt.concurrency, async ([key, { etag, planned }]) => {
         const byFingerprint = new Map<string, PlannedAction[]>();
@@ -1135,6 +1136,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
       let removedTotal = 0;
       let redactedTotal = 0;
       let malformedKept = 0;
+      if (keys.size > 0) await removeStaleStaging(store, ctx);
       await forEachLimit([...keys].sort(), opt.concurrency, async (key) => {
         let perSubject = new Map<string, number>();
         const outcome = await rewriteObject(
