@@ -118,7 +118,7 @@ export function retentionCommands(printer: Printer, setExit: (code: number) => v
           const output = execution.output
             ? (JSON.parse(execution.output) as { sweep?: { count: number; now: string; remaining?: number }; summary?: { receipts: number; erased: number; failed: number } })
             : {};
-          const run = { sweepId, status: execution.status, due: output.sweep?.count ?? 0, remaining: output.sweep?.remaining ?? 0, ...{ receipts: 0, erased: 0, failed: 0 }, ...(output.summary ?? {}) };
+          const run = { sweepId, status: execution.status, due: output.sweep?.count ?? 0, remaining: output.sweep?.remaining ?? 0, receipts: 0, erased: 0, failed: 0, ...output.summary };
           total.sweepIds.push(sweepId);
           total.now = output.sweep?.now ?? total.now;
           total.due += run.due;

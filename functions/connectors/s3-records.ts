@@ -777,23 +777,35 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
     ctx: ConnectorContext,
   ): Promise<{ status: 'deleted' | 'gone' } | { status: 'refused'; reason: RefusalReason }> {
     const kh = keyHash(store.bucket, key);
-    let uncovered = false;
-    const read = await readObject(
-      store,
-      key,
-      matcher,
-      (r) => {
-        if (planned !== 'all' && !planned.has(r.fingerprint) && r.matches.size > 0) uncovered = true;
-      },
-      ctx,
-      versionId,
-    );
-    if (read === 'missing') return { status: 'gone' };
-    if (uncovered) {
-      ctx.log('s3-records.version-refused', { store: store.name, keyHash: kh, reason: 'version-holds-retained-records' });
-      return { status: 'refused', reason: 'version-holds-retained-records' };
+    let protection: Protection | undefined;
+    if (planned === 'all') {
+      // Every record of the subjects goes: whether S3 lets the version go is all there is to ask.
+      try {
+        protection = protectionOf(await ctx.s3.send(new HeadObjectCommand({ Bucket: store.bucket, Key: key, VersionId: versionId })));
+      } catch (err) {
+        if (isNotFound(err)) return { status: 'gone' };
+        throw unavailable(store, 'HeadObject', err);
+      }
+    } else {
+      let uncovered = false;
+      const read = await readObject(
+        store,
+        key,
+        matcher,
+        (r) => {
+          if (!planned.has(r.fingerprint) && r.matches.size > 0) uncovered = true;
+        },
+        ctx,
+        versionId,
+      );
+      if (read === 'missing') return { status: 'gone' };
+      if (uncovered) {
+        ctx.log('s3-records.version-refused', { store: store.name, keyHash: kh, reason: 'version-holds-retained-records' });
+        return { status: 'refused', reason: 'version-holds-retained-records' };
+      }
+      protection = read.protection;
     }
-    const protectedBy = refusalFor(read.protection, ctx.now);
+    const protectedBy = refusalFor(protection, ctx.now);
     if (protectedBy) {
       ctx.log('s3-records.version-refused', { store: store.name, keyHash: kh, reason: protectedBy });
       return { status: 'refused', reason: protectedBy };
