@@ -41,7 +41,12 @@ export async function createBucket(ctx: Ctx): Promise<void> {
     const location = text(parseXml(body, 'CreateBucketConfiguration'), 'LocationConstraint');
     if (location) region = location;
   }
-  if (ctx.store.buckets.has(name)) throw errors.bucketAlreadyOwnedByYou(name);
+  const existing = ctx.store.buckets.get(name);
+  if (existing) {
+    // For legacy compatibility S3 answers 200 in us-east-1 (all buckets here are the caller's).
+    if (existing.meta.region === 'us-east-1' && region === 'us-east-1') return sendEmpty(ctx, 200, { location: `/${name}` });
+    throw errors.bucketAlreadyOwnedByYou(name);
+  }
   const objectLock = flag(ctx, 'x-amz-bucket-object-lock-enabled');
   await ctx.store.createBucket({
     name,

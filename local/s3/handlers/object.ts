@@ -7,7 +7,7 @@ import { quoteEtag, type ObjectVersion } from '../model';
 import { checksumHeaders, lockFromHeaders, objectHeaders, storedHeaders, tagsFromHeader } from '../objectmeta';
 import { openRange } from '../reader';
 import type { Bucket } from '../store';
-import { addVersion, resolveVersion, versionHeader } from '../versions';
+import { addVersion, resolveVersion, versionHeader, writtenVersionHeader } from '../versions';
 
 const getter = (ctx: Ctx) => (name: string) => header(ctx, name);
 
@@ -50,7 +50,7 @@ export async function putObject(ctx: Ctx): Promise<void> {
     checksum: body.checksum,
     ...lock,
   });
-  const h: Record<string, string> = { etag: quoteEtag(v.etag), ...versionHeader(b, v) };
+  const h: Record<string, string> = { etag: quoteEtag(v.etag), ...writtenVersionHeader(b, v) };
   if (v.checksum) {
     h[`x-amz-checksum-${v.checksum.algorithm.toLowerCase()}`] = v.checksum.value;
     h['x-amz-checksum-type'] = v.checksum.type;
@@ -189,7 +189,7 @@ export async function copyObject(ctx: Ctx): Promise<void> {
     checksum: s.checksum,
     ...lock,
   });
-  const h: Record<string, string> = { ...versionHeader(b, v) };
+  const h: Record<string, string> = { ...writtenVersionHeader(b, v) };
   if (src.bucket.meta.versioning) h['x-amz-copy-source-version-id'] = s.versionId;
   sendXml(ctx, 'CopyObjectResult', [
     ['ETag', quoteEtag(v.etag)],
