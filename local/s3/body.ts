@@ -64,6 +64,11 @@ function requestedAlgorithm(req: IncomingMessage): ChecksumAlgorithm | undefined
   return CHECKSUM_ALGORITHMS.find((a) => a === hint);
 }
 
+/** Whether a request carries an integrity check S3 accepts for Object Lock uploads: Content-MD5 or a checksum. */
+export function declaresIntegrity(req: IncomingMessage): boolean {
+  return header(req, 'content-md5') !== undefined || requestedAlgorithm(req) !== undefined;
+}
+
 /** The request body with any aws-chunked framing removed, and that framing's trailers. */
 function decodedStream(req: IncomingMessage): { source: Readable; trailers: () => Record<string, string> } {
   if (!isAwsChunked(req.headers)) return { source: req, trailers: () => ({}) };

@@ -320,6 +320,24 @@ describe('object lock', () => {
     expect(freed.Deleted).toEqual([expect.objectContaining({ Key: 'cond-locked', VersionId: put.VersionId })]);
   });
 
+  test('an upload with Object Lock settings must carry Content-MD5 or a checksum, as on S3', async () => {
+    const until = future(1).toISOString();
+    const url = `${server.endpoint}/${L}/needs-integrity`;
+    const bare = await fetch(url, { method: 'PUT', body: 'x', headers: { 'x-amz-object-lock-mode': 'GOVERNANCE', 'x-amz-object-lock-retain-until-date': until } });
+    expect(bare.status).toBe(400);
+    expect(await bare.text()).toMatch(/<Code>InvalidRequest<\/Code>.*Content-MD5 OR x-amz-checksum-/s);
+    const hold = await fetch(url, { method: 'PUT', body: 'x', headers: { 'x-amz-object-lock-legal-hold': 'OFF' } });
+    expect(hold.status).toBe(400);
+    const withMd5 = await fetch(url, { method: 'PUT', body: 'x', headers: { 'x-amz-object-lock-legal-hold': 'ON', 'content-md5': createHash('md5').update('x').digest('base64') } });
+    expect(withMd5.status).toBe(200);
+    // A plain PUT into a lock-enabled bucket without a default rule needs nothing.
+    expect((await fetch(`${server.endpoint}/${L}/plain-put`, { method: 'PUT', body: 'y' })).status).toBe(200);
+    // The SDK sends a checksum by itself.
+    await s3.send(new PutObjectCommand({ Bucket: L, Key: 'needs-integrity', Body: 'z', ObjectLockLegalHoldStatus: 'OFF' }));
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: L, Prefix: 'needs-integrity' }));
+    expect(versions.Versions).toHaveLength(2);
+  });
+
   test('default retention from the bucket configuration applies to new versions', async () => {
     const D = 'bk-default-lock';
     await s3.send(new CreateBucketCommand({ Bucket: D, ObjectLockEnabledForBucket: true }));
@@ -327,6 +345,8 @@ describe('object lock', () => {
     const cfg = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: D }));
     expect(cfg.ObjectLockConfiguration?.Rule?.DefaultRetention).toEqual({ Mode: 'GOVERNANCE', Days: 1 });
     const put = await s3.send(new PutObjectCommand({ Bucket: D, Key: 'k', Body: 'x' }));
+    // The bucket's rule makes any upload an Object Lock upload: an integrity check is required.
+    expect((await fetch(`${server.endpoint}/${D}/bare`, { method: 'PUT', body: 'x' })).status).toBe(400);
     const r = await s3.send(new GetObjectRetentionCommand({ Bucket: D, Key: 'k', VersionId: put.VersionId }));
     expect(r.Retention?.Mode).toBe('GOVERNANCE');
     const until = r.Retention!.RetainUntilDate!.getTime();

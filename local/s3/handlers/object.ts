@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import { receiveBody } from '../body';
+import { declaresIntegrity, receiveBody } from '../body';
 import { checkReadConditions, checkWriteConditions, parseRange, type ByteRange } from '../conditions';
 import { errors, S3Error } from '../errors';
 import { header, intParam, param, sendEmpty, sendXml, type Ctx } from '../http';
@@ -30,6 +30,10 @@ export async function commitVersion(ctx: Ctx, b: Bucket, v: ObjectVersion): Prom
 export async function putObject(ctx: Ctx): Promise<void> {
   const b = ctx.store.bucket(ctx.bucket);
   const lock = lockFromHeaders(ctx, b, Date.now());
+  // Also when the retention comes from the bucket's default rule, as on S3.
+  if ((lock.retention || lock.legalHold !== undefined) && !declaresIntegrity(ctx.req)) {
+    throw errors.invalidRequest('Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters');
+  }
   const tags = tagsFromHeader(ctx);
   const headers = storedHeaders(ctx);
   const { file, path } = ctx.store.newBlob(b);
