@@ -140,8 +140,15 @@ function verifyChecksum(
   return value === undefined ? undefined : { algorithm, value, type: 'FULL_OBJECT' };
 }
 
-/** Reads a small (XML) body into memory, decoding aws-chunked framing if present. */
-export async function readSmallBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * Reads a small (XML) body into memory, decoding aws-chunked framing if present. Operations S3
+ * marks as needing an integrity check (DeleteObjects, the Object Lock settings) pass
+ * `integrityRequired`: without Content-MD5 or a checksum they are refused, as on S3.
+ */
+export async function readSmallBody(req: IncomingMessage, integrityRequired = false): Promise<Buffer> {
+  if (integrityRequired && !declaresIntegrity(req)) {
+    throw errors.invalidRequest('Missing required header for this request: Content-MD5 OR x-amz-checksum-*');
+  }
   const parts: Buffer[] = [];
   let size = 0;
   const { source } = decodedStream(req);

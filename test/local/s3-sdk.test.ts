@@ -721,9 +721,17 @@ describe('protocol edges', () => {
     const bad = await raw('PUT', `/${R}?versioning`, '<VersioningConfiguration><Status>Enabled</Status>');
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('<Code>MalformedXML</Code>');
-    const badDelete = await raw('POST', `/${R}?delete`, '<Delete><Object><Key>a</Key></Object>');
+    const truncated = '<Delete><Object><Key>a</Key></Object>';
+    const badDelete = await raw('POST', `/${R}?delete`, truncated, { 'content-md5': createHash('md5').update(truncated).digest('base64') });
     expect(badDelete.status).toBe(400);
     expect(badDelete.text).toContain('<Code>MalformedXML</Code>');
+    // DeleteObjects and the Object Lock settings need Content-MD5 or a checksum, as on S3.
+    const whole = '<Delete><Object><Key>a</Key></Object></Delete>';
+    for (const [path, xml] of [[`/${R}?delete`, whole], [`/${R}/a?legal-hold`, '<LegalHold><Status>ON</Status></LegalHold>'], [`/${R}/a?retention`, '<Retention/>'], [`/${R}?object-lock`, '<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>']]) {
+      const unchecked = await raw(path.endsWith('delete') ? 'POST' : 'PUT', path, xml);
+      expect([path, unchecked.status]).toEqual([path, 400]);
+      expect(unchecked.text).toContain('Missing required header for this request: Content-MD5');
+    }
     const badStatus = await raw('PUT', `/${R}?versioning`, '<VersioningConfiguration><Status>Sometimes</Status></VersioningConfiguration>');
     expect(badStatus.text).toContain('<Code>MalformedXML</Code>');
     const noBucket = await raw('GET', '/no-such-bucket-here/key');

@@ -62,7 +62,7 @@ function checkRetentionChange(current: Retention | undefined, next: Retention | 
 }
 
 export async function putObjectRetention(ctx: Ctx): Promise<void> {
-  const body = await readSmallBody(ctx.req);
+  const body = await readSmallBody(ctx.req, true);
   const { b, v } = lockTarget(ctx);
   const doc = parseXml(body, 'Retention');
   const modeText = text(doc, 'Mode');
@@ -94,7 +94,7 @@ export function getObjectRetention(ctx: Ctx): void {
 }
 
 export async function putObjectLegalHold(ctx: Ctx): Promise<void> {
-  const body = await readSmallBody(ctx.req);
+  const body = await readSmallBody(ctx.req, true);
   const { b, v } = lockTarget(ctx);
   const status = text(parseXml(body, 'LegalHold'), 'Status');
   if (status !== 'ON' && status !== 'OFF') throw errors.malformedXml();

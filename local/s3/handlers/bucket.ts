@@ -121,7 +121,7 @@ function parseRetentionPeriod(rule: ReturnType<typeof child>): DefaultRetention 
 
 export async function putObjectLockConfiguration(ctx: Ctx): Promise<void> {
   const b = ctx.store.bucket(ctx.bucket);
-  const doc = parseXml(await readSmallBody(ctx.req), 'ObjectLockConfiguration');
+  const doc = parseXml(await readSmallBody(ctx.req, true), 'ObjectLockConfiguration');
   if (text(doc, 'ObjectLockEnabled') !== 'Enabled') throw errors.malformedXml();
   const retention = parseRetentionPeriod(child(doc, 'Rule'));
   if (!b.meta.objectLock && b.meta.versioning !== 'Enabled') {

@@ -24,7 +24,7 @@ export async function deleteObject(ctx: Ctx): Promise<void> {
  */
 export async function deleteObjects(ctx: Ctx): Promise<void> {
   const b = ctx.store.bucket(ctx.bucket);
-  const doc = parseXml(await readSmallBody(ctx.req), 'Delete');
+  const doc = parseXml(await readSmallBody(ctx.req, true), 'Delete');
   const objects = children(doc, 'Object');
   if (objects.length === 0 || objects.length > 1000) throw errors.malformedXml();
   const quiet = parseBool(text(doc, 'Quiet')) ?? false;
