@@ -858,9 +858,17 @@ describe('persistence with a dataDir', () => {
       expect((await c.send(new GetBucketVersioningCommand({ Bucket: 'keep' }))).Status).toBe('Enabled');
       const parts = await c.send(new ListPartsCommand({ Bucket: 'keep', Key: 'mpu', UploadId }));
       expect(parts.Parts?.map((p) => p.ETag)).toEqual([part.ETag]);
-      await c.send(new CompleteMultipartUploadCommand({ Bucket: 'keep', Key: 'mpu', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+      const completion = { Bucket: 'keep', Key: 'mpu', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } };
+      const done = await c.send(new CompleteMultipartUploadCommand(completion));
       const mpu = await c.send(new GetObjectCommand({ Bucket: 'keep', Key: 'mpu' }));
       expect([await mpu.Body!.transformToString(), mpu.Metadata]).toEqual(['part-one', { m: '1' }]);
+      // A retry of the completion is still answered after another restart.
+      c.destroy();
+      await srv.close();
+      srv = await startS3Server({ dataDir: dir });
+      c = clientFor(srv.endpoint);
+      const retried = await c.send(new CompleteMultipartUploadCommand(completion));
+      expect([retried.ETag, retried.VersionId]).toEqual([done.ETag, done.VersionId]);
     } finally {
       c.destroy();
       await srv.close();
