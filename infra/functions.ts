@@ -113,9 +113,6 @@ export function handlerFunction(scope: Construct, spec: HandlerSpec, opts: Handl
       NODE_OPTIONS: '--enable-source-maps',
       ...(secret ? { DSR_HMAC_SECRET_ARN: secret.secretArn } : {}),
     },
-    ...(secret
-      ? { paramsAndSecrets: lambda.ParamsAndSecretsLayerVersion.fromVersion(lambda.ParamsAndSecretsVersions.V1_0_103, { logLevel: lambda.ParamsAndSecretsLogLevel.WARN }) }
-      : {}),
     bundling: {
       format: OutputFormat.ESM,
       target: 'node22',

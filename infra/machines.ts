@@ -3,7 +3,7 @@
  * truth, shared with the local engine), the Task handlers its placeholders refer to, the CLI
  * variable its ARN is exported as, and whether EventBridge Scheduler starts it.
  */
-import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -62,6 +62,19 @@ export function checkSubstitutions(spec: MachineSpec): void {
   loadDefinition(machineFile(spec), dummy);
 }
 
+/**
+ * The machine's log group name, chosen by CloudFormation at stack creation rather than fixed:
+ * it ends with the stack's own id (the UUID in AWS::StackId), so a second deployment in the
+ * account and region, or a new stack after a deleted one left its (retained) group behind,
+ * never asks for a name that exists. Not a name CloudFormation generates on its own: that would
+ * lose the /aws/vendedlogs/ prefix, which keeps Step Functions' log deliveries out of the
+ * account's CloudWatch Logs resource policy (5,120 characters, shared by every delivery).
+ */
+export function machineLogGroupName(scope: Construct, spec: MachineSpec): string {
+  const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+  return `/aws/vendedlogs/states/${Names.uniqueResourceName(scope, { maxLength: 200, separator: '-' })}-${spec.id}-${stackUuid}`;
+}
+
 export interface MachineOptions {
   readonly functions: ReadonlyMap<string, lambda.IFunction>;
   readonly logRetention: logs.RetentionDays;
@@ -77,9 +90,8 @@ export function stateMachine(scope: Construct, spec: MachineSpec, opts: MachineO
     if (!fn) throw new Error(`state machine ${spec.id}: no function for handler ${h.id}`);
     return { spec: h, fn };
   });
-  // The /aws/vendedlogs/ prefix keeps the CloudWatch Logs resource policy small.
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
-    logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(scope, { maxLength: 200, separator: '-' })}-${spec.id}`,
+    logGroupName: machineLogGroupName(scope, spec),
     retention: opts.logRetention,
     encryptionKey: opts.logKey,
     removalPolicy: RemovalPolicy.RETAIN,

@@ -9,7 +9,7 @@ import { connectorFor } from '../connectors';
 import type { DynamoLocator, Finding, Identity } from '../connectors/types';
 import { listActiveHolds } from './hold-ledger';
 import type { Category, Store } from './datamap';
-import { loadFindings } from './request-data';
+import { docKeys } from './request-data';
 import type { ActiveHold, HoldKind } from './retention';
 import type { Runtime } from './runtime';
 
@@ -18,17 +18,22 @@ export interface HoldsInForce {
   readonly all: readonly (ActiveHold & { store?: string })[];
 }
 
-/** Holds for a running request: its findings are already in the work bucket. */
+/**
+ * Holds for a running request: its findings are already in the work bucket. A flag store whose
+ * findings are missing (its discovery failed) gives no reading of the flags, and that is not a
+ * reading of "no flag": see holdsFor. Any other read error fails the call.
+ */
 export async function findHolds(rt: Runtime, requestId: string, now: Date): Promise<HoldsInForce> {
   const record = await rt.ledger.getRequest(requestId);
-  return holdsFor(rt, record?.request.subjectId, now, (store) => loadFindings(rt, requestId, store).catch(() => []));
+  if (!record) throw new Error(`request ${requestId} is not in the ledger`);
+  return holdsFor(rt, record.request.subjectId, now, (store) => rt.workspace.getJson<Finding[]>(docKeys.findings(requestId, store)));
 }
 
 /** Holds for a subject at sweep time: the flag stores are searched again. */
 export async function findHoldsForSubject(rt: Runtime, subjectId: string, now: Date, identity?: Identity): Promise<HoldsInForce> {
   return holdsFor(rt, subjectId, now, async (storeName) => {
     const store = rt.config.dataMap.stores.find((s) => s.name === storeName);
-    if (!store || !identity) return [];
+    if (!store || !identity) return undefined;
     return connectorFor(store).discover(store, identity, rt.connectorContext());
   });
 }
@@ -37,7 +42,8 @@ async function holdsFor(
   rt: Runtime,
   subjectId: string | undefined,
   now: Date,
-  findingsOf: (store: string) => Promise<Finding[]>,
+  /** A store's findings; undefined when there are none to read. */
+  findingsOf: (store: string) => Promise<Finding[] | undefined>,
 ): Promise<HoldsInForce> {
   const holds: (ActiveHold & { store?: string; category?: Category })[] = [];
   for (const hold of await listActiveHolds(rt, now)) {
@@ -46,12 +52,20 @@ async function holdsFor(
   }
   for (const store of rt.config.dataMap.stores) {
     if (store.kind !== 'dynamodb' || Object.keys(store.holdFlags).length === 0) continue;
-    for (const finding of (await findingsOf(store.name)).filter((f) => f.role === 'owner')) {
+    const findings = await findingsOf(store.name);
+    if (findings === undefined) {
+      // The flags cannot be read, so a flag cannot be ruled out: the category is refused as if
+      // flagged (never erased), and the basis says why.
+      const kind = Object.values(store.holdFlags)[0] as HoldKind;
+      holds.push({ kind, holdId: `flags-unreadable:${store.name}`, category: store.category, basis: 'hold-flags-unreadable' });
+      continue;
+    }
+    for (const finding of findings.filter((f) => f.role === 'owner')) {
       const locator = finding.locator as DynamoLocator;
       const out = await rt.dynamodb.send(new GetItemCommand({ TableName: locator.table, Key: locator.key as never, ConsistentRead: true }));
       const item = out.Item ? unmarshall(out.Item) : {};
       for (const [attribute, kind] of Object.entries(store.holdFlags)) {
-        if (item[attribute] === true) holds.push({ kind: kind as HoldKind, holdId: `flag:${store.name}:${attribute}`, category: store.category });
+        if (flagRaised(item[attribute])) holds.push({ kind: kind as HoldKind, holdId: `flag:${store.name}:${attribute}`, category: store.category });
       }
     }
   }
@@ -61,4 +75,14 @@ async function holdsFor(
     // category ("account information may be retained for investigative purposes").
     forStore: (store) => holds.filter((h) => (h.store === undefined || h.store === store.name) && (h.category === undefined || h.category === store.category)),
   };
+}
+
+/**
+ * Whether a hold flag attribute is set. Operators' systems write flags as booleans, strings or
+ * numbers ("true", "Y", 1): only an absent attribute or a clear "no" reads as not flagged.
+ */
+export function flagRaised(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === 0) return false;
+  if (typeof value === 'string') return !['', 'false', 'no', 'n', '0', 'off'].includes(value.trim().toLowerCase());
+  return true;
 }

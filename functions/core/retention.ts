@@ -83,6 +83,8 @@ export interface ActiveHold {
   readonly kind: HoldKind;
   readonly holdId: string;
   readonly endsAt?: string;
+  /** The decision's basis when it is not the kind: `hold-flags-unreadable`, a hold not ruled out. */
+  readonly basis?: string;
 }
 
 export interface DecisionInput {
@@ -120,7 +122,7 @@ export function decide(input: DecisionInput): Decision {
   }
 
   const hold = input.holds[0];
-  if (hold) return { decision: 'refused', basis: hold.kind, ...(hold.endsAt ? { until: hold.endsAt } : {}) };
+  if (hold) return { decision: 'refused', basis: hold.basis ?? hold.kind, ...(hold.endsAt ? { until: hold.endsAt } : {}) };
 
   const rule = ruleFor(input.schedule, store);
   if (rule.keep) {

@@ -64,6 +64,11 @@ function requestedAlgorithm(req: IncomingMessage): ChecksumAlgorithm | undefined
   return CHECKSUM_ALGORITHMS.find((a) => a === hint);
 }
 
+/** Whether a request carries an integrity check S3 accepts for Object Lock uploads: Content-MD5 or a checksum. */
+export function declaresIntegrity(req: IncomingMessage): boolean {
+  return header(req, 'content-md5') !== undefined || requestedAlgorithm(req) !== undefined;
+}
+
 /** The request body with any aws-chunked framing removed, and that framing's trailers. */
 function decodedStream(req: IncomingMessage): { source: Readable; trailers: () => Record<string, string> } {
   if (!isAwsChunked(req.headers)) return { source: req, trailers: () => ({}) };
@@ -135,8 +140,15 @@ function verifyChecksum(
   return value === undefined ? undefined : { algorithm, value, type: 'FULL_OBJECT' };
 }
 
-/** Reads a small (XML) body into memory, decoding aws-chunked framing if present. */
-export async function readSmallBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * Reads a small (XML) body into memory, decoding aws-chunked framing if present. Operations S3
+ * marks as needing an integrity check (DeleteObjects, the Object Lock settings) pass
+ * `integrityRequired`: without Content-MD5 or a checksum they are refused, as on S3.
+ */
+export async function readSmallBody(req: IncomingMessage, integrityRequired = false): Promise<Buffer> {
+  if (integrityRequired && !declaresIntegrity(req)) {
+    throw errors.invalidRequest('Missing required header for this request: Content-MD5 OR x-amz-checksum-*');
+  }
   const parts: Buffer[] = [];
   let size = 0;
   const { source } = decodedStream(req);

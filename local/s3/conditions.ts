@@ -58,6 +58,17 @@ export function checkWriteConditions(get: Headers, key: string, current: ObjectV
   }
 }
 
+/**
+ * Conditional deletes (DeleteObject's If-Match header, DeleteObjects' per-object ETag element):
+ * evaluated against the key's current version whatever version is deleted, as S3 documents it.
+ * No current object (or a delete marker) is 404 NoSuchKey; another ETag is 412.
+ */
+export function checkDeleteCondition(ifMatch: string | undefined, key: string, current: ObjectVersion | undefined): void {
+  if (ifMatch === undefined) return;
+  if (!current || current.deleteMarker) throw errors.noSuchKey(key);
+  if (!matches(ifMatch, current.etag)) throw errors.preconditionFailed('If-Match');
+}
+
 export interface ByteRange {
   start: number;
   end: number;

@@ -58,6 +58,14 @@ export interface ObjectVersion {
   checksum?: Checksum;
   retention?: Retention;
   legalHold?: boolean;
+  /** Set on a version made by CompleteMultipartUpload, so that a retry of it can be answered again. */
+  completedUpload?: CompletedUpload;
+}
+
+export interface CompletedUpload {
+  uploadId: string;
+  /** The completion's part list, "number:etag" joined by commas: a retry must name the same parts. */
+  parts: string;
 }
 
 export interface KeyEntry {

@@ -22,6 +22,15 @@ export function versionHeader(b: Bucket, v: { versionId: string }): Record<strin
   return b.meta.versioning ? { 'x-amz-version-id': v.versionId } : {};
 }
 
+/**
+ * x-amz-version-id on the answer to a write (PutObject, CopyObject, CompleteMultipartUpload):
+ * S3 sends it only for a real version id, not for the null version a suspended bucket writes.
+ * Reads of a null version in a bucket that has had versioning do report "null".
+ */
+export function writtenVersionHeader(b: Bucket, v: { versionId: string }): Record<string, string> {
+  return v.versionId === NULL_VERSION ? {} : versionHeader(b, v);
+}
+
 /** The current version of a key, or NoSuchKey (flagged when the current version is a delete marker). */
 export function currentVersion(b: Bucket, key: string): ObjectVersion {
   const v = b.keys.get(key)?.versions[0];

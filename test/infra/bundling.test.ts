@@ -47,25 +47,30 @@ describe('Function: handlerFunction bundling', () => {
     expect(code).not.toMatch(/from\s*"@aws-sdk\//);
   });
 
-  it('fetches the HMAC key from the secrets extension during init, then serves with the bundled configuration', () => {
+  it('fetches the HMAC key with a signed GetSecretValue during init, then serves with the bundled configuration', () => {
     const script = path.join(assetDir, 'run.mjs');
     fs.writeFileSync(
       script,
       `
 import http from 'node:http';
 const seen = [];
+// Stands in for Secrets Manager (none can run here): the first answer is a throttle, retried.
 const server = http.createServer((req, res) => {
-  seen.push({ url: req.url, token: req.headers['x-aws-parameters-secrets-token'] });
-  if (seen.length === 1) { res.statusCode = 400; return res.end('not ready to serve traffic, please wait'); }
-  res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify({ SecretString: 'k'.repeat(64) }));
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    seen.push({ target: req.headers['x-amz-target'], body: JSON.parse(body), token: req.headers['x-amz-security-token'], signed: /^AWS4-HMAC-SHA256 Credential=x\\/\\d{8}\\/ca-west-1\\/secretsmanager\\/aws4_request/.test(req.headers.authorization) });
+    res.setHeader('content-type', 'application/x-amz-json-1.1');
+    if (seen.length === 1) { res.statusCode = 400; return res.end(JSON.stringify({ __type: 'ThrottlingException' })); }
+    res.end(JSON.stringify({ SecretString: 'k'.repeat(64) }));
+  });
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 Object.assign(process.env, {
-  PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(server.address().port),
-  AWS_SESSION_TOKEN: 'session-token', DSR_HMAC_SECRET_ARN: 'arn:aws:secretsmanager:ca-central-1:111111111111:secret:dsr-hmac-AbCdEf',
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:' + server.address().port,
+  AWS_SESSION_TOKEN: 'session-token', DSR_HMAC_SECRET_ARN: 'arn:aws:secretsmanager:ca-west-1:111111111111:secret:dsr-hmac-AbCdEf',
   DSR_LEDGER_TABLE: 'ledger', DSR_WORK_BUCKET: 'work', DSR_BUNDLE_BUCKET: 'bundles',
-  AWS_REGION: 'ca-central-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', POWERTOOLS_LOG_LEVEL: 'SILENT',
+  AWS_REGION: 'ca-west-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', POWERTOOLS_LOG_LEVEL: 'SILENT',
 });
 const { handler } = await import('./index.mjs');
 let error = null;
@@ -76,11 +81,9 @@ console.log(JSON.stringify({ seen, error }));
     );
     const out = execFileSync(process.execPath, [script], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '' } });
     const result = JSON.parse(out.trim().split('\n').pop()!);
-    // Retried past "not ready"; authenticated with the session token; the secret by ARN.
-    expect(result.seen).toEqual([
-      { url: expect.stringMatching(/^\/secretsmanager\/get\?secretId=arn%3Aaws%3Asecretsmanager/), token: 'session-token' },
-      { url: expect.stringMatching(/^\/secretsmanager\/get\?secretId=/), token: 'session-token' },
-    ]);
+    // Retried past the throttle; signed with the role's credentials, in the secret's region.
+    const call = { target: 'secretsmanager.GetSecretValue', body: { SecretId: 'arn:aws:secretsmanager:ca-west-1:111111111111:secret:dsr-hmac-AbCdEf' }, token: 'session-token', signed: true };
+    expect(result.seen).toEqual([call, call]);
     // The input is refused at the edge; the configuration (found through __dirname, names from the environment) loaded fine.
     expect(result.error).toBe('InvalidInput');
   });

@@ -230,3 +230,44 @@ test.concurrent('NoSuchBucket, copy of an old version, tagging by version and a 
   expect(res.status).toBe(200);
   expect(await res.text()).toBe('first');
 }, CLI_TIMEOUT);
+
+test.concurrent('S3 strictness the CLI sees: conditional delete-objects, a retried completion, retention mode changes, create-bucket again', async () => {
+  const S = 'cli-strict';
+  await ok('s3api', 'create-bucket', '--bucket', S, '--object-lock-enabled-for-bucket');
+  // us-east-1 answers a re-create of one's own bucket with 200.
+  await ok('s3api', 'create-bucket', '--bucket', S);
+  const file = join(work, 'strict.txt');
+  await writeFile(file, 'strict');
+  const [a, b] = await Promise.all([
+    ok('s3api', 'put-object', '--bucket', S, '--key', 'a', '--body', file),
+    ok('s3api', 'put-object', '--bucket', S, '--key', 'b', '--body', file, '--object-lock-mode', 'GOVERNANCE', '--object-lock-retain-until-date', inDays(1)),
+  ]);
+
+  // CLIs whose botocore predates conditional deletes (Debian's 2.9) refuse the ETag element themselves.
+  const spec = JSON.stringify({ Objects: [{ Key: 'a', ETag: '"00000000000000000000000000000000"' }, { Key: 'b', ETag: b.json.ETag }] });
+  const del = await aws('s3api', 'delete-objects', '--bucket', S, '--delete', spec);
+  if (/Unknown parameter in Delete\.Objects\[0\]: "ETag"/.test(del.stderr)) {
+    expect(del.code).not.toBe(0);
+  } else {
+    expect(del.code).toBe(0);
+    expect(del.json.Errors).toEqual([expect.objectContaining({ Key: 'a', Code: 'PreconditionFailed' })]);
+    expect(del.json.Deleted).toEqual([expect.objectContaining({ Key: 'b', DeleteMarker: true })]);
+    const left = await sdk.send(new HeadObjectCommand({ Bucket: S, Key: 'a' }));
+    expect(left.VersionId).toBe(a.json.VersionId);
+  }
+
+  const retention = (mode: string, days: number) => `Mode=${mode},RetainUntilDate=${inDays(days)}`;
+  const vb = b.json.VersionId;
+  await fails('AccessDenied', 's3api', 'put-object-retention', '--bucket', S, '--key', 'b', '--version-id', vb, '--retention', retention('COMPLIANCE', 2));
+  await ok('s3api', 'put-object-retention', '--bucket', S, '--key', 'b', '--version-id', vb, '--retention', retention('COMPLIANCE', 2), '--bypass-governance-retention');
+  await fails('AccessDenied', 's3api', 'put-object-retention', '--bucket', S, '--key', 'b', '--version-id', vb, '--retention', retention('GOVERNANCE', 3), '--bypass-governance-retention');
+
+  const created = await ok('s3api', 'create-multipart-upload', '--bucket', S, '--key', 'mpu');
+  const uploadId = created.json.UploadId;
+  const part = await ok('s3api', 'upload-part', '--bucket', S, '--key', 'mpu', '--upload-id', uploadId, '--part-number', '1', '--body', file);
+  const parts = JSON.stringify({ Parts: [{ PartNumber: 1, ETag: part.json.ETag }] });
+  const first = await ok('s3api', 'complete-multipart-upload', '--bucket', S, '--key', 'mpu', '--upload-id', uploadId, '--multipart-upload', parts);
+  const again = await ok('s3api', 'complete-multipart-upload', '--bucket', S, '--key', 'mpu', '--upload-id', uploadId, '--multipart-upload', parts);
+  expect([again.json.ETag, again.json.VersionId]).toEqual([first.json.ETag, first.json.VersionId]);
+  await fails('NoSuchUpload', 's3api', 'list-parts', '--bucket', S, '--key', 'mpu', '--upload-id', uploadId);
+}, CLI_TIMEOUT);

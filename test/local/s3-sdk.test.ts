@@ -118,7 +118,16 @@ describe('buckets', () => {
     const listed = await s3.send(new ListBucketsCommand({}));
     expect(listed.Buckets?.map((b) => b.Name)).toContain('bk-basic');
     expect((await s3.send(new GetBucketLocationCommand({ Bucket: 'bk-basic' }))).LocationConstraint).toBeUndefined();
-    expect(await failure(s3.send(new CreateBucketCommand({ Bucket: 'bk-basic' })))).toMatchObject({ name: 'BucketAlreadyOwnedByYou', status: 409 });
+    // Re-creating one's own bucket: 200 in us-east-1 (S3's legacy answer), 409 elsewhere.
+    expect((await s3.send(new CreateBucketCommand({ Bucket: 'bk-basic' }))).$metadata.httpStatusCode).toBe(200);
+    await s3.send(new PutObjectCommand({ Bucket: 'bk-basic', Key: 'kept', Body: 'kept' }));
+    await s3.send(new CreateBucketCommand({ Bucket: 'bk-basic' }));
+    expect(await body('bk-basic', 'kept')).toBe('kept');
+    await s3.send(new DeleteObjectCommand({ Bucket: 'bk-basic', Key: 'kept' }));
+    const euWest = new S3Client({ endpoint: server.endpoint, region: 'eu-west-1', forcePathStyle: true, credentials });
+    await euWest.send(new CreateBucketCommand({ Bucket: 'bk-eu', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
+    expect(await failure(euWest.send(new CreateBucketCommand({ Bucket: 'bk-eu', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })))).toMatchObject({ name: 'BucketAlreadyOwnedByYou', status: 409 });
+    euWest.destroy();
     expect(await failure(s3.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })))).toMatchObject({ name: 'InvalidBucketName', status: 400 });
     expect(await failure(s3.send(new HeadBucketCommand({ Bucket: 'bk-missing' })))).toMatchObject({ status: 404 });
     expect(await failure(s3.send(new GetObjectCommand({ Bucket: 'bk-missing', Key: 'k' })))).toMatchObject({ name: 'NoSuchBucket', status: 404 });
@@ -192,11 +201,26 @@ describe('versioning', () => {
     await s3.send(new PutBucketVersioningCommand({ Bucket: U, VersioningConfiguration: { Status: 'Enabled' } }));
     const real = await s3.send(new PutObjectCommand({ Bucket: U, Key: 'k', Body: 'c' }));
     await s3.send(new PutBucketVersioningCommand({ Bucket: U, VersioningConfiguration: { Status: 'Suspended' } }));
+    // A write to a suspended bucket makes the null version and, as on S3, names no version id;
+    // reads of that version do name it "null".
     const suspended = await s3.send(new PutObjectCommand({ Bucket: U, Key: 'k', Body: 'd' }));
-    expect(suspended.VersionId).toBe('null');
+    expect(suspended.VersionId).toBeUndefined();
+    expect(suspended.$metadata.httpStatusCode).toBe(200);
     listed = await s3.send(new ListObjectVersionsCommand({ Bucket: U }));
     expect(listed.Versions?.map((v) => v.VersionId)).toEqual(['null', real.VersionId]);
     expect(await body(U, 'k', 'null')).toBe('d');
+    expect((await s3.send(new HeadObjectCommand({ Bucket: U, Key: 'k' }))).VersionId).toBe('null');
+    expect((await s3.send(new GetObjectCommand({ Bucket: U, Key: 'k', VersionId: 'null' }))).VersionId).toBe('null');
+    expect((await s3.send(new HeadObjectCommand({ Bucket: U, Key: 'k', VersionId: real.VersionId }))).VersionId).toBe(real.VersionId);
+    const copied = await s3.send(new CopyObjectCommand({ Bucket: U, Key: 'copy', CopySource: `${U}/k?versionId=${real.VersionId}` }));
+    expect(copied.VersionId).toBeUndefined();
+    expect(copied.CopySourceVersionId).toBe(real.VersionId);
+    const mpu = await s3.send(new CreateMultipartUploadCommand({ Bucket: U, Key: 'mpu' }));
+    const part = await s3.send(new UploadPartCommand({ Bucket: U, Key: 'mpu', UploadId: mpu.UploadId, PartNumber: 1, Body: 'p' }));
+    const completed = await s3.send(new CompleteMultipartUploadCommand({ Bucket: U, Key: 'mpu', UploadId: mpu.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+    expect(completed.VersionId).toBeUndefined();
+    expect((await s3.send(new HeadObjectCommand({ Bucket: U, Key: 'mpu' }))).VersionId).toBe('null');
+    await s3.send(new DeleteObjectsCommand({ Bucket: U, Delete: { Objects: [{ Key: 'copy', VersionId: 'null' }, { Key: 'mpu', VersionId: 'null' }] } }));
 
     const del = await s3.send(new DeleteObjectCommand({ Bucket: U, Key: 'k' }));
     expect(del).toMatchObject({ DeleteMarker: true, VersionId: 'null' });
@@ -259,6 +283,61 @@ describe('object lock', () => {
     expect(extended.Retention?.RetainUntilDate!.getTime()).toBeGreaterThan(future(4).getTime());
   });
 
+  test('retention changes follow S3: GOVERNANCE is raised to COMPLIANCE, shortened or removed only with bypass', async () => {
+    const put = await s3.send(new PutObjectCommand({ Bucket: L, Key: 'modes', Body: 'm', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: future(2) }));
+    const at = { Bucket: L, Key: 'modes', VersionId: put.VersionId };
+    const retention = async () => (await s3.send(new GetObjectRetentionCommand(at))).Retention;
+    // Kept or lengthened in GOVERNANCE: no bypass needed.
+    await s3.send(new PutObjectRetentionCommand({ ...at, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: future(3) } }));
+    expect((await retention())?.RetainUntilDate!.getTime()).toBeGreaterThan(future(2.5).getTime());
+    // Every other change needs the bypass header, the mode change to COMPLIANCE included.
+    for (const next of [{ Mode: 'COMPLIANCE' as const, RetainUntilDate: future(3) }, { Mode: 'COMPLIANCE' as const, RetainUntilDate: future(10) }, { Mode: 'GOVERNANCE' as const, RetainUntilDate: future(1) }, {}]) {
+      const refused = await failure(s3.send(new PutObjectRetentionCommand({ ...at, Retention: next })));
+      expect(refused).toMatchObject({ name: 'AccessDenied', status: 403 });
+    }
+    expect(await retention()).toMatchObject({ Mode: 'GOVERNANCE' });
+    await s3.send(new PutObjectRetentionCommand({ ...at, BypassGovernanceRetention: true, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: future(1) } }));
+    await s3.send(new PutObjectRetentionCommand({ ...at, BypassGovernanceRetention: true, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: future(1) } }));
+    expect(await retention()).toMatchObject({ Mode: 'COMPLIANCE' });
+    // COMPLIANCE is immutable but for lengthening: no mode change, no shortening, with or without bypass.
+    for (const bypass of [false, true]) {
+      expect(await failure(s3.send(new PutObjectRetentionCommand({ ...at, BypassGovernanceRetention: bypass, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: future(5) } })))).toMatchObject({ name: 'AccessDenied' });
+      expect(await failure(s3.send(new PutObjectRetentionCommand({ ...at, BypassGovernanceRetention: bypass, Retention: {} })))).toMatchObject({ name: 'AccessDenied' });
+    }
+    await s3.send(new PutObjectRetentionCommand({ ...at, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: future(4) } }));
+    expect(await retention()).toMatchObject({ Mode: 'COMPLIANCE' });
+    expect(await failure(s3.send(new DeleteObjectCommand({ ...at, BypassGovernanceRetention: true })))).toMatchObject({ name: 'AccessDenied', status: 403 });
+  });
+
+  test('a version under legal hold or retention refuses DeleteObject and DeleteObjects by version, also when conditional', async () => {
+    const put = await s3.send(new PutObjectCommand({ Bucket: L, Key: 'cond-locked', Body: 'c', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: future(1), ObjectLockLegalHoldStatus: 'ON' }));
+    expect(await failure(s3.send(new DeleteObjectCommand({ Bucket: L, Key: 'cond-locked', VersionId: put.VersionId, IfMatch: put.ETag, BypassGovernanceRetention: true })))).toMatchObject({ name: 'AccessDenied', status: 403 });
+    const out = await s3.send(new DeleteObjectsCommand({ Bucket: L, BypassGovernanceRetention: true, Delete: { Objects: [{ Key: 'cond-locked', VersionId: put.VersionId, ETag: put.ETag }] } }));
+    expect(out.Errors).toEqual([expect.objectContaining({ Key: 'cond-locked', Code: 'AccessDenied' })]);
+    await s3.send(new PutObjectLegalHoldCommand({ Bucket: L, Key: 'cond-locked', VersionId: put.VersionId, LegalHold: { Status: 'OFF' } }));
+    expect(await failure(s3.send(new DeleteObjectCommand({ Bucket: L, Key: 'cond-locked', VersionId: put.VersionId })))).toMatchObject({ name: 'AccessDenied' });
+    const freed = await s3.send(new DeleteObjectsCommand({ Bucket: L, BypassGovernanceRetention: true, Delete: { Objects: [{ Key: 'cond-locked', VersionId: put.VersionId, ETag: put.ETag }] } }));
+    expect(freed.Deleted).toEqual([expect.objectContaining({ Key: 'cond-locked', VersionId: put.VersionId })]);
+  });
+
+  test('an upload with Object Lock settings must carry Content-MD5 or a checksum, as on S3', async () => {
+    const until = future(1).toISOString();
+    const url = `${server.endpoint}/${L}/needs-integrity`;
+    const bare = await fetch(url, { method: 'PUT', body: 'x', headers: { 'x-amz-object-lock-mode': 'GOVERNANCE', 'x-amz-object-lock-retain-until-date': until } });
+    expect(bare.status).toBe(400);
+    expect(await bare.text()).toMatch(/<Code>InvalidRequest<\/Code>.*Content-MD5 OR x-amz-checksum-/s);
+    const hold = await fetch(url, { method: 'PUT', body: 'x', headers: { 'x-amz-object-lock-legal-hold': 'OFF' } });
+    expect(hold.status).toBe(400);
+    const withMd5 = await fetch(url, { method: 'PUT', body: 'x', headers: { 'x-amz-object-lock-legal-hold': 'ON', 'content-md5': createHash('md5').update('x').digest('base64') } });
+    expect(withMd5.status).toBe(200);
+    // A plain PUT into a lock-enabled bucket without a default rule needs nothing.
+    expect((await fetch(`${server.endpoint}/${L}/plain-put`, { method: 'PUT', body: 'y' })).status).toBe(200);
+    // The SDK sends a checksum by itself.
+    await s3.send(new PutObjectCommand({ Bucket: L, Key: 'needs-integrity', Body: 'z', ObjectLockLegalHoldStatus: 'OFF' }));
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: L, Prefix: 'needs-integrity' }));
+    expect(versions.Versions).toHaveLength(2);
+  });
+
   test('default retention from the bucket configuration applies to new versions', async () => {
     const D = 'bk-default-lock';
     await s3.send(new CreateBucketCommand({ Bucket: D, ObjectLockEnabledForBucket: true }));
@@ -266,6 +345,8 @@ describe('object lock', () => {
     const cfg = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: D }));
     expect(cfg.ObjectLockConfiguration?.Rule?.DefaultRetention).toEqual({ Mode: 'GOVERNANCE', Days: 1 });
     const put = await s3.send(new PutObjectCommand({ Bucket: D, Key: 'k', Body: 'x' }));
+    // The bucket's rule makes any upload an Object Lock upload: an integrity check is required.
+    expect((await fetch(`${server.endpoint}/${D}/bare`, { method: 'PUT', body: 'x' })).status).toBe(400);
     const r = await s3.send(new GetObjectRetentionCommand({ Bucket: D, Key: 'k', VersionId: put.VersionId }));
     expect(r.Retention?.Mode).toBe('GOVERNANCE');
     const until = r.Retention!.RetainUntilDate!.getTime();
@@ -291,6 +372,60 @@ describe('object lock', () => {
     const quiet = await s3.send(new DeleteObjectsCommand({ Bucket: L, Delete: { Quiet: true, Objects: [{ Key: 'batch/locked', VersionId: locked.VersionId }, { Key: 'batch/other' }] } }));
     expect(quiet.Deleted ?? []).toEqual([]);
     expect(quiet.Errors?.map((e) => e.Code)).toEqual(['AccessDenied']);
+  });
+});
+
+describe('conditional deletes', () => {
+  const C = 'bk-cond-delete';
+  beforeAll(() => versionedBucket(C));
+
+  test('DeleteObjects honours each object\'s ETag: PreconditionFailed or NoSuchKey for that key, the others deleted', async () => {
+    const a = await s3.send(new PutObjectCommand({ Bucket: C, Key: 'a', Body: 'a1' }));
+    const b = await s3.send(new PutObjectCommand({ Bucket: C, Key: 'b', Body: 'b1' }));
+    const rewritten = await s3.send(new PutObjectCommand({ Bucket: C, Key: 'b', Body: 'b2' }));
+    await s3.send(new PutObjectCommand({ Bucket: C, Key: 'c', Body: 'c1' }));
+    const out = await s3.send(new DeleteObjectsCommand({
+      Bucket: C,
+      Delete: { Objects: [{ Key: 'a', ETag: a.ETag }, { Key: 'b', ETag: b.ETag }, { Key: 'missing', ETag: a.ETag }, { Key: 'c', ETag: '*' }, { Key: 'b', VersionId: b.VersionId, ETag: b.ETag }] },
+    }));
+    expect(out.Deleted?.map((d) => [d.Key, d.DeleteMarker])).toEqual([['a', true], ['c', true]]);
+    // The condition is on the current version, also when an older version is named.
+    expect(out.Errors?.map((e) => [e.Key, e.Code])).toEqual([['b', 'PreconditionFailed'], ['missing', 'NoSuchKey'], ['b', 'PreconditionFailed']]);
+    expect(await body(C, 'b')).toBe('b2');
+    expect(await body(C, 'b', b.VersionId)).toBe('b1');
+    expect(await failure(s3.send(new GetObjectCommand({ Bucket: C, Key: 'a' })))).toMatchObject({ name: 'NoSuchKey' });
+    // A delete marker is no current object: the condition fails with NoSuchKey.
+    const onMarker = await s3.send(new DeleteObjectsCommand({ Bucket: C, Delete: { Objects: [{ Key: 'a', ETag: '*' }] } }));
+    expect(onMarker.Errors?.map((e) => e.Code)).toEqual(['NoSuchKey']);
+    const matching = await s3.send(new DeleteObjectsCommand({ Bucket: C, Delete: { Quiet: true, Objects: [{ Key: 'b', ETag: rewritten.ETag }] } }));
+    expect(matching.Errors ?? []).toEqual([]);
+    expect(await failure(s3.send(new GetObjectCommand({ Bucket: C, Key: 'b' })))).toMatchObject({ name: 'NoSuchKey' });
+  });
+
+  test('side by side: of two deletes conditional on one ETag, exactly one removes the object', async () => {
+    for (let round = 0; round < 5; round++) {
+      const key = `race-${round}`;
+      const put = await s3.send(new PutObjectCommand({ Bucket: C, Key: key, Body: `r${round}` }));
+      const [batch, single] = await Promise.allSettled([
+        s3.send(new DeleteObjectsCommand({ Bucket: C, Delete: { Objects: [{ Key: key, ETag: put.ETag }] } })),
+        s3.send(new DeleteObjectCommand({ Bucket: C, Key: key, IfMatch: put.ETag })),
+      ]);
+      const batchDeleted = batch.status === 'fulfilled' && (batch.value.Deleted?.length ?? 0) === 1;
+      const singleDeleted = single.status === 'fulfilled';
+      expect([batchDeleted, singleDeleted].filter(Boolean)).toHaveLength(1);
+      if (!batchDeleted) expect(batch.status === 'fulfilled' && batch.value.Errors?.[0]?.Code).toBe('NoSuchKey');
+      if (!singleDeleted) expect(single.status === 'rejected' && (single.reason as Error).name).toBe('NoSuchKey');
+      const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: C, Prefix: key }));
+      expect(versions.DeleteMarkers).toHaveLength(1);
+    }
+  });
+
+  test('DeleteObject If-Match: 412 on another ETag, 404 with no current object, a list of ETags matches any', async () => {
+    const put = await s3.send(new PutObjectCommand({ Bucket: C, Key: 'single', Body: 's' }));
+    expect(await failure(s3.send(new DeleteObjectCommand({ Bucket: C, Key: 'single', IfMatch: '"0123"' })))).toMatchObject({ name: 'PreconditionFailed', status: 412 });
+    expect(await failure(s3.send(new DeleteObjectCommand({ Bucket: C, Key: 'nothing-here', IfMatch: '*' })))).toMatchObject({ name: 'NoSuchKey', status: 404 });
+    await s3.send(new DeleteObjectCommand({ Bucket: C, Key: 'single', IfMatch: `"0123", ${put.ETag}` }));
+    expect(await failure(s3.send(new DeleteObjectCommand({ Bucket: C, Key: 'single', IfMatch: '*' })))).toMatchObject({ name: 'NoSuchKey', status: 404 });
   });
 });
 
@@ -416,6 +551,69 @@ describe('multipart uploads', () => {
   });
 });
 
+describe('multipart completion retried after success', () => {
+  const R = 'bk-mpu-retry';
+  beforeAll(() => versionedBucket(R));
+
+  async function uploadWithOnePart(key: string): Promise<{ UploadId: string; Parts: { PartNumber: number; ETag: string }[] }> {
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: R, Key: key }));
+    const part = await s3.send(new UploadPartCommand({ Bucket: R, Key: key, UploadId, PartNumber: 1, Body: `${key} body` }));
+    return { UploadId: UploadId!, Parts: [{ PartNumber: 1, ETag: part.ETag! }] };
+  }
+
+  test('the same request again answers 200 with the same result, conditions not evaluated again, one version made', async () => {
+    const old = await s3.send(new PutObjectCommand({ Bucket: R, Key: 'doc', Body: 'old' }));
+    const { UploadId, Parts } = await uploadWithOnePart('doc');
+    const request = { Bucket: R, Key: 'doc', UploadId, IfMatch: old.ETag, MultipartUpload: { Parts } };
+    const first = await s3.send(new CompleteMultipartUploadCommand(request));
+    const again = await s3.send(new CompleteMultipartUploadCommand(request));
+    expect(again.$metadata.httpStatusCode).toBe(200);
+    expect({ ETag: again.ETag, VersionId: again.VersionId, Key: again.Key }).toEqual({ ETag: first.ETag, VersionId: first.VersionId, Key: 'doc' });
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: R, Prefix: 'doc' }));
+    expect(versions.Versions?.map((v) => v.VersionId)).toEqual([first.VersionId, old.VersionId]);
+    // Not a way around If-Match: a new upload with the stale ETag still fails.
+    const second = await uploadWithOnePart('doc');
+    expect(await failure(s3.send(new CompleteMultipartUploadCommand({ ...request, ...second, MultipartUpload: { Parts: second.Parts } })))).toMatchObject({ name: 'PreconditionFailed', status: 412 });
+    // Another part list, another key, or the version gone: the upload is finished, NoSuchUpload.
+    expect(await failure(s3.send(new CompleteMultipartUploadCommand({ ...request, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"0000"' }] } })))).toMatchObject({ name: 'NoSuchUpload', status: 404 });
+    expect(await failure(s3.send(new CompleteMultipartUploadCommand({ ...request, Key: 'other' })))).toMatchObject({ name: 'NoSuchUpload' });
+    expect(await failure(s3.send(new ListPartsCommand({ Bucket: R, Key: 'doc', UploadId })))).toMatchObject({ name: 'NoSuchUpload' });
+    await s3.send(new DeleteObjectCommand({ Bucket: R, Key: 'doc', VersionId: first.VersionId }));
+    expect(await failure(s3.send(new CompleteMultipartUploadCommand(request)))).toMatchObject({ name: 'NoSuchUpload' });
+  });
+
+  test('an SDK retry after a lost response succeeds (a proxy drops the first answer to the completion)', async () => {
+    let dropped = 0;
+    const proxy = createServer((req, res) => {
+      const upstream = httpRequest(`${server.endpoint}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+        const lose = req.method === 'POST' && req.url!.includes('uploadId=') && dropped === 0;
+        if (lose) {
+          dropped++;
+          up.resume();
+          up.on('end', () => res.socket?.destroy());
+          return;
+        }
+        res.writeHead(up.statusCode!, up.headers);
+        up.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const viaProxy = clientFor(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+    try {
+      const { UploadId, Parts } = await uploadWithOnePart('lost');
+      const done = await viaProxy.send(new CompleteMultipartUploadCommand({ Bucket: R, Key: 'lost', UploadId, IfNoneMatch: '*', MultipartUpload: { Parts } }));
+      expect(dropped).toBe(1);
+      expect(done.$metadata.attempts).toBe(2);
+      expect(done.ETag).toMatch(/-1"$/);
+      expect(await body(R, 'lost')).toBe('lost body');
+    } finally {
+      viaProxy.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+});
+
 describe('reads, writes and copies', () => {
   const O = 'bk-objects';
   beforeAll(() => versionedBucket(O));
@@ -523,9 +721,17 @@ describe('protocol edges', () => {
     const bad = await raw('PUT', `/${R}?versioning`, '<VersioningConfiguration><Status>Enabled</Status>');
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('<Code>MalformedXML</Code>');
-    const badDelete = await raw('POST', `/${R}?delete`, '<Delete><Object><Key>a</Key></Object>');
+    const truncated = '<Delete><Object><Key>a</Key></Object>';
+    const badDelete = await raw('POST', `/${R}?delete`, truncated, { 'content-md5': createHash('md5').update(truncated).digest('base64') });
     expect(badDelete.status).toBe(400);
     expect(badDelete.text).toContain('<Code>MalformedXML</Code>');
+    // DeleteObjects and the Object Lock settings need Content-MD5 or a checksum, as on S3.
+    const whole = '<Delete><Object><Key>a</Key></Object></Delete>';
+    for (const [path, xml] of [[`/${R}?delete`, whole], [`/${R}/a?legal-hold`, '<LegalHold><Status>ON</Status></LegalHold>'], [`/${R}/a?retention`, '<Retention/>'], [`/${R}?object-lock`, '<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>']]) {
+      const unchecked = await raw(path.endsWith('delete') ? 'POST' : 'PUT', path, xml);
+      expect([path, unchecked.status]).toEqual([path, 400]);
+      expect(unchecked.text).toContain('Missing required header for this request: Content-MD5');
+    }
     const badStatus = await raw('PUT', `/${R}?versioning`, '<VersioningConfiguration><Status>Sometimes</Status></VersioningConfiguration>');
     expect(badStatus.text).toContain('<Code>MalformedXML</Code>');
     const noBucket = await raw('GET', '/no-such-bucket-here/key');
@@ -652,9 +858,17 @@ describe('persistence with a dataDir', () => {
       expect((await c.send(new GetBucketVersioningCommand({ Bucket: 'keep' }))).Status).toBe('Enabled');
       const parts = await c.send(new ListPartsCommand({ Bucket: 'keep', Key: 'mpu', UploadId }));
       expect(parts.Parts?.map((p) => p.ETag)).toEqual([part.ETag]);
-      await c.send(new CompleteMultipartUploadCommand({ Bucket: 'keep', Key: 'mpu', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+      const completion = { Bucket: 'keep', Key: 'mpu', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } };
+      const done = await c.send(new CompleteMultipartUploadCommand(completion));
       const mpu = await c.send(new GetObjectCommand({ Bucket: 'keep', Key: 'mpu' }));
       expect([await mpu.Body!.transformToString(), mpu.Metadata]).toEqual(['part-one', { m: '1' }]);
+      // A retry of the completion is still answered after another restart.
+      c.destroy();
+      await srv.close();
+      srv = await startS3Server({ dataDir: dir });
+      c = clientFor(srv.endpoint);
+      const retried = await c.send(new CompleteMultipartUploadCommand(completion));
+      expect([retried.ETag, retried.VersionId]).toEqual([done.ETag, done.VersionId]);
     } finally {
       c.destroy();
       await srv.close();

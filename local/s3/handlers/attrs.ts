@@ -49,18 +49,20 @@ function lockTarget(ctx: Ctx): { b: Bucket; v: ObjectVersion } {
 }
 
 /**
- * COMPLIANCE retention can only be kept or lengthened; GOVERNANCE can be shortened, removed or
- * downgraded only with x-amz-bypass-governance-retention.
+ * S3's rules while a retention period runs: COMPLIANCE can only be kept or lengthened, in
+ * COMPLIANCE mode (no bypass helps); GOVERNANCE can be kept or lengthened in GOVERNANCE mode,
+ * and anything else (shortened, removed, or turned into COMPLIANCE) needs
+ * x-amz-bypass-governance-retention. Expired retention can be changed freely.
  */
 function checkRetentionChange(current: Retention | undefined, next: Retention | undefined, bypass: boolean): void {
   if (!current || current.until <= Date.now()) return;
-  const weakens = !next || next.until < current.until || (current.mode === 'COMPLIANCE' && next.mode !== 'COMPLIANCE');
-  if (!weakens) return;
+  const keepsOrExtends = next !== undefined && next.mode === current.mode && next.until >= current.until;
+  if (keepsOrExtends) return;
   if (current.mode === 'COMPLIANCE' || !bypass) throw errors.objectLocked();
 }
 
 export async function putObjectRetention(ctx: Ctx): Promise<void> {
-  const body = await readSmallBody(ctx.req);
+  const body = await readSmallBody(ctx.req, true);
   const { b, v } = lockTarget(ctx);
   const doc = parseXml(body, 'Retention');
   const modeText = text(doc, 'Mode');
@@ -92,7 +94,7 @@ export function getObjectRetention(ctx: Ctx): void {
 }
 
 export async function putObjectLegalHold(ctx: Ctx): Promise<void> {
-  const body = await readSmallBody(ctx.req);
+  const body = await readSmallBody(ctx.req, true);
   const { b, v } = lockTarget(ctx);
   const status = text(parseXml(body, 'LegalHold'), 'Status');
   if (status !== 'ON' && status !== 'OFF') throw errors.malformedXml();

@@ -41,7 +41,12 @@ export async function createBucket(ctx: Ctx): Promise<void> {
     const location = text(parseXml(body, 'CreateBucketConfiguration'), 'LocationConstraint');
     if (location) region = location;
   }
-  if (ctx.store.buckets.has(name)) throw errors.bucketAlreadyOwnedByYou(name);
+  const existing = ctx.store.buckets.get(name);
+  if (existing) {
+    // For legacy compatibility S3 answers 200 in us-east-1 (all buckets here are the caller's).
+    if (existing.meta.region === 'us-east-1' && region === 'us-east-1') return sendEmpty(ctx, 200, { location: `/${name}` });
+    throw errors.bucketAlreadyOwnedByYou(name);
+  }
   const objectLock = flag(ctx, 'x-amz-bucket-object-lock-enabled');
   await ctx.store.createBucket({
     name,
@@ -116,7 +121,7 @@ function parseRetentionPeriod(rule: ReturnType<typeof child>): DefaultRetention 
 
 export async function putObjectLockConfiguration(ctx: Ctx): Promise<void> {
   const b = ctx.store.bucket(ctx.bucket);
-  const doc = parseXml(await readSmallBody(ctx.req), 'ObjectLockConfiguration');
+  const doc = parseXml(await readSmallBody(ctx.req, true), 'ObjectLockConfiguration');
   if (text(doc, 'ObjectLockEnabled') !== 'Enabled') throw errors.malformedXml();
   const retention = parseRetentionPeriod(child(doc, 'Rule'));
   if (!b.meta.objectLock && b.meta.versioning !== 'Enabled') {

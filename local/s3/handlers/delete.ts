@@ -1,4 +1,5 @@
 import { readSmallBody } from '../body';
+import { checkDeleteCondition } from '../conditions';
 import { errors, S3Error } from '../errors';
 import { flag, header, param, parseBool, sendEmpty, sendXml, type Ctx } from '../http';
 import { deleteCurrent, deleteHeaders, deleteVersion, type DeleteOutcome } from '../versions';
@@ -7,12 +8,7 @@ import { children, parseXml, text, type XmlNode } from '../xml';
 export async function deleteObject(ctx: Ctx): Promise<void> {
   const b = ctx.store.bucket(ctx.bucket);
   const versionId = param(ctx, 'versionId');
-  const ifMatch = header(ctx, 'if-match');
-  if (ifMatch !== undefined) {
-    const current = b.keys.get(ctx.key)?.versions[0];
-    if (!current || current.deleteMarker) throw errors.noSuchKey(ctx.key);
-    if (ifMatch.trim() !== '*' && ifMatch.trim().replace(/^"|"$/g, '') !== current.etag) throw errors.preconditionFailed('If-Match');
-  }
+  checkDeleteCondition(header(ctx, 'if-match'), ctx.key, b.keys.get(ctx.key)?.versions[0]);
   const out =
     versionId === undefined
       ? deleteCurrent(ctx.store, b, ctx.key)
@@ -21,10 +17,14 @@ export async function deleteObject(ctx: Ctx): Promise<void> {
   sendEmpty(ctx, 204, deleteHeaders(b, out));
 }
 
-/** Multi-object delete: each key succeeds or fails on its own; Quiet reports only failures. */
+/**
+ * Multi-object delete: each key succeeds or fails on its own; Quiet reports only failures. An
+ * object's ETag element makes its delete conditional, as If-Match does for DeleteObject; the
+ * LastModifiedTime and Size conditions exist only for directory buckets.
+ */
 export async function deleteObjects(ctx: Ctx): Promise<void> {
   const b = ctx.store.bucket(ctx.bucket);
-  const doc = parseXml(await readSmallBody(ctx.req), 'Delete');
+  const doc = parseXml(await readSmallBody(ctx.req, true), 'Delete');
   const objects = children(doc, 'Object');
   if (objects.length === 0 || objects.length > 1000) throw errors.malformedXml();
   const quiet = parseBool(text(doc, 'Quiet')) ?? false;
@@ -35,8 +35,12 @@ export async function deleteObjects(ctx: Ctx): Promise<void> {
     const key = text(obj, 'Key', true);
     if (key === undefined) throw errors.malformedXml();
     const versionId = text(obj, 'VersionId') || undefined;
+    if (text(obj, 'LastModifiedTime') !== undefined || text(obj, 'Size') !== undefined) {
+      throw errors.notImplemented('DeleteObjects LastModifiedTime or Size conditions (directory buckets only)');
+    }
     let out: DeleteOutcome;
     try {
+      checkDeleteCondition(text(obj, 'ETag'), key, b.keys.get(key)?.versions[0]);
       out = versionId === undefined ? deleteCurrent(ctx.store, b, key) : deleteVersion(ctx.store, b, key, versionId, bypass);
     } catch (err) {
       if (!(err instanceof S3Error)) throw err;

@@ -5,10 +5,10 @@ import { readSmallBody, receiveBody } from '../body';
 import { copyRangeToFile } from '../copyrange';
 import { errors } from '../errors';
 import { header, intParam, ownerXml, param, sendEmpty, sendXml, type Ctx } from '../http';
-import { CHECKSUM_ALGORITHMS, compareKeys, newId, quoteEtag, type Checksum, type PartMeta, type Segment } from '../model';
+import { CHECKSUM_ALGORITHMS, compareKeys, newId, quoteEtag, type Checksum, type ObjectVersion, type PartMeta, type Segment } from '../model';
 import { lockFromHeaders, storedHeaders, tagsFromHeader } from '../objectmeta';
 import type { Bucket, Upload } from '../store';
-import { versionHeader } from '../versions';
+import { writtenVersionHeader } from '../versions';
 import { children, isoDate, parseXml, text, type XmlNode } from '../xml';
 import { commitVersion, resolveCopySource } from './object';
 
@@ -135,21 +135,65 @@ function compositeChecksum(up: Upload, parts: PartMeta[]): Checksum | undefined 
   return { algorithm: algo, value: `${digest.toString('base64')}-${parts.length}`, type: 'COMPOSITE' };
 }
 
-export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
-  const body = await readSmallBody(ctx.req);
-  const { b, up } = upload(ctx);
+interface ListedPart {
+  partNumber: number;
+  etag: string;
+}
+
+function listedParts(body: Buffer): ListedPart[] {
   const listed = children(parseXml(body, 'CompleteMultipartUpload'), 'Part');
   if (listed.length === 0) throw errors.malformedXml();
-  const parts: PartMeta[] = [];
   let previous = 0;
+  return listed.map((p) => {
+    const partNumber = Number(text(p, 'PartNumber'));
+    if (!Number.isInteger(partNumber)) throw errors.malformedXml();
+    if (partNumber <= previous) throw errors.invalidPartOrder();
+    previous = partNumber;
+    return { partNumber, etag: (text(p, 'ETag') ?? '').replace(/^"|"$/g, '') };
+  });
+}
+
+const partsSignature = (parts: readonly ListedPart[]): string => parts.map((p) => `${p.partNumber}:${p.etag}`).join(',');
+
+function sendCompleted(ctx: Ctx, b: Bucket, v: ObjectVersion): void {
+  const c = v.checksum;
+  const result: XmlNode[] = [
+    ['Location', `${ctx.endpoint}/${ctx.bucket}/${encodeURIComponent(ctx.key).replace(/%2F/g, '/')}`],
+    ['Bucket', ctx.bucket],
+    ['Key', ctx.key],
+    ['ETag', quoteEtag(v.etag)],
+  ];
+  if (c) result.push([`Checksum${c.algorithm}`, c.value], ['ChecksumType', c.type]);
+  sendXml(ctx, 'CompleteMultipartUploadResult', result, 200, writtenVersionHeader(b, v));
+}
+
+/**
+ * A retry of a completion that already succeeded (its response was lost) is answered 200 with the
+ * same result, as S3 does, without evaluating If-Match/If-None-Match again (they would now fail
+ * against the object the first attempt made). It holds while the version it made exists and only
+ * for the same part list; anything else about a finished upload is NoSuchUpload.
+ */
+function completedBefore(b: Bucket, key: string, uploadId: string, parts: readonly ListedPart[]): ObjectVersion | undefined {
+  const v = b.keys.get(key)?.versions.find((x) => x.completedUpload?.uploadId === uploadId);
+  return v && v.completedUpload?.parts === partsSignature(parts) ? v : undefined;
+}
+
+export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
+  const body = await readSmallBody(ctx.req);
+  const b = ctx.store.bucket(ctx.bucket);
+  const listed = listedParts(body);
+  const before = completedBefore(b, ctx.key, param(ctx, 'uploadId') ?? '', listed);
+  if (before) {
+    // An upload still listed here outlived its completion (a stop between the two writes).
+    const stale = b.uploads.get(before.completedUpload?.uploadId ?? '');
+    if (stale && !completing.has(stale)) await ctx.store.removeUpload(b, stale.meta.uploadId);
+    return sendCompleted(ctx, b, before);
+  }
+  const { up } = upload(ctx);
+  const parts: PartMeta[] = [];
   for (const p of listed) {
-    const n = Number(text(p, 'PartNumber'));
-    if (!Number.isInteger(n)) throw errors.malformedXml();
-    if (n <= previous) throw errors.invalidPartOrder();
-    previous = n;
-    const part = up.parts.get(n);
-    const etag = (text(p, 'ETag') ?? '').replace(/^"|"$/g, '');
-    if (!part || part.etag !== etag) throw errors.invalidPart();
+    const part = up.parts.get(p.partNumber);
+    if (!part || part.etag !== p.etag) throw errors.invalidPart();
     parts.push(part);
   }
   if (parts.slice(0, -1).some((p) => p.size < MIN_PART)) throw errors.entityTooSmall();
@@ -174,17 +218,10 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
       checksum: compositeChecksum(up, parts),
       retention: m.retention,
       legalHold: m.legalHold,
+      completedUpload: { uploadId: m.uploadId, parts: partsSignature(listed) },
     });
     await ctx.store.removeUpload(b, m.uploadId);
-    const c = v.checksum;
-    const result: XmlNode[] = [
-      ['Location', `${ctx.endpoint}/${ctx.bucket}/${encodeURIComponent(ctx.key).replace(/%2F/g, '/')}`],
-      ['Bucket', ctx.bucket],
-      ['Key', ctx.key],
-      ['ETag', quoteEtag(v.etag)],
-    ];
-    if (c) result.push([`Checksum${c.algorithm}`, c.value], ['ChecksumType', c.type]);
-    sendXml(ctx, 'CompleteMultipartUploadResult', result, 200, versionHeader(b, v));
+    sendCompleted(ctx, b, v);
   } finally {
     completing.delete(up);
   }

@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import { receiveBody } from '../body';
+import { declaresIntegrity, receiveBody } from '../body';
 import { checkReadConditions, checkWriteConditions, parseRange, type ByteRange } from '../conditions';
 import { errors, S3Error } from '../errors';
 import { header, intParam, param, sendEmpty, sendXml, type Ctx } from '../http';
@@ -7,7 +7,7 @@ import { quoteEtag, type ObjectVersion } from '../model';
 import { checksumHeaders, lockFromHeaders, objectHeaders, storedHeaders, tagsFromHeader } from '../objectmeta';
 import { openRange } from '../reader';
 import type { Bucket } from '../store';
-import { addVersion, resolveVersion, versionHeader } from '../versions';
+import { addVersion, resolveVersion, versionHeader, writtenVersionHeader } from '../versions';
 
 const getter = (ctx: Ctx) => (name: string) => header(ctx, name);
 
@@ -30,6 +30,10 @@ export async function commitVersion(ctx: Ctx, b: Bucket, v: ObjectVersion): Prom
 export async function putObject(ctx: Ctx): Promise<void> {
   const b = ctx.store.bucket(ctx.bucket);
   const lock = lockFromHeaders(ctx, b, Date.now());
+  // Also when the retention comes from the bucket's default rule, as on S3.
+  if ((lock.retention || lock.legalHold !== undefined) && !declaresIntegrity(ctx.req)) {
+    throw errors.invalidRequest('Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters');
+  }
   const tags = tagsFromHeader(ctx);
   const headers = storedHeaders(ctx);
   const { file, path } = ctx.store.newBlob(b);
@@ -50,7 +54,7 @@ export async function putObject(ctx: Ctx): Promise<void> {
     checksum: body.checksum,
     ...lock,
   });
-  const h: Record<string, string> = { etag: quoteEtag(v.etag), ...versionHeader(b, v) };
+  const h: Record<string, string> = { etag: quoteEtag(v.etag), ...writtenVersionHeader(b, v) };
   if (v.checksum) {
     h[`x-amz-checksum-${v.checksum.algorithm.toLowerCase()}`] = v.checksum.value;
     h['x-amz-checksum-type'] = v.checksum.type;
@@ -189,7 +193,7 @@ export async function copyObject(ctx: Ctx): Promise<void> {
     checksum: s.checksum,
     ...lock,
   });
-  const h: Record<string, string> = { ...versionHeader(b, v) };
+  const h: Record<string, string> = { ...writtenVersionHeader(b, v) };
   if (src.bucket.meta.versioning) h['x-amz-copy-source-version-id'] = s.versionId;
   sendXml(ctx, 'CopyObjectResult', [
     ['ETag', quoteEtag(v.etag)],
