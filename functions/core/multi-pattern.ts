@@ -10,7 +10,8 @@
  *   DFA, whose cost per byte does not grow with the number of patterns.
  *
  * Patterns are byte strings (UTF-8 of identifier values), matched literally: no RegExp is ever
- * built from a value. The automaton works on an alphabet reduced to the bytes that occur in
+ * built from a value. With `foldCase` they match ignoring ASCII case (email addresses): the
+ * automaton puts both cases of a letter in one byte class, so the scan costs the same. The automaton works on an alphabet reduced to the bytes that occur in
  * some pattern (plus one class for every other byte), so the transition table stays small
  * (states × classes × 4 bytes) and hot in cache.
  */
@@ -94,13 +95,26 @@ const LANES_MIN_BYTES = 4096;
 const SKIP_MIN_LENGTH = 6;
 const SKIP_MAX_PATTERNS = 1024;
 
+export interface CompileOptions {
+  /** Match ASCII letters ignoring case (always the automaton then). Default false. */
+  readonly foldCase?: boolean;
+}
+
+const isAsciiLetter = (b: number): boolean => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+
 /** Builds the automaton. Empty patterns are ignored (they would match everywhere). */
-export function compilePatterns(patterns: readonly Uint8Array[]): PatternSet {
-  // Alphabet reduction: class 0 is "a byte no pattern contains".
+export function compilePatterns(patterns: readonly Uint8Array[], options: CompileOptions = {}): PatternSet {
+  const foldCase = options.foldCase ?? false;
+  // Alphabet reduction: class 0 is "a byte no pattern contains". Folding case, a letter's two
+  // cases share a class.
   const cls = new Int32Array(256);
   let classes = 1;
   for (const p of patterns) {
-    for (const b of p) if (cls[b] === 0) cls[b] = classes++;
+    for (const b of p) {
+      if (cls[b] !== 0) continue;
+      cls[b] = classes++;
+      if (foldCase && isAsciiLetter(b)) cls[b ^ 0x20] = cls[b];
+    }
   }
 
   // Trie, with children in a growable flat table (state * classes + class -> state, 0 = none).
@@ -273,8 +287,10 @@ export function compilePatterns(patterns: readonly Uint8Array[]): PatternSet {
   }
 
   const minLength = nonEmpty.reduce((m, [, p]) => Math.min(m, p.length), Infinity);
-  const strategy: PatternSet['strategy'] =
-    nonEmpty.length <= NATIVE_MAX_PATTERNS ? 'native' : minLength >= SKIP_MIN_LENGTH && nonEmpty.length <= SKIP_MAX_PATTERNS ? 'skip' : 'automaton';
+  const strategy: PatternSet['strategy'] = foldCase
+    ? 'automaton'
+    : nonEmpty.length <= NATIVE_MAX_PATTERNS
+      ? 'native' : minLength >= SKIP_MIN_LENGTH && nonEmpty.length <= SKIP_MAX_PATTERNS ? 'skip' : 'automaton';
   const skip = strategy === 'skip' ? compileSkipSearch(nonEmpty, minLength) : undefined;
 
   function scanHits(buf: Uint8Array, start: number, end: number, out: PatternHits): void {
