@@ -58,8 +58,12 @@ export function e164(digits: string, international: boolean, defaultCountry: Nan
 export function normalizePhone(raw: string, defaultCountry: NanpCountry | undefined): string | undefined {
   const text = phonePart(raw.trim());
   const tokens = phoneTokens(text, defaultCountry);
-  const whole = tokens.find((t) => t.start === 0 && t.end === text.length);
-  return whole?.e164;
+  // The whole text, give or take the separators around it: `(514) 555-0101`.
+  const onlySeparators = (from: number, to: number): boolean => {
+    for (let i = from; i < to; i++) if (!isGroupSeparator(text.charCodeAt(i))) return false;
+    return true;
+  };
+  return tokens.find((t) => onlySeparators(0, t.start) && onlySeparators(t.end, text.length))?.e164;
 }
 
 /** The number part of a SIP/tel URI (display name, angle brackets, host and parameters dropped). */
@@ -104,6 +108,8 @@ export function phoneTokens(text: string, defaultCountry: NanpCountry | undefine
   for (let s = 0; s < groups.length; s++) {
     const first = groups[s];
     if (!mayStartAt(text, groups, s)) continue;
+    // `(514) 555-0101`: the written number starts at its parenthesis.
+    const opening = first.start > 0 && text.charCodeAt(first.start - 1) === 0x28 && text.charCodeAt(first.end) === 0x29 ? first.start - 1 : first.start;
     let digits = '';
     for (let e = s; e < groups.length && (e === s || groups[e].joined); e++) {
       digits += groups[e].digits;
@@ -111,7 +117,7 @@ export function phoneTokens(text: string, defaultCountry: NanpCountry | undefine
       const last = e + 1 >= groups.length || !groups[e + 1].joined;
       if (last && !clearAfter(text, groups[e].end)) continue;
       const number = e164(digits, first.plus, defaultCountry);
-      if (number !== undefined) out.push({ start: first.start, end: groups[e].end, e164: number });
+      if (number !== undefined) out.push({ start: opening, end: groups[e].end, e164: number });
     }
   }
   return out;
