@@ -59,9 +59,13 @@ export function isVerbatim(kind: IdentifierType): boolean {
   return kind === 'subjectId' || kind === 'accountId' || kind === 'deviceId';
 }
 
-/** Whether the prefilter must search `searchForms` ignoring ASCII case. */
-export function foldsCase(kind: IdentifierType, value: string): boolean {
-  return kind === 'email' || (kind === 'ip' && value.includes(':'));
+/**
+ * Whether the prefilter must search `searchForms` ignoring ASCII case: addresses only. (IPv6
+ * addresses get a lower- and an upper-case form instead, so a SIP log's prefilter keeps its
+ * fast case-sensitive search; an address written in mixed case is not matched.)
+ */
+export function foldsCase(kind: IdentifierType, _value: string): boolean {
+  return kind === 'email';
 }
 
 /** The byte strings (as text) a raw-byte search must look for to find every matching written form. */
@@ -69,9 +73,33 @@ export function searchForms(kind: IdentifierType, value: string): string[] {
   if (kind === 'phone' && value.startsWith('+')) return phoneSearchForms(value);
   if (kind === 'ip' && value.includes(':')) {
     const groups = ipv6Groups(value);
-    if (groups) return unique([value, groups.map((g) => g.toString(16)).join(':'), groups.map((g) => g.toString(16).padStart(4, '0')).join(':')]);
+    if (groups) {
+      const lower = [value, groups.map((g) => g.toString(16)).join(':'), groups.map((g) => g.toString(16).padStart(4, '0')).join(':')];
+      return unique([...lower, ...lower.map((f) => f.toUpperCase())]);
+    }
   }
   return [value];
+}
+
+/**
+ * The search forms for a JSON Lines field that only `value` matching reads, as the line holds
+ * them: with the quotes of the JSON string (or the URI or address punctuation that wraps the
+ * value), so `"u123"` is no candidate inside `"u1234"`. A value field matches only when its
+ * text, in quotes, contains one of them. `undefined`: the bare search forms serve.
+ */
+export function quotedValueForms(kind: IdentifierType, value: string): string[] | undefined {
+  switch (kind) {
+    case 'subjectId':
+    case 'accountId':
+    case 'deviceId':
+      return [`"${value}"`];
+    case 'sipUsername':
+      return [`"${value}"`, `:${value}@`];
+    case 'ip':
+      return searchForms(kind, value).flatMap((f) => [`"${f}"`, `"${f}:`, `[${f}]`, `:${f}"`]);
+    default:
+      return undefined;
+  }
 }
 
 /**

@@ -27,8 +27,12 @@
  */
 import type { IdentifierType } from './datamap';
 import type { Identity } from '../connectors/types';
-import { containsForm, foldsCase, isVerbatim, normalize, searchForms, writtenTokens, type IdentifierSettings, type WrittenToken } from './identifiers';
+import { containsForm, foldsCase, isVerbatim, normalize, quotedValueForms, searchForms, writtenTokens, type IdentifierSettings, type WrittenToken } from './identifiers';
+import { indexOfByte, unescapeJsonBytes } from './json-escapes';
 import { compilePatterns, type PatternSet } from './multi-pattern';
+
+export { unescapeJsonBytes } from './json-escapes';
+export { mapAtPath, valuesAtPath } from './record-paths';
 
 export type MatchMode = 'value' | 'token';
 
@@ -130,6 +134,8 @@ export interface IdentifierTarget {
   readonly value: string;
   readonly normalized: boolean;
   readonly forms: readonly string[];
+  /** `forms` are tested against the field's text in JSON quotes (a JSON Lines value field). */
+  readonly quoted?: boolean;
   readonly fold: boolean;
   readonly settings: IdentifierSettings;
 }
@@ -154,7 +160,8 @@ export function targetSpans(target: IdentifierTarget, text: string, mode: MatchM
   }
   if (mode === 'value') {
     if (isVerbatim(target.type)) return text === target.value ? [[0, text.length]] : [];
-    return normalize(target.type, text, target.settings) === target.value && containsForm(text, target.forms, target.fold) ? [[0, text.length]] : [];
+    const seen = target.quoted ? `"${text}"` : text;
+    return normalize(target.type, text, target.settings) === target.value && containsForm(seen, target.forms, target.fold) ? [[0, text.length]] : [];
   }
   const found = tokens ?? writtenTokens(target.type, text, target.settings);
   if (!found) return tokenOccurrences(text, target.value, continuationClass(target.type, target.value)).map((i) => [i, i + target.value.length]);
@@ -176,70 +183,6 @@ function longestDisjoint(spans: Array<[number, number]>): Array<[number, number]
 export function fieldMatches(fieldValue: string, identifierValue: string, type: IdentifierType, mode: MatchMode, settings: IdentifierSettings = {}): boolean {
   if (identifierValue.length === 0) return false;
   return targetSpans(targetOf(type, identifierValue, settings), fieldValue, mode).length > 0;
-}
-
-/**
- * The scalar values at a dotted path of a parsed JSON record, as strings (numbers in their
- * JavaScript form; other types are not identifiers). Arrays on the way are traversed, so
- * `to` holding `["sip:a", "sip:b"]` yields both. A key that itself contains dots is found too.
- */
-export function valuesAtPath(record: unknown, path: string): string[] {
-  const out: string[] = [];
-  collect(record, path, out);
-  return out;
-}
-
-function collect(node: unknown, path: string, out: string[]): void {
-  if (Array.isArray(node)) {
-    for (const item of node) collect(item, path, out);
-    return;
-  }
-  if (path === '') {
-    if (typeof node === 'string') out.push(node);
-    else if (typeof node === 'number' && Number.isFinite(node)) out.push(String(node));
-    return;
-  }
-  if (node === null || typeof node !== 'object') return;
-  const obj = node as Record<string, unknown>;
-  if (Object.prototype.hasOwnProperty.call(obj, path)) {
-    collect(obj[path], '', out);
-    return;
-  }
-  // Try every split point, longest first key first, so "a.b.c" finds {"a.b": {"c": ...}} too.
-  let dot = path.indexOf('.');
-  while (dot > 0) {
-    const head = path.slice(0, dot);
-    if (Object.prototype.hasOwnProperty.call(obj, head)) collect(obj[head], path.slice(dot + 1), out);
-    dot = path.indexOf('.', dot + 1);
-  }
-}
-
-/**
- * Replaces the node(s) at a dotted path, found the way `valuesAtPath` finds them (arrays on the
- * way traversed, literal dotted keys first), with `fn(node)`. Returns how many were replaced;
- * absent paths are left absent.
- */
-export function mapAtPath(record: unknown, path: string, fn: (node: unknown) => unknown): number {
-  if (Array.isArray(record)) return record.reduce((n: number, item) => n + mapAtPath(item, path, fn), 0);
-  if (record === null || typeof record !== 'object' || path === '') return 0;
-  const obj = record as Record<string, unknown>;
-  if (Object.prototype.hasOwnProperty.call(obj, path)) {
-    const node = obj[path];
-    if (Array.isArray(node)) {
-      node.forEach((item, i) => (node[i] = fn(item)));
-      return node.length;
-    }
-    obj[path] = fn(node);
-    return 1;
-  }
-  let n = 0;
-  let dot = path.indexOf('.');
-  while (dot > 0) {
-    const head = path.slice(0, dot);
-    if (Object.prototype.hasOwnProperty.call(obj, head)) n += mapAtPath(obj[head], path.slice(dot + 1), fn);
-    dot = path.indexOf('.', dot + 1);
-  }
-  return n;
 }
 
 /**
@@ -296,6 +239,18 @@ export class RecordMatcher {
     readonly settings: IdentifierSettings = {},
   ) {
     const wanted = new Set(fields.map((f) => f.identifier));
+    // In JSON Lines, a type that only `value` fields use can only match a whole JSON string, so
+    // its search forms include the quotes (or the URI punctuation around it): `"u123"` is not a
+    // candidate inside `"u1234"` (see quotedValueForms). Escapes inside the string are undone
+    // before the second look, quotes included, so this stays conservative. A value that reads
+    // as a JSON number keeps its bare form too, since a numeric field is compared by its text.
+    const valueOnly = new Set([...wanted].filter((t) => format === 'jsonl' && fields.every((f) => f.identifier !== t || f.match === 'value')));
+    const asField = (target: IdentifierTarget): IdentifierTarget => {
+      if (!valueOnly.has(target.type)) return target;
+      const quoted = target.normalized ? quotedValueForms(target.type, target.value) : [`"${target.value}"`];
+      if (!quoted) return target;
+      return { ...target, forms: JSON_NUMBER.test(target.value) ? [...quoted, target.value] : quoted, quoted: true };
+    };
     // One entry per canonical value: `(514) 555-0101` and `+15145550101` of one identity, or of
     // two, are one value.
     const index = new Map<string, MatcherValue & { subjects: string[] }>();
@@ -303,7 +258,7 @@ export class RecordMatcher {
       for (const type of wanted) {
         for (const raw of identity[type] ?? []) {
           if (typeof raw !== 'string' || raw.length === 0) continue;
-          const target = targetOf(type, raw, settings);
+          const target = asField(targetOf(type, raw, settings));
           const k = `${type}\u0000${target.normalized ? 'n' : 'r'}${target.value}`;
           let entry = index.get(k);
           if (!entry) index.set(k, (entry = { ...target, subjects: [] }));
@@ -324,7 +279,7 @@ export class RecordMatcher {
     // Byte patterns: each search form's UTF-8, and for CSV also its form with every quote
     // doubled (how it appears inside a quoted field). JSON escapes are undone before the
     // prefilter looks at a line that has any (see candidates), so they need no pattern of their
-    // own. With an email or IPv6 value, the whole set is searched ignoring ASCII case.
+    // own. With an email value, the whole set is searched ignoring ASCII case.
     const patternIndex = new Map<string, number>();
     const patterns: Uint8Array[] = [];
     this.patternValues = [];
@@ -339,20 +294,9 @@ export class RecordMatcher {
       }
       if (!this.patternValues[id].includes(valueId)) this.patternValues[id].push(valueId);
     };
-    // In JSON Lines, a verbatim type (ids, written one way only) that only `value` fields use
-    // can only match a whole JSON string, so its pattern includes the quotes: `"u123"` is not a
-    // candidate inside `"u1234"`. (Escapes inside the string are undone before the second look,
-    // quotes included, so this stays conservative.) A value that reads as a JSON number keeps
-    // its bare form too, since a numeric field is compared by its decimal text.
-    const valueOnly = new Set([...wanted].filter((t) => fields.every((f) => f.identifier !== t || f.match === 'value')));
     this.values.forEach((v, id) => {
       for (const form of v.forms) {
-        if (format === 'jsonl' && valueOnly.has(v.type) && (isVerbatim(v.type) || !v.normalized)) {
-          addPattern(Buffer.from(`"${form}"`, 'utf8'), id);
-          if (JSON_NUMBER.test(form)) addPattern(Buffer.from(form, 'utf8'), id);
-        } else {
-          addPattern(Buffer.from(form, 'utf8'), id);
-        }
+        addPattern(Buffer.from(form, 'utf8'), id);
         if (format === 'csv' && form.includes('"')) addPattern(Buffer.from(form.replaceAll('"', '""'), 'utf8'), id);
       }
     });
@@ -484,110 +428,4 @@ export class RecordMatcher {
   valuesIn(fieldValue: string, spec: RecordFieldSpec, subjectRefs: ReadonlySet<string>): MatcherValue[] {
     return this.values.filter((v) => v.type === spec.identifier && v.subjects.some((s) => subjectRefs.has(s)) && targetSpans(v, fieldValue, spec.match).length > 0);
   }
-}
-
-function indexOfByte(buf: Uint8Array, byte: number, start: number, end: number): number {
-  const i = buf.indexOf(byte, start);
-  return i >= 0 && i < end ? i : -1;
-}
-
-/**
- * Undoes JSON string escapes in raw bytes (outside strings there are none in valid JSON):
- * `\"`, `\\`, `\/`, `\b\f\n\r\t`, and `\uXXXX` including surrogate pairs, as UTF-8. A lone
- * surrogate becomes U+FFFD, as Buffer.from does with a string holding one, so the result can
- * be searched for the UTF-8 of a parsed value. Invalid escapes are copied as they are.
- */
-export function unescapeJsonBytes(buf: Uint8Array, start: number, end: number): Buffer {
-  const out = Buffer.allocUnsafe(end - start);
-  let o = 0;
-  let i = start;
-  while (i < end) {
-    const b = buf[i];
-    if (b !== 0x5c || i + 1 >= end) {
-      out[o++] = b;
-      i++;
-      continue;
-    }
-    const e = buf[i + 1];
-    const simple = SIMPLE_ESCAPES[e];
-    if (simple !== undefined) {
-      out[o++] = simple;
-      i += 2;
-      continue;
-    }
-    if (e === 0x75 /* u */) {
-      const unit = hex4(buf, i + 2, end);
-      if (unit < 0) {
-        out[o++] = b;
-        i++;
-        continue;
-      }
-      let cp = unit;
-      let consumed = 6;
-      if (unit >= 0xd800 && unit <= 0xdbff) {
-        const low = buf[i + 6] === 0x5c && buf[i + 7] === 0x75 ? hex4(buf, i + 8, end) : -1;
-        if (low >= 0xdc00 && low <= 0xdfff) {
-          cp = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
-          consumed = 12;
-        } else {
-          cp = 0xfffd;
-        }
-      } else if (unit >= 0xdc00 && unit <= 0xdfff) {
-        cp = 0xfffd;
-      }
-      o += utf8(cp, out, o);
-      i += consumed;
-      continue;
-    }
-    out[o++] = b;
-    i++;
-  }
-  return out.subarray(0, o);
-}
-
-const SIMPLE_ESCAPES: Record<number, number> = {
-  0x22: 0x22,
-  0x5c: 0x5c,
-  0x2f: 0x2f,
-  0x62: 0x08,
-  0x66: 0x0c,
-  0x6e: 0x0a,
-  0x72: 0x0d,
-  0x74: 0x09,
-};
-
-function hex4(buf: Uint8Array, at: number, end: number): number {
-  if (at + 4 > end) return -1;
-  let v = 0;
-  for (let k = at; k < at + 4; k++) {
-    const c = buf[k];
-    const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 0x37 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
-    if (d < 0) return -1;
-    v = v * 16 + d;
-  }
-  return v;
-}
-
-/** Writes a code point as UTF-8 (at most 4 bytes; never longer than the 6-byte escape it replaces). */
-function utf8(cp: number, out: Buffer, at: number): number {
-  if (cp < 0x80) {
-    out[at] = cp;
-    return 1;
-  }
-  if (cp < 0x800) {
-    out[at] = 0xc0 | (cp >> 6);
-    out[at + 1] = 0x80 | (cp & 0x3f);
-    return 2;
-  }
-  if (cp < 0x10000) {
-    out[at] = 0xe0 | (cp >> 12);
-    out[at + 1] = 0x80 | ((cp >> 6) & 0x3f);
-    out[at + 2] = 0x80 | (cp & 0x3f);
-    return 3;
-  }
-  out[at] = 0xf0 | (cp >> 18);
-  out[at + 1] = 0x80 | ((cp >> 12) & 0x3f);
-  out[at + 2] = 0x80 | ((cp >> 6) & 0x3f);
-  out[at + 3] = 0x80 | (cp & 0x3f);
-  return 4;
 }
