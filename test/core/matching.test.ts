@@ -260,6 +260,39 @@ describe('multi-pattern automaton', () => {
     );
   });
 
+  test('folding case, every search (skip, automaton in one and two lanes, occurrences) agrees with a naive case-insensitive search', () => {
+    const alphabet = fc.constantFrom(...'aAbB@.1'.split(''));
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: alphabet, minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 20 }),
+        fc.string({ unit: alphabet, minLength: 4200, maxLength: 6000 }),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        (given, randomText, spots) => {
+          const chars = randomText.split('');
+          spots.forEach((spot, n) => {
+            const p = given[n % given.length];
+            // Planted in a random case.
+            for (let k = 0; k < p.length && chars.length > 0; k++) chars[(spot + k) % chars.length] = spot % 2 ? p[k].toUpperCase() : p[k].toLowerCase();
+          });
+          const text = chars.join('');
+          const buf = Buffer.from(text);
+          for (const patterns of [given, given.filter((p) => p.length >= 6)]) {
+            if (patterns.length === 0) continue;
+            const set = compilePatterns(patterns.map((p) => Buffer.from(p)), { foldCase: true });
+            expect(set.strategy).not.toBe('native');
+            // The whole text (skip search or two lanes) and a short range (one lane).
+            for (const end of [buf.length, 300]) {
+              const want = naiveHits(patterns.map((p) => p.toLowerCase()), text.toLowerCase(), 0, end);
+              expect(scannedHits(set, buf, 0, end)).toEqual(want);
+              expect(set.occurrences(buf, 0, end).map((h) => [h.end - 1, h.pattern]).sort((a, b) => a[0] - b[0] || a[1] - b[1])).toEqual(want);
+            }
+          }
+        },
+      ),
+      { numRuns: 100, endOnFailure: true }, // shrinking 6 KB texts would take minutes
+    );
+  });
+
   test('chooses its search by the patterns: native for one or two, skip for long ones, the automaton otherwise', () => {
     const long = (n: number) => Array.from({ length: n }, (_v, i) => Buffer.from(`+1514555${String(i).padStart(4, '0')}`));
     expect(compilePatterns(long(2)).strategy).toBe('native');
