@@ -128,7 +128,7 @@ async function benchScan(ds: LogDataset): Promise<void> {
   fs.writeFileSync(gzList, ds.objects.filter((o) => o.gzip).map((o) => o.file).join('\n') + '\n');
   fs.writeFileSync(plainList, ds.objects.filter((o) => !o.gzip).map((o) => o.file).join('\n') + '\n');
   const stored = ds.objects.reduce((a, o) => a + o.storedBytes, 0);
-  const matchers = new Map([...LOG_STORES].map(([name, store]) => [name, new RecordMatcher(store.fields, ids, store.format)]));
+  const matchers = new Map([...LOG_STORES].map(([name, store]) => [name, new RecordMatcher(store.fields, ids, store.format, store.identifiers)]));
 
   const scan = (concurrency: number) =>
     timeNode(async () => {
@@ -182,7 +182,7 @@ async function rankSubjects(ds: LogDataset, objs: LogDataset['objects']): Promis
   const counts = new Map<string, number>();
   for (const o of objs) {
     const store = LOG_STORES.get(o.store)!;
-    const matcher = new RecordMatcher(store.fields, all, store.format);
+    const matcher = new RecordMatcher(store.fields, all, store.format, store.identifiers);
     await processRecords(fs.createReadStream(o.file), { format: store.format, compression: store.compression, matcher }, (rec) => {
       for (const ref of rec.matches.keys()) counts.set(ref, (counts.get(ref) ?? 0) + 1);
       return { kind: 'keep' };

@@ -281,10 +281,10 @@ export class ReferenceDataset {
       const recorded = new Set(this.recordedCalls(s, calls).map((c) => c.callId));
       for (const c of calls) {
         const own = this.cdrItem(c, recorded.has(c.callId));
-        yield emit('call-records', LAYOUT.callRecords.table, s.index, own, this.calleeMentions(own));
+        yield emit('call-records', LAYOUT.callRecords.table, s.index, own, this.partyMentions(own));
         if (c.other !== undefined) {
           const leg = this.calleeLeg(c);
-          yield emit('call-records', LAYOUT.callRecords.table, c.other, leg, this.calleeMentions(leg));
+          yield emit('call-records', LAYOUT.callRecords.table, c.other, leg, this.partyMentions(leg));
         }
       }
     }
@@ -292,9 +292,14 @@ export class ReferenceDataset {
     this.tableTotals = totals;
   }
 
-  private calleeMentions(item: Record<string, unknown>): number[] {
-    const m = this.index.phone.get(item.calleeNumber as string);
-    return m === undefined ? [] : [m];
+  /** The customers a call record names by number, as caller or callee (the owner is dropped by `emit`). */
+  private partyMentions(item: Record<string, unknown>): number[] {
+    const out: number[] = [];
+    for (const n of [item.callerNumber, item.calleeNumber]) {
+      const m = this.index.phone.get(n as string);
+      if (m !== undefined && !out.includes(m)) out.push(m);
+    }
+    return out;
   }
 
   private accountItem(s: Subject): Record<string, unknown> {
@@ -738,14 +743,14 @@ export class ReferenceDataset {
 export const DEFINITIONS = {
   owner: "dynamodb stores: items whose owner key (accountId; ownerAccountId for contacts) is the subject's accountId",
   thirdParty:
-    "dynamodb stores: items of another account where an attribute of a third-party lookup (calleeNumber; contactPhone, contactEmail) equals one of the subject's identifiers; an item counts once even when several attributes match",
+    "dynamodb stores: items of another account where an attribute of a third-party lookup (callerNumber, calleeNumber; contactPhone, contactEmail) equals one of the subject's identifiers; an item counts once even when several attributes match",
   objects: "s3-objects stores: distinct keys under the subject's key-template prefix",
   versions: 's3-objects stores: object versions under those keys, delete markers excluded',
   deleteMarkers: 's3-objects stores: delete markers under those keys',
   legalHolds: 's3-objects stores: versions with legal hold ON',
   current: 's3-objects stores: keys whose latest version is not a delete marker',
   records:
-    "s3-records stores: parseable records (JSON lines; CSV records without the header) in which at least one field named by the data map matches one of the subject's identifiers (match 'value': the field equals it; match 'token': it occurs as a whole token, the characters right before and after it cannot continue a value of its type, as functions/core/matching.ts defines: phone [0-9+], email [A-Za-z0-9._%+-@]); an unparseable (truncated) line is not a record (see malformed)",
+    "s3-records stores: parseable records (JSON lines; CSV records without the header) in which at least one field named by the data map matches one of the subject's identifiers (compared normalized, as functions/core/identifiers.ts defines: a phone number in any written form or SIP/tel URI is its E.164 number, Canada the default country; an address in any letter case is the lower-case address; match 'value': the field equals it; match 'token': a written value inside the field does, whole: +15145550101 is not in +151455501012, bob@example.com not in alice.bob@example.com); an unparseable (truncated) line is not a record (see malformed)",
   logObjects: 's3-records stores (expected.<store>.objects): log objects holding at least one such record',
 } as const;
 

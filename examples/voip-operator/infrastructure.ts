@@ -75,12 +75,13 @@ export const OPERATOR_TABLES: readonly CreateTableCommandInput[] = [
       { AttributeName: 'accountId', AttributeType: S },
       { AttributeName: 'callId', AttributeType: S },
       { AttributeName: 'calleeNumber', AttributeType: S },
+      { AttributeName: 'callerNumber', AttributeType: S },
     ],
     KeySchema: [
       { AttributeName: 'accountId', KeyType: 'HASH' },
       { AttributeName: 'callId', KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: [gsi('by-callee', 'calleeNumber')],
+    GlobalSecondaryIndexes: [gsi('by-callee', 'calleeNumber'), gsi('by-caller', 'callerNumber')],
   },
   {
     TableName: 'voip-contacts',

@@ -5,12 +5,15 @@
  * slice (one minute of traffic at a time), each slice sorted by time and flushed.
  *
  * While a record is built, the generator notes which customers it mentions, by looking up the
- * exact values it put in the fields the data map names. Those notes become the expected counts
- * of subjects.json.
+ * canonical values it put in the fields the data map names (written in several forms: a
+ * number as `+15145550101`, `5145550101` or `tel:+1-514-555-0101`, an address in the case the
+ * customer typed it; see written-forms.ts). Those notes become the expected counts of
+ * subjects.json.
  */
 import { rngFor, WeightedPicker, type Rng } from './prng';
 import { contactsOf, deviceIpAt, externalEmail, externalName, isActiveAt, HOUR, type Call, type Contact, type ModelParams, type Subject, type Device } from './model';
 import { CARRIERS, PBX_DOMAIN, PROXY_HOSTS, SCANNER_AGENTS } from './reference-data';
+import { sipNumberUri, typedEmail } from './written-forms';
 
 /** Values that identify a customer, as identity resolution would find them. */
 export interface IdentifierIndex {
@@ -111,7 +114,8 @@ function chunk(lines: readonly string[], tally: ObjectTally): string {
 
 function lookupAll(out: number[], map: ReadonlyMap<string, number>, value: string | null | undefined): void {
   if (!value) return;
-  const i = map.get(value);
+  // Addresses are kept in lower case by the model; a log may write them in any case.
+  const i = map.get(value) ?? map.get(value.toLowerCase());
   if (i !== undefined && !out.includes(i)) out.push(i);
 }
 
@@ -176,6 +180,8 @@ class SipWriter {
     private readonly ctx: LogContext,
     readonly rng: Rng,
     private readonly host: string,
+    /** How numbers are written: a stream of its own, so the dataset's other draws stay put. */
+    private readonly forms: Rng,
   ) {}
 
   add(
@@ -210,7 +216,7 @@ class SipWriter {
   }
 
   uri(number: string, displayName?: string): { uri: string; phone: string } {
-    const bare = `sip:${number}@${PBX_DOMAIN}`;
+    const bare = sipNumberUri(number, PBX_DOMAIN, this.forms);
     return { uri: displayName ? `"${displayName}" <${bare}>;tag=${this.rng.hex(8)}` : bare, phone: number };
   }
 
@@ -254,7 +260,7 @@ class SipWriter {
     }
     // Inbound from outside: the carrier sends the INVITE, often with the caller's name.
     const carrier = carrierParty(c.route, rng);
-    const from = { uri: `${rng.chance(0.4) ? `"${externalName(rng).toUpperCase()}" ` : ''}<sip:${c.otherNumber}@${carrier.ip}>;tag=${rng.hex(10)}`, phone: c.otherNumber };
+    const from = { uri: `${rng.chance(0.4) ? `"${externalName(rng).toUpperCase()}" ` : ''}<${sipNumberUri(c.otherNumber, carrier.ip, this.forms)}>;tag=${rng.hex(10)}`, phone: c.otherNumber };
     const to = this.uri(c.ownNumber);
     this.add(t, c.callId, 'request', 'INVITE', null, from, to, carrier);
     if (c.disposition === 'BUSY') {
@@ -341,10 +347,11 @@ function callsBetween(calls: readonly Call[], from: number, to: number): Call[] 
 
 export function* sipLines(ctx: LogContext, spec: LogObjectSpec, tally: ObjectTally): Generator<string> {
   const rng = rngFor(ctx.params.seed, 'sip', spec.key);
+  const forms = rngFor(ctx.params.seed, 'sip-forms', spec.key);
   let lineNo = 0;
   let sliceNo = 0;
   for (const slice of spec.slices) {
-    const w = new SipWriter(ctx, rng, rng.pick(PROXY_HOSTS));
+    const w = new SipWriter(ctx, rng, rng.pick(PROXY_HOSTS), forms);
     for (const c of callsBetween(ctx.calls, slice.from, slice.to)) w.dialog(c);
     const span = slice.to - slice.from;
     while (w.bytes < slice.bytes) {
@@ -420,6 +427,8 @@ class AppWriter {
   constructor(
     private readonly ctx: LogContext,
     readonly rng: Rng,
+    /** How addresses are typed: a stream of its own, so the dataset's other draws stay put. */
+    private readonly forms: Rng,
   ) {}
 
   row(t: number, accountId: string, email: string, clientIp: string, action: string, message: string, messageEmails: readonly string[] = []): void {
@@ -438,7 +447,9 @@ class AppWriter {
     const { rng } = this;
     if (!isActiveAt(s, t)) return;
     const ip = rng.chance(0.6) ? deviceIpAt(s.devices[0], t) : s.mobileIp;
-    this.row(t, s.accountId, s.email, ip, 'login', rng.pick(['login ok', 'login ok (2FA via SMS)', 'login ok (remembered device)']));
+    // The portal logs the address as the customer typed it at sign-in, for the whole session.
+    const typed = typedEmail(s.email, this.forms);
+    this.row(t, s.accountId, typed, ip, 'login', rng.pick(['login ok', 'login ok (2FA via SMS)', 'login ok (remembered device)']));
     const actions = rng.int(1, 5);
     for (let k = 0; k < actions; k++) {
       t += rng.int(5, 300) * 1000;
@@ -446,40 +457,40 @@ class AppWriter {
       const what = PORTAL_ACTION.pick(rng);
       switch (what) {
         case 'invoice_view':
-          this.row(t, s.accountId, s.email, ip, what, `viewed invoice INV-${s.accountNumber}-${month}`);
+          this.row(t, s.accountId, typed, ip, what, `viewed invoice INV-${s.accountNumber}-${month}`);
           break;
         case 'invoice_email':
-          this.row(t, s.accountId, s.email, ip, what, `invoice INV-${s.accountNumber}-${month} emailed to ${s.email}`, [s.email]);
+          this.row(t, s.accountId, typed, ip, what, `invoice INV-${s.accountNumber}-${month} emailed to ${typed}`, [typed]);
           break;
         case 'contact_add': {
           const contacts = this.ctx.contacts(s.index);
           if (contacts.length === 0) break;
           const c = rng.pick(contacts);
-          if (c.contactEmail) this.row(t, s.accountId, s.email, ip, what, `contact added: ${c.contactName} <${c.contactEmail}>`, [c.contactEmail]);
-          else this.row(t, s.accountId, s.email, ip, what, `contact added: ${c.contactName}, ${c.contactPhone}`);
+          if (c.contactEmail) this.row(t, s.accountId, typed, ip, what, `contact added: ${c.contactName} <${c.contactEmail}>`, [c.contactEmail]);
+          else this.row(t, s.accountId, typed, ip, what, `contact added: ${c.contactName}, ${c.contactPhone}`);
           break;
         }
         case 'voicemail_listen':
-          this.row(t, s.accountId, s.email, ip, what, `played voicemail msg-${rng.hex(8)}`);
+          this.row(t, s.accountId, typed, ip, what, `played voicemail msg-${rng.hex(8)}`);
           break;
         case 'settings_update':
-          this.row(t, s.accountId, s.email, ip, what, `settings changed: {"forwardTo":"${rng.pick(s.phones)}", "ringSeconds":${rng.pick([15, 20, 25])}, "dnd":${rng.chance(0.2)}}`);
+          this.row(t, s.accountId, typed, ip, what, `settings changed: {"forwardTo":"${rng.pick(s.phones)}", "ringSeconds":${rng.pick([15, 20, 25])}, "dnd":${rng.chance(0.2)}}`);
           break;
         case 'recording_download':
-          this.row(t, s.accountId, s.email, ip, what, `downloaded recording ${rng.uuid()}.wav`);
+          this.row(t, s.accountId, typed, ip, what, `downloaded recording ${rng.uuid()}.wav`);
           break;
         case 'password_change':
-          this.row(t, s.accountId, s.email, ip, what, 'password changed; other sessions signed out');
+          this.row(t, s.accountId, typed, ip, what, 'password changed; other sessions signed out');
           break;
         case 'payment_method_update':
-          this.row(t, s.accountId, s.email, ip, what, `card ending ${rng.int(1000, 9999)} set as default`);
+          this.row(t, s.accountId, typed, ip, what, `card ending ${rng.int(1000, 9999)} set as default`);
           break;
         case 'cdr_export':
-          this.row(t, s.accountId, s.email, ip, what, `exported call history ${month} as CSV`);
+          this.row(t, s.accountId, typed, ip, what, `exported call history ${month} as CSV`);
           break;
       }
     }
-    if (rng.chance(0.5)) this.row(t + rng.int(5, 120) * 1000, s.accountId, s.email, ip, 'logout', 'logout');
+    if (rng.chance(0.5)) this.row(t + rng.int(5, 120) * 1000, s.accountId, typed, ip, 'logout', 'logout');
   }
 
   /** Pages seen before signing in, from a customer's home address: only the address identifies them. */
@@ -491,7 +502,7 @@ class AppWriter {
 
   /** A reset request for a customer's address, before signing in, from a mobile network. */
   passwordReset(t: number, s: Subject): void {
-    this.row(t, '', s.email, s.mobileIp, 'password_reset_request', `reset link sent, expires in ${this.rng.pick([30, 60])} min`);
+    this.row(t, '', typedEmail(s.email, this.forms), s.mobileIp, 'password_reset_request', `reset link sent, expires in ${this.rng.pick([30, 60])} min`);
   }
 
   /** A customer's integration calling the API with a token: no e-mail, a server's address. */
@@ -505,7 +516,7 @@ class AppWriter {
     const { rng } = this;
     const subject = rng.chance(0.2) ? rng.pick(this.ctx.subjects) : undefined;
     if (subject && rng.chance(0.3)) return this.passwordReset(t, subject);
-    const email = subject ? subject.email : externalEmail(rng);
+    const email = subject ? typedEmail(subject.email, this.forms) : externalEmail(rng);
     this.row(t, '', email, scannerIp(rng), 'login_failed', `login failed for ${email}: ${rng.pick(['invalid password', 'unknown account', 'account locked after 5 attempts'])}`, [email]);
   }
 
@@ -527,8 +538,9 @@ class AppWriter {
     const { rng } = this;
     const agent = `agent.${rng.int(1, 12)}@support.voip.example`;
     const ticket = rng.int(1000, 99999);
-    if (rng.chance(0.7)) this.row(t, s.accountId, agent, '10.20.1.15', 'support_reply', `ticket #${ticket} reply sent to ${s.email}`, [s.email]);
-    else this.row(t, '', agent, '10.20.1.15', 'support_ticket', `ticket #${ticket} opened from inbound e-mail (${s.email})`, [s.email]);
+    const written = typedEmail(s.email, this.forms);
+    if (rng.chance(0.7)) this.row(t, s.accountId, agent, '10.20.1.15', 'support_reply', `ticket #${ticket} reply sent to ${written}`, [written]);
+    else this.row(t, '', agent, '10.20.1.15', 'support_ticket', `ticket #${ticket} opened from inbound e-mail (${written})`, [written]);
   }
 
   error(t: number, s: Subject): void {
@@ -546,13 +558,14 @@ class AppWriter {
 
 export function* appLines(ctx: LogContext, spec: LogObjectSpec, tally: ObjectTally): Generator<string> {
   const rng = rngFor(ctx.params.seed, 'app', spec.key);
+  const forms = rngFor(ctx.params.seed, 'app-forms', spec.key);
   const header = APP_LOG_COLUMNS.join(',') + '\n';
   yield chunk([header.slice(0, -1)], tally);
   const subjects = ctx.subjects;
   // Customers weighted by activity, for sessions.
   const weights = new WeightedPicker(subjects.map((s) => [s, s.activity] as const));
   for (const slice of spec.slices) {
-    const w = new AppWriter(ctx, rng);
+    const w = new AppWriter(ctx, rng, forms);
     if (spec.scripted) {
       const at = (k: number) => slice.from + (k + 1) * 37 * 60_000 + rng.int(0, 59_999);
       const [s0, s1, s2] = subjects;

@@ -455,7 +455,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
 
   async function scanStore(store: S3RecordsStore, subjects: ReadonlyMap<string, Identity>, ctx: ConnectorContext): Promise<StoreScanResult> {
     const started = Date.now();
-    const matcher = new RecordMatcher(fieldSpecs(store), subjects, store.format);
+    const matcher = new RecordMatcher(fieldSpecs(store), subjects, store.format, store.identifiers);
     const findings = new Map<string, Finding[]>();
     if (matcher.empty) return { findings, unreadable: [], totals: newTotals() };
     const { unreadable, totals } = await scanObjects(
@@ -1004,7 +1004,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
         entry.planned.push(pa);
         byKey.set(loc.key, entry);
       }
-      const matcher = new RecordMatcher(fieldSpecs(store), new Map([[ONE, identity]]), store.format);
+      const matcher = new RecordMatcher(fieldSpecs(store), new Map([[ONE, identity]]), store.format, store.identifiers);
       const refs = new Set([ONE]);
       if (byKey.size > 0) await removeStaleStaging(store, ctx);
 
@@ -1075,7 +1075,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
         const id = `${loc.key}\u0000${loc.versionId ?? ''}`;
         byRead.set(id, [...(byRead.get(id) ?? []), f]);
       }
-      const matcher = new RecordMatcher(fieldSpecs(store), new Map([[ONE, identity]]), store.format);
+      const matcher = new RecordMatcher(fieldSpecs(store), new Map([[ONE, identity]]), store.format, store.identifiers);
       for (const [id, list] of [...byRead.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
         const [key, versionId] = id.split('\u0000');
         // Several findings may share a fingerprint (identical lines): hand them out in order.
@@ -1113,7 +1113,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
 
     async eraseFromStore(store, subjects, ctx) {
       checkStore(store);
-      const matcher = new RecordMatcher(fieldSpecs(store), subjects, store.format);
+      const matcher = new RecordMatcher(fieldSpecs(store), subjects, store.format, store.identifiers);
       // Only where the subjects are (objects, and noncurrent versions with per-subject counts):
       // a finding per record would hold hundreds of MB for a busy archive object.
       const keys = new Set<string>();

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { DataMapError } from './errors';
+import { NANP_COUNTRIES } from './phone-numbers';
 
 /** The kinds of identifier identity resolution knows how to follow. */
 export const IDENTIFIER_TYPES = ['subjectId', 'accountId', 'phone', 'email', 'sipUsername', 'deviceId', 'ip'] as const;
@@ -41,6 +42,25 @@ export const AnonymizationSchema = z.union([
   z.object({ strategy: z.literal('generalize-date'), to: z.enum(['month', 'year']) }).strict(),
 ]);
 export type Anonymization = z.infer<typeof AnonymizationSchema>;
+
+/**
+ * How identifiers are written, for normalization (see identifiers.ts): the country of phone
+ * numbers written without a country code (`(514) 555-0101`). Absent, such numbers match only
+ * as written; the built-in normalizer knows the North American Numbering Plan.
+ */
+export const IdentifierSettingsSchema = z
+  .object({
+    phone: z
+      .object({
+        defaultCountry: z
+          .enum(NANP_COUNTRIES, { error: `must be a North American Numbering Plan country (${NANP_COUNTRIES.join(', ')}): the built-in phone normalizer reads national numbers of that plan only` })
+          .optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type IdentifierSettingsInput = z.infer<typeof IdentifierSettingsSchema>;
 
 const name = z
   .string()
@@ -140,6 +160,8 @@ export const S3RecordsStoreSchema = z
     format: z.enum(['jsonl', 'csv']),
     compression: z.enum(['gzip', 'none', 'auto']).default('auto'),
     fields: z.array(RecordFieldSchema).min(1),
+    /** How this store's records write identifiers; defaults to the data map's `identifiers`. */
+    identifiers: IdentifierSettingsSchema.optional(),
     erase: z
       .discriminatedUnion('mode', [
         z.object({ mode: z.literal('delete-record') }).strict(),
@@ -160,6 +182,8 @@ export const DataMapSchema = z
   .object({
     version: z.literal(1),
     operator: z.object({ name: z.string().min(1) }).strict().optional(),
+    /** How identifiers are written across the operator's stores (a store may say otherwise). */
+    identifiers: IdentifierSettingsSchema.default({}),
     stores: z.array(StoreSchema).min(1),
   })
   .strict()
@@ -184,7 +208,12 @@ export const DataMapSchema = z
     if (!resolvable) {
       ctx.addIssue({ code: 'custom', path: ['stores'], message: 'no dynamodb store has an owner lookup by "subjectId": identity resolution would have nowhere to start' });
     }
-  });
+  })
+  // Every log store carries the settings it is read with, so a connector given one store has them.
+  .transform((map) => ({
+    ...map,
+    stores: map.stores.map((s) => (s.kind === 's3-records' && s.identifiers === undefined ? { ...s, identifiers: map.identifiers } : s)),
+  }));
 export type DataMap = z.infer<typeof DataMapSchema>;
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;

@@ -5,9 +5,11 @@
  *
  * Each round runs the OWNER lookups of every dynamodb store that declares `yields`, for the
  * identifier values not queried before, and adds the `yields` attribute values of the items
- * found. It stops at the first round that adds nothing (a fixpoint). Values are kept exactly as
- * stored (no case folding: `Alice@x` and `alice@x` are different identifiers, as they are to an
- * exact-match Query) and de-duplicated.
+ * found. It stops at the first round that adds nothing (a fixpoint). Each value is kept as
+ * stored (an exact-match Query needs the stored form) and in its canonical form when that
+ * differs (identifiers.ts: `(514) 555-0101` also as `+15145550101`, `Jean@Example.COM` also as
+ * `jean@example.com`), so stores that write it the usual way are found too; log matching
+ * normalizes both sides anyway. Counts are of distinct canonical values.
  *
  * Third-party lookups never feed the identity: another person's record that mentions the
  * subject must not make that person's identifiers the subject's.
@@ -17,6 +19,7 @@ import { yieldedStrings } from '../connectors/dynamodb-values';
 import type { ConnectorContext, Identity } from '../connectors/types';
 import { IDENTIFIER_TYPES, type DataMap, type DynamoDbStore, type IdentifierType } from './datamap';
 import { DsrError, InvalidInputError } from './errors';
+import { normalize } from './identifiers';
 
 /** Identity resolution did not converge within its bounds. No identifier values in the message. */
 export class IdentityResolutionError extends DsrError {
@@ -72,7 +75,7 @@ export async function resolveIdentity(
     const relevant = sources.filter((s) => s.lookups.some((l) => l.role === 'owner' && (pending[l.identifier]?.length ?? 0) > 0));
     if (relevant.length === 0) break;
     if (rounds >= maxRounds) {
-      throw new IdentityResolutionError(`identity resolution did not reach a fixpoint within ${maxRounds} rounds`, { rounds, counts: countsOf(values) });
+      throw new IdentityResolutionError(`identity resolution did not reach a fixpoint within ${maxRounds} rounds`, { rounds, counts: countsOf(values, dataMap) });
     }
     rounds++;
     for (const [type, fresh] of Object.entries(pending) as Array<[IdentifierType, string[]]>) {
@@ -91,9 +94,10 @@ export async function resolveIdentity(
           for (const value of yieldedStrings(m.item[attribute])) {
             if (value === '') continue;
             const set = values.get(type) ?? new Set<string>();
-            if (!set.has(value)) {
-              set.add(value);
-              values.set(type, set);
+            values.set(type, set);
+            for (const form of [value, normalize(type, value, dataMap.identifiers)]) {
+              if (form === undefined || form === '' || set.has(form)) continue;
+              set.add(form);
               storeAdded++;
             }
           }
@@ -102,12 +106,12 @@ export async function resolveIdentity(
       added += storeAdded;
       ctx.log('identity.round.store', { round: rounds, store: store.name, queries: stats.queries, items: items.length, added: storeAdded });
     }
-    const total = [...values.values()].reduce((n, s) => n + s.size, 0);
+    const total = Object.values(countsOf(values, dataMap)).reduce((n, c) => n + c, 0);
     ctx.log('identity.round', { round: rounds, stores: relevant.length, added, identifiers: total });
     if (total > maxIdentifiers) {
       throw new IdentityResolutionError(`identity resolution found more than ${maxIdentifiers} identifiers; a shared identifier probably links unrelated records`, {
         rounds,
-        counts: countsOf(values),
+        counts: countsOf(values, dataMap),
       });
     }
     if (added === 0) break;
@@ -118,15 +122,16 @@ export async function resolveIdentity(
     const set = values.get(type);
     if (set && set.size > 0) identity[type] = [...set];
   }
-  const counts = countsOf(values);
+  const counts = countsOf(values, dataMap);
   ctx.log('identity.resolved', { rounds, found, ...Object.fromEntries(Object.entries(counts).map(([t, n]) => [`count.${t}`, n])) });
   return { identity, rounds, found, counts };
 }
 
-function countsOf(values: ReadonlyMap<IdentifierType, ReadonlySet<string>>): Partial<Record<IdentifierType, number>> {
+/** Distinct values per type, a stored form and its canonical form counted once. */
+function countsOf(values: ReadonlyMap<IdentifierType, ReadonlySet<string>>, dataMap: DataMap): Partial<Record<IdentifierType, number>> {
   const counts: Partial<Record<IdentifierType, number>> = {};
   for (const type of IDENTIFIER_TYPES) {
-    const n = values.get(type)?.size ?? 0;
+    const n = new Set([...(values.get(type) ?? [])].map((v) => normalize(type, v, dataMap.identifiers) ?? v)).size;
     if (n > 0) counts[type] = n;
   }
   return counts;

@@ -1,18 +1,25 @@
 /**
- * Exact identifier matching for log records.
+ * Exact identifier matching for log records, on normalized values (see identifiers.ts).
  *
  * A record field matches an identifier value when
- * - `value`: the whole field equals it;
- * - `token`: the value occurs in the field as a whole token: the character just before and the
- *   character just after the occurrence cannot continue a value of that identifier type. So
- *   `cust-1` never matches `cust-10`, `+15145550101` never matches `+151455501012`, and
- *   `bob@example.com` never matches inside `alice.bob@example.com`; but `+15145550101` does
- *   match inside `sip:+15145550101@pbx.voip.example`.
+ * - `value`: the whole field, normalized, equals the value's canonical form (`(514) 555-0101`,
+ *   `sip:+15145550101@pbx.example.net;user=phone` and `+15145550101` are one number;
+ *   `Jean.Tremblay@Example.COM` is `jean.tremblay@example.com`);
+ * - `token`: a written value inside the field does: phones, emails and IPs are found as
+ *   written values (digit groups, addresses) and normalized one by one; ids and SIP usernames
+ *   occur as a whole token: the characters just before and after cannot continue a value of
+ *   that type. So `cust-1` never matches `cust-10`, `+15145550101` never matches
+ *   `+151455501012`, and `bob@example.com` never matches inside `alice.bob@example.com`.
  *
- * Values are compared literally (String.indexOf, never a RegExp built from a value), on parsed
- * field values: JSON and CSV escapes are undone by the parsers before comparison. The byte
- * prefilter that decides which records are worth parsing (see RecordMatcher.candidates) is
- * conservative: it only ever adds candidates, so escaping can never hide a record.
+ * A written value also has to contain one of its canonical value's search forms (the byte
+ * strings the prefilter looks for), so a match is always a prefilter candidate. A value that
+ * does not normalize (a phone number with no country code and no default country) is matched
+ * literally, as it is written.
+ *
+ * Values are compared literally (never a RegExp built from a value), on parsed field values:
+ * JSON and CSV escapes are undone by the parsers before comparison. The byte prefilter that
+ * decides which records are worth parsing (see RecordMatcher.candidates) is conservative: it
+ * only ever adds candidates, so escaping can never hide a record.
  *
  * One refinement of the boundary rule: a "." right after an occurrence continues the value only
  * when the character after that "." does too, so the full stop in "write to bob@example.com."
@@ -20,7 +27,12 @@
  */
 import type { IdentifierType } from './datamap';
 import type { Identity } from '../connectors/types';
+import { containsForm, foldsCase, isVerbatim, normalize, quotedValueForms, searchForms, writtenTokens, type IdentifierSettings, type WrittenToken } from './identifiers';
+import { indexOfByte, unescapeJsonBytes } from './json-escapes';
 import { compilePatterns, type PatternSet } from './multi-pattern';
+
+export { unescapeJsonBytes } from './json-escapes';
+export { mapAtPath, valuesAtPath } from './record-paths';
 
 export type MatchMode = 'value' | 'token';
 
@@ -112,96 +124,90 @@ function isWholeToken(haystack: string, start: number, length: number, continues
   return false;
 }
 
-/** Does one field value match one identifier value under the given mode? */
-export function fieldMatches(fieldValue: string, identifierValue: string, type: IdentifierType, mode: MatchMode): boolean {
-  if (identifierValue.length === 0) return false;
-  if (mode === 'value') return fieldValue === identifierValue;
-  return containsToken(fieldValue, identifierValue, continuationClass(type, identifierValue));
-}
-
 /**
- * The scalar values at a dotted path of a parsed JSON record, as strings (numbers in their
- * JavaScript form; other types are not identifiers). Arrays on the way are traversed, so
- * `to` holding `["sip:a", "sip:b"]` yields both. A key that itself contains dots is found too.
+ * One identifier value as matching needs it: its canonical form (or the value as written when
+ * it does not normalize), the search forms the prefilter looks for, and the settings its
+ * written forms are read with.
  */
-export function valuesAtPath(record: unknown, path: string): string[] {
-  const out: string[] = [];
-  collect(record, path, out);
-  return out;
-}
-
-function collect(node: unknown, path: string, out: string[]): void {
-  if (Array.isArray(node)) {
-    for (const item of node) collect(item, path, out);
-    return;
-  }
-  if (path === '') {
-    if (typeof node === 'string') out.push(node);
-    else if (typeof node === 'number' && Number.isFinite(node)) out.push(String(node));
-    return;
-  }
-  if (node === null || typeof node !== 'object') return;
-  const obj = node as Record<string, unknown>;
-  if (Object.prototype.hasOwnProperty.call(obj, path)) {
-    collect(obj[path], '', out);
-    return;
-  }
-  // Try every split point, longest first key first, so "a.b.c" finds {"a.b": {"c": ...}} too.
-  let dot = path.indexOf('.');
-  while (dot > 0) {
-    const head = path.slice(0, dot);
-    if (Object.prototype.hasOwnProperty.call(obj, head)) collect(obj[head], path.slice(dot + 1), out);
-    dot = path.indexOf('.', dot + 1);
-  }
-}
-
-/**
- * Replaces the node(s) at a dotted path, found the way `valuesAtPath` finds them (arrays on the
- * way traversed, literal dotted keys first), with `fn(node)`. Returns how many were replaced;
- * absent paths are left absent.
- */
-export function mapAtPath(record: unknown, path: string, fn: (node: unknown) => unknown): number {
-  if (Array.isArray(record)) return record.reduce((n: number, item) => n + mapAtPath(item, path, fn), 0);
-  if (record === null || typeof record !== 'object' || path === '') return 0;
-  const obj = record as Record<string, unknown>;
-  if (Object.prototype.hasOwnProperty.call(obj, path)) {
-    const node = obj[path];
-    if (Array.isArray(node)) {
-      node.forEach((item, i) => (node[i] = fn(item)));
-      return node.length;
-    }
-    obj[path] = fn(node);
-    return 1;
-  }
-  let n = 0;
-  let dot = path.indexOf('.');
-  while (dot > 0) {
-    const head = path.slice(0, dot);
-    if (Object.prototype.hasOwnProperty.call(obj, head)) n += mapAtPath(obj[head], path.slice(dot + 1), fn);
-    dot = path.indexOf('.', dot + 1);
-  }
-  return n;
-}
-
-/**
- * `text` with every whole-token occurrence of each value replaced by `replacement` (for a
- * `value` field: the whole field when it equals a value).
- */
-export function redactMentions(text: string, values: readonly { type: IdentifierType; value: string }[], mode: MatchMode, replacement: string): string {
-  if (mode === 'value') return values.some((v) => v.value === text) ? replacement : text;
-  // Longest first, so a value that contains another is replaced whole.
-  let out = text;
-  for (const v of [...values].sort((a, b) => b.value.length - a.value.length)) {
-    const at = tokenOccurrences(out, v.value, continuationClass(v.type, v.value));
-    for (let k = at.length - 1; k >= 0; k--) out = out.slice(0, at[k]) + replacement + out.slice(at[k] + v.value.length);
-  }
-  return out;
-}
-
-/** One distinct identifier value of the matcher (an identifier type and a value), and who has it. */
-export interface MatcherValue {
+export interface IdentifierTarget {
   readonly type: IdentifierType;
   readonly value: string;
+  readonly normalized: boolean;
+  readonly forms: readonly string[];
+  /** `forms` are tested against the field's text in JSON quotes (a JSON Lines value field). */
+  readonly quoted?: boolean;
+  readonly fold: boolean;
+  readonly settings: IdentifierSettings;
+}
+
+export function targetOf(type: IdentifierType, raw: string, settings: IdentifierSettings = {}): IdentifierTarget {
+  const canonical = normalize(type, raw, settings);
+  const value = canonical ?? raw;
+  const normalized = canonical !== undefined;
+  return { type, value, normalized, forms: normalized ? searchForms(type, value) : [raw], fold: normalized && foldsCase(type, value), settings };
+}
+
+/**
+ * The spans [start, end) of `text` where the target is written (for `value`: the whole text or
+ * nothing), left to right and not overlapping. `tokens`: the text's written values of the
+ * target's type, when the caller has them already.
+ */
+export function targetSpans(target: IdentifierTarget, text: string, mode: MatchMode, tokens?: readonly WrittenToken[]): Array<[number, number]> {
+  if (target.value.length === 0) return [];
+  if (!target.normalized) {
+    if (mode === 'value') return text === target.value ? [[0, text.length]] : [];
+    return tokenOccurrences(text, target.value, continuationClass(target.type, target.value)).map((i) => [i, i + target.value.length]);
+  }
+  if (mode === 'value') {
+    if (isVerbatim(target.type)) return text === target.value ? [[0, text.length]] : [];
+    const seen = target.quoted ? `"${text}"` : text;
+    return normalize(target.type, text, target.settings) === target.value && containsForm(seen, target.forms, target.fold) ? [[0, text.length]] : [];
+  }
+  const found = tokens ?? writtenTokens(target.type, text, target.settings);
+  if (!found) return tokenOccurrences(text, target.value, continuationClass(target.type, target.value)).map((i) => [i, i + target.value.length]);
+  const spans = found
+    .filter((t) => t.value === target.value && containsForm(text.slice(t.start, t.end), target.forms, target.fold))
+    .map((t): [number, number] => [t.start, t.end]);
+  return longestDisjoint(spans);
+}
+
+/** Of overlapping spans, the one starting first (the longest of those): `1-514-555-0101` over `514-555-0101`. */
+function longestDisjoint(spans: Array<[number, number]>): Array<[number, number]> {
+  spans.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+  const out: Array<[number, number]> = [];
+  for (const s of spans) if (out.length === 0 || s[0] >= out[out.length - 1][1]) out.push(s);
+  return out;
+}
+
+/** Does one field value match one identifier value under the given mode? */
+export function fieldMatches(fieldValue: string, identifierValue: string, type: IdentifierType, mode: MatchMode, settings: IdentifierSettings = {}): boolean {
+  if (identifierValue.length === 0) return false;
+  return targetSpans(targetOf(type, identifierValue, settings), fieldValue, mode).length > 0;
+}
+
+/**
+ * `text` with every written occurrence of each value replaced by `replacement` (for a `value`
+ * field: the whole field when it matches a value). Values are targets (a matcher's values), or
+ * plain values read without settings.
+ */
+export function redactMentions(
+  text: string,
+  values: ReadonlyArray<IdentifierTarget | { readonly type: IdentifierType; readonly value: string }>,
+  mode: MatchMode,
+  replacement: string,
+): string {
+  const targets = values.map((v) => ('forms' in v ? v : targetOf(v.type, v.value)));
+  const spans = targets.flatMap((t) => targetSpans(t, text, mode));
+  if (spans.length === 0) return text;
+  if (mode === 'value') return replacement;
+  let out = text;
+  const chosen = longestDisjoint(spans);
+  for (let k = chosen.length - 1; k >= 0; k--) out = out.slice(0, chosen[k][0]) + replacement + out.slice(chosen[k][1]);
+  return out;
+}
+
+/** One distinct identifier value of the matcher (an identifier type and a canonical value), and who has it. */
+export interface MatcherValue extends IdentifierTarget {
   readonly subjects: readonly string[];
 }
 
@@ -229,26 +235,51 @@ export class RecordMatcher {
     readonly fields: readonly RecordFieldSpec[],
     subjects: ReadonlyMap<string, Identity>,
     readonly format: RecordFormat,
+    /** How the store writes identifiers (its default phone country). */
+    readonly settings: IdentifierSettings = {},
   ) {
     const wanted = new Set(fields.map((f) => f.identifier));
-    const index = new Map<string, { type: IdentifierType; value: string; subjects: string[] }>();
+    // In JSON Lines, a type that only `value` fields use can only match a whole JSON string, so
+    // its search forms include the quotes (or the URI punctuation around it): `"u123"` is not a
+    // candidate inside `"u1234"` (see quotedValueForms). Escapes inside the string are undone
+    // before the second look, quotes included, so this stays conservative. A value that reads
+    // as a JSON number keeps its bare form too, since a numeric field is compared by its text.
+    const valueOnly = new Set([...wanted].filter((t) => format === 'jsonl' && fields.every((f) => f.identifier !== t || f.match === 'value')));
+    const asField = (target: IdentifierTarget): IdentifierTarget => {
+      if (!valueOnly.has(target.type)) return target;
+      const quoted = target.normalized ? quotedValueForms(target.type, target.value) : [`"${target.value}"`];
+      if (!quoted) return target;
+      return { ...target, forms: JSON_NUMBER.test(target.value) ? [...quoted, target.value] : quoted, quoted: true };
+    };
+    // One entry per canonical value: `(514) 555-0101` and `+15145550101` of one identity, or of
+    // two, are one value.
+    const index = new Map<string, MatcherValue & { subjects: string[] }>();
     for (const [ref, identity] of subjects) {
       for (const type of wanted) {
-        for (const value of identity[type] ?? []) {
-          if (typeof value !== 'string' || value.length === 0) continue;
-          const k = `${type}\u0000${value}`;
+        for (const raw of identity[type] ?? []) {
+          if (typeof raw !== 'string' || raw.length === 0) continue;
+          const target = asField(targetOf(type, raw, settings));
+          const k = `${type}\u0000${target.normalized ? 'n' : 'r'}${target.value}`;
           let entry = index.get(k);
-          if (!entry) index.set(k, (entry = { type, value, subjects: [] }));
+          if (!entry) index.set(k, (entry = { ...target, subjects: [] }));
           if (!entry.subjects.includes(ref)) entry.subjects.push(ref);
         }
       }
     }
     this.values = [...index.values()];
-    this.valueUnits = new Set(this.values.flatMap((v) => [...Array(v.value.length).keys()].map((i) => v.value.charCodeAt(i))));
+    const fold = this.values.some((v) => v.fold);
+    this.valueUnits = new Set();
+    for (const v of this.values) {
+      for (const form of v.forms) {
+        const variants = fold ? [form, form.toLowerCase(), form.toUpperCase()] : [form];
+        for (const f of variants) for (let i = 0; i < f.length; i++) this.valueUnits.add(f.charCodeAt(i));
+      }
+    }
 
-    // Byte patterns: a value's UTF-8, and for CSV also its form with every quote doubled
-    // (how it appears inside a quoted field). JSON escapes are undone before the prefilter
-    // looks at a line that has any (see candidates), so they need no pattern of their own.
+    // Byte patterns: each search form's UTF-8, and for CSV also its form with every quote
+    // doubled (how it appears inside a quoted field). JSON escapes are undone before the
+    // prefilter looks at a line that has any (see candidates), so they need no pattern of their
+    // own. With an email value, the whole set is searched ignoring ASCII case.
     const patternIndex = new Map<string, number>();
     const patterns: Uint8Array[] = [];
     this.patternValues = [];
@@ -263,22 +294,13 @@ export class RecordMatcher {
       }
       if (!this.patternValues[id].includes(valueId)) this.patternValues[id].push(valueId);
     };
-    // In JSON Lines, a type that only `value` fields use can only match a whole JSON string, so
-    // its pattern includes the quotes: `"u123"` is not a candidate inside `"u1234"`. (Escapes
-    // inside the string are undone before the second look, quotes included, so this stays
-    // conservative.) A value that reads as a JSON number keeps its bare form too, since a
-    // numeric field is compared by its decimal text.
-    const valueOnly = new Set([...wanted].filter((t) => fields.every((f) => f.identifier !== t || f.match === 'value')));
     this.values.forEach((v, id) => {
-      if (format === 'jsonl' && valueOnly.has(v.type)) {
-        addPattern(Buffer.from(`"${v.value}"`, 'utf8'), id);
-        if (JSON_NUMBER.test(v.value)) addPattern(Buffer.from(v.value, 'utf8'), id);
-      } else {
-        addPattern(Buffer.from(v.value, 'utf8'), id);
+      for (const form of v.forms) {
+        addPattern(Buffer.from(form, 'utf8'), id);
+        if (format === 'csv' && form.includes('"')) addPattern(Buffer.from(form.replaceAll('"', '""'), 'utf8'), id);
       }
-      if (format === 'csv' && v.value.includes('"')) addPattern(Buffer.from(v.value.replaceAll('"', '""'), 'utf8'), id);
     });
-    this.prefilter = compilePatterns(patterns);
+    this.prefilter = compilePatterns(patterns, { foldCase: fold });
 
     this.fieldsByType = new Map();
     for (const f of fields) {
@@ -378,12 +400,20 @@ export class RecordMatcher {
     const result: RecordMatches = new Map();
     const ids = candidateIds ?? this.values.map((_v, i) => i);
     const fieldValues = new Map<string, readonly string[]>();
+    // A free-text field is read for written values once per type, however many values are tried.
+    const tokens = new Map<string, Array<readonly WrittenToken[] | undefined>>();
     for (const id of ids) {
       const v = this.values[id];
       for (const f of this.fieldsByType.get(v.type) ?? []) {
         let got = fieldValues.get(f.path);
         if (!got) fieldValues.set(f.path, (got = get(f.path)));
-        if (!got.some((fv) => fieldMatches(fv, v.value, v.type, f.match))) continue;
+        let read: Array<readonly WrittenToken[] | undefined> | undefined;
+        if (f.match === 'token' && v.normalized) {
+          const k = `${v.type}\u0000${f.path}`;
+          read = tokens.get(k);
+          if (!read) tokens.set(k, (read = got.map((fv) => writtenTokens(v.type, fv, this.settings))));
+        }
+        if (!got.some((fv, i) => targetSpans(v, fv, f.match, read?.[i]).length > 0)) continue;
         for (const ref of v.subjects) {
           const paths = result.get(ref) ?? [];
           if (!paths.includes(f.path)) paths.push(f.path);
@@ -396,114 +426,6 @@ export class RecordMatcher {
 
   /** The values (of the given subjects) that a field mentions, for redacting mentions. */
   valuesIn(fieldValue: string, spec: RecordFieldSpec, subjectRefs: ReadonlySet<string>): MatcherValue[] {
-    return this.values.filter(
-      (v) => v.type === spec.identifier && v.subjects.some((s) => subjectRefs.has(s)) && fieldMatches(fieldValue, v.value, v.type, spec.match),
-    );
+    return this.values.filter((v) => v.type === spec.identifier && v.subjects.some((s) => subjectRefs.has(s)) && targetSpans(v, fieldValue, spec.match).length > 0);
   }
-}
-
-function indexOfByte(buf: Uint8Array, byte: number, start: number, end: number): number {
-  const i = buf.indexOf(byte, start);
-  return i >= 0 && i < end ? i : -1;
-}
-
-/**
- * Undoes JSON string escapes in raw bytes (outside strings there are none in valid JSON):
- * `\"`, `\\`, `\/`, `\b\f\n\r\t`, and `\uXXXX` including surrogate pairs, as UTF-8. A lone
- * surrogate becomes U+FFFD, as Buffer.from does with a string holding one, so the result can
- * be searched for the UTF-8 of a parsed value. Invalid escapes are copied as they are.
- */
-export function unescapeJsonBytes(buf: Uint8Array, start: number, end: number): Buffer {
-  const out = Buffer.allocUnsafe(end - start);
-  let o = 0;
-  let i = start;
-  while (i < end) {
-    const b = buf[i];
-    if (b !== 0x5c || i + 1 >= end) {
-      out[o++] = b;
-      i++;
-      continue;
-    }
-    const e = buf[i + 1];
-    const simple = SIMPLE_ESCAPES[e];
-    if (simple !== undefined) {
-      out[o++] = simple;
-      i += 2;
-      continue;
-    }
-    if (e === 0x75 /* u */) {
-      const unit = hex4(buf, i + 2, end);
-      if (unit < 0) {
-        out[o++] = b;
-        i++;
-        continue;
-      }
-      let cp = unit;
-      let consumed = 6;
-      if (unit >= 0xd800 && unit <= 0xdbff) {
-        const low = buf[i + 6] === 0x5c && buf[i + 7] === 0x75 ? hex4(buf, i + 8, end) : -1;
-        if (low >= 0xdc00 && low <= 0xdfff) {
-          cp = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
-          consumed = 12;
-        } else {
-          cp = 0xfffd;
-        }
-      } else if (unit >= 0xdc00 && unit <= 0xdfff) {
-        cp = 0xfffd;
-      }
-      o += utf8(cp, out, o);
-      i += consumed;
-      continue;
-    }
-    out[o++] = b;
-    i++;
-  }
-  return out.subarray(0, o);
-}
-
-const SIMPLE_ESCAPES: Record<number, number> = {
-  0x22: 0x22,
-  0x5c: 0x5c,
-  0x2f: 0x2f,
-  0x62: 0x08,
-  0x66: 0x0c,
-  0x6e: 0x0a,
-  0x72: 0x0d,
-  0x74: 0x09,
-};
-
-function hex4(buf: Uint8Array, at: number, end: number): number {
-  if (at + 4 > end) return -1;
-  let v = 0;
-  for (let k = at; k < at + 4; k++) {
-    const c = buf[k];
-    const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 0x37 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
-    if (d < 0) return -1;
-    v = v * 16 + d;
-  }
-  return v;
-}
-
-/** Writes a code point as UTF-8 (at most 4 bytes; never longer than the 6-byte escape it replaces). */
-function utf8(cp: number, out: Buffer, at: number): number {
-  if (cp < 0x80) {
-    out[at] = cp;
-    return 1;
-  }
-  if (cp < 0x800) {
-    out[at] = 0xc0 | (cp >> 6);
-    out[at + 1] = 0x80 | (cp & 0x3f);
-    return 2;
-  }
-  if (cp < 0x10000) {
-    out[at] = 0xe0 | (cp >> 12);
-    out[at + 1] = 0x80 | ((cp >> 6) & 0x3f);
-    out[at + 2] = 0x80 | (cp & 0x3f);
-    return 3;
-  }
-  out[at] = 0xf0 | (cp >> 18);
-  out[at + 1] = 0x80 | ((cp >> 12) & 0x3f);
-  out[at + 2] = 0x80 | ((cp >> 6) & 0x3f);
-  out[at + 3] = 0x80 | (cp & 0x3f);
-  return 4;
 }

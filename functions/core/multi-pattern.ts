@@ -10,7 +10,9 @@
  *   DFA, whose cost per byte does not grow with the number of patterns.
  *
  * Patterns are byte strings (UTF-8 of identifier values), matched literally: no RegExp is ever
- * built from a value. The automaton works on an alphabet reduced to the bytes that occur in
+ * built from a value. With `foldCase` they match ignoring ASCII case (email addresses): the
+ * automaton puts both cases of a letter in one byte class, so its scan costs the same; the
+ * skip search reads every byte through a folding table. The automaton works on an alphabet reduced to the bytes that occur in
  * some pattern (plus one class for every other byte), so the transition table stays small
  * (states × classes × 4 bytes) and hot in cache.
  */
@@ -94,13 +96,28 @@ const LANES_MIN_BYTES = 4096;
 const SKIP_MIN_LENGTH = 6;
 const SKIP_MAX_PATTERNS = 1024;
 
+export interface CompileOptions {
+  /** Match ASCII letters ignoring case (never the native search then). Default false. */
+  readonly foldCase?: boolean;
+}
+
+const isAsciiLetter = (b: number): boolean => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+/** Each byte with ASCII upper case made lower. */
+const FOLD = Uint8Array.from({ length: 256 }, (_v, b) => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b));
+
 /** Builds the automaton. Empty patterns are ignored (they would match everywhere). */
-export function compilePatterns(patterns: readonly Uint8Array[]): PatternSet {
-  // Alphabet reduction: class 0 is "a byte no pattern contains".
+export function compilePatterns(patterns: readonly Uint8Array[], options: CompileOptions = {}): PatternSet {
+  const foldCase = options.foldCase ?? false;
+  // Alphabet reduction: class 0 is "a byte no pattern contains". Folding case, a letter's two
+  // cases share a class.
   const cls = new Int32Array(256);
   let classes = 1;
   for (const p of patterns) {
-    for (const b of p) if (cls[b] === 0) cls[b] = classes++;
+    for (const b of p) {
+      if (cls[b] !== 0) continue;
+      cls[b] = classes++;
+      if (foldCase && isAsciiLetter(b)) cls[b ^ 0x20] = cls[b];
+    }
   }
 
   // Trie, with children in a growable flat table (state * classes + class -> state, 0 = none).
@@ -273,16 +290,18 @@ export function compilePatterns(patterns: readonly Uint8Array[]): PatternSet {
   }
 
   const minLength = nonEmpty.reduce((m, [, p]) => Math.min(m, p.length), Infinity);
+  // Folding case, native indexOf cannot serve; the skip search folds the bytes it reads.
   const strategy: PatternSet['strategy'] =
-    nonEmpty.length <= NATIVE_MAX_PATTERNS ? 'native' : minLength >= SKIP_MIN_LENGTH && nonEmpty.length <= SKIP_MAX_PATTERNS ? 'skip' : 'automaton';
-  const skip = strategy === 'skip' ? compileSkipSearch(nonEmpty, minLength) : undefined;
+    nonEmpty.length <= NATIVE_MAX_PATTERNS && !foldCase ? 'native' : minLength >= SKIP_MIN_LENGTH && nonEmpty.length <= SKIP_MAX_PATTERNS ? 'skip' : 'automaton';
+  const skip =
+    strategy === 'skip' ? compileSkipSearch(foldCase ? nonEmpty.map(([id, p]) => [id, Buffer.from(p.map((b) => FOLD[b]))] as const) : nonEmpty, minLength) : undefined;
 
   function scanHits(buf: Uint8Array, start: number, end: number, out: PatternHits): void {
     if (maxLength === 0 || end <= start) return;
     if (strategy === 'native') return scanNative(buf, start, end, out);
     // Always a plain Uint8Array here, so the hot loops stay monomorphic.
     const u = buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    if (skip && end - start >= LANES_MIN_BYTES) return skipSearchHits(skip, u, start, end, out);
+    if (skip && end - start >= LANES_MIN_BYTES) return foldCase ? skipSearchHitsFolded(skip, u, start, end, out) : skipSearchHits(skip, u, start, end, out);
     const at: number[] = [];
     const rows: number[] = [];
     if (end - start >= LANES_MIN_BYTES && end - start >= 16 * maxLength) scanLanes(u, start, end, at, rows);
@@ -400,5 +419,35 @@ function skipSearchHits(k: SkipSearch, buf: Uint8Array, start: number, end: numb
     i++;
   }
   // Patterns of different lengths found at increasing starts can end out of order.
+  out.sortFrom(from);
+}
+
+/** The skip search over case-folded text (patterns compiled folded): every byte read goes through FOLD. */
+function skipSearchHitsFolded(k: SkipSearch, buf: Uint8Array, start: number, end: number, out: PatternHits): void {
+  const { m, shift, bucketStart, bucketIds, head, patterns, ids } = k;
+  const f = FOLD;
+  const from = out.n;
+  let i = start + m - 1;
+  while (i < end) {
+    const h = ((f[buf[i - 2]] << 10) ^ (f[buf[i - 1]] << 5) ^ f[buf[i]]) & (SKIP_HASH_SIZE - 1);
+    const s = shift[h];
+    if (s !== 0) {
+      i += s;
+      continue;
+    }
+    const at = i - m + 1;
+    const first = (f[buf[at]] << 8) | f[buf[at + 1]];
+    for (let b = bucketStart[h], be = bucketStart[h + 1]; b < be; b++) {
+      const id = bucketIds[b];
+      if (head[id] !== first) continue;
+      const p = patterns[id];
+      const len = p.length;
+      if (at + len > end) continue;
+      let j = 2;
+      while (j < len && f[buf[at + j]] === p[j]) j++;
+      if (j === len) out.push(at + len - 1, ids[id]);
+    }
+    i++;
+  }
   out.sortFrom(from);
 }

@@ -179,3 +179,66 @@ describe('resolveIdentity', () => {
     expect(JSON.stringify((error as IdentityResolutionError).details)).not.toMatch(/cust-1|alice/);
   });
 });
+
+describe('resolveIdentity: stored forms and canonical forms', () => {
+  const nAccounts = uniqueName('n-accounts');
+  const nLines = uniqueName('n-lines');
+  let map: DataMap;
+
+  beforeAll(async () => {
+    await Promise.all([
+      createTable(local.client, { name: nAccounts, partitionKey: 'accountId', indexes: [{ name: 'by-email', partitionKey: 'email' }] }),
+      createTable(local.client, { name: nLines, partitionKey: 'phone' }),
+    ]);
+    await putItems(local.client, nAccounts, [
+      // A portal that stored the number as the customer typed it, and the address in capitals.
+      { accountId: S('cust-7'), email: S('Jean.Tremblay@Example.COM'), phoneNumbers: { L: [S('(514) 555-0101')] } },
+    ]);
+    await putItems(local.client, nLines, [
+      // The switch writes E.164.
+      { phone: S('+15145550101'), deviceId: S('dev-7') },
+      // Another person's number sharing the subject's last seven digits.
+      { phone: S('+14385550101'), deviceId: S('dev-8') },
+    ]);
+    map = parseDataMap({
+      version: 1,
+      identifiers: { phone: { defaultCountry: 'CA' } },
+      stores: [
+        {
+          name: 'accounts',
+          kind: 'dynamodb',
+          category: 'account',
+          table: nAccounts,
+          key: { partitionKey: 'accountId' },
+          lookups: [{ identifier: 'subjectId', attribute: 'accountId' }],
+          yields: { email: 'email', phoneNumbers: 'phone' },
+        },
+        {
+          name: 'phone-lines',
+          kind: 'dynamodb',
+          category: 'account',
+          table: nLines,
+          key: { partitionKey: 'phone' },
+          lookups: [{ identifier: 'phone', attribute: 'phone' }],
+          yields: { deviceId: 'deviceId' },
+        },
+      ],
+    });
+  });
+
+  it('an account storing "(514) 555-0101" finds the records written "+15145550101", and no other number', async () => {
+    const result = await resolveIdentity(map, 'cust-7', testContext(local.client, logs));
+    expect([...(result.identity.phone ?? [])].sort()).toEqual(['(514) 555-0101', '+15145550101']);
+    expect(result.identity.deviceId).toEqual(['dev-7']);
+    expect([...(result.identity.email ?? [])].sort()).toEqual(['Jean.Tremblay@Example.COM', 'jean.tremblay@example.com']);
+    // One number and one address, each counted once.
+    expect(result.counts).toEqual({ subjectId: 1, email: 1, phone: 1, deviceId: 1 });
+  });
+
+  it('without a default country, a national number is kept as stored only', async () => {
+    const bare = parseDataMap({ ...JSON.parse(JSON.stringify(map)), identifiers: {} });
+    const result = await resolveIdentity(bare, 'cust-7', testContext(local.client, logs));
+    expect(result.identity.phone).toEqual(['(514) 555-0101']);
+    expect(result.identity.deviceId).toBeUndefined();
+  });
+});

@@ -15,7 +15,7 @@ import {
 import { OPERATOR_BUCKETS, OPERATOR_TABLES } from '../../examples/voip-operator/infrastructure';
 import { seedReferenceDataset } from '../../examples/voip-operator/seed';
 import { expandTemplate, type DynamoDbStore, type IdentifierType, type S3ObjectsStore, type S3RecordsStore } from '../../functions/core/datamap';
-import { containsToken, datasetHash, materialise, parseLog, valueAt, type Materialised, type ParsedLog } from './voip-support';
+import { containsToken, datasetHash, materialise, parseLog, phonesIn, valueAt, writtenMatch, type Materialised, type ParsedLog } from './voip-support';
 
 const map = voipDataMap();
 const dynamoStores = map.stores.filter((s): s is DynamoDbStore => s.kind === 'dynamodb');
@@ -163,6 +163,35 @@ describe('near-miss identifiers', () => {
     expect(longer.every((m) => m.includes('bob@example.com') && !containsToken(m, 'bob@example.com', 'email'))).toBe(true);
   });
 
+  test('logs write numbers and addresses as real systems do: several forms of one number, addresses in mixed case', () => {
+    // Every customer number the SIP logs carry, by the form it is written in.
+    const forms = new Map<string, Set<string>>();
+    const shape = (uri: string): string =>
+      uri
+        .replace(/@[^;>]*/, '@host')
+        .replace(/[0-9]/g, '9')
+        .replace(/^.*</, '')
+        .replace(/>.*$/, '');
+    const customerNumbers = new Set(data.report.subjects.flatMap((s) => s.identifiers.phone));
+    for (const r of recordsOf('sip-logs')) {
+      for (const uri of [String(r.from), String(r.to)]) {
+        for (const p of phonesIn(uri)) if (customerNumbers.has(p)) (forms.get(p) ?? forms.set(p, new Set()).get(p)!).add(shape(uri));
+      }
+    }
+    const allShapes = new Set([...forms.values()].flatMap((f) => [...f]));
+    // E.164, national digits and more (a tel URI, `;user=phone`, a leading 1): a small dataset has few calls.
+    expect(allShapes).toContain('sip:+99999999999@host');
+    expect(allShapes).toContain('sip:9999999999@host');
+    expect(allShapes.size).toBeGreaterThanOrEqual(4);
+    // The same person's number is written more than one way.
+    expect([...forms.values()].some((f) => f.size >= 2)).toBe(true);
+    // The portal logs addresses as customers typed them: in capitals too.
+    const emails = new Set(data.report.subjects.flatMap((s) => s.identifiers.email));
+    const typed = recordsOf('app-logs').map((r) => String(r.email)).filter((e) => e !== e.toLowerCase() && emails.has(e.toLowerCase()));
+    expect(typed.length).toBeGreaterThan(0);
+    expect(recordsOf('app-logs').some((r) => String(r.message) !== String(r.message).toLowerCase() && [...emails].some((e) => String(r.message).toLowerCase().includes(e)))).toBe(true);
+  });
+
   test('every near-miss listed in subjects.json is in the data where it says', () => {
     const storeValues = (store: string): string[] => {
       const dyn = dynamoStores.find((s) => s.name === store);
@@ -275,7 +304,7 @@ describe('subjects.json', () => {
             store.fields.some((f) => {
               const v = valueAt(r, f.path);
               if (typeof v !== 'string' || v === '') return false;
-              return idsOf(s, f.identifier).some((id) => (f.match === 'value' ? v === id : containsToken(v, id, f.identifier)));
+              return idsOf(s, f.identifier).some((id) => writtenMatch(v, id, f.identifier, f.match));
             }),
           ).length;
           records += n;
@@ -321,7 +350,7 @@ describe('subjects.json', () => {
     expect(m.mentions.length).toBeGreaterThan(0);
     const lines = data.logs.find((l) => l.object.key === m.key)!.text.split('\n');
     for (const id of m.mentions) {
-      expect(m.lines.some((n) => subject(id).identifiers.phone.some((p) => containsToken(lines[n - 1], p, 'phone')))).toBe(true);
+      expect(m.lines.some((n) => subject(id).identifiers.phone.some((p) => phonesIn(lines[n - 1]).includes(p)))).toBe(true);
     }
   });
 

@@ -105,6 +105,32 @@ const CONTINUES: Record<IdentifierType, RegExp> = {
   deviceId: /[A-Za-z0-9_.-]/,
 };
 
+/**
+ * The E.164 numbers the SIP and tel URIs of `text` carry, read independently of
+ * functions/core/identifiers.ts for the forms the dataset writes (`sip:+15145550101@…`,
+ * `sip:5145550101@…`, `sip:15145550101@…`, `tel:+1-514-555-0101`), Canada as default country.
+ */
+export function phonesIn(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?:sips?|tel):([+0-9][0-9().-]*)/g)) {
+    const written = m[1].replace(/[().-]/g, '');
+    const digits = written.replace(/^\+/, '');
+    if (written.startsWith('+')) out.push(written);
+    else if (digits.startsWith('011')) out.push(`+${digits.slice(3)}`);
+    else if (/^[2-9][0-9]{9}$/.test(digits)) out.push(`+1${digits}`);
+    else if (/^1[2-9][0-9]{9}$/.test(digits)) out.push(`+${digits}`);
+  }
+  return out;
+}
+
+/** Whether a field written as the dataset writes it holds a (canonical) identifier value. */
+export function writtenMatch(text: string, id: string, type: IdentifierType, mode: 'value' | 'token'): boolean {
+  if (type === 'phone') return mode === 'value' ? phonesIn(text).length === 1 && phonesIn(text)[0] === id : phonesIn(text).includes(id);
+  // Addresses in any letter case are one address.
+  if (type === 'email') return mode === 'value' ? text.toLowerCase() === id : containsToken(text.toLowerCase(), id, 'email');
+  return mode === 'value' ? text === id : containsToken(text, id, type);
+}
+
 /** True when `value` occurs in `text` with no continuing character right before or after it. */
 export function containsToken(text: string, value: string, type: IdentifierType): boolean {
   const cls = CONTINUES[type];
