@@ -74,6 +74,7 @@ export class CompositeEvents {
   retried(name: string, type: string): void {
     const composite = isComposite(type) ? this.composites.get(name) : undefined;
     if (!composite) return;
+    this.abortOpenIterations(composite);
     const from = composite.failedCursor ?? this.w.last.get(composite.lane);
     const started =
       composite.type === 'Map'
@@ -139,11 +140,16 @@ export class CompositeEvents {
     if (scope?.kind === 'Parallel') this.composites.get(scope.owner)?.noteFailure(this.w.last.get(lane) ?? 0);
   }
 
-  private writeFailure(composite: Composite): void {
+  /** Every MapIterationStarted gets its end: the iterations a failure cut short are aborted. */
+  private abortOpenIterations(composite: Composite): void {
     for (const lane of composite.openLanes()) {
       const index = Number(/\[(\d+)\]$/.exec(lane)?.[1] ?? 0);
       this.w.append('MapIterationAborted', { key: 'mapIterationAbortedEventDetails', value: { name: composite.name, index } }, lane);
     }
+  }
+
+  private writeFailure(composite: Composite): void {
+    this.abortOpenIterations(composite);
     this.w.append(`${composite.type}StateFailed`, undefined, composite.lane, composite.failedCursor ?? this.w.last.get(composite.lane));
     composite.caught = true;
   }

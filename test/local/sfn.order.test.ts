@@ -28,8 +28,9 @@ const lambdas: Record<string, LambdaHandler> = {
     calls.push(item);
     const attempt = (attempts.get(item) ?? 0) + 1;
     attempts.set(item, attempt);
-    if (item === 'slow') await slowItem;
+    if (item === 'slow' || (item === 'held-once' && attempt === 1)) await slowItem;
     if (item === 'flaky' && attempt === 1) throw named('Flaky', 'first attempt');
+    if (item === 'fails-once' && attempt === 1) throw named('Broken', 'first attempt');
     if (item.startsWith('broken')) throw named('Broken', 'cannot do it');
     return { item };
   },
@@ -43,6 +44,7 @@ beforeAll(async () => {
     stateMachines: [
       { name: 'map-retry-catch', definitionPath: join(ASL, 'map-retry-catch.asl.json'), substitutions: { WorkFunctionArn: fn('work') } },
       { name: 'map-fails', definitionPath: join(ASL, 'map-fails.asl.json'), substitutions: { WorkFunctionArn: fn('work') } },
+      { name: 'map-retried', definitionPath: join(ASL, 'map-retried.asl.json'), substitutions: { WorkFunctionArn: fn('work') } },
     ],
     lambdas,
   });
@@ -220,5 +222,47 @@ describe('a Map whose iteration fails while another runs, caught by the Map', ()
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(calls).not.toContain('never');
     expect((await history(arn)).length).toBe(events.length);
+  });
+});
+
+describe('a Map retried by its own Retry after an iteration failed', () => {
+  it('records no MapStateFailed, aborts the running iteration, and starts again from the failed one', async () => {
+    slowItem = new Promise<void>((resolve) => (openSlowItem = resolve));
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machineArn('map-retried'), name: 'order-3', input: JSON.stringify({ items: ['held-once', 'fails-once'] }) }),
+    );
+    const arn = started.executionArn as string;
+    await server.waitForExecution(arn);
+    openSlowItem();
+    expect((await sfn.send(new DescribeExecutionCommand({ executionArn: arn }))).status).toBe('SUCCEEDED');
+    const events = await history(arn);
+    expect(links(events).slice(0, 17)).toEqual([
+      ['ExecutionStarted', 0],
+      ['MapStateEntered', 0],
+      ['MapStateStarted', 2],
+      ['MapIterationStarted', 3],
+      ['MapIterationStarted', 3],
+      ['TaskStateEntered', 4],
+      ['TaskStateEntered', 5],
+      ['TaskScheduled', 6],
+      ['TaskStarted', 8],
+      ['TaskScheduled', 7],
+      ['TaskStarted', 10],
+      ['TaskFailed', 11], // 12
+      ['MapIterationFailed', 12], // 13
+      ['MapIterationAborted', 9], // 14
+      // As AWS records a retried Map: a new MapStateStarted pointing at the failed iteration's last event.
+      ['MapStateStarted', 12], // 15
+      ['MapIterationStarted', 15],
+      ['MapIterationStarted', 15],
+    ]);
+    expect(links(events).slice(-3)).toEqual([
+      ['MapStateSucceeded', expect.any(Number)],
+      ['MapStateExited', events[events.length - 3].previousEventId],
+      ['ExecutionSucceeded', events[events.length - 2].id],
+    ]);
+    expect(events.map((e) => e.type)).not.toContain('MapStateFailed');
+    const ends = events.filter((e) => /^MapIteration(Succeeded|Failed|Aborted)$/.test(e.type as string));
+    expect(ends).toHaveLength(events.filter((e) => e.type === 'MapIterationStarted').length);
   });
 });
