@@ -122,6 +122,12 @@ async function runTask(stateName: string, state: AslState, declaredTimeout: numb
   const scheduled = lambdaEvents
     ? { resource: ref, input: JSON.stringify(input ?? null), inputDetails: { truncated: false }, ...timeout }
     : { ...common, region: env.region, parameters: JSON.stringify(input ?? null), ...timeout };
+  // AWS: a state's input after Parameters over the payload quota is States.DataLimitExceeded;
+  // nothing is scheduled, and the execution fails right after the state's Entered event.
+  if (exceedsPayloadLimit(input)) {
+    slot.settled = true;
+    throw new TerminalTaskFailure(DATA_LIMIT_ERROR, inputTooLargeCause(stateName));
+  }
   env.recorder.recordTask(slot, names.scheduled, detailsKey(names.scheduled), scheduled);
 
   const fail = (error: string, cause: string, Failure = TaskFailure): TaskFailure => {
@@ -129,8 +135,6 @@ async function runTask(stateName: string, state: AslState, declaredTimeout: numb
     return new Failure(error, cause);
   };
 
-  // AWS: a state's input after Parameters over the payload quota is States.DataLimitExceeded.
-  if (exceedsPayloadLimit(input)) throw fail(DATA_LIMIT_ERROR, inputTooLargeCause(stateName), TerminalTaskFailure);
   const handler = ref ? env.resolve(ref) : undefined;
   if (!handler) {
     // Same error name as AWS for a missing function, so the ASL's Catch behaves as it would there.

@@ -167,7 +167,8 @@ describe('States.DataLimitExceeded', () => {
     const result = await run('task-input', 'task-input', padded(140_000));
     expect(result).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
     expect(result.cause).toContain("'Echo'");
-    expect(types(result.events)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionFailed', 'ExecutionFailed']);
+    expect(types(result.events)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'ExecutionFailed']);
+    expect(last(result.events).previousEventId).toBe(2);
     expect((calls.echo ?? 0) - before).toBe(0);
   });
 
