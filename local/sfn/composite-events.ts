@@ -10,8 +10,12 @@ export interface HistoryWriter {
   append(type: string, details?: { key: string; value: Record<string, unknown> }, lane?: string, previous?: number): number;
   /** The last event id of each lane. */
   readonly last: Map<string, number>;
+  /** The type of the state each lane is in (entered, not exited). */
+  readonly inState: Map<string, string>;
 }
 
+/** The state types with an Aborted event (HistoryEventType: TaskStateAborted, WaitStateAborted, MapStateAborted, ParallelStateAborted). */
+const ABORTABLE = new Set(['Task', 'Wait', 'Map', 'Parallel']);
 const isComposite = (type: string): type is 'Map' | 'Parallel' => type === 'Map' || type === 'Parallel';
 
 /**
@@ -137,7 +141,7 @@ export class CompositeEvents {
 
   noteBranchFailure(state: string, lane: string): void {
     const scope = this.scopes.scopeOf(state);
-    if (scope?.kind === 'Parallel') this.composites.get(scope.owner)?.noteFailure(this.w.last.get(lane) ?? 0);
+    if (scope?.kind === 'Parallel') this.composites.get(scope.owner)?.noteFailure(lane, this.w.last.get(lane) ?? 0);
   }
 
   /** Every MapIterationStarted gets its end: the iterations a failure cut short are aborted. */
@@ -148,8 +152,19 @@ export class CompositeEvents {
     }
   }
 
+  /** The other branches a failure cuts: the state each was in is aborted (AWS: TaskStateAborted and the like). */
+  private abortOtherBranches(composite: Composite): void {
+    for (const lane of composite.branchLanes) {
+      const type = this.w.inState.get(lane);
+      if (lane === composite.failedLane || !type || !ABORTABLE.has(type)) continue;
+      this.w.append(`${type}StateAborted`, undefined, lane);
+      this.w.inState.delete(lane);
+    }
+  }
+
   private writeFailure(composite: Composite): void {
     this.abortOpenIterations(composite);
+    this.abortOtherBranches(composite);
     this.w.append(`${composite.type}StateFailed`, undefined, composite.lane, composite.failedCursor ?? this.w.last.get(composite.lane));
     composite.caught = true;
   }

@@ -43,6 +43,7 @@ export class Composite {
     this.failedCount = 0;
     this.lastSucceeded = undefined;
     this.failedCursor = undefined;
+    this.failedLane = undefined;
     this.failing = false;
     this.caught = false;
   }
@@ -92,7 +93,11 @@ export class Composite {
     if (failed) this.failedCount++;
   }
 
-  noteFailure(lastOfBranch: number): void {
+  /** The Parallel branch whose failure fails the state. */
+  failedLane: string | undefined;
+
+  noteFailure(lane: string, lastOfBranch: number): void {
+    this.failedLane = lane;
     this.failedCursor = lastOfBranch;
   }
 

@@ -51,6 +51,7 @@ export interface RecorderHooks {
  */
 export class HistoryRecorder {
   readonly last = new Map<string, number>();
+  readonly inState = new Map<string, string>();
   private readonly tasks = new TaskSlots();
   private readonly composites: CompositeEvents;
   private readonly states = new Map<string, AslState>();
@@ -211,6 +212,7 @@ export class HistoryRecorder {
     this.composites.flushFailures(lane);
     if (exceedsPayloadLimit(input)) return this.fatal(DATA_LIMIT_ERROR, inputTooLargeCause(name), this.last.get(lane) ?? 0);
     const entered = this.append(`${type}StateEntered`, { key: 'stateEnteredEventDetails', value: { name, ...data('input', input) } }, lane);
+    this.inState.set(lane, type);
     if (type === 'Fail') this.composites.noteBranchFailure(name, lane);
     this.composites.entered(name, type, lane, input, entered);
   }
@@ -218,6 +220,7 @@ export class HistoryRecorder {
   private stateExited(name: string, type: string, output: unknown, lane: string): void {
     if (!this.composites.isLive(name, lane)) return;
     if (exceedsPayloadLimit(output)) return this.fatal(DATA_LIMIT_ERROR, resultTooLargeCause(name), this.last.get(lane) ?? 0);
+    this.inState.delete(lane);
     const previous = this.composites.exiting(name, type, lane);
     this.append(`${type}StateExited`, { key: 'stateExitedEventDetails', value: { name, ...data('output', output) } }, lane, previous);
   }

@@ -44,6 +44,7 @@ beforeAll(async () => {
     stateMachines: [
       { name: 'map-retry-catch', definitionPath: join(ASL, 'map-retry-catch.asl.json'), substitutions: { WorkFunctionArn: fn('work') } },
       { name: 'map-fails', definitionPath: join(ASL, 'map-fails.asl.json'), substitutions: { WorkFunctionArn: fn('work') } },
+      { name: 'parallel-fails', definitionPath: join(ASL, 'parallel-fails.asl.json'), substitutions: { WorkFunctionArn: fn('work') } },
       { name: 'map-retried', definitionPath: join(ASL, 'map-retried.asl.json'), substitutions: { WorkFunctionArn: fn('work') } },
     ],
     lambdas,
@@ -264,5 +265,37 @@ describe('a Map retried by its own Retry after an iteration failed', () => {
     expect(events.map((e) => e.type)).not.toContain('MapStateFailed');
     const ends = events.filter((e) => /^MapIteration(Succeeded|Failed|Aborted)$/.test(e.type as string));
     expect(ends).toHaveLength(events.filter((e) => e.type === 'MapIterationStarted').length);
+  });
+});
+
+describe('a Parallel whose branch fails while the other runs, caught by the Parallel', () => {
+  it('aborts the running branch, then records ParallelStateFailed at the failed branch and the catcher', async () => {
+    slowItem = new Promise<void>((resolve) => (openSlowItem = resolve));
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn('parallel-fails'), name: 'order-4', input: '{}' }));
+    const arn = started.executionArn as string;
+    await server.waitForExecution(arn);
+    openSlowItem();
+    expect((await sfn.send(new DescribeExecutionCommand({ executionArn: arn }))).status).toBe('SUCCEEDED');
+    const events = await history(arn);
+    expect(links(events)).toEqual([
+      ['ExecutionStarted', 0],
+      ['ParallelStateEntered', 0],
+      ['ParallelStateStarted', 2],
+      // Each branch chains from ParallelStateStarted.
+      ['TaskStateEntered', 3], // 4: Slow
+      ['TaskStateEntered', 3], // 5: Breaks
+      ['TaskScheduled', 4],
+      ['TaskStarted', 6], // 7
+      ['TaskScheduled', 5],
+      ['TaskStarted', 8],
+      ['TaskFailed', 9], // 10
+      ['TaskStateAborted', 7], // 11: the running branch, cut
+      ['ParallelStateFailed', 10], // 12: at the failed branch's last event
+      ['ParallelStateExited', 12],
+      ['PassStateEntered', 13],
+      ['PassStateExited', 14],
+      ['ExecutionSucceeded', 15],
+    ]);
+    expect(events[3].stateEnteredEventDetails!.name).toBe('Slow');
   });
 });
