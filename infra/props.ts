@@ -12,7 +12,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import { DEFAULT_SWEEP_MAX_ENTRIES } from '../functions/core/config';
+import { DEFAULT_SWEEP_MAX_ENTRIES, MAX_SWEEP_ENTRIES } from '../functions/core/config';
 import { DataMapSchema, formatPath, type DataMap } from '../functions/core/datamap';
 import { RetentionScheduleSchema, type RetentionSchedule } from '../functions/core/retention';
 
@@ -85,10 +85,11 @@ export interface SubjectRightsOrchestratorProps {
   readonly sweepSchedule?: scheduler.ScheduleExpression;
 
   /**
-   * Due (request, store) entries one sweep run erases (1-2000). A run carries its entries in its
-   * state (256 KB) and history (25,000 events); the next run goes on where it stopped, so a
-   * backlog bigger than this takes several scheduled runs (or `dsr sweep`, which runs again).
-   * @default 500
+   * Due (request, store) entries one sweep run erases (1-280). A run carries its entries in its
+   * state (256 KB) and history (25,000 events); 280 keeps both with every entry at its longest.
+   * The next run goes on where it stopped, so a backlog bigger than this takes several scheduled
+   * runs (or `dsr sweep`, which runs again).
+   * @default 250
    */
   readonly sweepMaxEntriesPerRun?: number;
 
@@ -176,8 +177,8 @@ export function validateProps(id: string, props: SubjectRightsOrchestratorProps)
   }
 
   const sweepMaxEntries = props.sweepMaxEntriesPerRun ?? DEFAULT_SWEEP_MAX_ENTRIES;
-  if (!Number.isInteger(sweepMaxEntries) || sweepMaxEntries < 1 || sweepMaxEntries > 2000) {
-    problems.push(`sweepMaxEntriesPerRun: ${sweepMaxEntries} is not a whole number from 1 to 2000`);
+  if (!Number.isInteger(sweepMaxEntries) || sweepMaxEntries < 1 || sweepMaxEntries > MAX_SWEEP_ENTRIES) {
+    problems.push(`sweepMaxEntriesPerRun: ${sweepMaxEntries} is not a whole number from 1 to ${MAX_SWEEP_ENTRIES} (a sweep run's state and history must stay inside Step Functions' quotas)`);
   }
 
   if (problems.length > 0) throw new OrchestratorPropsError(id, problems);

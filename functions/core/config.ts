@@ -7,9 +7,12 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { DataMapSchema, formatPath, type DataMap } from './datamap';
 import { ConfigError } from './errors';
+import { MAX_SWEEP_ENTRIES } from './sweep-limits';
 
-/** Default of Settings.sweepMaxEntries. */
-export const DEFAULT_SWEEP_MAX_ENTRIES = 500;
+export { MAX_SWEEP_ENTRIES };
+
+/** Default of Settings.sweepMaxEntries: a round figure under the maximum. */
+export const DEFAULT_SWEEP_MAX_ENTRIES = 250;
 
 export const SettingsSchema = z
   .object({
@@ -29,10 +32,10 @@ export const SettingsSchema = z
     connectorConcurrency: z.number().int().min(1).max(64).default(8),
     /**
      * (request, store) entries one retention sweep run erases; the rest wait for the next run.
-     * A run carries its entries in its state (256 KB) and history (25,000 events): 500 stays
-     * well inside both.
+     * A run carries its entries in its state (256 KB) and history (25,000 events): the maximum
+     * keeps both even with every entry at its longest (see sweep-limits.ts).
      */
-    sweepMaxEntries: z.number().int().min(1).max(2000).default(DEFAULT_SWEEP_MAX_ENTRIES),
+    sweepMaxEntries: z.number().int().min(1).max(MAX_SWEEP_ENTRIES).default(DEFAULT_SWEEP_MAX_ENTRIES),
   })
   .strict();
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -14,6 +14,7 @@ import { queryPartition } from './ledger';
 import { connectorFor } from '../connectors';
 import type { PlannedAction } from '../connectors/types';
 import { deferredEntries, type DeferredEntry } from './deferred';
+import { takeWithinBudget } from './sweep-limits';
 import { acquireErasureLease, readHoldVersions, releaseErasureLeases } from './erasure-lock';
 import { findHoldsForSubject } from './holds';
 import { planStore, type Plan } from './plan';
@@ -91,7 +92,8 @@ export async function duePage(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, now: Dat
   const cursor = ((await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: CURSOR_KEY, ConsistentRead: true }))).Item?.position as string | undefined) ?? '';
   const start = all.findIndex((e) => e.position > cursor);
   const rotated = start <= 0 ? all : [...all.slice(start), ...all.slice(0, start)];
-  const page = rotated.slice(0, max);
+  // At most `max`, and fewer when entries with many deferred items would outgrow the run's state.
+  const page = takeWithinBudget(rotated, max);
   // Next run starts after this page; when the page is everything, from the start again.
   const next = page.length < all.length ? page[page.length - 1].position : '';
   await doc.send(new PutCommand({ TableName: rt.ledger.table, Item: { ...CURSOR_KEY, position: next, at: now.toISOString() } }));

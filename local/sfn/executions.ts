@@ -158,8 +158,15 @@ export class ExecutionManager {
   }
 
   private recorderFor(live: Live, definition: AslMachine | undefined): HistoryRecorder {
-    live.recorder = new HistoryRecorder(live.stored.events, definition ?? { StartAt: '', States: {} }, () => {
-      if (!this.closed) this.opts.store.save(live.stored);
+    live.recorder = new HistoryRecorder(live.stored.events, definition ?? { StartAt: '', States: {} }, {
+      changed: () => {
+        if (!this.closed) this.opts.store.save(live.stored);
+      },
+      closed: (outcome, fatal) => {
+        this.finish(live, outcome);
+        // A limit ended the execution while the library still runs it: stop the rest.
+        if (fatal) live.abort?.();
+      },
     });
     return live.recorder;
   }
@@ -202,10 +209,7 @@ export class ExecutionManager {
       // Failures arrive as ExecutionFailed events; the promise only needs a handler.
       execution.result.catch(() => undefined);
       void (async () => {
-        for await (const event of execution.eventLogs) {
-          const outcome = recorder.onLibraryEvent(event);
-          if (outcome) this.finish(live, outcome);
-        }
+        for await (const event of execution.eventLogs) recorder.onLibraryEvent(event);
       })().catch(fail);
     } catch (err) {
       fail(err);

@@ -1,41 +1,62 @@
-import type { StateMachine } from 'aws-local-stepfunctions';
-import { collectStates, simplePath, type AslMachine, type AslState } from './definition';
+import { CompositeEvents, type LibraryEvent } from './composite-events';
+import { collectStates, type AslMachine, type AslState } from './definition';
+import {
+  DATA_LIMIT_ERROR,
+  exceedsPayloadLimit,
+  HISTORY_LIMIT_CAUSE,
+  HISTORY_LIMIT_ERROR,
+  inputTooLargeCause,
+  MAX_HISTORY_EVENTS,
+  resultTooLargeCause,
+} from './limits';
 import type { Outcome, StoredEvent } from './model';
-import { epochSeconds } from './protocol';
+import { iterationLane, ROOT_LANE, Scopes } from './scopes';
+import { TaskSlots, type TaskSlot } from './task-slots';
 
-/** The library does not export its event type; recover it from `run()`. */
-export type LibraryEvent = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+export type { TaskSlot };
 
-const ROOT = 'root';
+export type { LibraryEvent };
+
 const json = (value: unknown): string => JSON.stringify(value ?? null);
 const data = (key: 'input' | 'output', value: unknown) => ({ [key]: json(value), [`${key}Details`]: { truncated: false } });
+const TERMINAL = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut']);
 
-/** A Task invocation in flight, so its Scheduled/Started/Succeeded events chain together. */
-export interface TaskSlot {
-  state: string;
-  lane: string;
-  settled: boolean;
-  /** Event type + details used if the library times the task out while the handler still runs. */
-  timedOut: { type: string; key: string; details: Record<string, unknown> };
+export interface RecorderHooks {
+  changed(): void;
+  /** The execution closed; `fatal` when the engine ended it (a limit), so the library run must be aborted. */
+  closed(outcome: Outcome, fatal: boolean): void;
 }
 
 /**
  * Turns the library's event stream plus the Task events the adapter emits itself into an
- * AWS-shaped history. previousEventId follows AWS's causal chain: per "lane" (the top level,
- * or one Map iteration, keyed by the index the library puts on nested events). ExecutionStarted
- * does not start the chain, so the first state points at 0 as it does on AWS; ExecutionAborted
- * and ExecutionTimedOut point at 0 too (AWS responses quoted in floci-io/floci#2965).
- * Nested Maps and Parallel branches share their parent's lane: the library flattens their
- * indexes, so the chain there is chronological rather than causal.
+ * AWS-shaped history, and enforces AWS's payload and history limits on it.
+ *
+ * Order and previousEventId follow real AWS histories: the GetExecutionHistory recordings of
+ * localstack/localstack tests/aws/services/stepfunctions/v2/scenarios/test_base_scenarios.snapshot.json
+ * (recorded against AWS: test_map_state, test_map_state_catch, test_map_state_retry,
+ * test_parallel_state) and the AWS-verified chain rules of floci-io/floci#3167 (HistoryChain.java):
+ * - each lane (top level, Map iteration, Parallel branch) chains on its own; the first state
+ *   and ExecutionStarted point at 0;
+ * - MapIterationStarted points at MapStateStarted, or, when it reuses the concurrency slot of an
+ *   iteration that ended, at that iteration's last state event; MapIterationSucceeded/Failed
+ *   point at their iteration's last event and are passed by;
+ * - MapStateSucceeded and MapStateExited both point at the last MapIterationSucceeded
+ *   (MapStateStarted for no items); MapStateFailed points at the failed iteration's last event;
+ *   a retried Map records no MapStateFailed but a new MapStateStarted; a caught one
+ *   MapStateFailed, then MapStateExited pointing at it;
+ * - ParallelStateSucceeded and ParallelStateExited both point at the latest branch event.
+ * The library forwards nested events asynchronously, so a Map's exit can reach us before its
+ * iterations' last events: events are held back until the order is the one AWS writes.
+ * Nested Map-in-Map iterations are not told apart by the library (it overwrites the index).
  */
 export class HistoryRecorder {
-  private readonly last = new Map<string, number>();
-  private readonly waitingTasks = new Map<string, string[]>();
-  private readonly activeTasks = new Map<string, TaskSlot>();
-  private readonly mapStarted = new Map<string, number>();
-  private readonly mapLane = new Map<string, string>();
-  private readonly failedComposite = new Set<string>();
+  readonly last = new Map<string, number>();
+  readonly inState = new Map<string, string>();
+  private readonly tasks = new TaskSlots();
+  private readonly composites: CompositeEvents;
   private readonly states = new Map<string, AslState>();
+  private readonly scopes: Scopes;
+  private readonly pending: { ev: LibraryEvent; done: () => void }[] = [];
   private lastFailedState: string | undefined;
   private sealedFlag = false;
   private onSeal = (): void => undefined;
@@ -45,9 +66,11 @@ export class HistoryRecorder {
   constructor(
     private readonly events: StoredEvent[],
     machine: AslMachine,
-    private readonly onChange: () => void,
+    private readonly hooks: RecorderHooks,
   ) {
     for (const { name, state } of collectStates(machine)) this.states.set(name, state);
+    this.scopes = new Scopes(machine);
+    this.composites = new CompositeEvents(this, this.scopes, this.states);
   }
 
   get sealed(): boolean {
@@ -60,14 +83,20 @@ export class HistoryRecorder {
     this.onSeal();
   }
 
-  append(type: string, details?: { key: string; value: Record<string, unknown> }, lane = ROOT, previous?: number): number {
+  append(type: string, details?: { key: string; value: Record<string, unknown> }, lane = ROOT_LANE, previous?: number): number {
     if (this.sealedFlag) return 0;
+    const prev = previous ?? this.last.get(lane) ?? 0;
+    if (this.events.length >= MAX_HISTORY_EVENTS - 1 && !TERMINAL.has(type)) {
+      // AWS fails the execution with the event that would exceed the limit: ExecutionFailed is event 25,000.
+      this.fatal(HISTORY_LIMIT_ERROR, HISTORY_LIMIT_CAUSE, prev);
+      return 0;
+    }
     const id = this.events.length + 1;
-    const event: StoredEvent = { id, previousEventId: previous ?? this.last.get(lane) ?? 0, timestamp: Date.now(), type };
+    const event: StoredEvent = { id, previousEventId: prev, timestamp: Date.now(), type };
     if (details) event[details.key] = details.value;
     this.events.push(event);
     this.last.set(lane, id);
-    this.onChange();
+    this.hooks.changed();
     return id;
   }
 
@@ -75,81 +104,20 @@ export class HistoryRecorder {
     this.append('ExecutionStarted', { key: 'executionStartedEventDetails', value: { input, inputDetails: { truncated: false }, roleArn } }, 'start');
   }
 
-  /** Translates one library event; returns the outcome when it closes the execution. */
-  onLibraryEvent(ev: LibraryEvent): Outcome | undefined {
-    if (this.sealedFlag) return undefined;
-    const lane = 'index' in ev && typeof ev.index === 'number' && 'state' in ev ? `it:${ev.index}` : ROOT;
-    switch (ev.type) {
-      case 'StateEntered': {
-        const { name, type, input } = ev.state;
-        this.failedComposite.delete(`${lane}|${name}`);
-        this.append(`${type}StateEntered`, { key: 'stateEnteredEventDetails', value: { name, ...data('input', input) } }, lane);
-        if (type === 'Map') {
-          this.mapLane.set(name, lane);
-          const length = this.mapLength(name, input);
-          this.mapStarted.set(name, this.append('MapStateStarted', { key: 'mapStateStartedEventDetails', value: { length } }, lane));
-        }
-        if (type === 'Parallel') this.append('ParallelStateStarted', undefined, lane);
-        if (type === 'Task') this.queueTask(name, lane);
-        return undefined;
-      }
-      case 'StateExited': {
-        const { name, type, output } = ev.state;
-        if ((type === 'Map' || type === 'Parallel') && !this.failedComposite.has(`${lane}|${name}`)) this.append(`${type}StateSucceeded`, undefined, lane);
-        this.append(`${type}StateExited`, { key: 'stateExitedEventDetails', value: { name, ...data('output', output) } }, lane);
-        return undefined;
-      }
-      case 'StateFailed': {
-        const { name, type } = ev.state;
-        this.lastFailedState = name;
-        if (type === 'Map' || type === 'Parallel') {
-          this.failedComposite.add(`${lane}|${name}`);
-          this.append(`${type}StateFailed`, undefined, lane);
-        }
-        if (type === 'Task') this.taskFailedByEngine(name, lane, ev.Error, ev.Cause);
-        return undefined;
-      }
-      case 'StateRetried':
-        if (ev.state.type === 'Task') this.queueTask(ev.state.name, lane);
-        this.failedComposite.delete(`${lane}|${ev.state.name}`);
-        return undefined;
-      case 'MapIterationStarted':
-      case 'MapIterationSucceeded':
-      case 'MapIterationFailed': {
-        const name = ev.parentState.name;
-        const iteration = `it:${ev.index}`;
-        const previous = ev.type === 'MapIterationStarted' ? this.mapStarted.get(name) : undefined;
-        const key = `mapIteration${ev.type.slice('MapIteration'.length)}EventDetails`;
-        const id = this.append(ev.type, { key, value: { name, index: ev.index } }, iteration, previous);
-        if (ev.type !== 'MapIterationStarted') this.last.set(this.mapLane.get(name) ?? ROOT, id);
-        return undefined;
-      }
-      case 'ExecutionSucceeded': {
-        const output = json(ev.output);
-        this.append('ExecutionSucceeded', { key: 'executionSucceededEventDetails', value: data('output', ev.output) });
-        return { status: 'SUCCEEDED', output };
-      }
-      case 'ExecutionFailed': {
-        const { error, cause } = this.failureOf(ev.Error, ev.Cause);
-        this.append('ExecutionFailed', { key: 'executionFailedEventDetails', value: { error, cause } });
-        return { status: 'FAILED', error, cause };
-      }
-      case 'ExecutionTimeout':
-        this.append('ExecutionTimedOut', { key: 'executionTimedOutEventDetails', value: { error: 'States.Timeout' } }, ROOT, 0);
-        return { status: 'TIMED_OUT', error: 'States.Timeout' };
-      default:
-        // ExecutionStarted is recorded at StartExecution; ExecutionAborted by StopExecution;
-        // ParallelBranch* and StateCaught have no AWS counterpart.
-        return undefined;
-    }
+  /** Takes one library event in arrival order; records it (and any it was holding back) once AWS's order allows. */
+  onLibraryEvent(ev: LibraryEvent): void {
+    if (this.sealedFlag) return;
+    let done = (): void => undefined;
+    const processed = new Promise<void>((resolve) => (done = resolve));
+    this.closed.then(done, done);
+    if ((ev.type === 'StateEntered' || ev.type === 'StateRetried') && ev.state.type === 'Task') this.tasks.queue(ev.state.name, this.laneOfState(ev), processed);
+    this.pending.push({ ev, done });
+    this.drain();
   }
 
   /** Called by the Task handler once the library invokes it; pairs it with its StateEntered. */
   openTask(state: string, timedOut: TaskSlot['timedOut']): TaskSlot {
-    const lane = this.waitingTasks.get(state)?.shift() ?? ROOT;
-    const slot: TaskSlot = { state, lane, settled: false, timedOut };
-    this.activeTasks.set(lane, slot);
-    return slot;
+    return this.tasks.open(state, timedOut);
   }
 
   recordTask(slot: TaskSlot, type: string, key: string | undefined, value: Record<string, unknown> = {}, settles = false): void {
@@ -158,23 +126,132 @@ export class HistoryRecorder {
     this.append(type, key ? { key, value } : undefined, slot.lane);
   }
 
-  private queueTask(state: string, lane: string): void {
-    const queue = this.waitingTasks.get(state) ?? [];
-    queue.push(lane);
-    this.waitingTasks.set(state, queue);
+  /** Records every held-back event AWS would have written by now, in arrival order per lane. */
+  private drain(): void {
+    let progressed = true;
+    while (progressed && !this.sealedFlag) {
+      progressed = false;
+      const blockedLanes = new Set<string>();
+      for (let i = 0; i < this.pending.length; i++) {
+        const { ev, done } = this.pending[i];
+        const lane = this.orderingLane(ev);
+        if (blockedLanes.has(lane) || !this.composites.canRecord(ev)) {
+          blockedLanes.add(lane);
+          continue;
+        }
+        this.pending.splice(i, 1);
+        this.record(ev);
+        done();
+        progressed = true;
+        break;
+      }
+    }
+  }
+
+  /** Events of one lane keep their order; Parallel branch ends only count, so they never wait. */
+  private orderingLane(ev: LibraryEvent): string {
+    if (ev.type === 'MapIterationStarted' || ev.type === 'MapIterationSucceeded' || ev.type === 'MapIterationFailed') return iterationLane(ev.parentState.name, ev.index);
+    if ('parentState' in ev) return `${ev.parentState.name}#branches`;
+    return this.laneOfState(ev);
+  }
+
+  private laneOfState(ev: LibraryEvent): string {
+    const index = 'index' in ev && typeof ev.index === 'number' ? ev.index : undefined;
+    return 'state' in ev ? this.scopes.laneOf(ev.state.name, index) : ROOT_LANE;
+  }
+
+  private record(ev: LibraryEvent): void {
+    switch (ev.type) {
+      case 'StateEntered':
+        return this.stateEntered(ev.state.name, ev.state.type, ev.state.input, this.laneOfState(ev));
+      case 'StateExited':
+        return this.stateExited(ev.state.name, ev.state.type, ev.state.output, this.laneOfState(ev));
+      case 'StateFailed': {
+        const { name, type } = ev.state;
+        const lane = this.laneOfState(ev);
+        if (!this.composites.isLive(name, lane)) return;
+        this.lastFailedState = name;
+        this.composites.stateFailed(name, type, lane);
+        if (type === 'Task') this.taskFailedByEngine(name, lane, ev.Error, ev.Cause);
+        return;
+      }
+      case 'StateRetried':
+        return this.composites.retried(ev.state.name, ev.state.type);
+      case 'StateCaught':
+        return this.composites.caught(ev.state.name, ev.state.type);
+      case 'MapIterationStarted':
+      case 'MapIterationSucceeded':
+      case 'MapIterationFailed':
+        return this.composites.iteration(ev.type, ev.parentState.name, ev.index);
+      case 'ParallelBranchSucceeded':
+      case 'ParallelBranchFailed':
+        this.composites.branchEnded(ev.parentState.name, ev.type === 'ParallelBranchFailed');
+        return;
+      case 'ExecutionSucceeded':
+        this.composites.flushFailures(ROOT_LANE);
+        this.append('ExecutionSucceeded', { key: 'executionSucceededEventDetails', value: data('output', ev.output) });
+        return this.close({ status: 'SUCCEEDED', output: json(ev.output) }, false);
+      case 'ExecutionFailed': {
+        this.composites.flushFailures(ROOT_LANE);
+        const { error, cause } = this.failureOf(ev.Error, ev.Cause);
+        this.append('ExecutionFailed', { key: 'executionFailedEventDetails', value: { error, cause } });
+        return this.close({ status: 'FAILED', error, cause }, false);
+      }
+      case 'ExecutionTimeout':
+        this.append('ExecutionTimedOut', { key: 'executionTimedOutEventDetails', value: { error: 'States.Timeout' } }, ROOT_LANE, 0);
+        return this.close({ status: 'TIMED_OUT', error: 'States.Timeout' }, false);
+      default:
+        // ExecutionStarted is recorded at StartExecution, ExecutionAborted by StopExecution;
+        // ParallelBranchStarted has no AWS counterpart.
+        return;
+    }
+  }
+
+  private stateEntered(name: string, type: string, input: unknown, lane: string): void {
+    if (!this.composites.isLive(name, lane)) return;
+    this.composites.flushFailures(lane);
+    if (exceedsPayloadLimit(input)) return this.fatal(DATA_LIMIT_ERROR, inputTooLargeCause(name), this.last.get(lane) ?? 0);
+    const entered = this.append(`${type}StateEntered`, { key: 'stateEnteredEventDetails', value: { name, ...data('input', input) } }, lane);
+    this.inState.set(lane, type);
+    if (type === 'Fail') this.composites.noteBranchFailure(name, lane);
+    this.composites.entered(name, type, lane, input, entered);
+  }
+
+  private stateExited(name: string, type: string, output: unknown, lane: string): void {
+    if (!this.composites.isLive(name, lane)) return;
+    if (exceedsPayloadLimit(output)) return this.fatal(DATA_LIMIT_ERROR, resultTooLargeCause(name), this.last.get(lane) ?? 0);
+    this.inState.delete(lane);
+    const previous = this.composites.exiting(name, type, lane);
+    this.append(`${type}StateExited`, { key: 'stateExitedEventDetails', value: { name, ...data('output', output) } }, lane, previous);
+  }
+
+  /** True for a Map iteration AWS would not run (see CompositeEvents.abandoned): its Task must not call the handler. */
+  abandoned(lane: string): boolean {
+    return this.composites.abandoned(lane);
+  }
+
+  private fatal(error: string, cause: string, previous: number): void {
+    if (this.sealedFlag) return;
+    const id = this.events.length + 1;
+    this.events.push({ id, previousEventId: previous, timestamp: Date.now(), type: 'ExecutionFailed', executionFailedEventDetails: { error, cause } });
+    this.hooks.changed();
+    this.close({ status: 'FAILED', error, cause }, true);
+  }
+
+  private close(outcome: Outcome, fatal: boolean): void {
+    this.seal();
+    this.hooks.closed(outcome, fatal);
   }
 
   private taskFailedByEngine(state: string, lane: string, error: string, cause: unknown): void {
-    const slot = this.activeTasks.get(lane);
-    if (slot && slot.state === state && !slot.settled) {
+    const slot = this.tasks.running(state, lane);
+    if (slot) {
       // Only the library's own Task timeout reaches here with the handler still running.
       this.recordTask(slot, slot.timedOut.type, slot.timedOut.key, { ...slot.timedOut.details, error, cause: typeof cause === 'string' ? cause : json(cause) }, true);
       return;
     }
     // Failed before the handler ran (e.g. a Parameters path missing): drop its queued slot.
-    const queue = this.waitingTasks.get(state);
-    const index = queue?.indexOf(lane) ?? -1;
-    if (queue && index >= 0) queue.splice(index, 1);
+    this.tasks.dropQueued(state, lane);
   }
 
   private failureOf(error: string, cause: unknown): { error?: string; cause?: string } {
@@ -189,25 +266,4 @@ export class HistoryRecorder {
     }
     return { error, cause: typeof cause === 'string' ? cause : json(cause) };
   }
-
-  private mapLength(name: string, input: unknown): number {
-    const state = this.states.get(name);
-    const effective = typeof state?.InputPath === 'string' ? simplePath(state.InputPath, input) : input;
-    const items = simplePath(state?.ItemsPath ?? '$', effective);
-    return Array.isArray(items) ? items.length : 0;
-  }
-}
-
-const DATA_FIELDS = new Set(['input', 'inputDetails', 'output', 'outputDetails', 'parameters']);
-
-/** The wire form: epoch seconds, and without inputs/outputs when includeExecutionData=false. */
-export function toWire(event: StoredEvent, includeData: boolean): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...event, timestamp: epochSeconds(event.timestamp) };
-  if (includeData) return out;
-  for (const [key, value] of Object.entries(event)) {
-    if (key.endsWith('EventDetails') && typeof value === 'object' && value !== null) {
-      out[key] = Object.fromEntries(Object.entries(value).filter(([field]) => !DATA_FIELDS.has(field)));
-    }
-  }
-  return out;
 }

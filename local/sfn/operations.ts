@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ExecutionManager } from './executions';
 import { ROLE_ARN } from './executions';
-import { toWire } from './history';
+import { toWire } from './wire';
 import type { ExecutionRecord } from './model';
 import { decodeToken, encodeToken, epochSeconds, pageSize, parseStatesArn, SfnError } from './protocol';
 

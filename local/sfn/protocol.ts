@@ -1,5 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { MAX_PAYLOAD_BYTES } from './limits';
+
+export { MAX_PAYLOAD_BYTES };
 
 /**
  * An error the JSON protocol reports to the client. `code` goes into `__type`, which
@@ -17,7 +20,6 @@ export class SfnError extends Error {
   }
 }
 
-export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const TARGET_PREFIX = 'AWSStepFunctions.';
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 

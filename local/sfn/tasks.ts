@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { collectStates, DEFAULT_TASK_TIMEOUT_SECONDS, DefinitionError, type AslMachine, type AslState } from './definition';
 import type { HistoryRecorder, TaskSlot } from './history';
 import { ACCOUNT_ID } from './model';
-import { MAX_PAYLOAD_BYTES } from './protocol';
+import { DATA_LIMIT_ERROR, exceedsPayloadLimit, inputTooLargeCause, MAX_PAYLOAD_BYTES, resultTooLargeCause } from './limits';
 
 /** The engine's contract is the first three members; the rest mirror Lambda's context for handlers that log them. */
 export interface LambdaContext {
@@ -109,6 +109,11 @@ async function runTask(stateName: string, state: AslState, declaredTimeout: numb
   const detailsKey = (type: string): string => `${type[0].toLowerCase()}${type.slice(1)}EventDetails`;
   const common = lambdaEvents ? {} : { resourceType: kind.resourceType, resource: kind.resource };
   const slot: TaskSlot = env.recorder.openTask(stateName, { type: names.timedOut, key: detailsKey(names.timedOut), details: common });
+  // The history may hold back this state's Entered event (AWS's order, see HistoryRecorder): Task events follow it.
+  await slot.ready;
+  if (env.recorder.sealed) throw new TaskFailure('Local.ExecutionClosed', 'The execution is no longer running');
+  // The library goes on starting queued Map iterations after one failed; AWS does not, so neither does the handler.
+  if (env.recorder.abandoned(slot.lane)) throw new TaskFailure('Local.IterationAborted', 'The Map state had already failed');
 
   const params = (input ?? {}) as Record<string, unknown>;
   const ref = kind.integration === 'invoke' ? String(params.FunctionName ?? '') : (state.Resource as string);
@@ -117,6 +122,12 @@ async function runTask(stateName: string, state: AslState, declaredTimeout: numb
   const scheduled = lambdaEvents
     ? { resource: ref, input: JSON.stringify(input ?? null), inputDetails: { truncated: false }, ...timeout }
     : { ...common, region: env.region, parameters: JSON.stringify(input ?? null), ...timeout };
+  // AWS: a state's input after Parameters over the payload quota is States.DataLimitExceeded;
+  // nothing is scheduled, and the execution fails right after the state's Entered event.
+  if (exceedsPayloadLimit(input)) {
+    slot.settled = true;
+    throw new TerminalTaskFailure(DATA_LIMIT_ERROR, inputTooLargeCause(stateName));
+  }
   env.recorder.recordTask(slot, names.scheduled, detailsKey(names.scheduled), scheduled);
 
   const fail = (error: string, cause: string, Failure = TaskFailure): TaskFailure => {
@@ -175,7 +186,7 @@ async function runTask(stateName: string, state: AslState, declaredTimeout: numb
       : value;
   const text = JSON.stringify(output);
   if (Buffer.byteLength(text, 'utf8') > MAX_PAYLOAD_BYTES) {
-    throw fail('States.DataLimitExceeded', `The state/task '${stateName}' returned a result with a size exceeding the maximum number of bytes service limit (${MAX_PAYLOAD_BYTES}).`, TerminalTaskFailure);
+    throw fail(DATA_LIMIT_ERROR, resultTooLargeCause(stateName), TerminalTaskFailure);
   }
   env.recorder.recordTask(slot, names.succeeded, detailsKey(names.succeeded), { ...common, output: text, outputDetails: { truncated: false } }, true);
   return output;

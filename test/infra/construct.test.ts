@@ -188,13 +188,13 @@ describe('SubjectRightsOrchestrator: functions', () => {
     const files = fs.readdirSync(outdir).filter((f) => /^dsr-config-[0-9a-f]{16}\.json$/.test(f));
     const configs = files.map((f) => JSON.parse(fs.readFileSync(path.join(outdir, f), 'utf8')));
     const refConfig = configs.find((c) => c.dataMap.stores.length === refMap.stores.length)!;
-    expect(refConfig.settings).toEqual({ approvalRequired: false, bundleUrlExpirySeconds: 900, sweepMaxEntries: 500 });
+    expect(refConfig.settings).toEqual({ approvalRequired: false, bundleUrlExpirySeconds: 900, sweepMaxEntries: 250 });
     const env = { DSR_LEDGER_TABLE: 'ledger-from-cfn', DSR_WORK_BUCKET: 'work-from-cfn', DSR_BUNDLE_BUCKET: 'bundles-from-cfn' };
     const parsed = parseConfig(withEnvironmentSettings(refConfig, env));
     expect(parsed.settings).toMatchObject({ ledgerTable: 'ledger-from-cfn', workBucket: 'work-from-cfn', bundleBucket: 'bundles-from-cfn', approvalRequired: false });
     expect(parsed.dataMap).toEqual(refMap);
     const extraConfig = configs.find((c) => c.dataMap.stores.some((s: { name: string }) => s.name === 'loyalty'))!;
-    expect(extraConfig.settings).toEqual({ approvalRequired: true, bundleUrlExpirySeconds: 3600, sweepMaxEntries: 500 });
+    expect(extraConfig.settings).toEqual({ approvalRequired: true, bundleUrlExpirySeconds: 3600, sweepMaxEntries: 250 });
   });
 });
 

@@ -79,8 +79,12 @@ describe('SubjectRightsOrchestrator: props validated at synth', () => {
   });
 
   it('bounds the sweep page', () => {
-    expect(problems({ sweepMaxEntriesPerRun: 2000 })).toEqual([]);
-    for (const bad of [0, 2001, 12.5]) expect(problems({ sweepMaxEntriesPerRun: bad })).toEqual([`sweepMaxEntriesPerRun: ${bad} is not a whole number from 1 to 2000`]);
+    expect(problems({ sweepMaxEntriesPerRun: 280 })).toEqual([]);
+    for (const bad of [0, 281, 2000, 12.5]) {
+      expect(problems({ sweepMaxEntriesPerRun: bad })).toEqual([
+        `sweepMaxEntriesPerRun: ${bad} is not a whole number from 1 to 280 (a sweep run's state and history must stay inside Step Functions' quotas)`,
+      ]);
+    }
   });
 
   it('reports every problem at once', () => {
