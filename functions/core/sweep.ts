@@ -126,8 +126,10 @@ export async function sweepEntry(rt: Runtime, entry: DueEntry, now: Date): Promi
   const actions: PlannedAction[] = slice.entries
     .filter((e) => e.action === 'delete' || e.action === 'anonymize' || e.action === 'redact-mentions')
     .map((e) => ({ finding: byId.get(e.findingId)!, action: e.action }));
-  const leaseId = `sweep-${entry.requestId}`;
-  if (actions.length > 0) await acquireErasureLease(rt, { subjectId: record.request.subjectId, store: store.name, requestId: leaseId, now, seen: holdVersions });
+  // One owner per request: its entries of different stores run side by side, each with its own lease.
+  const owner = `sweep-${entry.requestId}`;
+  const leaseId = `${owner}-${store.name}`;
+  if (actions.length > 0) await acquireErasureLease(rt, { subjectId: record.request.subjectId, store: store.name, owner, leaseId, seen: holdVersions });
   const result = actions.length > 0 ? await connectorFor(store).apply(store, identity, actions, ctx) : { applied: {}, refused: [], missing: [] };
   if (actions.length > 0) await releaseErasureLeases(rt, record.request.subjectId, [store.name], leaseId);
 

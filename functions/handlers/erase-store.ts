@@ -28,7 +28,7 @@ async function applyStorePlan({ requestId, store: storeName, planHash }: StoreTa
   if (actions.some((a) => DESTRUCTIVE.has(a.action))) {
     const record = await rt.ledger.getRequest(requestId);
     if (!record || !plan.holdVersions) throw new Error(`request ${requestId} cannot take an erasure lease`);
-    await acquireErasureLease(rt, { subjectId: record.request.subjectId, store: storeName, requestId, now: rt.clock.now(), seen: plan.holdVersions });
+    await acquireErasureLease(rt, { subjectId: record.request.subjectId, store: storeName, owner: requestId, leaseId: requestId, seen: plan.holdVersions });
   }
   const result = actions.length > 0 ? await connectorFor(store).apply(store, identity, actions, rt.connectorContext()) : { applied: {}, refused: [], missing: [] };
   await rt.workspace.putJson(docKeys.applied(requestId, storeName), result);
