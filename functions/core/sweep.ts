@@ -37,9 +37,11 @@ export function deferredIdentityKey(requestId: string): string {
 
 /**
  * Once nothing of a request is pending any more, the identity kept for its sweeps is personal
- * data without a purpose: every version of it is deleted.
+ * data without a purpose: every version of it is deleted. Not while the request itself has
+ * failed: a resume of it still needs the identity (functions/core/resume.ts).
  */
-export async function forgetIdentityWhenDone(rt: Runtime, requestId: string): Promise<boolean> {
+export async function forgetIdentityWhenDone(rt: Runtime, requestId: string, opts: { unlessFailed?: boolean } = {}): Promise<boolean> {
+  if (opts.unlessFailed !== false && (await rt.ledger.getRequest(requestId))?.status === 'failed') return false;
   const stillPending = queryPartition(rt, 'deferred', {
     filter: '#status = :pending AND requestId = :rid',
     names: { '#status': 'status' },

@@ -3,6 +3,7 @@ import { connectorFor } from '../connectors';
 import type { PlannedAction } from '../connectors/types';
 import { acquireErasureLease } from '../core/erasure-lock';
 import { docKeys, loadFindings, loadIdentity, loadPlan, storeNamed } from '../core/request-data';
+import { keepIdentity } from '../core/resume';
 import { getRuntime } from '../core/runtime';
 import { taskHandler } from './middleware';
 import { StoreTaskInput } from './schemas';
@@ -29,6 +30,8 @@ async function applyStorePlan({ requestId, store: storeName, planHash }: StoreTa
     const record = await rt.ledger.getRequest(requestId);
     if (!record || !plan.holdVersions) throw new Error(`request ${requestId} cannot take an erasure lease`);
     await acquireErasureLease(rt, { subjectId: record.request.subjectId, store: storeName, owner: requestId, leaseId: requestId, seen: plan.holdVersions });
+    // Before anything is erased: the identity outlives the account record, for a resume.
+    await keepIdentity(rt, requestId, identity);
   }
   const result = actions.length > 0 ? await connectorFor(store).apply(store, identity, actions, rt.connectorContext()) : { applied: {}, refused: [], missing: [] };
   await rt.workspace.putJson(docKeys.applied(requestId, storeName), result);
