@@ -29,9 +29,10 @@ async function applyStorePlan({ requestId, store: storeName, planHash }: StoreTa
   if (actions.some((a) => DESTRUCTIVE.has(a.action))) {
     const record = await rt.ledger.getRequest(requestId);
     if (!record || !plan.holdVersions) throw new Error(`request ${requestId} cannot take an erasure lease`);
-    await acquireErasureLease(rt, { subjectId: record.request.subjectId, store: storeName, owner: requestId, leaseId: requestId, seen: plan.holdVersions });
-    // Before anything is erased: the identity outlives the account record, for a resume.
+    // Before anything is erased (even by another request of the same subject, which may hold
+    // the lease): the identity outlives the account record, for a resume.
     await keepIdentity(rt, requestId, identity);
+    await acquireErasureLease(rt, { subjectId: record.request.subjectId, store: storeName, owner: requestId, leaseId: requestId, seen: plan.holdVersions });
   }
   const result = actions.length > 0 ? await connectorFor(store).apply(store, identity, actions, rt.connectorContext()) : { applied: {}, refused: [], missing: [] };
   await rt.workspace.putJson(docKeys.applied(requestId, storeName), result);
