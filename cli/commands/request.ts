@@ -220,7 +220,8 @@ export function requestCommands(printer: Printer, setExit: (code: number) => voi
       withClients(opts, async (c) => {
         const record = await requireRequest(c, requestId);
         const name = record.status === 'approved' || record.approval ? executionName({ requestId, mode: 'apply' }) : requestId;
-        const execution = await c.sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(c.deployment.stateMachineArn, name) }));
+        // A resumed request stands where its latest resume left it.
+        const execution = (await latestResume(c, requestId)) ?? (await c.sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(c.deployment.stateMachineArn, name) })));
         const { summary } = await summarize(c, requestId, execution);
         printSummary(printer, summary, opts.json);
       }),
@@ -294,6 +295,28 @@ async function requireRequest(c: Clients, requestId: string): Promise<RequestRec
   return record;
 }
 
+async function describeIfAny(c: Clients, name: string): Promise<DescribeExecutionCommandOutput | undefined> {
+  try {
+    return await c.sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(c.deployment.stateMachineArn, name) }));
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ExecutionDoesNotExist') return undefined;
+    throw err;
+  }
+}
+
+/** The request's latest resume execution (`<requestId>--resume-<n>`, highest n), if it was resumed. */
+async function latestResume(c: Clients, requestId: string): Promise<(DescribeExecutionCommandOutput & { attempt: number }) | undefined> {
+  let latest: (DescribeExecutionCommandOutput & { attempt: number }) | undefined;
+  for (let attempt = 1; attempt <= MAX_RESUMES; attempt++) {
+    const found = await describeIfAny(c, executionName({ requestId, mode: 'resume' }, attempt));
+    if (!found) return latest;
+    latest = { ...found, attempt };
+  }
+  return latest;
+}
+
+const MAX_RESUMES = 9999;
+
 /**
  * Starts the next resume of a failed erasure (`<requestId>--resume-<n>`), or rejoins the one
  * running. Refused while any execution of the request runs: two runs would race on its records.
@@ -301,26 +324,14 @@ async function requireRequest(c: Clients, requestId: string): Promise<RequestRec
 async function resumeExecution(c: Clients, record: RequestRecord): Promise<string> {
   const { requestId } = record.request;
   if (record.request.type !== 'erasure') throw new CliError(`request ${requestId} is a${record.request.type === 'access' ? 'n' : ''} ${record.request.type} request: only an erasure is resumed`);
-  const describe = async (name: string) => {
-    try {
-      return await c.sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(c.deployment.stateMachineArn, name) }));
-    } catch (err) {
-      if ((err as { name?: string }).name === 'ExecutionDoesNotExist') return undefined;
-      throw err;
-    }
-  };
-  const input: ExecutionInput = { requestId, requestHash: record.requestHash, mode: 'resume' };
-  for (let attempt = 1; attempt <= 9999; attempt++) {
-    const name = executionName(input, attempt);
-    const existing = await describe(name);
-    if (existing?.status === 'RUNNING') return existing.executionArn!;
-    if (existing) continue;
-    for (const other of [requestId, executionName({ requestId, mode: 'apply' })]) {
-      if ((await describe(other))?.status === 'RUNNING') throw new CliError(`request ${requestId} is still running (${other}); resume it once it has ended`);
-    }
-    if (record.status === 'completed') throw new CliError(`request ${requestId} is completed: nothing is left to resume`);
-    if (!isResumable(record) || record.status === 'running') throw new CliError(`request ${requestId} is ${record.status}${record.reason ? ` (${record.reason})` : ''}: only a failed erasure is resumed`);
-    return startExecution(c, input, name);
+  const latest = await latestResume(c, requestId);
+  if (latest?.status === 'RUNNING') return latest.executionArn!;
+  for (const other of [requestId, executionName({ requestId, mode: 'apply' })]) {
+    if ((await describeIfAny(c, other))?.status === 'RUNNING') throw new CliError(`request ${requestId} is still running (${other}); resume it once it has ended`);
   }
-  throw new CliError(`request ${requestId} was resumed too many times`);
+  if (record.status === 'completed') throw new CliError(`request ${requestId} is completed: nothing is left to resume`);
+  if (!isResumable(record) || record.status === 'running') throw new CliError(`request ${requestId} is ${record.status}${record.reason ? ` (${record.reason})` : ''}: only a failed erasure is resumed`);
+  const attempt = (latest?.attempt ?? 0) + 1;
+  if (attempt > MAX_RESUMES) throw new CliError(`request ${requestId} was resumed ${MAX_RESUMES} times; look at why it fails (dsr history) first`);
+  return startExecution(c, { requestId, requestHash: record.requestHash, mode: 'resume' }, executionName({ requestId, mode: 'resume' }, attempt));
 }

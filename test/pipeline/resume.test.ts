@@ -103,6 +103,10 @@ describe('dsr resume', () => {
     expect(resumed.sequence).toBeGreaterThan(first.sequence);
     expect(resumed.receipt).toMatchObject({ id: 'res-1--resume-1', requestId: 'res-1', outcome: 'completed', failedStores: [] });
     expect(summary.receipt).toEqual({ sequence: resumed.sequence, hash: resumed.sha256 });
+    // dsr status follows the request to its latest resume.
+    const status = lastJson((await t.dsr('status', 'res-1', '--json')).out);
+    expect(status).toMatchObject({ status: 'completed', execution: { status: 'SUCCEEDED' }, receipt: summary.receipt });
+    expect(status.execution.arn).toBe(summary.execution.arn);
     const chain = await t.dsr('receipt', 'verify');
     expect(chain.code).toBe(0);
     expect(chain.out).toMatch(/receipt chain intact/);
