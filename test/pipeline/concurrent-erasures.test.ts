@@ -5,9 +5,13 @@
  * (The lease rules themselves: test/core/erasure-lock.test.ts.)
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { gunzipSync } from 'node:zlib';
 import type { SubjectEntry, SubjectsReport } from '../../examples/voip-operator/generator';
+import { ErasureInProgressError, storeLockKey } from '../../functions/core/erasure-lock';
+import { placeHold } from '../../functions/core/hold-ledger';
+import { Ledger } from '../../functions/core/ledger';
 import { startSeededEngine, type SeededEngine, type TestEngine } from '../support/engine';
 
 const NOW = '2026-11-02T12:00:00.000Z';
@@ -169,6 +173,7 @@ describe('erasures side by side', () => {
     t.setClock(undefined);
     try {
       const s = report.subjects.find((x) => eligible(x) && !taken.has(x.subjectId))!;
+      taken.add(s.subjectId);
       const args = ['start', '--type', 'erasure', '--subject', s.subjectId, '--request-id', 'retry-1', ...verification, '--json'];
       const first = await t.dsr(...args);
       expect({ code: first.code, err: first.err }).toEqual({ code: 0, err: '' });
@@ -182,5 +187,32 @@ describe('erasures side by side', () => {
     } finally {
       t.setClock(NOW);
     }
+  }, 600_000);
+
+  it('a hold placed on the subject or its store while its erasure holds the lease is refused; afterwards it is placed', async () => {
+    const s = report.subjects.find((x) => eligible(x) && !taken.has(x.subjectId) && x.expected.contacts.owner > 0)!;
+    taken.add(s.subjectId);
+    const table = process.env.DSR_LEDGER_TABLE!;
+    const doc = DynamoDBDocumentClient.from(env.ddb);
+    const running = erase('held-during', s.subjectId);
+    // Wait for the erasure to take its lease on the contacts, erased at once (held until its receipt).
+    let leased = false;
+    for (let i = 0; i < 2000 && !leased; i++) {
+      const item = (await doc.send(new GetCommand({ TableName: table, Key: storeLockKey('contacts'), ConsistentRead: true }))).Item;
+      leased = item?.erasingUntil !== undefined && item.erasingUntil > new Date().toISOString();
+      if (!leased) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(leased).toBe(true);
+    const storeHold = await t.dsr('hold', 'place', '--store', 'contacts', '--kind', 'litigation', '--reference', 'CASE-8', '--placed-by', 'legal', '--json');
+    const ledger = { dynamodb: env.ddb, ledger: new Ledger(env.ddb, table) };
+    const subjectHold = placeHold(ledger, { scope: 'subject', subjectId: s.subjectId, kind: 'litigation', reference: 'CASE-9', placedBy: 'legal' }, new Date(), 'hold-during-erasure');
+    await expect(subjectHold).rejects.toBeInstanceOf(ErasureInProgressError);
+    expect(storeHold.code).toBe(2);
+    expect(storeHold.err).toMatch(/an erasure of this subject or store is in progress/);
+    expect((await running).summary.status).toBe('completed');
+
+    const later = await t.dsr('hold', 'place', '--store', 'contacts', '--kind', 'litigation', '--reference', 'CASE-8', '--placed-by', 'legal', '--json');
+    expect(later.code).toBe(0);
+    expect((await t.dsr('hold', 'release', JSON.parse(later.out).holdId, '--released-by', 'legal')).code).toBe(0);
   }, 600_000);
 });
