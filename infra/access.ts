@@ -52,19 +52,21 @@ const READ_WRITE = { read: [REQUESTS], write: [REQUESTS] };
  */
 export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   'validate-request': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: [], anonymizer: false },
-  'resolve-identity': { ledger: LEDGER_RW, work: READ_WRITE, bundles: 'none', stores: ['identity'], anonymizer: true },
+  'resolve-identity': { ledger: LEDGER_RW, work: { read: [REQUESTS, DEFERRED], write: [REQUESTS] }, bundles: 'none', stores: ['identity'], anonymizer: true },
   'discover-store': { ledger: [], work: READ_WRITE, bundles: 'none', stores: ['discover'], anonymizer: true },
   'apply-retention': { ledger: LEDGER_RW, work: READ_WRITE, bundles: 'none', stores: ['holds'], anonymizer: false },
   'load-approved-plan': { ledger: LEDGER_RW, work: READ, bundles: 'none', stores: [], anonymizer: false },
   // Destructive actions first take an erasure lease in the ledger (functions/core/erasure-lock.ts).
-  'erase-store': { ledger: LEDGER_RW, work: READ_WRITE, bundles: 'none', stores: ['erase'], anonymizer: true },
+  // It also keeps the identity under deferred/ before the first erasure, for a resume (functions/core/resume.ts).
+  'erase-store': { ledger: LEDGER_RW, work: { read: [REQUESTS], write: [REQUESTS, DEFERRED] }, bundles: 'none', stores: ['erase'], anonymizer: true },
   'restrict-store': { ledger: LEDGER_RW, work: READ_WRITE, bundles: 'none', stores: ['restrict'], anonymizer: true },
   'export-store': { ledger: [], work: READ_WRITE, bundles: 'none', stores: ['export'], anonymizer: true },
   'assemble-export': { ledger: [], work: READ, bundles: 'write', stores: [], anonymizer: false },
   'verify-erasure': { ledger: [], work: READ, bundles: 'none', stores: ['discover'], anonymizer: true },
   // Keeps the resolved identity under deferred/ for the sweep (no lifecycle expiry there).
   'schedule-deferred': { ledger: ['dynamodb:PutItem'], work: { read: [REQUESTS], write: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
-  'write-receipt': { ledger: LEDGER_RW, work: READ, bundles: 'none', stores: [], anonymizer: false },
+  // Deletes the identity kept under deferred/ once a request is completed with nothing deferred.
+  'write-receipt': { ledger: LEDGER_RW, work: { read: [REQUESTS], write: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
   // Marks the request failed and releases its erasure leases.
   'record-failure': { ledger: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], work: NONE, bundles: 'none', stores: [], anonymizer: false },
   // Retention sweep.

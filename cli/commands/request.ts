@@ -1,11 +1,12 @@
-/** `dsr start|plan|approve|status`: support's commands for one request. */
+/** `dsr start|plan|approve|status|resume`: support's commands for one request. */
 import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import { appendReceipt } from '../../functions/core/receipt';
 import { InvalidInputError } from '../../functions/core/errors';
 import type { RequestRecord } from '../../functions/core/ledger';
-import { receiptForRequest } from '../../functions/core/receipt';
+import { getReceipt, receiptForRequest } from '../../functions/core/receipt';
 import { createRequest, executionName, RequestIdSchema, sameRequest, type ExecutionInput, type NewSubjectRequest } from '../../functions/core/request';
+import { isResumable } from '../../functions/core/validation';
 import { CliError, clientsFor, deploymentFromEnv, EXIT, loadLocalEnv, type Clients, type Printer } from '../context';
 import { lastStateName } from './history';
 
@@ -49,7 +50,7 @@ function newRequest(opts: StartOptions): NewSubjectRequest {
 }
 
 /** Stores the request (or finds the identical one) and starts — or rejoins — its execution. */
-async function startRequest(c: Clients, input: NewSubjectRequest, mode: ExecutionInput['mode']): Promise<{ record: RequestRecord; executionArn: string }> {
+async function startRequest(c: Clients, input: NewSubjectRequest, mode: ExecutionInput['mode'], verifiedAtDefaulted: boolean): Promise<{ record: RequestRecord; executionArn: string }> {
   let request;
   try {
     request = createRequest(input, new Date());
@@ -57,20 +58,20 @@ async function startRequest(c: Clients, input: NewSubjectRequest, mode: Executio
     if (err instanceof InvalidInputError) throw new CliError(err.message);
     throw err;
   }
-  const record = await c.ledger.putRequest(request, new Date(), (existing) => sameRequest(existing, input));
+  const record = await c.ledger.putRequest(request, new Date(), (existing) => sameRequest(existing, input, { verifiedAtDefaulted }));
   const started = await startExecution(c, { requestId: record.request.requestId, requestHash: record.requestHash, mode });
   return { record, executionArn: started };
 }
 
-export async function startExecution(c: Clients, input: ExecutionInput): Promise<string> {
+export async function startExecution(c: Clients, input: ExecutionInput, name = executionName(input)): Promise<string> {
   try {
-    const out = await c.sfn.send(new StartExecutionCommand({ stateMachineArn: c.deployment.stateMachineArn, name: executionName(input), input: JSON.stringify(input) }));
+    const out = await c.sfn.send(new StartExecutionCommand({ stateMachineArn: c.deployment.stateMachineArn, name, input: JSON.stringify(input) }));
     return out.executionArn!;
   } catch (err) {
     if (!(err instanceof ExecutionAlreadyExists)) throw err;
     // AWS answers this for a closed execution even with the same input: the request already
     // ran, and starting it again must not erase twice. Same input: rejoin it; else refuse.
-    const arn = executionArn(c.deployment.stateMachineArn, executionName(input));
+    const arn = executionArn(c.deployment.stateMachineArn, name);
     const existing = await c.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
     if (existing.input && JSON.stringify(JSON.parse(existing.input)) === JSON.stringify(input)) return arn;
     throw new CliError(`request ${input.requestId} was already started with a different input (${input.mode}); use a new request id`);
@@ -98,7 +99,10 @@ export async function waitForExecution(c: Clients, arn: string, timeoutSeconds: 
 /** The summary `--json` prints and the exit code it implies. */
 export async function summarize(c: Clients, requestId: string, execution: DescribeExecutionCommandOutput) {
   const record = await c.ledger.getRequest(requestId);
-  const receipt = await receiptForRequest({ dynamodb: c.dynamodb, ledger: c.ledger }, requestId);
+  // The latest receipt of the request (a resume's, after it): the ledger names it.
+  const sequence = /^receipt\/(\d+)$/.exec(record?.receiptKey ?? '')?.[1];
+  const rt = { dynamodb: c.dynamodb, ledger: c.ledger };
+  const receipt = (sequence ? await getReceipt(rt, Number(sequence)) : undefined) ?? (await receiptForRequest(rt, requestId));
   const body = receipt ? (JSON.parse(receipt.body) as Record<string, unknown>) : undefined;
   const summary = {
     requestId,
@@ -152,7 +156,7 @@ function startOptions(cmd: Command): Command {
 export function requestCommands(printer: Printer, setExit: (code: number) => void): Command[] {
   const start = startOptions(new Command('start').description('record a verified request and start its execution')).action(async (opts: StartOptions) =>
     withClients(opts, async (c) => {
-      const { record, executionArn: arn } = await startRequest(c, newRequest(opts), 'run');
+      const { record, executionArn: arn } = await startRequest(c, newRequest(opts), 'run', opts.verifiedAt === undefined);
       if (!opts.wait) {
         if (opts.json) printer.out(JSON.stringify({ requestId: record.request.requestId, executionArn: arn, status: 'started' }));
         else printer.out(`started ${arn}\nfollow it with: npx dsr status ${record.request.requestId} · npx dsr history ${record.request.requestId}`);
@@ -216,7 +220,8 @@ export function requestCommands(printer: Printer, setExit: (code: number) => voi
       withClients(opts, async (c) => {
         const record = await requireRequest(c, requestId);
         const name = record.status === 'approved' || record.approval ? executionName({ requestId, mode: 'apply' }) : requestId;
-        const execution = await c.sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(c.deployment.stateMachineArn, name) }));
+        // A resumed request stands where its latest resume left it.
+        const execution = (await latestResume(c, requestId)) ?? (await c.sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(c.deployment.stateMachineArn, name) })));
         const { summary } = await summarize(c, requestId, execution);
         printSummary(printer, summary, opts.json);
       }),
@@ -266,11 +271,67 @@ export function requestCommands(printer: Printer, setExit: (code: number) => voi
         printer.out(opts.json ? JSON.stringify(result) : `rectification ${requestId} recorded as done: receipt #${receipt.sequence} sha256 ${receipt.hash}`);
       }),
     );
-  return [start, plan, approve, status, lift, rectification];
+  const resume = new Command('resume')
+    .description('finish a failed erasure: erase what is left of the subject, with the identity the request resolved (the account record may be gone)')
+    .argument('<requestId>', 'the failed erasure request')
+    .option('--wait', 'wait for the resume to end')
+    .option('--json', 'print one JSON object')
+    .option('--timeout <seconds>', 'how long --wait waits', (v) => Number(v), 900)
+    .option('--data <dir>', 'a local engine\'s directory')
+    .action(async (requestId: string, opts: { wait?: boolean; json?: boolean; timeout: number; data?: string }) =>
+      withClients(opts, async (c) => {
+        const record = await requireRequest(c, requestId);
+        const arn = await resumeExecution(c, record);
+        if (!opts.wait) return printer.out(opts.json ? JSON.stringify({ requestId, executionArn: arn, status: 'started' }) : `resuming ${requestId}: started ${arn}`);
+        setExit(await waitAndReport(c, requestId, arn, opts, printer));
+      }),
+    );
+  return [start, plan, approve, status, lift, rectification, resume];
 }
 
 async function requireRequest(c: Clients, requestId: string): Promise<RequestRecord> {
   const record = await c.ledger.getRequest(requestId);
   if (!record) throw new CliError(`no request ${requestId} in the ledger`);
   return record;
+}
+
+async function describeIfAny(c: Clients, name: string): Promise<DescribeExecutionCommandOutput | undefined> {
+  try {
+    return await c.sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(c.deployment.stateMachineArn, name) }));
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ExecutionDoesNotExist') return undefined;
+    throw err;
+  }
+}
+
+/** The request's latest resume execution (`<requestId>--resume-<n>`, highest n), if it was resumed. */
+async function latestResume(c: Clients, requestId: string): Promise<(DescribeExecutionCommandOutput & { attempt: number }) | undefined> {
+  let latest: (DescribeExecutionCommandOutput & { attempt: number }) | undefined;
+  for (let attempt = 1; attempt <= MAX_RESUMES; attempt++) {
+    const found = await describeIfAny(c, executionName({ requestId, mode: 'resume' }, attempt));
+    if (!found) return latest;
+    latest = { ...found, attempt };
+  }
+  return latest;
+}
+
+const MAX_RESUMES = 9999;
+
+/**
+ * Starts the next resume of a failed erasure (`<requestId>--resume-<n>`), or rejoins the one
+ * running. Refused while any execution of the request runs: two runs would race on its records.
+ */
+async function resumeExecution(c: Clients, record: RequestRecord): Promise<string> {
+  const { requestId } = record.request;
+  if (record.request.type !== 'erasure') throw new CliError(`request ${requestId} is a${record.request.type === 'access' ? 'n' : ''} ${record.request.type} request: only an erasure is resumed`);
+  const latest = await latestResume(c, requestId);
+  if (latest?.status === 'RUNNING') return latest.executionArn!;
+  for (const other of [requestId, executionName({ requestId, mode: 'apply' })]) {
+    if ((await describeIfAny(c, other))?.status === 'RUNNING') throw new CliError(`request ${requestId} is still running (${other}); resume it once it has ended`);
+  }
+  if (record.status === 'completed') throw new CliError(`request ${requestId} is completed: nothing is left to resume`);
+  if (!isResumable(record) || record.status === 'running') throw new CliError(`request ${requestId} is ${record.status}${record.reason ? ` (${record.reason})` : ''}: only a failed erasure is resumed`);
+  const attempt = (latest?.attempt ?? 0) + 1;
+  if (attempt > MAX_RESUMES) throw new CliError(`request ${requestId} was resumed ${MAX_RESUMES} times; look at why it fails (dsr history) first`);
+  return startExecution(c, { requestId, requestHash: record.requestHash, mode: 'resume' }, executionName({ requestId, mode: 'resume' }, attempt));
 }

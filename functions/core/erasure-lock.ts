@@ -3,15 +3,23 @@
  * same moment must never end with held data erased, so both go through one item per subject
  * (and one per store) in the ledger:
  *   - placing or releasing a hold bumps `holdVersion`, on condition that no erasure lease is
- *     current;
+ *     current (`erasingUntil` absent or past);
  *   - the plan records the `holdVersion`s its decisions saw; before deleting anything, an
- *     erasure takes a lease (`erasingRequest`, `erasingUntil`) on condition that the versions
- *     are unchanged — so decisions made before a hold changed are never applied after it.
- *     The lease ends with the request, or expires so a crashed run does not block holds.
- * Whichever conditional write lands first wins; the other is refused with a clear reason.
+ *     erasure takes a lease on the subject's item and the store's item, on condition that the
+ *     versions are unchanged — so decisions made before a hold changed are never applied after.
+ *
+ * Leases are shared: each is an attribute of its own (`lease#<leaseId>` = until), and
+ * `erasingUntil` is the latest of the live ones. Erasures of different subjects on one store
+ * therefore never block each other (a log object shared by two people is erased for each, by
+ * the connector's own conditional rewrites). On the subject's item one owner at a time:
+ * two erasures of the same subject at once would race on the very same records, so the second
+ * is refused with `SubjectErasureInProgress` (the machine retries it; a resume finishes it).
+ * Releasing removes only the caller's own lease (optimistically, on `leaseEpoch`), and a
+ * crashed run's lease still expires: every lease lasts LEASE_MS from its last renewal.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DsrError } from './errors';
 import { sha256Hex } from './hash';
 import type { Runtime } from './runtime';
@@ -33,10 +41,21 @@ export class ErasureInProgressError extends DsrError {
   }
 }
 
+/** Another request is erasing the same subject right now (no hold changed). */
+export class SubjectErasureInProgressError extends DsrError {
+  constructor() {
+    super('another request is erasing this subject right now; nothing erased here (retried, or resume the request later)');
+    this.name = 'SubjectErasureInProgress';
+  }
+}
+
 export interface HoldVersions {
   readonly subject: number;
   readonly stores: Record<string, number>;
 }
+
+type Key = { pk: string; sk: string };
+type Ctx = Pick<Runtime, 'dynamodb' | 'ledger'>;
 
 /**
  * Sends a transaction, again when DynamoDB cancelled it only because another transaction was
@@ -57,75 +76,126 @@ export async function sendTransaction(doc: DynamoDBDocumentClient, command: Tran
 
 /** The hold versions a plan's decisions are based on. */
 export async function readHoldVersions(rt: Ctx, subjectId: string, stores: readonly string[]): Promise<HoldVersions> {
-  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  const version = async (key: { pk: string; sk: string }) =>
-    ((await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: key, ConsistentRead: true }))).Item?.holdVersion as number | undefined) ?? 0;
+  const version = async (key: Key) => ((await readLock(rt, key))?.holdVersion as number | undefined) ?? 0;
   const entries = await Promise.all(stores.map(async (s) => [s, await version(storeLockKey(s))] as const));
   return { subject: await version(subjectLockKey(subjectId)), stores: Object.fromEntries(entries) };
 }
 
 /** The lock item of a subject: keyed by a hash, so the ledger's keys carry no subject id. */
-export function subjectLockKey(subjectId: string) {
+export function subjectLockKey(subjectId: string): Key {
   return { pk: `subject#${sha256Hex(subjectId)}`, sk: 'lock' };
 }
 
-export function storeLockKey(store: string) {
+export function storeLockKey(store: string): Key {
   return { pk: `store#${store}`, sk: 'lock' };
 }
 
-type Ctx = Pick<Runtime, 'dynamodb' | 'ledger'>;
+const LEASE_PREFIX = 'lease#';
 
-/** Takes (or renews) the erasure lease for a request on its subject and a store. */
-export async function acquireErasureLease(rt: Ctx, args: { subjectId: string; store: string; requestId: string; now: Date; seen: HoldVersions }): Promise<void> {
+async function readLock(rt: Ctx, key: Key): Promise<Record<string, unknown> | undefined> {
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  const lease = (key: { pk: string; sk: string }, seen: number) => ({
-    Update: {
-      TableName: rt.ledger.table,
-      Key: key,
-      UpdateExpression: 'SET erasingRequest = :rid, erasingUntil = :until',
-      ConditionExpression: '(attribute_not_exists(holdVersion) OR holdVersion = :seen) AND (attribute_not_exists(erasingUntil) OR erasingUntil < :now OR erasingRequest = :rid)',
-      // Lease times are wall-clock: a moved test clock must not make a lease look expired.
-      ExpressionAttributeValues: { ':rid': args.requestId, ':until': new Date(Date.now() + LEASE_MS).toISOString(), ':now': new Date().toISOString(), ':seen': seen },
-    },
-  });
-  try {
-    await sendTransaction(
-      doc,
-      new TransactWriteCommand({
-        TransactItems: [lease(subjectLockKey(args.subjectId), args.seen.subject), lease(storeLockKey(args.store), args.seen.stores[args.store] ?? 0)],
-      }),
-    );
-  } catch (err) {
-    if (!(err instanceof TransactionCanceledException)) throw err;
-    const [subjectReason, storeReason] = err.CancellationReasons ?? [];
-    if (subjectReason?.Code === 'ConditionalCheckFailed') throw new HoldsChangedError('subject');
-    if (storeReason?.Code === 'ConditionalCheckFailed') throw new HoldsChangedError('store', args.store);
-    throw err;
+  return (await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: key, ConsistentRead: true }))).Item;
+}
+
+export interface LeaseArgs {
+  readonly subjectId: string;
+  readonly store: string;
+  /** Who erases the subject: the request id (a sweep: `sweep-<requestId>`). Same owner, same subject: shared. */
+  readonly owner: string;
+  /** This lease's own name, released on its own: the owner's, or per store where one owner runs stores apart. */
+  readonly leaseId: string;
+  readonly seen: HoldVersions;
+}
+
+/** Takes (or renews) a lease on the subject and a store, if the holds are those the plan saw. */
+export async function acquireErasureLease(rt: Ctx, args: LeaseArgs): Promise<void> {
+  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
+  for (let attempt = 1; ; attempt++) {
+    // Lease times are wall-clock: a moved test clock must not make a lease look expired.
+    const now = new Date().toISOString();
+    const until = new Date(Date.now() + LEASE_MS).toISOString();
+    const lease = (key: Key, seen: number, exclusive: boolean) => ({
+      Update: {
+        TableName: rt.ledger.table,
+        Key: key,
+        UpdateExpression: `SET #lease = :until, erasingUntil = :until${exclusive ? ', erasingOwner = :owner' : ''} ADD leaseEpoch :one`,
+        ConditionExpression: `(attribute_not_exists(holdVersion) OR holdVersion = :seen)${exclusive ? ' AND (attribute_not_exists(erasingUntil) OR erasingUntil < :now OR erasingOwner = :owner)' : ''}`,
+        ExpressionAttributeNames: { '#lease': `${LEASE_PREFIX}${args.leaseId}` },
+        ExpressionAttributeValues: { ':until': until, ':seen': seen, ':one': 1, ...(exclusive ? { ':owner': args.owner, ':now': now } : {}) },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      },
+    });
+    const seenStore = args.seen.stores[args.store] ?? 0;
+    try {
+      await sendTransaction(
+        doc,
+        new TransactWriteCommand({ TransactItems: [lease(subjectLockKey(args.subjectId), args.seen.subject, true), lease(storeLockKey(args.store), seenStore, false)] }),
+      );
+      return;
+    } catch (err) {
+      if (!(err instanceof TransactionCanceledException)) throw err;
+      const reasons = err.CancellationReasons ?? [];
+      if (!reasons.some((r) => r.Code === 'ConditionalCheckFailed')) throw err;
+      // Which condition failed, from the item as it was (or read again where DynamoDB did not return it).
+      const failed = async (i: number, key: Key) => {
+        if (reasons[i]?.Code !== 'ConditionalCheckFailed') return undefined;
+        const item = reasons[i]?.Item;
+        return (item ? unmarshall(item as Parameters<typeof unmarshall>[0]) : await readLock(rt, key)) ?? {};
+      };
+      const [subject, store] = await Promise.all([failed(0, subjectLockKey(args.subjectId)), failed(1, storeLockKey(args.store))]);
+      if (subject && ((subject.holdVersion as number | undefined) ?? 0) !== args.seen.subject) throw new HoldsChangedError('subject');
+      if (store && ((store.holdVersion as number | undefined) ?? 0) !== seenStore) throw new HoldsChangedError('store', args.store);
+      const busy = subject?.erasingOwner !== undefined && subject.erasingOwner !== args.owner && String(subject.erasingUntil ?? '') >= new Date().toISOString();
+      if (busy) throw new SubjectErasureInProgressError();
+      // Neither: the item changed between the write and the read (a lease ended); try again.
+      if (attempt >= 5) throw new SubjectErasureInProgressError();
+    }
   }
 }
 
-/** Ends a request's leases on its subject and stores (those it does not hold are left alone). */
-export async function releaseErasureLeases(rt: Ctx, subjectId: string, stores: readonly string[], requestId: string): Promise<void> {
+/**
+ * Ends a lease on the subject's item and the stores' items (items where it holds none are left
+ * alone). Expired leases of crashed runs are dropped on the way; `erasingUntil` becomes the
+ * latest live lease, or goes with the last one.
+ */
+export async function releaseErasureLeases(rt: Ctx, subjectId: string, stores: readonly string[], leaseId: string): Promise<void> {
+  await Promise.all([subjectLockKey(subjectId), ...stores.map(storeLockKey)].map((key) => releaseOne(rt, key, leaseId)));
+}
+
+async function releaseOne(rt: Ctx, key: Key, leaseId: string): Promise<void> {
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  for (const key of [subjectLockKey(subjectId), ...stores.map(storeLockKey)]) {
+  const mine = `${LEASE_PREFIX}${leaseId}`;
+  for (let attempt = 1; ; attempt++) {
+    const item = await readLock(rt, key);
+    if (!item || item[mine] === undefined) return;
+    const now = new Date().toISOString();
+    const leases = Object.entries(item).filter(([name]) => name.startsWith(LEASE_PREFIX));
+    const ending = leases.filter(([name, until]) => name === mine || String(until) < now).map(([name]) => name);
+    const live = leases.filter(([name]) => !ending.includes(name)).map(([, until]) => String(until)).sort();
+    const names = Object.fromEntries(ending.map((name, i) => [`#l${i}`, name]));
+    const removals = [...Object.keys(names), ...(live.length === 0 ? ['erasingUntil', 'erasingOwner'] : [])];
     try {
       await doc.send(
         new UpdateCommand({
           TableName: rt.ledger.table,
           Key: key,
-          UpdateExpression: 'REMOVE erasingRequest, erasingUntil',
-          ConditionExpression: 'erasingRequest = :rid',
-          ExpressionAttributeValues: { ':rid': requestId },
+          UpdateExpression: `${live.length > 0 ? 'SET erasingUntil = :until ' : ''}REMOVE ${removals.join(', ')} ADD leaseEpoch :one`,
+          // Nobody took or ended a lease since the read: the latest live lease is still this one.
+          ConditionExpression: 'leaseEpoch = :epoch',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':epoch': item.leaseEpoch ?? 0, ':one': 1, ...(live.length > 0 ? { ':until': live[live.length - 1] } : {}) },
         }),
       );
+      return;
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      if (!(err instanceof ConditionalCheckFailedException) || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 10 * attempt * Math.random()));
     }
   }
 }
 
 /** The transaction item that records a hold change on a lock item (placing or releasing). */
-export function holdVersionBump(table: string, key: { pk: string; sk: string }) {
+export function holdVersionBump(table: string, key: Key) {
   return {
     Update: {
       TableName: table,

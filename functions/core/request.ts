@@ -74,22 +74,46 @@ export function requestHash(request: SubjectRequest): string {
   return hashOf(request);
 }
 
-/** Same request as far as the person who sent it is concerned (ignores nonce and receipt time). */
-export function sameRequest(a: SubjectRequest, b: NewSubjectRequest): boolean {
-  return hashOf({ ...a, nonce: undefined, receivedAt: undefined }) === hashOf({ ...b, nonce: undefined, receivedAt: undefined });
+/**
+ * Same request as far as the person who sent it is concerned (ignores nonce and receipt time).
+ * A verification time the caller did not give (defaulted to "now") takes no part: retrying
+ * the identical command a minute later is the same request.
+ */
+export function sameRequest(a: SubjectRequest, b: NewSubjectRequest, opts: { verifiedAtDefaulted?: boolean } = {}): boolean {
+  const comparable = (r: NewSubjectRequest) => ({
+    ...r,
+    nonce: undefined,
+    receivedAt: undefined,
+    verification: r.verification && opts.verifiedAtDefaulted ? { ...r.verification, verifiedAt: undefined } : r.verification,
+  });
+  return hashOf(comparable(a)) === hashOf(comparable(b));
 }
+
+export const EXECUTION_MODES = ['run', 'plan', 'apply', 'lift', 'resume'] as const;
 
 /** What the state machine is started with: no personal value. */
 export const ExecutionInputSchema = z
   .object({
     requestId: RequestIdSchema,
     requestHash: z.string().regex(/^[0-9a-f]{64}$/),
-    mode: z.enum(['run', 'plan', 'apply', 'lift']),
+    /**
+     * `resume`: finish a failed erasure under the same request id (functions/core/resume.ts
+     * explains how); its executions are `<requestId>--resume-<n>`.
+     */
+    mode: z.enum(EXECUTION_MODES),
     planHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   })
   .strict();
 export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
 
-export function executionName(input: Pick<ExecutionInput, 'requestId' | 'mode'>): string {
+/** The execution name of a mode; a resume needs its attempt (1, 2, …: a request may be resumed again). */
+export function executionName(input: Pick<ExecutionInput, 'requestId' | 'mode'>, attempt?: number): string {
+  if (input.mode === 'resume') return `${input.requestId}--resume-${attempt ?? 1}`;
   return input.mode === 'run' ? input.requestId : `${input.requestId}--${input.mode}`;
+}
+
+/** Whether an execution name is the one a request's mode runs under (any attempt of a resume). */
+export function isExecutionNameOf(name: string, input: Pick<ExecutionInput, 'requestId' | 'mode'>): boolean {
+  if (input.mode !== 'resume') return name === executionName(input);
+  return name.startsWith(`${input.requestId}--resume-`) && /^[1-9][0-9]{0,3}$/.test(name.slice(`${input.requestId}--resume-`.length));
 }

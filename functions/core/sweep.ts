@@ -38,9 +38,11 @@ export function deferredIdentityKey(requestId: string): string {
 
 /**
  * Once nothing of a request is pending any more, the identity kept for its sweeps is personal
- * data without a purpose: every version of it is deleted.
+ * data without a purpose: every version of it is deleted. Not while the request itself has
+ * failed: a resume of it still needs the identity (functions/core/resume.ts).
  */
-export async function forgetIdentityWhenDone(rt: Runtime, requestId: string): Promise<boolean> {
+export async function forgetIdentityWhenDone(rt: Runtime, requestId: string, opts: { unlessFailed?: boolean } = {}): Promise<boolean> {
+  if (opts.unlessFailed !== false && (await rt.ledger.getRequest(requestId))?.status === 'failed') return false;
   const stillPending = queryPartition(rt, 'deferred', {
     filter: '#status = :pending AND requestId = :rid',
     names: { '#status': 'status' },
@@ -128,8 +130,10 @@ export async function sweepEntry(rt: Runtime, entry: DueEntry, now: Date): Promi
   const actions: PlannedAction[] = slice.entries
     .filter((e) => e.action === 'delete' || e.action === 'anonymize' || e.action === 'redact-mentions')
     .map((e) => ({ finding: byId.get(e.findingId)!, action: e.action }));
-  const leaseId = `sweep-${entry.requestId}`;
-  if (actions.length > 0) await acquireErasureLease(rt, { subjectId: record.request.subjectId, store: store.name, requestId: leaseId, now, seen: holdVersions });
+  // One owner per request: its entries of different stores run side by side, each with its own lease.
+  const owner = `sweep-${entry.requestId}`;
+  const leaseId = `${owner}-${store.name}`;
+  if (actions.length > 0) await acquireErasureLease(rt, { subjectId: record.request.subjectId, store: store.name, owner, leaseId, seen: holdVersions });
   const result = actions.length > 0 ? await connectorFor(store).apply(store, identity, actions, ctx) : { applied: {}, refused: [], missing: [] };
   if (actions.length > 0) await releaseErasureLeases(rt, record.request.subjectId, [store.name], leaseId);
 

@@ -1,7 +1,7 @@
 /** Whether a request may proceed. Reasons are fixed codes, safe for the execution history. */
 import type { Settings } from './config';
 import type { RequestRecord } from './ledger';
-import { executionName, type ExecutionInput } from './request';
+import { isExecutionNameOf, type ExecutionInput } from './request';
 
 export type RefusalReason = 'invalid-request' | 'verification-missing' | 'verification-stale' | 'verification-in-future' | 'not-approved';
 export type Verdict = { decision: 'accepted' } | { decision: 'refused'; reason: RefusalReason };
@@ -12,14 +12,21 @@ const CLOCK_SKEW_MS = 5 * 60 * 1000;
 export function checkRequest(
   record: RequestRecord | undefined,
   input: Pick<ExecutionInput, 'requestId' | 'requestHash' | 'mode'> & { executionName: string },
-  settings: Pick<Settings, 'verificationMaxAgeDays'>,
+  settings: Pick<Settings, 'verificationMaxAgeDays'> & Partial<Pick<Settings, 'approvalRequired'>>,
   now: Date,
 ): Verdict {
   if (!record || record.requestHash !== input.requestHash) return { decision: 'refused', reason: 'invalid-request' };
   // The execution name is the idempotency key: it must be the one derived from this request.
-  if (input.executionName !== executionName(input)) return { decision: 'refused', reason: 'invalid-request' };
+  if (!isExecutionNameOf(input.executionName, input)) return { decision: 'refused', reason: 'invalid-request' };
   const verification = record.request.verification;
   if (!verification) return { decision: 'refused', reason: 'verification-missing' };
+  // A resume finishes an erasure that was verified and started; its verification is not
+  // checked for age again (finishing late must stay possible).
+  if (input.mode === 'resume') {
+    if (!isResumable(record)) return { decision: 'refused', reason: 'invalid-request' };
+    // Where erasure needs approval, only an approved request may erase when resumed.
+    return settings.approvalRequired && !record.approval ? { decision: 'refused', reason: 'not-approved' } : { decision: 'accepted' };
+  }
   const verifiedAt = new Date(verification.verifiedAt).getTime();
   if (verifiedAt > now.getTime() + CLOCK_SKEW_MS) return { decision: 'refused', reason: 'verification-in-future' };
   if (now.getTime() - verifiedAt > settings.verificationMaxAgeDays * 86_400_000) return { decision: 'refused', reason: 'verification-stale' };
@@ -28,4 +35,9 @@ export function checkRequest(
   // A person rectifies: there is nothing to plan or apply.
   if (record.request.type === 'rectification' && input.mode !== 'run') return { decision: 'refused', reason: 'invalid-request' };
   return { decision: 'accepted' };
+}
+
+/** A failed erasure can be resumed (`running`: this resume's own ValidateRequest, retried). */
+export function isResumable(record: RequestRecord): boolean {
+  return record.request.type === 'erasure' && (record.status === 'failed' || record.status === 'running');
 }

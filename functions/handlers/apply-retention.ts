@@ -4,14 +4,14 @@ import { readHoldVersions } from '../core/erasure-lock';
 import { findHolds } from '../core/holds';
 import { countDecisions, planStore, type Plan, type StorePlan } from '../core/plan';
 import { docKeys, loadFindings, storeNamed } from '../core/request-data';
-import { isPlannedType, RequestIdSchema } from '../core/request';
+import { EXECUTION_MODES, isPlannedType, RequestIdSchema } from '../core/request';
 import { DEFAULT_SCHEDULE, parseSchedule } from '../core/retention';
 import { getRuntime } from '../core/runtime';
 import { canonicalJson, hashOf, sha256Hex } from '../core/hash';
 import { taskHandler } from './middleware';
 import { StoreResult } from './schemas';
 
-const Input = z.object({ requestId: RequestIdSchema, mode: z.enum(['run', 'plan', 'apply', 'lift']), discovery: z.array(StoreResult) });
+const Input = z.object({ requestId: RequestIdSchema, mode: z.enum(EXECUTION_MODES), discovery: z.array(StoreResult) });
 
 export const handler = taskHandler('apply-retention', Input, async ({ requestId, mode, discovery }) => {
   const rt = getRuntime();

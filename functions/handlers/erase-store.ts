@@ -3,6 +3,7 @@ import { connectorFor } from '../connectors';
 import type { PlannedAction } from '../connectors/types';
 import { acquireErasureLease } from '../core/erasure-lock';
 import { docKeys, loadFindings, loadIdentity, loadPlan, storeNamed } from '../core/request-data';
+import { keepIdentity } from '../core/resume';
 import { getRuntime } from '../core/runtime';
 import { taskHandler } from './middleware';
 import { StoreTaskInput } from './schemas';
@@ -28,7 +29,10 @@ async function applyStorePlan({ requestId, store: storeName, planHash }: StoreTa
   if (actions.some((a) => DESTRUCTIVE.has(a.action))) {
     const record = await rt.ledger.getRequest(requestId);
     if (!record || !plan.holdVersions) throw new Error(`request ${requestId} cannot take an erasure lease`);
-    await acquireErasureLease(rt, { subjectId: record.request.subjectId, store: storeName, requestId, now: rt.clock.now(), seen: plan.holdVersions });
+    // Before anything is erased (even by another request of the same subject, which may hold
+    // the lease): the identity outlives the account record, for a resume.
+    await keepIdentity(rt, requestId, identity);
+    await acquireErasureLease(rt, { subjectId: record.request.subjectId, store: storeName, owner: requestId, leaseId: requestId, seen: plan.holdVersions });
   }
   const result = actions.length > 0 ? await connectorFor(store).apply(store, identity, actions, rt.connectorContext()) : { applied: {}, refused: [], missing: [] };
   await rt.workspace.putJson(docKeys.applied(requestId, storeName), result);

@@ -1,6 +1,6 @@
 /** ValidateRequest: the request exists, is unaltered, and carries a fresh verification. */
 import { z } from 'zod';
-import { RequestIdSchema } from '../core/request';
+import { EXECUTION_MODES, RequestIdSchema } from '../core/request';
 import { getRuntime } from '../core/runtime';
 import { checkRequest } from '../core/validation';
 import { taskHandler } from './middleware';
@@ -8,7 +8,7 @@ import { taskHandler } from './middleware';
 const Input = z.object({
   requestId: RequestIdSchema,
   requestHash: z.string(),
-  mode: z.enum(['run', 'plan', 'apply', 'lift']),
+  mode: z.enum(EXECUTION_MODES),
   executionName: z.string(),
 });
 

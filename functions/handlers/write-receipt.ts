@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ApplyResult } from '../connectors/types';
 import { deferredEntries } from '../core/deferred';
 import { releaseErasureLeases } from '../core/erasure-lock';
+import { forgetIdentityWhenDone } from '../core/sweep';
 import { appendReceipt } from '../core/receipt';
 import { docKeys, loadPlan } from '../core/request-data';
 import { RequestIdSchema } from '../core/request';
@@ -23,7 +24,9 @@ const State = z.object({
   deferred: z.object({ scheduled: z.number(), nextDue: z.string().nullable() }).optional(),
 });
 
-export const handler = taskHandler('write-receipt', z.object({ requestId: RequestIdSchema, state: State.passthrough() }), async ({ requestId, state }) => {
+const Input = z.object({ requestId: RequestIdSchema, executionName: z.string().min(1).max(80).optional(), state: State.passthrough() });
+
+export const handler = taskHandler('write-receipt', Input, async ({ requestId, executionName, state }) => {
   const rt = getRuntime();
   const now = rt.clock.now();
   const record = await rt.ledger.getRequest(requestId);
@@ -47,6 +50,8 @@ export const handler = taskHandler('write-receipt', z.object({ requestId: Reques
 
   const receipt = await appendReceipt(rt, {
     ...receiptHead(requestId, record),
+    // A resume's receipt is its own (one receipt per id), chained after the run's.
+    ...(state.request.mode === 'resume' && executionName ? { id: executionName, requestId } : {}),
     planHash: state.plan.planHash,
     outcome,
     decisions: state.plan.counts,
@@ -62,6 +67,8 @@ export const handler = taskHandler('write-receipt', z.object({ requestId: Reques
     completedAt: now.toISOString(),
   });
   await releaseErasureLeases(rt, record.request.subjectId, (state.applied ?? []).map((s) => s.store), requestId);
+  // Nothing left to do and nothing deferred: the identity kept for a resume has no purpose.
+  if (outcome === 'completed' && record.request.type === 'erasure') await forgetIdentityWhenDone(rt, requestId, { unlessFailed: false });
   const receiptKey = `receipt/${receipt.sequence}`;
   await rt.ledger.setStatus(requestId, outcome, now, { receiptKey, ...(outcome === 'failed' ? { reason: 'store-failed' } : {}) });
   return { receiptKey, receiptHash: receipt.hash, outcome };
