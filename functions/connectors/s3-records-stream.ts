@@ -402,24 +402,44 @@ export async function processRecords(
     return consumed;
   };
 
-  let pending: Buffer = Buffer.alloc(0);
+  // The incomplete record at the end of what was framed so far, as the chunks that hold it: a
+  // record longer than a chunk is joined once when it is complete, not once per chunk (that made
+  // time and memory grow with the square of the record's length).
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  // CSV cannot tell where a record ends without framing it from its start (quotes): it is framed
+  // again only once the pending bytes have doubled, so a long record is framed O(1) times per byte.
+  let frameAgainAt = 0;
   for await (const chunk of decode(body, opts.compression, opts.wholeObjectBytes ?? WHOLE_STORED_BYTES, state)) {
     counts.bytes += chunk.length;
     let buf = chunk;
-    if (pending.length > 0) {
-      // JSON Lines: only the line across the chunk boundary is copied, not the whole chunk.
-      const nl = format === 'jsonl' ? chunk.indexOf(0x0a) : -1;
+    if (pendingBytes > 0) {
+      // JSON Lines: a pending line ends at the chunk's first newline; only that line is joined.
+      const nl = format === 'jsonl' ? chunk.indexOf(LF) : -1;
+      if ((format === 'jsonl' && nl < 0) || (format === 'csv' && pendingBytes + chunk.length < frameAgainAt)) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        continue;
+      }
       if (nl >= 0) {
-        await region(Buffer.concat([pending, chunk.subarray(0, nl + 1)]), false);
+        pending.push(chunk.subarray(0, nl + 1));
+        await region(Buffer.concat(pending, pendingBytes + nl + 1), false);
         buf = chunk.subarray(nl + 1);
       } else {
-        buf = Buffer.concat([pending, chunk]);
+        pending.push(chunk);
+        buf = Buffer.concat(pending, pendingBytes + chunk.length);
       }
+      pending = [];
+      pendingBytes = 0;
     }
     const consumed = await region(buf, false);
-    pending = consumed === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(consumed));
+    if (consumed < buf.length) {
+      pending = [Buffer.from(buf.subarray(consumed))];
+      pendingBytes = buf.length - consumed;
+      frameAgainAt = 2 * pendingBytes;
+    }
   }
-  if (pending.length > 0) await region(pending, true);
+  if (pendingBytes > 0) await region(pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes), true);
   counts.gzip = state.gzip;
   counts.outputSha256 = hash ? hash.digest('hex') : EMPTY_SHA256;
   return counts;
