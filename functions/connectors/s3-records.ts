@@ -38,6 +38,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { preservedAttributes, type PreservedAttributes } from './s3-records-preserve';
 import { versionPages } from './s3-version-pages';
 import type { Anonymization, S3RecordsStore } from '../core/datamap';
 import { ConcurrentModificationError, DataMapError, StoreUnavailableError, VerificationFailedError } from '../core/errors';
@@ -547,6 +548,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
     matcher: RecordMatcher,
     rewriter: Rewriter,
     ctx: ConnectorContext,
+    preserved: PreservedAttributes,
   ): Promise<{ stagingKey: string; versionId?: string; counts: RewriteCounts }> {
     const stagingKey = `${stagingFolder(key)}${randomUUID()}`;
     interface Sink {
@@ -573,6 +575,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
           ContentLanguage: original.ContentLanguage,
           CacheControl: original.CacheControl,
           Metadata: original.Metadata,
+          ...preserved.encryption,
         },
       });
       const s: Sink = { stream, upload, done: upload.done() };
@@ -661,6 +664,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
     staged: { stagingKey: string; versionId?: string; size: number },
     original: GetObjectCommandOutput,
     ctx: ConnectorContext,
+    preserved: PreservedAttributes,
   ): Promise<string | undefined> {
     const source = copySource(store.bucket, staged.stagingKey, staged.versionId);
     const etag = original.ETag as string;
@@ -673,6 +677,10 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
           IfMatch: etag,
           MetadataDirective: 'COPY',
           StorageClass: original.StorageClass,
+          // The staged object has no tags: the replaced version's are set explicitly.
+          TaggingDirective: 'REPLACE',
+          ...(preserved.tagging ? { Tagging: preserved.tagging } : {}),
+          ...preserved.encryption,
         }),
       );
       return out.VersionId;
@@ -688,6 +696,8 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
         CacheControl: original.CacheControl,
         Metadata: original.Metadata,
         StorageClass: original.StorageClass,
+        ...(preserved.tagging ? { Tagging: preserved.tagging } : {}),
+        ...preserved.encryption,
       }),
     );
     const uploadId = created.UploadId as string;
@@ -851,9 +861,17 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
       }
       const etagChanged = expectedEtag !== undefined && original.ETag !== expectedEtag;
       const { rewriter, removed } = makeRewriter();
+      let preserved: PreservedAttributes;
+      try {
+        preserved = await preservedAttributes(ctx.s3, store.bucket, key, original);
+      } catch (err) {
+        bodyOf(original).destroy();
+        if (isNotFound(err)) continue; // replaced or deleted since the GET: read it again
+        throw unavailable(store, 'GetObjectTagging', err);
+      }
       let staged;
       try {
-        staged = await stage(store, key, original, matcher, rewriter, ctx);
+        staged = await stage(store, key, original, matcher, rewriter, ctx, preserved);
       } catch (err) {
         if (err instanceof UnreadableObjectError) {
           ctx.log('s3-records.unreadable', { store: store.name, keyHash: kh, reason: err.reason });
@@ -879,7 +897,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
         await opt.beforeReplace?.({ key, attempt });
         let newVersion: string | undefined;
         try {
-          newVersion = await replace(store, key, { ...staged, size }, original, ctx);
+          newVersion = await replace(store, key, { ...staged, size }, original, ctx, preserved);
         } catch (err) {
           if (isPreconditionFailed(err) || isNotFound(err)) {
             ctx.log('s3-records.changed-meanwhile', { store: store.name, keyHash: kh, attempt });
