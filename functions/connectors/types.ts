@@ -97,6 +97,8 @@ export interface Finding {
   readonly protection?: Protection;
   /** The record is already marked restricted. */
   readonly restricted?: boolean;
+  /** A log record that does not parse, found by an identifier standing in its bytes as a token. */
+  readonly malformed?: boolean;
 }
 
 /**
