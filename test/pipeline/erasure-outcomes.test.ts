@@ -1,11 +1,14 @@
 /**
- * Erasure of media S3 holds back, end to end on the local engine: a legal hold on one old
- * version of a recording, and the reference dataset's held voicemail under a delete marker. The
- * held versions stay, everything else goes, the request completes, its receipt names the
- * refusals by store, reason and count, and VerifyErasure counts the held versions as held, not
- * as unexpectedly left.
+ * Erasure outcomes end to end on the local engine, against the seeded reference operator.
+ * Media S3 holds back (a legal hold on one old version of a recording; the dataset's held
+ * voicemail under a delete marker): the held versions stay, everything else goes, the request
+ * completes, its receipt names the refusals by store, reason and count, and VerifyErasure counts
+ * the held versions as held, not as unexpectedly left. And the dataset's truncated SIP log line
+ * that still shows a subject's number: after the erasure no version holds the number, and every
+ * other line is byte for byte what it was.
  */
-import { ListObjectVersionsCommand, PutObjectLegalHoldCommand, type S3Client } from '@aws-sdk/client-s3';
+import { gunzipSync } from 'node:zlib';
+import { GetObjectCommand, ListObjectVersionsCommand, PutObjectLegalHoldCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SubjectsReport } from '../../examples/voip-operator/generator';
 import { startSeededEngine, type SeededEngine, type TestEngine } from '../support/engine';
 
@@ -32,6 +35,11 @@ async function versionsUnder(prefix: string) {
   };
 }
 
+/** Subjects the truncated-line test erases: the other tests leave them alone. */
+function namedInTruncatedLine(subjectId: string): boolean {
+  return report.malformed.some((m) => m.mentions.includes(subjectId));
+}
+
 beforeAll(async () => {
   env = await startSeededEngine({ seed: 7, now: NOW });
   ({ t, report, s3 } = env);
@@ -43,7 +51,7 @@ describe('erasure of held media versions', () => {
   it('a legal hold on one old version of a recording: kept, the rest erased, the request completes with the refusal on its receipt', async () => {
     // A subject held back by nothing else, with a recording that has an older version.
     let chosen: { subject: string; key: string; oldest: string } | undefined;
-    for (const s of report.subjects.filter((x) => !x.flags.fraudInvestigation && !x.flags.legalHeldMedia && !x.flags.specialCharacters && x.expected['call-recordings'].versions > x.expected['call-recordings'].objects)) {
+    for (const s of report.subjects.filter((x) => !x.flags.fraudInvestigation && !x.flags.legalHeldMedia && !x.flags.specialCharacters && x.expected['call-recordings'].versions > x.expected['call-recordings'].objects && !namedInTruncatedLine(x.subjectId))) {
       const { versions } = await versionsUnder(`recordings/${s.subjectId}/`);
       const byKey = new Map<string, typeof versions>();
       for (const v of versions) byKey.set(v.key, [...(byKey.get(v.key) ?? []), v]);
@@ -91,5 +99,55 @@ describe('erasure of held media versions', () => {
     // Run again: the same receipt, nothing new erased or refused.
     const again = await erase('held-voicemail', subject.subjectId);
     expect(again.receipt).toEqual(r.receipt);
+  }, 300_000);
+});
+
+describe('erasure of a subject named in a truncated log line', () => {
+  async function versionsOf(bucket: string, key: string): Promise<string[]> {
+    const out = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
+    const texts: string[] = [];
+    for (const v of (out.Versions ?? []).filter((x) => x.Key === key)) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: v.VersionId }));
+      texts.push(gunzipSync(Buffer.from(await got.Body!.transformToByteArray())).toString('utf8'));
+    }
+    return texts;
+  }
+  const parses = (line: string): boolean => {
+    try {
+      JSON.parse(line);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const asToken = (phone: string) => new RegExp(`(?<![0-9+])${phone.replace(/[+]/g, '\\+')}(?![0-9])`);
+
+  it('leaves no version with the number readable; every line without the subject is kept byte for byte', async () => {
+    const entry = report.malformed.find((m) => m.store === 'sip-logs' && m.mentions.length > 0);
+    if (!entry) throw new Error('the small dataset has no truncated SIP line that shows a number');
+    const subject = report.subjects.find((s) => entry.mentions.includes(s.subjectId) && !s.flags.fraudInvestigation && !s.flags.legalHeldMedia);
+    if (!subject) throw new Error('no erasable subject is named in a truncated SIP line');
+    const phones = subject.identifiers.phone ?? [];
+    const before = await versionsOf(entry.bucket, entry.key);
+    expect(before).toHaveLength(1);
+    const lines = before[0].split('\n');
+    // Found by content, not by the dataset's line numbers: an earlier erasure may have rewritten the object.
+    const truncated = lines.filter((l) => l !== '' && !parses(l) && phones.some((p) => asToken(p).test(l)));
+    expect(truncated.length).toBeGreaterThan(0);
+
+    const r = await erase('erase-truncated-line', subject.subjectId);
+    expect(r.summary.status).toBe('completed');
+    expect(r.receipt.verification.unexpected).toBe(0);
+
+    const after = await versionsOf(entry.bucket, entry.key);
+    expect(after).toHaveLength(1);
+    for (const p of phones) expect(asToken(p).test(after[0])).toBe(false);
+    // The truncated line stays, its number redacted in place.
+    for (const l of truncated) expect(after[0].split('\n')).toContain(phones.reduce((t, p) => t.replace(new RegExp(asToken(p).source, 'g'), '[REDACTED]'), l));
+    // Every line that never named the subject is still there, in order, byte for byte.
+    const values = Object.values(subject.identifiers).flat();
+    const untouched = lines.filter((l) => !values.some((v) => l.includes(v)));
+    const kept = after[0].split('\n').filter((l) => untouched.includes(l));
+    expect(kept).toEqual(untouched);
   }, 300_000);
 });
