@@ -404,14 +404,20 @@ async function deleteVersions(
     return all.filter((v) => keys.has(v.key));
   };
 
-  const before = new Set((await listKeys()).map((v) => versionKey(v.key, v.versionId)));
-  const toDelete: Finding[] = [];
+  const listedBefore = await listKeys();
+  const before = new Set(listedBefore.map((v) => versionKey(v.key, v.versionId)));
+  let toDelete: Finding[] = [];
   for (const f of findings) {
     const l = f.locator as S3ObjectLocator;
     const reason = !l.isDeleteMarker && f.protection ? refusalFor(f.protection, ctx.now) : undefined;
     if (!before.has(versionKey(l.key, l.versionId))) outcome.missing.push(f.id);
     else if (reason) outcome.refused.push({ findingId: f.id, reason });
     else toDelete.push(f);
+  }
+  const hiding = markersHidingKeptVersions(listedBefore, toDelete);
+  if (hiding.size > 0) {
+    toDelete = toDelete.filter((f) => !hiding.has(f.id));
+    for (const id of hiding) outcome.refused.push({ findingId: id, reason: 'marker-hides-kept-version' });
   }
 
   const byVersion = new Map(toDelete.map((f) => [versionKey((f.locator as S3ObjectLocator).key, (f.locator as S3ObjectLocator).versionId), f]));
@@ -467,6 +473,23 @@ async function deleteVersions(
     if (!before.has(versionKey(v.key, v.versionId))) outcome.appeared.push(findingId(store.name, locatorOf(store, v)));
   }
   return outcome;
+}
+
+/**
+ * The planned delete markers that are the latest entry of a key some version of which stays (held,
+ * retained, or not in the plan): deleting such a marker would make the kept version the current
+ * object again, served to every reader, though its owner deleted it. They stay, and are reported.
+ */
+function markersHidingKeptVersions(listed: readonly ListedVersion[], toDelete: readonly Finding[]): Set<string> {
+  const deleting = new Map(toDelete.map((f) => [versionKey((f.locator as S3ObjectLocator).key, (f.locator as S3ObjectLocator).versionId), f.id]));
+  const keysKeepingAVersion = new Set(listed.filter((v) => !v.isDeleteMarker && !deleting.has(versionKey(v.key, v.versionId))).map((v) => v.key));
+  const out = new Set<string>();
+  for (const v of listed) {
+    if (!v.isDeleteMarker || !v.isLatest || !keysKeepingAVersion.has(v.key)) continue;
+    const id = deleting.get(versionKey(v.key, v.versionId));
+    if (id !== undefined) out.add(id);
+  }
+  return out;
 }
 
 async function setRestricted(s3: S3Client, store: S3ObjectsStore, f: Finding, restrict: boolean): Promise<'ok' | typeof GONE> {

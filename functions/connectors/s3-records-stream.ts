@@ -15,6 +15,7 @@ import { DsrError } from '../core/errors';
 import { sha256Hex } from '../core/hash';
 import { RecordMatcher, valuesAtPath, type RecordMatches } from '../core/matching';
 import { PatternHits } from '../core/multi-pattern';
+import { identifierTokens, type TokenSpan } from './s3-records-malformed';
 import {
   RecordSpans,
   csvFramer,
@@ -61,6 +62,11 @@ export interface MatchedRecord {
   readonly matches: RecordMatches;
   /** CSV only: the parsed fields and their raw spans within `bytes`. */
   readonly csv?: { readonly header: readonly string[]; readonly fields: CsvFields };
+  /**
+   * Set for a record that does not parse but holds subjects' identifiers as whole tokens (then
+   * `record` is empty and `matches` names no field): where each token stands in `bytes`.
+   */
+  readonly malformed?: { readonly tokens: readonly TokenSpan[] };
 }
 
 export type RecordDecision = { readonly kind: 'keep' } | { readonly kind: 'remove' } | { readonly kind: 'replace'; readonly bytes: Buffer };
@@ -86,6 +92,8 @@ export interface StreamCounts {
   malformed: number;
   /** Malformed records in which the prefilter found an identifier: kept, but worth a look. */
   malformedCandidates: number;
+  /** Malformed records holding a subject's identifier as a whole token: handed to `onMatch`. */
+  malformedMatched: number;
   /** Records the prefilter let through to parsing. */
   candidates: number;
   /** Records matching at least one subject. */
@@ -98,6 +106,8 @@ export interface RewriteCounts extends StreamCounts {
   kept: number;
   removed: number;
   replaced: number;
+  /** Of the replaced records, the malformed ones (their identifiers redacted in place). */
+  malformedReplaced: number;
   /** SHA-256 (hex) of the decompressed output. */
   outputSha256: string;
   outputBytes: number;
@@ -240,12 +250,14 @@ export async function processRecords(
     blank: 0,
     malformed: 0,
     malformedCandidates: 0,
+    malformedMatched: 0,
     candidates: 0,
     matched: 0,
     gzip: false,
     kept: 0,
     removed: 0,
     replaced: 0,
+    malformedReplaced: 0,
     outputSha256: '',
     outputBytes: 0,
   };
@@ -301,6 +313,14 @@ export async function processRecords(
       if (!parsed) {
         malformed = true;
         counts.malformedCandidates++;
+        const tokens = identifierTokens(matcher, buf, s, ce);
+        if (tokens.length > 0) {
+          counts.malformedMatched++;
+          const matches: RecordMatches = new Map();
+          for (const t of tokens) for (const ref of t.subjects) matches.set(ref, []);
+          const bytes = Buffer.from(buf.subarray(s, ce));
+          decision = onMatch({ index, bytes, fingerprint: sha256Hex(bytes), record: {}, matches, malformed: { tokens } });
+        }
       } else {
         const matches = matcher.match(parsed.get, ids);
         if (matches.size > 0) {
@@ -328,6 +348,7 @@ export async function processRecords(
       counts.removed++;
     } else {
       counts.replaced++;
+      if (malformed) counts.malformedReplaced++;
       await emit(Buffer.concat([decision.bytes, buf.subarray(ce, e)]));
     }
     runStart = e;
@@ -402,24 +423,44 @@ export async function processRecords(
     return consumed;
   };
 
-  let pending: Buffer = Buffer.alloc(0);
+  // The incomplete record at the end of what was framed so far, as the chunks that hold it: a
+  // record longer than a chunk is joined once when it is complete, not once per chunk (that made
+  // time and memory grow with the square of the record's length).
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  // CSV cannot tell where a record ends without framing it from its start (quotes): it is framed
+  // again only once the pending bytes have doubled, so a long record is framed O(1) times per byte.
+  let frameAgainAt = 0;
   for await (const chunk of decode(body, opts.compression, opts.wholeObjectBytes ?? WHOLE_STORED_BYTES, state)) {
     counts.bytes += chunk.length;
     let buf = chunk;
-    if (pending.length > 0) {
-      // JSON Lines: only the line across the chunk boundary is copied, not the whole chunk.
-      const nl = format === 'jsonl' ? chunk.indexOf(0x0a) : -1;
+    if (pendingBytes > 0) {
+      // JSON Lines: a pending line ends at the chunk's first newline; only that line is joined.
+      const nl = format === 'jsonl' ? chunk.indexOf(LF) : -1;
+      if ((format === 'jsonl' && nl < 0) || (format === 'csv' && pendingBytes + chunk.length < frameAgainAt)) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        continue;
+      }
       if (nl >= 0) {
-        await region(Buffer.concat([pending, chunk.subarray(0, nl + 1)]), false);
+        pending.push(chunk.subarray(0, nl + 1));
+        await region(Buffer.concat(pending, pendingBytes + nl + 1), false);
         buf = chunk.subarray(nl + 1);
       } else {
-        buf = Buffer.concat([pending, chunk]);
+        pending.push(chunk);
+        buf = Buffer.concat(pending, pendingBytes + chunk.length);
       }
+      pending = [];
+      pendingBytes = 0;
     }
     const consumed = await region(buf, false);
-    pending = consumed === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(consumed));
+    if (consumed < buf.length) {
+      pending = [Buffer.from(buf.subarray(consumed))];
+      pendingBytes = buf.length - consumed;
+      frameAgainAt = 2 * pendingBytes;
+    }
   }
-  if (pending.length > 0) await region(pending, true);
+  if (pendingBytes > 0) await region(pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes), true);
   counts.gzip = state.gzip;
   counts.outputSha256 = hash ? hash.digest('hex') : EMPTY_SHA256;
   return counts;

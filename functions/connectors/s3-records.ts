@@ -38,6 +38,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { malformedDecision } from './s3-records-malformed';
+import { preservedAttributes, type PreservedAttributes } from './s3-records-preserve';
 import { versionPages } from './s3-version-pages';
 import type { Anonymization, S3RecordsStore } from '../core/datamap';
 import { ConcurrentModificationError, DataMapError, StoreUnavailableError, VerificationFailedError } from '../core/errors';
@@ -477,7 +479,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
         return [...r.matches].map(
           ([ref, fields]): [string, Finding] => [
             ref,
-            { id, store: store.name, role: 'owner', locator, fields: [...fields], ...(date ? { date } : {}), ...(protection ? { protection } : {}) },
+            { id, store: store.name, role: 'owner', locator, fields: [...fields], ...(date ? { date } : {}), ...(protection ? { protection } : {}), ...(r.malformed ? { malformed: true } : {}) },
           ],
         );
       },
@@ -547,6 +549,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
     matcher: RecordMatcher,
     rewriter: Rewriter,
     ctx: ConnectorContext,
+    preserved: PreservedAttributes,
   ): Promise<{ stagingKey: string; versionId?: string; counts: RewriteCounts }> {
     const stagingKey = `${stagingFolder(key)}${randomUUID()}`;
     interface Sink {
@@ -573,6 +576,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
           ContentLanguage: original.ContentLanguage,
           CacheControl: original.CacheControl,
           Metadata: original.Metadata,
+          ...preserved.encryption,
         },
       });
       const s: Sink = { stream, upload, done: upload.done() };
@@ -661,6 +665,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
     staged: { stagingKey: string; versionId?: string; size: number },
     original: GetObjectCommandOutput,
     ctx: ConnectorContext,
+    preserved: PreservedAttributes,
   ): Promise<string | undefined> {
     const source = copySource(store.bucket, staged.stagingKey, staged.versionId);
     const etag = original.ETag as string;
@@ -673,6 +678,10 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
           IfMatch: etag,
           MetadataDirective: 'COPY',
           StorageClass: original.StorageClass,
+          // The staged object has no tags: the replaced version's are set explicitly.
+          TaggingDirective: 'REPLACE',
+          ...(preserved.tagging ? { Tagging: preserved.tagging } : {}),
+          ...preserved.encryption,
         }),
       );
       return out.VersionId;
@@ -688,6 +697,8 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
         CacheControl: original.CacheControl,
         Metadata: original.Metadata,
         StorageClass: original.StorageClass,
+        ...(preserved.tagging ? { Tagging: preserved.tagging } : {}),
+        ...preserved.encryption,
       }),
     );
     const uploadId = created.UploadId as string;
@@ -851,9 +862,17 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
       }
       const etagChanged = expectedEtag !== undefined && original.ETag !== expectedEtag;
       const { rewriter, removed } = makeRewriter();
+      let preserved: PreservedAttributes;
+      try {
+        preserved = await preservedAttributes(ctx.s3, store.bucket, key, original);
+      } catch (err) {
+        bodyOf(original).destroy();
+        if (isNotFound(err)) continue; // replaced or deleted since the GET: read it again
+        throw unavailable(store, 'GetObjectTagging', err);
+      }
       let staged;
       try {
-        staged = await stage(store, key, original, matcher, rewriter, ctx);
+        staged = await stage(store, key, original, matcher, rewriter, ctx, preserved);
       } catch (err) {
         if (err instanceof UnreadableObjectError) {
           ctx.log('s3-records.unreadable', { store: store.name, keyHash: kh, reason: err.reason });
@@ -879,7 +898,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
         await opt.beforeReplace?.({ key, attempt });
         let newVersion: string | undefined;
         try {
-          newVersion = await replace(store, key, { ...staged, size }, original, ctx);
+          newVersion = await replace(store, key, { ...staged, size }, original, ctx, preserved);
         } catch (err) {
           if (isPreconditionFailed(err) || isNotFound(err)) {
             ctx.log('s3-records.changed-meanwhile', { store: store.name, keyHash: kh, attempt });
@@ -921,7 +940,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
         edits.set(path, (node) => ctx.anonymizer.apply(strategy, node));
       }
     } else {
-      const token = ctx.anonymizer.apply({ strategy: 'redact', token: '[REDACTED]' }, undefined) as string;
+      const token = redactionToken(ctx);
       const paths = new Set<string>();
       for (const ref of refs) for (const p of r.matches.get(ref) ?? []) paths.add(p);
       for (const spec of matcher.fields) {
@@ -1015,18 +1034,25 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
           byFingerprint.set(fp, [...(byFingerprint.get(fp) ?? []), pa]);
         }
         let seen = new Set<string>();
+        let reported = new Set<string>();
         const outcome = await rewriteObject(
           store,
           key,
           matcher,
           () => {
             seen = new Set<string>();
+            reported = new Set<string>();
             const removed = new Set<string>();
             const rewriter: Rewriter = (r) => {
               // Recognised by fingerprint AND still the subject's (re-matched just now).
               const pas = byFingerprint.get(r.fingerprint);
               if (!pas || !r.matches.has(ONE)) return { kind: 'keep' };
               seen.add(r.fingerprint);
+              if (r.malformed) {
+                const d = malformedDecision(store.malformed, r, refs, redactionToken(ctx));
+                (d.kind === 'keep' ? reported : removed).add(r.fingerprint);
+                return d;
+              }
               const action = pas[0].action;
               if (action === 'delete' && store.erase.mode === 'delete-record') {
                 removed.add(r.fingerprint);
@@ -1043,11 +1069,12 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
           ctx,
           etag,
         );
-        if (outcome.counts) malformedKept += outcome.counts.malformed;
+        if (outcome.counts) malformedKept += outcome.counts.malformed - outcome.counts.malformedReplaced;
         for (const [fp, pas] of byFingerprint) {
           for (const pa of pas) {
             if (outcome.status === 'refused') refused.push({ findingId: pa.finding.id, reason: outcome.reason as RefusalReason });
             else if (outcome.status === 'missing' || outcome.status === 'unreadable' || !seen.has(fp)) missing.push(pa.finding.id);
+            else if (reported.has(fp)) refused.push({ findingId: pa.finding.id, reason: 'malformed-record' });
             else if (outcome.protectedOld) refused.push({ findingId: pa.finding.id, reason: outcome.protectedOld });
             else count(pa.action);
           }
@@ -1095,7 +1122,8 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
               const queue = waiting.get(r.fingerprint);
               if (!queue || queue.length === 0 || !r.matches.has(ONE)) return;
               const f = queue.shift() as Finding;
-              items.push({ type: 'record', findingId: f.id, role: 'owner', record: r.record });
+              // A record that does not parse has no fields to give; its raw bytes may be anyone's.
+              items.push(r.malformed ? { type: 'missing', findingId: f.id, reason: 'record-malformed' } : { type: 'record', findingId: f.id, role: 'owner', record: r.record });
             },
             ctx,
             versionId || undefined,
@@ -1151,15 +1179,26 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
       if (keys.size > 0) await removeStaleStaging(store, ctx);
       await forEachLimit([...keys].sort(), opt.concurrency, async (key) => {
         let perSubject = new Map<string, number>();
+        let reportedMalformed = 0;
         const outcome = await rewriteObject(
           store,
           key,
           matcher,
           () => {
             perSubject = new Map();
+            reportedMalformed = 0;
             const removed = new Set<string>();
             const rewriter: Rewriter = (r) => {
+              if (r.malformed && store.malformed === 'report') {
+                reportedMalformed++;
+                return { kind: 'keep' };
+              }
               for (const ref of r.matches.keys()) perSubject.set(ref, (perSubject.get(ref) ?? 0) + 1);
+              if (r.malformed) {
+                const d = malformedDecision(store.malformed, r, refs, redactionToken(ctx));
+                if (d.kind === 'replace') removed.add(r.fingerprint);
+                return d;
+              }
               if (store.erase.mode === 'delete-record') {
                 removed.add(r.fingerprint);
                 return { kind: 'remove' };
@@ -1175,12 +1214,13 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
         );
         const kh = keyHash(store.bucket, key);
         if (outcome.status === 'refused') refusedOut.push({ key, keyHash: kh, reason: outcome.reason as RefusalReason });
+        if (outcome.status !== 'refused' && reportedMalformed > 0) refusedOut.push({ key, keyHash: kh, reason: 'malformed-record' });
         if (outcome.status === 'unreadable') unreadable.push({ key, keyHash: kh, reason: outcome.unreadable as UnreadableReason });
         if (outcome.status !== 'rewritten' || !outcome.counts) return;
         rewritten++;
         removedTotal += outcome.counts.removed;
         redactedTotal += outcome.counts.replaced;
-        malformedKept += outcome.counts.malformed;
+        malformedKept += outcome.counts.malformed - outcome.counts.malformedReplaced;
         if (outcome.protectedOld) refusedOut.push({ key, keyHash: kh, reason: outcome.protectedOld });
         for (const [ref, n] of perSubject) erased.set(ref, (erased.get(ref) ?? 0) + n);
       });
@@ -1202,6 +1242,11 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
 }
 
 export const s3RecordsConnector: S3RecordsConnector = createS3RecordsConnector();
+
+/** What replaces a subject's identifier inside another record or a malformed one. */
+function redactionToken(ctx: ConnectorContext): string {
+  return ctx.anonymizer.apply({ strategy: 'redact', token: '[REDACTED]' }, undefined) as string;
+}
 
 /** Scans a store once for a batch of subjects (subject reference → identity). */
 export function scanStore(store: S3RecordsStore, subjects: ReadonlyMap<string, Identity>, ctx: ConnectorContext): Promise<StoreScanResult> {

@@ -97,6 +97,8 @@ export interface Finding {
   readonly protection?: Protection;
   /** The record is already marked restricted. */
   readonly restricted?: boolean;
+  /** A log record that does not parse, found by an identifier standing in its bytes as a token. */
+  readonly malformed?: boolean;
 }
 
 /**
@@ -116,11 +118,19 @@ export interface PlannedAction {
 }
 
 /**
- * Why a finding was left in place: S3 protects its version (legal hold, Object Lock), or it is in
+ * Why a finding was left in place: S3 protects its version (legal hold, Object Lock); it is in
  * a noncurrent log version that also holds records of the subject the retention schedule keeps
- * (such a version can only be deleted whole; it goes when they are due).
+ * (such a version can only be deleted whole; it goes when they are due); it is the delete marker
+ * over a version that stays (deleting it would make that version current again); or it is a log
+ * record that does not parse, which its store says to report rather than redact.
  */
-export type RefusalReason = 'legal-hold' | 'object-lock-governance' | 'object-lock-compliance' | 'version-holds-retained-records';
+export type RefusalReason =
+  | 'legal-hold'
+  | 'object-lock-governance'
+  | 'object-lock-compliance'
+  | 'version-holds-retained-records'
+  | 'marker-hides-kept-version'
+  | 'malformed-record';
 
 export interface ApplyResult {
   /** Per action, how many findings it was applied to. */

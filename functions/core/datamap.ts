@@ -168,6 +168,13 @@ export const S3RecordsStoreSchema = z
         z.object({ mode: z.literal('redact'), fields: z.record(z.string().min(1), AnonymizationSchema) }).strict(),
       ])
       .default({ mode: 'delete-record' }),
+    /**
+     * A record that does not parse (a truncated JSON line, a CSV row that does not frame) but
+     * holds a subject's identifier: `redact` replaces each such identifier in place and keeps every
+     * other byte; `report` leaves the record as it is and reports it, and the erasure does not
+     * complete while the identifier is readable.
+     */
+    malformed: z.enum(['redact', 'report']).default('redact'),
   })
   .strict();
 

@@ -424,6 +424,11 @@ export class RecordMatcher {
     return result;
   }
 
+  /** The values a prefilter pattern stands for (one written form of each): to locate them in raw bytes. */
+  valuesOfPattern(pattern: number): readonly MatcherValue[] {
+    return this.patternValues[pattern].map((id) => this.values[id]);
+  }
+
   /** The values (of the given subjects) that a field mentions, for redacting mentions. */
   valuesIn(fieldValue: string, spec: RecordFieldSpec, subjectRefs: ReadonlySet<string>): MatcherValue[] {
     return this.values.filter((v) => v.type === spec.identifier && v.subjects.some((s) => subjectRefs.has(s)) && targetSpans(v, fieldValue, spec.match).length > 0);

@@ -120,7 +120,12 @@ function frameCsvRecord(buf: Uint8Array, start: number, final: boolean, cap: num
     let closed = -1;
     for (;;) {
       c = buf.indexOf(QUOTE, c);
-      if (c < 0 || c - start > cap) break;
+      if (c < 0) break;
+      if (c - start > cap) {
+        // Past the cap, a quote still closes the field if no line break came before it: the
+        // cap is against a stray quote swallowing the lines after it, not against long lines.
+        if (nl >= 0 && nl < c) break;
+      }
       if (c + 1 >= length && !final) return null; // cannot tell `"` from `""` yet
       if (buf[c + 1] === QUOTE) {
         c += 2;
@@ -130,9 +135,10 @@ function frameCsvRecord(buf: Uint8Array, start: number, final: boolean, cap: num
       break;
     }
     if (closed < 0) {
-      if (!final && (c < 0 || c - start <= cap) && length - start <= cap) return null;
-      // Never closes: the first line alone is a malformed record.
       const firstNl = buf.indexOf(LF, start);
+      // More data may close it; past the cap, only once the first line is complete is it cut back.
+      if (!final && (firstNl < 0 || ((c < 0 || c - start <= cap) && length - start <= cap))) return null;
+      // Never closes: the first line alone is a malformed record.
       if (firstNl < 0) return { contentEnd: length, end: length, malformed: true };
       return { contentEnd: contentEndBefore(buf, start, firstNl), end: firstNl + 1, malformed: true };
     }

@@ -1,10 +1,12 @@
 /**
- * VerifyErasure: discover again after erasing. What remains is either expected (retained,
- * restricted, refused, third-party records now redacted) or unexpected, and the receipt says so.
+ * VerifyErasure: discover again after erasing. What remains is expected (retained, restricted,
+ * third-party records now redacted), held (an S3 legal hold or Object Lock, a hold from the
+ * ledger: refused, and reported as such), or unexpected, and the receipt says which.
  */
 import { z } from 'zod';
 import { connectorFor } from '../connectors';
-import type { ApplyResult, Finding } from '../connectors/types';
+import type { ApplyResult } from '../connectors/types';
+import { excusesRemaining, foundIdentities, isHeld, keptIdentities, refusedFindings } from '../core/outcomes';
 import { docKeys, loadFindings, loadIdentity, loadPlan, storeNamed } from '../core/request-data';
 import { RequestIdSchema } from '../core/request';
 import { getRuntime } from '../core/runtime';
@@ -15,29 +17,41 @@ export const handler = taskHandler('verify-erasure', z.object({ requestId: Reque
   const rt = getRuntime();
   const plan = await loadPlan(rt, requestId, planHash);
   const identity = await loadIdentity(rt, requestId);
-  const byStore: Record<string, { remaining: number; unexpected: number }> = {};
+  const byStore: Record<string, { remaining: number; held: number; unexpected: number }> = {};
   let remaining = 0;
+  let held = 0;
   let unexpected = 0;
   for (const slice of plan.stores) {
     const store = storeNamed(rt, slice.store);
-    const kept = new Set(slice.entries.filter((e) => e.action === 'restrict' || e.action === 'keep').map((e) => e.findingId));
-    // Versions S3 refused to delete (Object Lock found at erase time) remain for a stated reason.
     const applied = await rt.workspace.getJson<ApplyResult>(docKeys.applied(requestId, slice.store));
-    for (const refusal of applied?.refused ?? []) kept.add(refusal.findingId);
+    const refused = refusedFindings(slice, applied);
+    const kept = new Set(slice.entries.filter((e) => e.action === 'restrict' || e.action === 'keep').map((e) => e.findingId));
+    for (const [id, reason] of refused) {
+      if (excusesRemaining(reason)) kept.add(id);
+      else kept.delete(id);
+    }
+    const keptAs = new Set<string>();
+    const heldAs = new Set<string>();
+    for (const f of await loadFindings(rt, requestId, slice.store)) {
+      if (!kept.has(f.id)) continue;
+      const reason = refused.get(f.id);
+      for (const k of keptIdentities(f)) {
+        keptAs.add(k);
+        if (reason !== undefined && isHeld(reason)) heldAs.add(k);
+      }
+    }
     const found = await connectorFor(store).discover(store, identity, rt.connectorContext());
-    // A log record's locator (ETag, line) changes when its object is rewritten for someone
-    // else; the record itself is recognised by its object key and the hash of its bytes.
-    const findings = await loadFindings(rt, requestId, slice.store);
-    const keptRecords = new Set(findings.filter((f) => kept.has(f.id)).map(recordIdentity));
-    const notExpected = found.filter((f) => !kept.has(f.id) && !keptRecords.has(recordIdentity(f))).length;
-    byStore[slice.store] = { remaining: found.length, unexpected: notExpected };
+    let storeHeld = 0;
+    let storeUnexpected = 0;
+    for (const f of found) {
+      const as = foundIdentities(f);
+      if (as.some((k) => heldAs.has(k))) storeHeld++;
+      else if (!as.some((k) => keptAs.has(k))) storeUnexpected++;
+    }
+    byStore[slice.store] = { remaining: found.length, held: storeHeld, unexpected: storeUnexpected };
     remaining += found.length;
-    unexpected += notExpected;
+    held += storeHeld;
+    unexpected += storeUnexpected;
   }
-  return { remaining, unexpected, byStore };
+  return { remaining, held, unexpected, byStore };
 });
-
-function recordIdentity(f: Finding): string {
-  // A noncurrent version never changes: its records are told apart by version too.
-  return f.locator.type === 's3-record' ? `${f.locator.key}#${f.locator.versionId ?? ''}#${f.locator.fingerprint}` : f.id;
-}

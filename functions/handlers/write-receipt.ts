@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ApplyResult } from '../connectors/types';
 import { deferredEntries } from '../core/deferred';
 import { releaseErasureLeases } from '../core/erasure-lock';
+import { countRefusals, refusedFindings, type RefusalCount } from '../core/outcomes';
 import { forgetIdentityWhenDone } from '../core/sweep';
 import { appendReceipt } from '../core/receipt';
 import { docKeys, loadPlan } from '../core/request-data';
@@ -36,14 +37,14 @@ export const handler = taskHandler('write-receipt', Input, async ({ requestId, e
   const failed = [...(state.discovery ?? []), ...(state.applied ?? []), ...(state.export ?? [])].filter((s) => s.status === 'failed');
   const outcome = failed.length > 0 || (state.verification?.unexpected ?? 0) > 0 ? 'failed' : 'completed';
 
-  const refusals: { store: string; reason: string; count: number }[] = [];
-  for (const result of state.applied ?? []) {
-    const applied = await rt.workspace.getJson<ApplyResult>(docKeys.applied(requestId, result.store));
-    const byReason = new Map<string, number>();
-    for (const r of applied?.refused ?? []) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
-    for (const [reason, count] of byReason) refusals.push({ store: result.store, reason, count });
-  }
   const plan = await loadPlan(rt, requestId, state.plan.planHash);
+  // What was left in place for a stated reason (holds, Object Lock): an outcome, not a failure.
+  const refusals: RefusalCount[] = [];
+  for (const result of state.applied ?? []) {
+    const slice = plan.stores.find((s) => s.store === result.store);
+    const applied = await rt.workspace.getJson<ApplyResult>(docKeys.applied(requestId, result.store));
+    if (slice) refusals.push(...countRefusals(result.store, refusedFindings(slice, applied)));
+  }
   const deferrals = record.request.type === 'erasure' && state.request.mode !== 'plan'
     ? deferredEntries(plan, state.plan.planHash).map((d) => ({ store: d.store, basis: d.basis, due: d.due, count: d.findingIds.length }))
     : [];
@@ -61,7 +62,7 @@ export const handler = taskHandler('write-receipt', Input, async ({ requestId, e
     failedStores: failed.map((s) => ({ store: s.store, error: s.error ?? 'unknown' })),
     refusals,
     deferrals,
-    verification: state.verification ? { remaining: state.verification.remaining, unexpected: state.verification.unexpected } : null,
+    verification: state.verification ? { remaining: state.verification.remaining, held: heldOf(state.verification), unexpected: state.verification.unexpected } : null,
     bundle: state.bundle ? { key: state.bundle.bundleKey, sha256: state.bundle.bundleHash } : null,
     receivedAt: record.request.receivedAt,
     completedAt: now.toISOString(),
@@ -73,6 +74,13 @@ export const handler = taskHandler('write-receipt', Input, async ({ requestId, e
   await rt.ledger.setStatus(requestId, outcome, now, { receiptKey, ...(outcome === 'failed' ? { reason: 'store-failed' } : {}) });
   return { receiptKey, receiptHash: receipt.hash, outcome };
 });
+
+/** Held records VerifyErasure found: summed from its per-store counts (the state keeps those). */
+function heldOf(verification: Record<string, unknown>): number {
+  if (typeof verification.held === 'number') return verification.held;
+  const byStore = (verification.byStore ?? {}) as Record<string, { held?: unknown }>;
+  return Object.values(byStore).reduce((n, s) => n + (typeof s?.held === 'number' ? s.held : 0), 0);
+}
 
 /** A rectification's receipt: the request and its verification are on record, for a person to act on. */
 async function routeToPerson(rt: Runtime, requestId: string, record: RequestRecord, now: Date) {

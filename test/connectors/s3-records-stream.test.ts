@@ -106,9 +106,16 @@ describe('processRecords: JSON Lines', () => {
     ];
     for (const [input, cuts] of variants) {
       const { counts, matched } = await scan(input, SIP_FIELDS, subjects, 'jsonl', cuts);
-      expect(matched.map((m) => ({ index: m.index, matches: Object.fromEntries([...m.matches].map(([k, v]) => [k, [...v].sort()])) }))).toEqual(expected);
+      const parsed = matched.filter((m) => !m.malformed);
+      expect(parsed.map((m) => ({ index: m.index, matches: Object.fromEntries([...m.matches].map(([k, v]) => [k, [...v].sort()])) }))).toEqual(expected);
       expect(counts).toMatchObject({ records: 9, blank: 1, malformed: 2, matched: 4, bytes: body.length });
       expect(counts.malformedCandidates).toBe(2); // both malformed lines mention alice's number
+      // ...as a whole token, so both are handed over too, with where the number stands.
+      expect(matched.filter((m) => m.malformed).map((m) => [m.index, [...m.matches.keys()], m.malformed!.tokens.map((t) => m.bytes.subarray(t.start, t.end).toString())])).toEqual([
+        [4, ['alice'], ['+15145550101']],
+        [9, ['alice'], ['+15145550101']],
+      ]);
+      expect(counts.malformedMatched).toBe(2);
     }
   });
 
@@ -121,7 +128,7 @@ describe('processRecords: JSON Lines', () => {
 
   test('rewriting removes only the chosen records and keeps every other byte, malformed lines included', async () => {
     for (const cuts of [[], [7, 8, 9, 130, 131, 400]]) {
-      const { counts, output } = await rewrite(body, SIP_FIELDS, new Map([['alice', alice]]), 'jsonl', () => ({ kind: 'remove' }), cuts);
+      const { counts, output } = await rewrite(body, SIP_FIELDS, new Map([['alice', alice]]), 'jsonl', (r) => ({ kind: r.malformed ? 'keep' : 'remove' }), cuts);
       // lines 1, 6 and 7 (alice's) go; their terminators with them
       const lines = text.split(/(?<=\n)/);
       const want = lines.filter((_l, i) => ![0, 5, 6].includes(i)).join('');
@@ -267,8 +274,10 @@ describe('processRecords: CSV', () => {
     const broken = 'h1,message\r\na,"never closed bob@example.com\r\nb,bob@example.com\r\nc,ok\r\n';
     const fields: RecordFieldSpec[] = [{ path: 'message', identifier: 'email', match: 'token' }];
     const { counts, matched } = await scan(Buffer.from(broken), fields, new Map([['bob', bob]]), 'csv');
-    expect(matched.map((m) => m.index)).toEqual([2]);
-    expect(counts).toMatchObject({ records: 3, malformed: 1, malformedCandidates: 1 });
+    expect(matched.filter((m) => !m.malformed).map((m) => m.index)).toEqual([2]);
+    // The malformed line still holds bob's address as a token: handed over as malformed.
+    expect(matched.filter((m) => m.malformed).map((m) => m.index)).toEqual([1]);
+    expect(counts).toMatchObject({ records: 3, malformed: 1, malformedCandidates: 1, malformedMatched: 1 });
   });
 
   test('framing and parsing agree with csv-parse on random RFC 4180 data', () => {

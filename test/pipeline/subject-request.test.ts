@@ -80,7 +80,7 @@ describe('subject request end to end', () => {
     const r = await run('erasure', 'erase-1', subject.subjectId);
     expect(r.code).toBe(0);
     expect(r.summary.status).toBe('completed');
-    expect(r.summary.counts.verification).toEqual({ remaining: expect.any(Number), unexpected: 0 });
+    expect(r.summary.counts.verification).toEqual({ remaining: expect.any(Number), held: 0, unexpected: 0 });
     const account = await ddb.send(new GetItemCommand({ TableName: 'voip-accounts', Key: { accountId: { S: subject.subjectId } } }));
     expect(account.Item === undefined).toBe(!subject.flags.fraudInvestigation);
     if (!subject.flags.legalHeldMedia) {

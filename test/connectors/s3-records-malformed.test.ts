@@ -1,0 +1,199 @@
+/**
+ * Log records that do not parse but hold a subject's identifier: a truncated JSON line, a CSV row
+ * whose quote never closes. Discovery finds them by the identifier standing in their bytes as a
+ * whole token; erasure redacts that token in place and keeps every other byte (of the line and
+ * of every other record); `malformed: report` leaves them and reports them instead. Against the
+ * project's own S3 server, through the whole stage, verify, conditional-replace rewrite.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { CreateBucketCommand, GetObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createS3RecordsConnector } from '../../functions/connectors/s3-records';
+import { identifierTokens } from '../../functions/connectors/s3-records-malformed';
+import type { ConnectorContext, Finding, Identity } from '../../functions/connectors/types';
+import { createAnonymizer } from '../../functions/core/anonymize';
+import { S3RecordsStoreSchema, type S3RecordsStore } from '../../functions/core/datamap';
+import { RecordMatcher } from '../../functions/core/matching';
+import { startTestEndpoints, type TestEndpoints } from '../support/endpoints';
+
+let endpoints: TestEndpoints;
+let s3: S3Client;
+let seq = 0;
+const connector = createS3RecordsConnector();
+
+beforeAll(async () => {
+  endpoints = await startTestEndpoints({ dynamodb: false });
+  s3 = endpoints.s3;
+});
+afterAll(() => endpoints?.close());
+
+function context(): ConnectorContext {
+  return { dynamodb: endpoints.dynamodb, s3, now: new Date('2026-11-22T12:00:00Z'), anonymizer: createAnonymizer('test-hmac-key-0123456789abcdef'), log: () => undefined };
+}
+
+const PHONE = '+15145550101';
+const subject: Identity = { phone: [PHONE], accountId: ['cust-1'], email: ['bob@example.com'] };
+
+function sipStore(bucket: string, malformed?: 'redact' | 'report'): S3RecordsStore {
+  return S3RecordsStoreSchema.parse({
+    name: 'sip-logs',
+    kind: 's3-records',
+    category: 'logs',
+    bucket,
+    prefix: 'sip/',
+    format: 'jsonl',
+    compression: 'gzip',
+    fields: [
+      { path: 'from', identifier: 'phone', match: 'token' },
+      { path: 'to', identifier: 'phone', match: 'token' },
+    ],
+    erase: { mode: 'delete-record' },
+    ...(malformed ? { malformed } : {}),
+  });
+}
+
+function appStore(bucket: string): S3RecordsStore {
+  return S3RecordsStoreSchema.parse({
+    name: 'app-logs',
+    kind: 's3-records',
+    category: 'logs',
+    bucket,
+    prefix: 'app/',
+    format: 'csv',
+    compression: 'auto',
+    fields: [
+      { path: 'accountId', identifier: 'accountId', match: 'value' },
+      { path: 'email', identifier: 'email', match: 'value' },
+      { path: 'message', identifier: 'email', match: 'token' },
+    ],
+    erase: { mode: 'delete-record' },
+  });
+}
+
+async function newBucket(): Promise<string> {
+  const bucket = `mal-${++seq}-${Date.now().toString(36)}`;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  return bucket;
+}
+
+/** Every version of every key in the bucket (staging included), decompressed. */
+async function everyVersion(bucket: string): Promise<string[]> {
+  const out = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+  const texts: string[] = [];
+  for (const v of out.Versions ?? []) {
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: v.Key, VersionId: v.VersionId }));
+    const bytes = Buffer.from(await got.Body!.transformToByteArray());
+    texts.push((bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8'));
+  }
+  return texts;
+}
+
+function deleteAll(findings: readonly Finding[]) {
+  return findings.map((finding) => ({ finding, action: 'delete' as const }));
+}
+
+const SIP = [
+  `{"ts":"2026-11-01T10:00:00Z","from":"sip:${PHONE}@pbx","to":"sip:+15145559999@pbx"}`,
+  `{"ts":"2026-11-01T10:00:01Z","from":"sip:+15145559999@pbx","to":"sip:+15145558888@pbx"}`,
+  // Truncated mid-record (a crashed writer): the subject's number, a near miss, another person's.
+  `{"ts":"2026-11-01T10:00:02Z","from":"sip:${PHONE}@pbx","to":"sip:${PHONE}2@pbx","via":"+15145557777","note":"cut here`,
+  `{"ts":"2026-11-01T10:00:03Z","from":"sip:+15145557777@pbx","to":"sip:+15145558888@pbx"}`,
+];
+
+describe('a truncated JSON line holding the subject phone number', () => {
+  test('is found, its number redacted in place, every other byte kept; no version holds the number afterwards', async () => {
+    const bucket = await newBucket();
+    const key = 'sip/2026/11/01/10.jsonl.gz';
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipSync(SIP.join('\n') + '\n') }));
+    const store = sipStore(bucket);
+    const findings = await connector.discover(store, subject, context());
+    expect(findings.map((f) => [(f.locator as { line: number }).line, f.malformed ?? false])).toEqual([
+      [1, false],
+      [3, true],
+    ]);
+    const result = await connector.apply(store, subject, deleteAll(findings), context());
+    expect(result).toEqual({ applied: { delete: 2 }, refused: [], missing: [], malformedKept: 0 });
+
+    const texts = await everyVersion(bucket);
+    expect(texts).toEqual([[SIP[1], SIP[2].replace(`sip:${PHONE}@`, 'sip:[REDACTED]@'), SIP[3]].join('\n') + '\n']);
+    // The near miss (the number with one more digit) and the other person's number are untouched.
+    expect(texts[0]).toContain(`sip:${PHONE}2@pbx`);
+    expect(texts[0]).toContain('+15145557777');
+    expect(await connector.discover(store, subject, context())).toEqual([]);
+  });
+
+  test('with `malformed: report`, the line is kept byte for byte and refused with its reason', async () => {
+    const bucket = await newBucket();
+    const key = 'sip/2026/11/01/11.jsonl.gz';
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipSync(SIP.join('\n') + '\n') }));
+    const store = sipStore(bucket, 'report');
+    const findings = await connector.discover(store, subject, context());
+    const result = await connector.apply(store, subject, deleteAll(findings), context());
+    const malformed = findings.find((f) => f.malformed)!;
+    expect(result).toEqual({ applied: { delete: 1 }, refused: [{ findingId: malformed.id, reason: 'malformed-record' }], missing: [], malformedKept: 1 });
+    expect(await everyVersion(bucket)).toEqual([[SIP[1], SIP[2], SIP[3]].join('\n') + '\n']);
+    // Still found: verification counts it as left.
+    expect((await connector.discover(store, subject, context())).map((f) => f.malformed)).toEqual([true]);
+  });
+
+  test("the retention sweep's batch erasure redacts it too", async () => {
+    const bucket = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'sip/a.jsonl.gz', Body: gzipSync(SIP.join('\n')) }));
+    const out = await connector.eraseFromStore(sipStore(bucket), new Map([['s', subject]]), context());
+    expect(out).toMatchObject({ rewritten: 1, removed: 1, redacted: 1, malformedKept: 0, refused: [] });
+    expect(await everyVersion(bucket)).toEqual([[SIP[1], SIP[2].replace(`sip:${PHONE}@`, 'sip:[REDACTED]@'), SIP[3]].join('\n')]);
+  });
+});
+
+describe('a CSV row that does not frame, holding the subject account id and email', () => {
+  const CSV = [
+    'timestamp,accountId,email,message',
+    '2026-11-01T10:00:00Z,cust-10,bobby@example.com,login ok',
+    // The quote never closes: this line alone is malformed. cust-10 and bobby@ are near misses.
+    '2026-11-01T10:00:01Z,cust-1,"reset for bob@example.com and cust-10, bobby@example.com',
+    '2026-11-01T10:00:02Z,cust-7,carol@example.com,mail to bob@example.com.',
+    '2026-11-01T10:00:03Z,cust-8,dan@example.com,x',
+    '',
+  ].join('\r\n');
+
+  test('has exactly the subject tokens redacted in place; the other rows byte for byte', async () => {
+    const bucket = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'app/2026-11-01.csv', Body: CSV, ContentType: 'text/csv' }));
+    const store = appStore(bucket);
+    const findings = await connector.discover(store, subject, context());
+    expect(findings.map((f) => f.malformed ?? false)).toEqual([true, false]);
+    const result = await connector.apply(store, subject, deleteAll(findings), context());
+    expect(result.applied).toEqual({ delete: 2 });
+    const lines = CSV.split('\r\n');
+    expect(await everyVersion(bucket)).toEqual([
+      [lines[0], lines[1], '2026-11-01T10:00:01Z,[REDACTED],"reset for [REDACTED] and cust-10, bobby@example.com', lines[4], ''].join('\r\n'),
+    ]);
+    expect(await connector.discover(store, subject, context())).toEqual([]);
+  });
+});
+
+describe('identifierTokens: whole tokens only, in whatever form the prefilter holds', () => {
+  const tokens = (text: string, identity: Identity, format: 'jsonl' | 'csv' = 'jsonl') => {
+    const matcher = new RecordMatcher(
+      [
+        { path: 'a', identifier: 'accountId', match: 'token' },
+        { path: 'p', identifier: 'phone', match: 'token' },
+        { path: 'e', identifier: 'email', match: 'token' },
+      ],
+      new Map([['s', identity]]),
+      format,
+    );
+    const buf = Buffer.from(text);
+    return identifierTokens(matcher, buf, 0, buf.length).map((t) => text.slice(t.start, t.end));
+  };
+
+  test('cust-1 inside cust-10 or xcust-1 is no hit; cust-1 before a comma, quote or full stop is', () => {
+    expect(tokens('{"a":"cust-10","b":"xcust-1","c":"cust-1_2"', { accountId: ['cust-1'] })).toEqual([]);
+    expect(tokens('{"a":"cust-1","b":cust-1,"c":"see cust-1.', { accountId: ['cust-1'] })).toEqual(['cust-1', 'cust-1', 'cust-1']);
+  });
+
+  test('a phone number inside a longer number is no hit; special characters are literal', () => {
+    expect(tokens(`x ${PHONE}2 1${PHONE} ${PHONE}`, { phone: [PHONE] })).toEqual([PHONE]);
+    expect(tokens('to a+b@example.com, not aab@example.com', { email: ['a+b@example.com'] })).toEqual(['a+b@example.com']);
+  });
+});
