@@ -12,9 +12,11 @@ import path from 'node:path';
 import { parseDataMap, type DataMap } from '../functions/core/datamap';
 import { DEFAULT_SWEEP_MAX_ENTRIES, type DsrConfig } from '../functions/core/config';
 import { ledgerTableDefinition } from '../functions/core/ledger';
+import { runInContainer } from '../functions/core/lambda-container';
 import { HANDLERS, localFunctionArn } from '../functions/handlers/registry';
 import { startDynamoDbLocal, type RunningDynamoDbLocal } from './dynamodb';
 import { LocalEngineError } from './errors';
+import { handlerCredentials } from './iam/authorizer';
 import { freePort } from './ports';
 import { startS3Server, type RunningS3Server } from './s3';
 import { startSfnServer, type LambdaHandler, type RunningSfnServer } from './sfn';
@@ -122,7 +124,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     for (const spec of HANDLERS) {
       const arn = localFunctionArn(region, spec.id);
       substitutions[spec.machine][spec.substitution] = arn;
-      lambdas[arn] = lazyHandler(spec.module, spec.exportName);
+      lambdas[arn] = lazyHandler(spec.id, spec.module, spec.exportName);
     }
     sfn = await startSfnServer({
       host,
@@ -153,13 +155,16 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   }
 }
 
-function lazyHandler(module: string, exportName: string): LambdaHandler {
+function lazyHandler(id: string, module: string, exportName: string): LambdaHandler {
   let loaded: LambdaHandler | undefined;
+  // Each function in its own container, signing as its own role, as on Lambda.
+  const container = { id, credentials: handlerCredentials(id) };
   return async (event, context) => {
     // Loaded on first use so the engine starts fast and a broken handler fails only its Task.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded ??= require(path.join(REPO_ROOT, 'functions/handlers', module))[exportName] as LambdaHandler;
-    return loaded(event, context);
+    const handler = loaded;
+    return runInContainer(container, () => handler(event, context));
   };
 }
 
