@@ -16,10 +16,11 @@ import { runInContainer } from '../functions/core/lambda-container';
 import { HANDLERS, localFunctionArn } from '../functions/handlers/registry';
 import { startDynamoDbLocal, type RunningDynamoDbLocal } from './dynamodb';
 import { LocalEngineError } from './errors';
-import { handlerCredentials } from './iam/authorizer';
+import { createLocalAuthorizer, handlerCredentials } from './iam/authorizer';
+import { startDynamoDbProxy, type RunningDynamoDbProxy } from './iam/dynamodb-proxy';
 import { freePort } from './ports';
 import { startS3Server, type RunningS3Server } from './s3';
-import { startSfnServer, type LambdaHandler, type RunningSfnServer } from './sfn';
+import { ACCOUNT_ID, startSfnServer, type LambdaHandler, type RunningSfnServer } from './sfn';
 import { engineFiles, readEngineState, writeEngineState, type EngineState } from './state';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -93,17 +94,22 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   fs.writeFileSync(files.config, JSON.stringify(config, null, 2));
 
   let dynamodb: RunningDynamoDbLocal | undefined;
+  let dynamodbProxy: RunningDynamoDbProxy | undefined;
   let s3: RunningS3Server | undefined;
   let sfn: RunningSfnServer | undefined;
   const stopAll = async () => {
-    await Promise.allSettled([sfn?.close(), s3?.close(), dynamodb?.stop()]);
+    await Promise.allSettled([sfn?.close(), s3?.close(), dynamodbProxy?.close(), dynamodb?.stop()]);
   };
+  // One IAM decision point for every endpoint: whatever AWS would refuse, the engine refuses.
+  const authorize = createLocalAuthorizer({ dataMap, settings, region, accountId: ACCOUNT_ID });
   try {
     dynamodb = await startDynamoDbLocal({ host, port: await freePort(host), dataDir: path.join(dataDir, 'dynamodb') });
-    s3 = await startS3Server({ host, port: 0, dataDir: path.join(dataDir, 's3'), region });
+    // DynamoDB Local cannot check IAM: every client talks to it through the proxy.
+    dynamodbProxy = await startDynamoDbProxy({ host, port: 0, target: dynamodb.endpoint, authorize, region, accountId: ACCOUNT_ID });
+    s3 = await startS3Server({ host, port: 0, dataDir: path.join(dataDir, 's3'), region, authorize });
 
     const env: Record<string, string> = {
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbProxy.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
@@ -133,6 +139,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
       dataDir: path.join(dataDir, 'stepfunctions'),
       stateMachines: Object.entries(STATE_MACHINES).map(([id, m]) => ({ name: m.name, definitionPath: m.file, substitutions: substitutions[id] })),
       lambdas,
+      authorize,
     });
     env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
     for (const m of Object.values(STATE_MACHINES)) env[m.envVar] = `arn:aws:states:${region}:000000000000:stateMachine:${m.name}`;

@@ -1,3 +1,4 @@
+import { deniedKey } from '../authorize';
 import { readSmallBody } from '../body';
 import { errors, S3Error } from '../errors';
 import { flag, header, param, parseBool, sendEmpty, sendXml, type Ctx } from '../http';
@@ -37,6 +38,8 @@ export async function deleteObjects(ctx: Ctx): Promise<void> {
     const versionId = text(obj, 'VersionId') || undefined;
     let out: DeleteOutcome;
     try {
+      const denied = deniedKey(ctx, key, versionId, bypass);
+      if (denied) throw denied;
       out = versionId === undefined ? deleteCurrent(ctx.store, b, key) : deleteVersion(ctx.store, b, key, versionId, bypass);
     } catch (err) {
       if (!(err instanceof S3Error)) throw err;
