@@ -16,7 +16,7 @@ import { runInContainer } from '../functions/core/lambda-container';
 import { HANDLERS, localFunctionArn } from '../functions/handlers/registry';
 import { startDynamoDbLocal, type RunningDynamoDbLocal } from './dynamodb';
 import { LocalEngineError } from './errors';
-import { createLocalAuthorizer, handlerCredentials } from './iam/authorizer';
+import { createLocalAuthorizer, handlerCredentials, type LocalAuthorizerOptions } from './iam/authorizer';
 import { startDynamoDbProxy, type RunningDynamoDbProxy } from './iam/dynamodb-proxy';
 import { freePort } from './ports';
 import { startS3Server, type RunningS3Server } from './s3';
@@ -42,11 +42,22 @@ export interface EngineOptions {
   readonly verificationMaxAgeDays?: number;
   /** Entries one retention sweep run erases (see Settings.sweepMaxEntries). */
   readonly sweepMaxEntries?: number;
+  /** Changes a principal's policy before it is enforced (a test showing that a missing action is denied). */
+  readonly iamPolicyOverride?: LocalAuthorizerOptions['override'];
+}
+
+/** One call IAM refused: who, what, on which resource (kept in memory only: resource ARNs may name a subject's keys). */
+export interface AccessDenial {
+  readonly accessKeyId: string;
+  readonly action: string;
+  readonly resource: string;
 }
 
 export interface RunningEngine {
   readonly env: Record<string, string>;
   readonly state: EngineState;
+  /** Every call IAM denied since the engine started. */
+  readonly denials: readonly AccessDenial[];
   stop(): Promise<void>;
 }
 
@@ -101,7 +112,15 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     await Promise.allSettled([sfn?.close(), s3?.close(), dynamodbProxy?.close(), dynamodb?.stop()]);
   };
   // One IAM decision point for every endpoint: whatever AWS would refuse, the engine refuses.
-  const authorize = createLocalAuthorizer({ dataMap, settings, region, accountId: ACCOUNT_ID });
+  const denials: AccessDenial[] = [];
+  const authorize = createLocalAuthorizer({
+    dataMap,
+    settings,
+    region,
+    accountId: ACCOUNT_ID,
+    override: opts.iamPolicyOverride,
+    onDenied: (accessKeyId, request) => void denials.push({ accessKeyId, action: request.action, resource: request.resource }),
+  });
   try {
     dynamodb = await startDynamoDbLocal({ host, port: await freePort(host), dataDir: path.join(dataDir, 'dynamodb') });
     // DynamoDB Local cannot check IAM: every client talks to it through the proxy.
@@ -151,6 +170,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     return {
       env,
       state,
+      denials,
       async stop() {
         await stopAll();
         fs.rmSync(files.state, { force: true });

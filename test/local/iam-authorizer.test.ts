@@ -6,7 +6,7 @@
 import { parseDataMap } from '../../functions/core/datamap';
 import { HANDLERS } from '../../functions/handlers/registry';
 import { LOCAL_CREDENTIALS, STATE_MACHINES } from '../../local/engine';
-import { ADMIN_ACCESS_KEY_ID, createLocalAuthorizer, handlerCredentials, localPolicies, personCredentials, withoutAction } from '../../local/iam/authorizer';
+import { ADMIN_ACCESS_KEY_ID, createLocalAuthorizer, handlerCredentials, localAccessKeyId, localPolicies, personCredentials, withoutAction } from '../../local/iam/authorizer';
 import { accessDeniedMessage, type AuthzRequest } from '../../local/iam/types';
 import { referenceDataMap } from '../infra/synth';
 
@@ -19,22 +19,26 @@ const LEDGER = 'arn:aws:dynamodb:us-east-1:000000000000:table/dsr-ledger';
 const WORK = 'arn:aws:s3:::dsr-work';
 const MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:dsr-subject-request';
 const ledger = (action: string, leadingKey: string): AuthzRequest => ({ action, resource: LEDGER, context: { 'dynamodb:LeadingKeys': [leadingKey] } });
+const SUPPORT = personCredentials('support').accessKeyId;
+const AUDITOR = personCredentials('auditor').accessKeyId;
 const as = (handler: string) => handlerCredentials(handler).accessKeyId;
 const allowed = (key: string, r: AuthzRequest) => authorize(key, r).allowed;
 
 describe('local principals', () => {
   it('has one access key per function (its role name), per person, and per machine; the admin key is the engine\'s', () => {
-    expect(handlerCredentials('erase-store').accessKeyId).toBe('dsr-erase-store');
-    expect(personCredentials('support').accessKeyId).toBe('dsr-support');
-    expect(personCredentials('auditor').accessKeyId).toBe('dsr-auditor');
+    expect(handlerCredentials('erase-store').accessKeyId).toBe('dsrEraseStore');
+    expect(personCredentials('support').accessKeyId).toBe('dsrSupport');
+    expect(personCredentials('auditor').accessKeyId).toBe('dsrAuditor');
     expect(ADMIN_ACCESS_KEY_ID).toBe(LOCAL_CREDENTIALS.accessKeyId);
-    expect([...localPolicies(options).keys()].sort()).toEqual(
+    expect([...localPolicies(options).values()].map((p) => p.roleName).sort()).toEqual(
       [...HANDLERS.map((h) => `dsr-${h.id}`), 'dsr-support', 'dsr-auditor', 'dsr-subject-request-machine', 'dsr-retention-sweep-machine'].sort(),
     );
+    // Alphanumeric, as AWS's are (and DynamoDB Local insists).
+    for (const key of localPolicies(options).keys()) expect(key).toMatch(/^[A-Za-z0-9]+$/);
   });
 
   it('names the engine\'s state machines as local/engine.ts does', () => {
-    expect(allowed('dsr-support', { action: 'states:StartExecution', resource: `arn:aws:states:us-east-1:000000000000:stateMachine:${STATE_MACHINES['retention-sweep'].name}` })).toBe(true);
+    expect(allowed(SUPPORT, { action: 'states:StartExecution', resource: `arn:aws:states:us-east-1:000000000000:stateMachine:${STATE_MACHINES['retention-sweep'].name}` })).toBe(true);
   });
 
   it('allows the administrator everything and an unknown key nothing', () => {
@@ -45,7 +49,7 @@ describe('local principals', () => {
 
   it('words a denial as AWS does', () => {
     const r = { action: 'states:StartExecution', resource: MACHINE };
-    const decision = authorize('dsr-auditor', r);
+    const decision = authorize(AUDITOR, r);
     if (decision.allowed) throw new Error('the auditor may not start executions');
     expect(accessDeniedMessage(r, decision)).toBe(
       `User: arn:aws:sts::000000000000:assumed-role/dsr-auditor/dsr-auditor is not authorized to perform: states:StartExecution on resource: ${MACHINE} because no identity-based policy allows the states:StartExecution action`,
@@ -82,12 +86,12 @@ describe('the four gaps a real deployment found', () => {
   });
 
   it('auditors read the receipt partition (where a request\'s receipt pointer now is), never a request item', () => {
-    expect(allowed('dsr-auditor', ledger('dynamodb:GetItem', 'receipt'))).toBe(true);
-    expect(allowed('dsr-auditor', ledger('dynamodb:Query', 'receipt'))).toBe(true);
-    expect(allowed('dsr-auditor', ledger('dynamodb:GetItem', 'request#r-1'))).toBe(false);
-    expect(allowed('dsr-auditor', ledger('dynamodb:Query', 'hold'))).toBe(false);
-    expect(allowed('dsr-auditor', ledger('dynamodb:PutItem', 'receipt'))).toBe(false);
-    expect(allowed('dsr-auditor', { action: 'states:GetExecutionHistory', resource: 'arn:aws:states:us-east-1:000000000000:execution:dsr-subject-request:r-1' })).toBe(true);
+    expect(allowed(AUDITOR, ledger('dynamodb:GetItem', 'receipt'))).toBe(true);
+    expect(allowed(AUDITOR, ledger('dynamodb:Query', 'receipt'))).toBe(true);
+    expect(allowed(AUDITOR, ledger('dynamodb:GetItem', 'request#r-1'))).toBe(false);
+    expect(allowed(AUDITOR, ledger('dynamodb:Query', 'hold'))).toBe(false);
+    expect(allowed(AUDITOR, ledger('dynamodb:PutItem', 'receipt'))).toBe(false);
+    expect(allowed(AUDITOR, { action: 'states:GetExecutionHistory', resource: 'arn:aws:states:us-east-1:000000000000:execution:dsr-subject-request:r-1' })).toBe(true);
   });
 });
 
@@ -101,14 +105,14 @@ describe('least privilege, as decided locally', () => {
 
   it('lets a machine role invoke its own functions only', () => {
     const fn = (id: string) => `arn:aws:lambda:us-east-1:000000000000:function:dsr-${id}`;
-    expect(allowed('dsr-subject-request-machine', { action: 'lambda:InvokeFunction', resource: fn('erase-store') })).toBe(true);
-    expect(allowed('dsr-subject-request-machine', { action: 'lambda:InvokeFunction', resource: fn('erase-due-entry') })).toBe(false);
-    expect(allowed('dsr-retention-sweep-machine', { action: 'lambda:InvokeFunction', resource: fn('erase-due-entry') })).toBe(true);
+    expect(allowed(localAccessKeyId('dsr-subject-request-machine'), { action: 'lambda:InvokeFunction', resource: fn('erase-store') })).toBe(true);
+    expect(allowed(localAccessKeyId('dsr-subject-request-machine'), { action: 'lambda:InvokeFunction', resource: fn('erase-due-entry') })).toBe(false);
+    expect(allowed(localAccessKeyId('dsr-retention-sweep-machine'), { action: 'lambda:InvokeFunction', resource: fn('erase-due-entry') })).toBe(true);
   });
 
   it('keeps support from the work bucket and auditors from the stores', () => {
-    expect(allowed('dsr-support', { action: 's3:GetObject', resource: `${WORK}/requests/r-1/identity.json` })).toBe(false);
-    expect(allowed('dsr-support', { action: 's3:GetObject', resource: 'arn:aws:s3:::dsr-bundles/bundles/r-1.zip' })).toBe(true);
-    expect(allowed('dsr-auditor', { action: 'dynamodb:Query', resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/voip-accounts', context: { 'dynamodb:LeadingKeys': ['acc-1'] } })).toBe(false);
+    expect(allowed(SUPPORT, { action: 's3:GetObject', resource: `${WORK}/requests/r-1/identity.json` })).toBe(false);
+    expect(allowed(SUPPORT, { action: 's3:GetObject', resource: 'arn:aws:s3:::dsr-bundles/bundles/r-1.zip' })).toBe(true);
+    expect(allowed(AUDITOR, { action: 'dynamodb:Query', resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/voip-accounts', context: { 'dynamodb:LeadingKeys': ['acc-1'] } })).toBe(false);
   });
 });
