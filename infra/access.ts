@@ -2,8 +2,9 @@
  * Least privilege, derived from the data map. Each Task handler has an access profile (what it
  * does with the product's own ledger and buckets, and which operation it runs against the
  * operator's stores); each store entry says which actions that operation needs, on which
- * table, index, bucket or key pattern. Pure data, no CDK: the construct turns it into IAM
- * statements, and a test can read it as the table it is.
+ * table, index, bucket or key pattern. Pure data, no CDK: infra/policies.ts turns it into IAM
+ * statements (which the construct renders and the local engine enforces), and a test can read
+ * it as the table it is.
  */
 import type { DataMap, DynamoDbStore, S3ObjectsStore, S3RecordsStore, Store } from '../functions/core/datamap';
 

@@ -75,7 +75,7 @@ export function userPolicy(scope: Construct, id: string, opts: UserPolicyOptions
 /** A name IAM accepts for a managed policy: `[\w+=,.@-]`, at most 128 characters. */
 export function managedPolicyName(prefix: string, suffix: string): string {
   const name = `${prefix}-${suffix}`;
-  if (!/^[\w+=,.@-]{1,128}$/.test(name)) {
+  if (!Token.isUnresolved(name) && !/^[\w+=,.@-]{1,128}$/.test(name)) {
     throw new Error(`managed policy name "${name}": use letters, digits and +=,.@_- only, at most 128 characters (set managedPolicyNamePrefix)`);
   }
   return name;

@@ -13,7 +13,7 @@ import { HANDLERS } from '../../functions/handlers/registry';
 import { loadDefinition } from '../../local/sfn/definition';
 import { HANDLER_ACCESS, storeGrants, type StoreResource } from '../../infra/access';
 import { SubjectRightsOrchestrator } from '../../infra/construct';
-import { auditorPolicy, handlerPolicy, supportPolicy, type PolicyArns } from '../../infra/policies';
+import { auditorPolicy, handlerPolicy, machinePolicy, supportPolicy, type PolicyArns } from '../../infra/policies';
 import { executionsArn } from '../../infra/user-policies';
 import { MACHINES, machineFile, machineHandlers } from '../../infra/machines';
 import { ReferenceOperatorStack } from '../../infra/stack';
@@ -376,6 +376,15 @@ describe('SubjectRightsOrchestrator: the statements are infra/policies.ts\'s', (
       const cdkGrants = template.filter((st) => st.Sid === undefined).flatMap(actionsOf);
       expect([spec.id, cdkGrants.filter((a) => !/^(kms|logs|xray|secretsmanager):/.test(a))]).toEqual([spec.id, []]);
       expect([spec.id, normalized(template)]).toEqual([spec.id, normalized(handlerPolicy(spec.id, refMap, arns).statements as never)]);
+    }
+  });
+
+  it('gives each machine role the invocations its model names (rendered by infra/machines.ts)', () => {
+    const arns = modelArns();
+    for (const spec of MACHINES) {
+      const invoke = roleStatements(t, `Dsr${spec.id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}Role`).filter((st) => actionsOf(st).includes('lambda:InvokeFunction'));
+      const model = machinePolicy(spec.id, machineHandlers(spec).map((h) => h.id), arns).statements;
+      expect([spec.id, invoke.flatMap(resourcesOf).map(flat).sort()]).toEqual([spec.id, model.flatMap((st) => st.Resource).sort()]);
     }
   });
 
