@@ -167,6 +167,13 @@ describe('the DynamoDB proxy asks IAM for every call', () => {
     await expect(admin.send(new ListTablesCommand({}))).resolves.toMatchObject({ TableNames: [T] });
   });
 
+  it('refuses a key no principal has with UnrecognizedClientException', async () => {
+    const err = await denied(client('AKNOBODY').send(new GetItemCommand({ TableName: T, Key: { pk: { S: 'tenant-a' }, sk: { S: '1' } } })));
+    expect(err.name).toBe('UnrecognizedClientException');
+    expect(err.$metadata.httpStatusCode).toBe(400);
+    expect(err.message).toBe('The security token included in the request is invalid.');
+  });
+
   it('decides side-by-side calls of two principals each on its own', async () => {
     const calls = Array.from({ length: 12 }, (_, i) =>
       (i % 2 ? tenant : admin).send(new GetItemCommand({ TableName: T, Key: { pk: { S: 'tenant-b' }, sk: { S: '1' } } })).then(

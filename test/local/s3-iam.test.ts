@@ -173,6 +173,16 @@ describe('S3 asks IAM for every call', () => {
     await expect(denied(reader.send(new GetObjectCommand({ Bucket: 'no-such-bucket-here', Key: 'k' })))).resolves.toMatchObject({ name: 'NoSuchBucket' });
   });
 
+  it('refuses a key no principal has with InvalidAccessKeyId, and an anonymous request with Access Denied', async () => {
+    const err = await denied(client('AKNOBODY').send(new GetObjectCommand({ Bucket: B, Key: 'public/a.txt' })));
+    expect(err.name).toBe('InvalidAccessKeyId');
+    expect(err.$metadata.httpStatusCode).toBe(403);
+    expect(err.message).toBe('The AWS Access Key Id you provided does not exist in our records.');
+    const anonymous = await fetch(`${server.endpoint}/${B}/public/a.txt`);
+    expect(anonymous.status).toBe(403);
+    expect(await anonymous.text()).toContain('<Code>AccessDenied</Code><Message>Access Denied</Message>');
+  });
+
   it('decides side-by-side requests of two principals each on its own', async () => {
     const calls = Array.from({ length: 10 }, (_, i) =>
       (i % 2 ? reader : writer).send(new GetObjectCommand({ Bucket: B, Key: 'private/b.txt' })).then(

@@ -98,7 +98,10 @@ describe('Step Functions asks IAM for every call', () => {
   it('starts nothing when StartExecution is denied', async () => {
     const other = 'arn:aws:states:us-east-1:000000000000:stateMachine:dsr-flow-other';
     const err = await denied(client('AKUNKNOWN').send(new StartExecutionCommand({ stateMachineArn: FLOW, name: 'iam-denied' })));
-    expect(err.name).toBe('AccessDeniedException');
+    // A key no principal has is refused before any policy, as AWS refuses it.
+    expect(err.name).toBe('UnrecognizedClientException');
+    expect(err.message).toBe('The security token included in the request is invalid.');
+    expect(err.$metadata.httpStatusCode).toBe(400);
     const { executions } = await admin.send(new ListExecutionsCommand({ stateMachineArn: FLOW }));
     expect(executions?.map((e) => e.name)).not.toContain('iam-denied');
     // IAM comes first: the starter may not start another machine, whether or not it exists.
