@@ -64,10 +64,8 @@ function updated(body: Body): string[] {
   const n = names(body);
   const out = new Set<string>();
   // Each action's target path starts a clause ("SET a = …, #b = …", "REMOVE c, d", "ADD e :v").
-  for (const m of expr.matchAll(/(?:^|\b(?:SET|REMOVE|ADD|DELETE)\s+|,\s*)(#?[A-Za-z0-9_]+)(?=[\s.[=,]|$)/gi)) {
-    const top = m[1];
-    if (/^(SET|REMOVE|ADD|DELETE)$/i.test(top)) continue;
-    out.add(n[top] ?? top);
+  for (const m of expr.matchAll(/(?:\b(?:SET|REMOVE|ADD|DELETE)\s+|,\s*)(#?[A-Za-z0-9_]+)(?=[\s.[=,]|$)/gi)) {
+    out.add(n[m[1]] ?? m[1]);
   }
   return [...out];
 }

@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { accessKeyFromAuthorization } from './access-key';
 import { dynamoDbRequests, type TableKeys } from './dynamodb-actions';
-import { accessDeniedMessage, type Authorizer } from './types';
+import { accessDeniedMessage, type AuthzDecision, type AuthzRequest, type Authorizer } from './types';
+import { isUnknownAccessKey, UNRECOGNIZED_CLIENT_MESSAGE } from './unknown-key';
 
 export interface DynamoDbProxyOptions {
   readonly host?: string;
@@ -44,9 +45,12 @@ function readAll(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** DynamoDB's answer to a denied request: what the SDK v3 raises as AccessDeniedException and the CLI prints. */
-function sendDenied(res: ServerResponse, message: string): void {
-  const body = Buffer.from(JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', Message: message }));
+/** DynamoDB's answer to a denied request: what the SDK v3 raises as AccessDeniedException (or UnrecognizedClientException) and the CLI prints. */
+function sendDenied(res: ServerResponse, request: AuthzRequest, decision: Extract<AuthzDecision, { allowed: false }>): void {
+  const error = isUnknownAccessKey(decision)
+    ? { __type: 'com.amazon.coral.service#UnrecognizedClientException', message: UNRECOGNIZED_CLIENT_MESSAGE }
+    : { __type: 'com.amazon.coral.service#AccessDeniedException', Message: accessDeniedMessage(request, decision) };
+  const body = Buffer.from(JSON.stringify(error));
   res.writeHead(400, {
     'x-amzn-RequestId': randomBytes(26).toString('base64url').toUpperCase().slice(0, 52),
     'x-amz-crc32': String(crc32(body)),
@@ -127,7 +131,7 @@ export async function startDynamoDbProxy(opts: DynamoDbProxyOptions): Promise<Ru
       const accessKey = accessKeyFromAuthorization(req.headers.authorization) ?? '';
       for (const r of await dynamoDbRequests(operation, parsed, scope, keysFor(req.headers))) {
         const decision = opts.authorize(accessKey, r);
-        if (!decision.allowed) return sendDenied(res, accessDeniedMessage(r, decision));
+        if (!decision.allowed) return sendDenied(res, r, decision);
       }
     }
     const upstream = await toTarget(target, agent, req.method ?? 'POST', req.url ?? '/', req.headers, body);

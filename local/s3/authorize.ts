@@ -9,6 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import { accessKeyFromAuthorization, accessKeyFromQuery } from '../iam/access-key';
 import type { AuthzDecision, AuthzRequest, Authorizer } from '../iam/types';
+import { isUnknownAccessKey } from '../iam/unknown-key';
 import { S3Error } from './errors';
 import type { Ctx } from './http';
 import { bucketArn, deleteObjectsKey, PERMISSIONS, type S3Operation, type S3RequestFacts } from './operations';
@@ -16,10 +17,10 @@ import type { Route } from './router';
 
 type Denial = Extract<AuthzDecision, { allowed: false }>;
 
-/** A denial by IAM: sent without the <Resource> element, as S3 sends AccessDenied. */
+/** A denial by IAM (or of an unknown key): sent without the <Resource> element, as S3 sends it. */
 export class S3AccessDenied extends S3Error {
-  constructor(message: string) {
-    super('AccessDenied', 403, message);
+  constructor(message: string, code = 'AccessDenied', details: Record<string, string> = {}) {
+    super(code, 403, message, details);
   }
 }
 
@@ -37,7 +38,12 @@ export function requestAccessKey(req: IncomingMessage, query: URLSearchParams): 
 function firstDenial(authorize: Authorizer, accessKey: string, requests: readonly AuthzRequest[]): S3AccessDenied | undefined {
   for (const request of requests) {
     const decision = authorize(accessKey, request);
-    if (!decision.allowed) return new S3AccessDenied(accessKey ? s3DeniedMessage(request, decision) : 'Access Denied');
+    if (decision.allowed) continue;
+    if (!accessKey) return new S3AccessDenied('Access Denied');
+    if (isUnknownAccessKey(decision)) {
+      return new S3AccessDenied('The AWS Access Key Id you provided does not exist in our records.', 'InvalidAccessKeyId', { AWSAccessKeyId: accessKey });
+    }
+    return new S3AccessDenied(s3DeniedMessage(request, decision));
   }
   return undefined;
 }

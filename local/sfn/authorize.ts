@@ -5,6 +5,7 @@
  */
 import { accessKeyFromAuthorization } from '../iam/access-key';
 import { accessDeniedMessage, type AuthzRequest, type Authorizer } from '../iam/types';
+import { isUnknownAccessKey, UNRECOGNIZED_CLIENT_MESSAGE } from '../iam/unknown-key';
 import { ACCOUNT_ID } from './model';
 import type { OperationName } from './operations';
 import { SfnError } from './protocol';
@@ -33,5 +34,7 @@ export function sfnRequest(operation: OperationName, body: unknown, region: stri
 export function authorizeSfn(authorize: Authorizer, authorization: string | undefined, operation: OperationName, body: unknown, region: string): void {
   const request = sfnRequest(operation, body, region);
   const decision = authorize(accessKeyFromAuthorization(authorization) ?? '', request);
-  if (!decision.allowed) throw new SfnError('AccessDeniedException', accessDeniedMessage(request, decision));
+  if (decision.allowed) return;
+  if (isUnknownAccessKey(decision)) throw new SfnError('UnrecognizedClientException', UNRECOGNIZED_CLIENT_MESSAGE);
+  throw new SfnError('AccessDeniedException', accessDeniedMessage(request, decision));
 }

@@ -15,6 +15,7 @@ import {
   QueryCommand,
   ScanCommand,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
   DynamoDBServiceException,
 } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbLocal, type RunningDynamoDbLocal } from '../../local/dynamodb';
@@ -52,6 +53,17 @@ beforeAll(async () => {
           Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['tenant-a'] } },
         },
         { Effect: 'Allow', Action: 'dynamodb:DescribeTable', Resource: TABLE_ARN },
+      ],
+    },
+    AKATTRS: {
+      arn: roleArn('attrs'),
+      statements: [
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          Resource: TABLE_ARN,
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'status'] } },
+        },
       ],
     },
   });
@@ -165,6 +177,32 @@ describe('the DynamoDB proxy asks IAM for every call', () => {
     const scan = await denied(tenant.send(new ScanCommand({ TableName: T })));
     expect(scan.message).toBe(message('dynamodb:Scan'));
     await expect(admin.send(new ListTablesCommand({}))).resolves.toMatchObject({ TableNames: [T] });
+  });
+
+  it('puts the attributes a request reads or writes in dynamodb:Attributes, and Select', async () => {
+    const attrs = client('AKATTRS');
+    const key = { pk: { S: 'tenant-b' }, sk: { S: '1' } };
+    await expect(attrs.send(new GetItemCommand({ TableName: T, Key: key, ProjectionExpression: '#s, pk', ExpressionAttributeNames: { '#s': 'status' } }))).resolves.toBeDefined();
+    const secret = await denied(attrs.send(new GetItemCommand({ TableName: T, Key: key, ProjectionExpression: 'secret' })));
+    expect(secret.message).toContain('is not authorized to perform: dynamodb:GetItem');
+    await expect(attrs.send(new UpdateItemCommand({ TableName: T, Key: key, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': { S: 'open' } } }))).resolves.toBeDefined();
+    const write = await denied(
+      attrs.send(new UpdateItemCommand({ TableName: T, Key: key, UpdateExpression: 'SET #s = :s, note = :n REMOVE extra', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': { S: 'x' }, ':n': { S: 'y' } } })),
+    );
+    expect(write.name).toBe('AccessDeniedException');
+    const last = authz.asked.filter((a) => a.request.action === 'dynamodb:UpdateItem').at(-1);
+    expect(last?.request.context).toEqual({ 'dynamodb:LeadingKeys': ['tenant-b'], 'dynamodb:Attributes': ['pk', 'sk', 'status', 'note', 'extra'] });
+    const item = await admin.send(new GetItemCommand({ TableName: T, Key: key }));
+    expect(item.Item?.note).toBeUndefined();
+    await tenant.send(new QueryCommand({ TableName: T, Select: 'COUNT', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'tenant-a' } } }));
+    expect(authz.asked.filter((a) => a.request.action === 'dynamodb:Query').at(-1)?.request.context).toEqual({ 'dynamodb:LeadingKeys': ['tenant-a'], 'dynamodb:Select': 'COUNT' });
+  });
+
+  it('refuses a key no principal has with UnrecognizedClientException', async () => {
+    const err = await denied(client('AKNOBODY').send(new GetItemCommand({ TableName: T, Key: { pk: { S: 'tenant-a' }, sk: { S: '1' } } })));
+    expect(err.name).toBe('UnrecognizedClientException');
+    expect(err.$metadata.httpStatusCode).toBe(400);
+    expect(err.message).toBe('The security token included in the request is invalid.');
   });
 
   it('decides side-by-side calls of two principals each on its own', async () => {

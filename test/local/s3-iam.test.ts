@@ -5,6 +5,26 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectTaggingCommand,
+  GetBucketLocationCommand,
+  GetBucketVersioningCommand,
+  GetObjectLegalHoldCommand,
+  GetObjectLockConfigurationCommand,
+  GetObjectRetentionCommand,
+  GetObjectTaggingCommand,
+  HeadBucketCommand,
+  ListMultipartUploadsCommand,
+  ListObjectVersionsCommand,
+  ListPartsCommand,
+  PutObjectLegalHoldCommand,
+  PutObjectRetentionCommand,
+  PutObjectTaggingCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
   CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectsCommand,
@@ -173,6 +193,16 @@ describe('S3 asks IAM for every call', () => {
     await expect(denied(reader.send(new GetObjectCommand({ Bucket: 'no-such-bucket-here', Key: 'k' })))).resolves.toMatchObject({ name: 'NoSuchBucket' });
   });
 
+  it('refuses a key no principal has with InvalidAccessKeyId, and an anonymous request with Access Denied', async () => {
+    const err = await denied(client('AKNOBODY').send(new GetObjectCommand({ Bucket: B, Key: 'public/a.txt' })));
+    expect(err.name).toBe('InvalidAccessKeyId');
+    expect(err.$metadata.httpStatusCode).toBe(403);
+    expect(err.message).toBe('The AWS Access Key Id you provided does not exist in our records.');
+    const anonymous = await fetch(`${server.endpoint}/${B}/public/a.txt`);
+    expect(anonymous.status).toBe(403);
+    expect(await anonymous.text()).toContain('<Code>AccessDenied</Code><Message>Access Denied</Message>');
+  });
+
   it('decides side-by-side requests of two principals each on its own', async () => {
     const calls = Array.from({ length: 10 }, (_, i) =>
       (i % 2 ? reader : writer).send(new GetObjectCommand({ Bucket: B, Key: 'private/b.txt' })).then(
@@ -190,6 +220,79 @@ describe('S3 asks IAM for every call', () => {
     expect(await res.text()).toContain(message('reader', 's3:GetObject', `arn:aws:s3:::${B}/private/b.txt`).replace(/"/g, '&quot;'));
     const allowed = await fetch(await getSignedUrl(reader, new GetObjectCommand({ Bucket: B, Key: 'public/a.txt' }), { expiresIn: 60 }));
     expect(allowed.status).toBe(200);
+  });
+});
+
+describe('what each S3 operation asks IAM for', () => {
+  const LOCKED = 'iam-locked';
+  const obj = (key: string) => `arn:aws:s3:::${LOCKED}/${key}`;
+  const bkt = `arn:aws:s3:::${LOCKED}`;
+
+  /** The (action, resource) pairs one admin call made the endpoint ask, in order. */
+  async function asks(call: () => Promise<unknown>): Promise<string[]> {
+    const from = authz.asked.length;
+    await call();
+    return authz.asked.slice(from).map((a) => `${a.request.action} ${a.request.resource}`);
+  }
+
+  it('maps every operation of the router to its actions, resources and extra permissions', async () => {
+    expect(await asks(() => admin.send(new CreateBucketCommand({ Bucket: LOCKED, ObjectLockEnabledForBucket: true })))).toEqual([
+      `s3:CreateBucket ${bkt}`,
+      `s3:PutBucketObjectLockConfiguration ${bkt}`,
+      `s3:PutBucketVersioning ${bkt}`,
+    ]);
+    const until = new Date(Date.now() + 3600_000);
+    const put = await admin.send(new PutObjectCommand({ Bucket: LOCKED, Key: 'k', Body: 'x', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: until, ObjectLockLegalHoldStatus: 'OFF' }));
+    const putAsked = authz.asked.slice(-3);
+    expect(putAsked.map((a) => a.request.action)).toEqual(['s3:PutObject', 's3:PutObjectRetention', 's3:PutObjectLegalHold']);
+    expect(putAsked[0].request.context).toMatchObject({ 's3:object-lock-mode': 'GOVERNANCE', 's3:object-lock-legal-hold': 'OFF' });
+    const v = put.VersionId as string;
+    const cases: [() => Promise<unknown>, string[]][] = [
+      [() => admin.send(new HeadBucketCommand({ Bucket: LOCKED })), [`s3:ListBucket ${bkt}`]],
+      [() => admin.send(new GetBucketVersioningCommand({ Bucket: LOCKED })), [`s3:GetBucketVersioning ${bkt}`]],
+      [() => admin.send(new GetObjectLockConfigurationCommand({ Bucket: LOCKED })), [`s3:GetBucketObjectLockConfiguration ${bkt}`]],
+      [() => admin.send(new GetBucketLocationCommand({ Bucket: LOCKED })), [`s3:GetBucketLocation ${bkt}`]],
+      [() => admin.send(new ListObjectVersionsCommand({ Bucket: LOCKED, Prefix: 'k' })), [`s3:ListBucketVersions ${bkt}`]],
+      [() => admin.send(new ListMultipartUploadsCommand({ Bucket: LOCKED })), [`s3:ListBucketMultipartUploads ${bkt}`]],
+      [() => admin.send(new HeadObjectCommand({ Bucket: LOCKED, Key: 'k', VersionId: v })), [`s3:GetObjectVersion ${obj('k')}`]],
+      [() => admin.send(new GetObjectTaggingCommand({ Bucket: LOCKED, Key: 'k' })), [`s3:GetObjectTagging ${obj('k')}`]],
+      [() => admin.send(new PutObjectTaggingCommand({ Bucket: LOCKED, Key: 'k', VersionId: v, Tagging: { TagSet: [] } })), [`s3:PutObjectVersionTagging ${obj('k')}`]],
+      [() => admin.send(new DeleteObjectTaggingCommand({ Bucket: LOCKED, Key: 'k', VersionId: v })), [`s3:DeleteObjectVersionTagging ${obj('k')}`]],
+      [() => admin.send(new GetObjectRetentionCommand({ Bucket: LOCKED, Key: 'k', VersionId: v })), [`s3:GetObjectRetention ${obj('k')}`]],
+      [() => admin.send(new GetObjectLegalHoldCommand({ Bucket: LOCKED, Key: 'k' })), [`s3:GetObjectLegalHold ${obj('k')}`]],
+      [() => admin.send(new PutObjectLegalHoldCommand({ Bucket: LOCKED, Key: 'k', LegalHold: { Status: 'OFF' } })), [`s3:PutObjectLegalHold ${obj('k')}`]],
+      [
+        () => admin.send(new PutObjectRetentionCommand({ Bucket: LOCKED, Key: 'k', VersionId: v, BypassGovernanceRetention: true, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date(Date.now() + 60_000) } })),
+        [`s3:PutObjectRetention ${obj('k')}`, `s3:BypassGovernanceRetention ${obj('k')}`],
+      ],
+      [() => admin.send(new DeleteObjectCommand({ Bucket: LOCKED, Key: 'k', VersionId: v, BypassGovernanceRetention: true })), [`s3:DeleteObjectVersion ${obj('k')}`, `s3:BypassGovernanceRetention ${obj('k')}`]],
+      [() => admin.send(new DeleteObjectCommand({ Bucket: LOCKED, Key: 'gone' })), [`s3:DeleteObject ${obj('gone')}`]],
+    ];
+    for (const [call, expected] of cases) expect(await asks(call)).toEqual(expected);
+  });
+
+  it('maps multipart uploads: create, part, part copy, list parts, complete, abort', async () => {
+    let uploadId = '';
+    const create = async () => {
+      uploadId = (await admin.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'mpu', Tagging: 'a=b' }))).UploadId ?? '';
+    };
+    expect(await asks(create)).toEqual([
+      `s3:PutObject arn:aws:s3:::${B}/mpu`,
+      `s3:PutObjectTagging arn:aws:s3:::${B}/mpu`,
+    ]);
+    expect(uploadId).not.toBe('');
+    expect(await asks(() => admin.send(new UploadPartCommand({ Bucket: B, Key: 'mpu', UploadId: uploadId, PartNumber: 1, Body: 'p1' })))).toEqual([`s3:PutObject arn:aws:s3:::${B}/mpu`]);
+    expect(await asks(() => admin.send(new UploadPartCopyCommand({ Bucket: B, Key: 'mpu', UploadId: uploadId, PartNumber: 2, CopySource: `${OTHER}/src.txt` })))).toEqual([
+      `s3:PutObject arn:aws:s3:::${B}/mpu`,
+      `s3:GetObject arn:aws:s3:::${OTHER}/src.txt`,
+    ]);
+    expect(await asks(() => admin.send(new ListPartsCommand({ Bucket: B, Key: 'mpu', UploadId: uploadId })))).toEqual([`s3:ListMultipartUploadParts arn:aws:s3:::${B}/mpu`]);
+    expect(await asks(() => admin.send(new AbortMultipartUploadCommand({ Bucket: B, Key: 'mpu', UploadId: uploadId })))).toEqual([`s3:AbortMultipartUpload arn:aws:s3:::${B}/mpu`]);
+    const { UploadId } = await admin.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'mpu2' }));
+    const part = await admin.send(new UploadPartCommand({ Bucket: B, Key: 'mpu2', UploadId, PartNumber: 1, Body: 'only' }));
+    expect(
+      await asks(() => admin.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'mpu2', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }))),
+    ).toEqual([`s3:PutObject arn:aws:s3:::${B}/mpu2`]);
   });
 });
 

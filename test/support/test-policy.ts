@@ -68,14 +68,15 @@ export interface TestAuthorizer {
   readonly asked: { accessKey: string; request: AuthzRequest }[];
 }
 
-/** `admin` keys are allowed everything; unknown keys are denied. */
+/** `admin` keys are allowed everything; unknown keys are denied as unknown. */
 export function testAuthorizer(principals: Record<string, TestPrincipal>, admin: readonly string[] = ['local']): TestAuthorizer {
   const asked: TestAuthorizer['asked'] = [];
   const authorize: Authorizer = (accessKey, request): AuthzDecision => {
     asked.push({ accessKey, request });
     if (admin.includes(accessKey)) return { allowed: true };
     const p = principals[accessKey];
-    if (!p) return { allowed: false, principalArn: `arn:aws:iam::000000000000:user/${accessKey || 'anonymous'}`, reason: 'because no identity-based policy allows the action' };
+    // Marked as local/iam/unknown-key.ts expects (the local authorizer's form).
+    if (!p) return { allowed: false, principalArn: `arn:aws:iam::000000000000:access-key/${accessKey}`, reason: 'because the AWS access key id does not exist in our records' };
     const matching = p.statements.filter((s) => applies(s, request));
     if (matching.some((s) => s.Effect === 'Deny')) {
       return { allowed: false, principalArn: p.arn, reason: `with an explicit deny in an identity-based policy` };
