@@ -16,6 +16,7 @@ beforeAll(async () => {
   env = await startSeededEngine({
     seed: 7,
     now: NOW,
+    expectDenials: true,
     iamPolicyOverride: (role, policy) => (role === 'dsr-schedule-deferred' ? withoutAction(policy, 'dynamodb:BatchWriteItem') : policy),
   });
 }, 300_000);
