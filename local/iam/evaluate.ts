@@ -56,10 +56,18 @@ function statementMatches(s: IamStatement, request: AuthzRequest): boolean {
   return resourceOk && conditionHolds(s.Condition, request.context ?? {});
 }
 
-/** A glob of IAM: `*` any run of characters, `?` exactly one, everything else literal. */
+const compiled = new Map<string, RegExp>();
+
+/** A glob of IAM: `*` any run of characters, `?` exactly one, everything else literal (compiled once: every call is decided). */
 function globRegExp(pattern: string, flags = ''): RegExp {
-  const body = [...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
-  return new RegExp(`^${body}$`, `s${flags}`);
+  const key = `${flags}:${pattern}`;
+  let re = compiled.get(key);
+  if (!re) {
+    const body = [...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
+    re = new RegExp(`^${body}$`, `s${flags}`);
+    compiled.set(key, re);
+  }
+  return re;
 }
 
 /** `s3:Get*` matches `s3:GetObject`; service prefix and action name are case-insensitive. */
