@@ -6,10 +6,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Ledger } from '../functions/core/ledger';
 import { Workspace } from '../functions/core/workspace';
+import { PEOPLE, personCredentials, type Person } from '../local/iam/authorizer';
 
 export class CliError extends Error {
   constructor(
@@ -82,10 +84,32 @@ export interface Clients {
   close(): void;
 }
 
+/** Who `dsr --as` (or DSR_AS) runs the command as, for this one run of `main` (runs may overlap in a test process). */
+export const cliPrincipal = new AsyncLocalStorage<Person | undefined>();
+
+export function parsePrincipal(value: string | undefined, source: string): Person | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!(value in PEOPLE)) throw new CliError(`${source}: "${value}" is not a principal; use one of ${Object.keys(PEOPLE).join(', ')}`);
+  return value as Person;
+}
+
+/**
+ * With `--as`, the local credentials of that role, whose policy the local engine enforces;
+ * without, whatever credentials the environment has (locally the engine's administrator key),
+ * as on AWS. On AWS a role is a profile: AWS_PROFILE, not --as.
+ */
+function credentialsFor(deployment: Deployment): { credentials?: { accessKeyId: string; secretAccessKey: string } } {
+  const person = cliPrincipal.getStore();
+  if (!person) return {};
+  if (!deployment.localDir) throw new CliError(`--as ${person}: only a local engine has local principals; on AWS use a profile of the ${PEOPLE[person]} role (AWS_PROFILE)`, EXIT.environment);
+  return { credentials: personCredentials(person) };
+}
+
 export function clientsFor(deployment: Deployment): Clients {
-  const sfn = new SFNClient({});
-  const dynamodb = new DynamoDBClient({});
-  const s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+  const auth = credentialsFor(deployment);
+  const sfn = new SFNClient({ ...auth });
+  const dynamodb = new DynamoDBClient({ ...auth });
+  const s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3), ...auth });
   return {
     deployment,
     sfn,

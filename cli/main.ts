@@ -9,11 +9,12 @@ import { localCommand } from './commands/local';
 import { receiptCommand } from './commands/receipt';
 import { requestCommands } from './commands/request';
 import { retentionCommands } from './commands/retention';
-import { CliError, EXIT, stdPrinter, type Printer } from './context';
+import { CliError, cliPrincipal, EXIT, parsePrincipal, stdPrinter, type Printer } from './context';
 
 export function buildProgram(printer: Printer, setExit: (code: number) => void): Command {
   const program = new Command('dsr')
     .description('Subject Rights Orchestrator: start and follow data-subject requests, on AWS or locally')
+    .option('--as <principal>', 'run as support or auditor on a local engine: that role\'s credentials, and its policy enforced (or DSR_AS)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => printer.out(s.trimEnd()), writeErr: (s) => printer.err(s.trimEnd()) });
   program.addCommand(localCommand(printer, setExit));
@@ -27,13 +28,24 @@ export function buildProgram(printer: Printer, setExit: (code: number) => void):
   return program;
 }
 
+/** `--as X` or `--as=X` anywhere before a `--` (commander parses it too, for help and checking). */
+function principalArgument(argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length && argv[i] !== '--'; i++) {
+    if (argv[i] === '--as') return argv[i + 1] ?? '';
+    if (argv[i].startsWith('--as=')) return argv[i].slice('--as='.length);
+  }
+  return undefined;
+}
+
 export async function main(argv: string[], printer: Printer = stdPrinter): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = buildProgram(printer, (code) => {
     exitCode = code;
   });
   try {
-    await program.parseAsync(argv);
+    // Read before commander runs the action, so the clients it builds carry the principal.
+    const person = parsePrincipal(principalArgument(argv) ?? process.env.DSR_AS, principalArgument(argv) !== undefined ? '--as' : 'DSR_AS');
+    await cliPrincipal.run(person, () => program.parseAsync(argv));
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;

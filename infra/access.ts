@@ -2,8 +2,9 @@
  * Least privilege, derived from the data map. Each Task handler has an access profile (what it
  * does with the product's own ledger and buckets, and which operation it runs against the
  * operator's stores); each store entry says which actions that operation needs, on which
- * table, index, bucket or key pattern. Pure data, no CDK: the construct turns it into IAM
- * statements, and a test can read it as the table it is.
+ * table, index, bucket or key pattern. Pure data, no CDK: infra/policies.ts turns it into IAM
+ * statements (which the construct renders and the local engine enforces), and a test can read
+ * it as the table it is.
  */
 import type { DataMap, DynamoDbStore, S3ObjectsStore, S3RecordsStore, Store } from '../functions/core/datamap';
 
@@ -25,8 +26,12 @@ export type StoreOperation =
 export interface HandlerAccess {
   /** DynamoDB actions on the ledger table. */
   readonly ledger: readonly string[];
-  /** Work bucket key prefixes it reads and writes (`requests/` of running requests, `deferred/` identities). */
-  readonly work: { readonly read: readonly string[]; readonly write: readonly string[] };
+  /**
+   * Work bucket key prefixes it reads and writes (`requests/` of running requests, `deferred/`
+   * identities), and those whose every version it lists and deletes (a kept identity, once its
+   * sweeps are done).
+   */
+  readonly work: { readonly read: readonly string[]; readonly write: readonly string[]; readonly purge?: readonly string[] };
   /** The bundle bucket's `bundles/` and `reports/`. */
   readonly bundles: 'none' | 'write';
   /** What it does against the operator's stores. */
@@ -63,17 +68,19 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   'export-store': { ledger: [], work: READ_WRITE, bundles: 'none', stores: ['export'], anonymizer: true },
   'assemble-export': { ledger: [], work: READ, bundles: 'write', stores: [], anonymizer: false },
   'verify-erasure': { ledger: [], work: READ, bundles: 'none', stores: ['discover'], anonymizer: true },
-  // Keeps the resolved identity under deferred/ for the sweep (no lifecycle expiry there).
-  'schedule-deferred': { ledger: ['dynamodb:PutItem'], work: { read: [REQUESTS], write: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
-  // Deletes the identity kept under deferred/ once a request is completed with nothing deferred.
-  'write-receipt': { ledger: LEDGER_RW, work: { read: [REQUESTS], write: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
+  // Keeps the resolved identity under deferred/ for the sweep (no lifecycle expiry there);
+  // the deferred entries go in 25 at a time (functions/core/deferred.ts: BatchWriteItem).
+  'schedule-deferred': { ledger: ['dynamodb:BatchWriteItem'], work: { read: [REQUESTS], write: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
+  // Deletes every version of the identity kept under deferred/ once a request is completed with nothing deferred.
+  'write-receipt': { ledger: LEDGER_RW, work: { read: [REQUESTS], write: [], purge: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
   // Marks the request failed and releases its erasure leases.
   'record-failure': { ledger: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], work: NONE, bundles: 'none', stores: [], anonymizer: false },
-  // Retention sweep.
-  'find-due-deferrals': { ledger: ['dynamodb:Query'], work: NONE, bundles: 'none', stores: [], anonymizer: false },
+  // Retention sweep: the due entries (Query), and the page cursor where the last run stopped (GetItem, PutItem).
+  'find-due-deferrals': { ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], work: NONE, bundles: 'none', stores: [], anonymizer: false },
   // Rediscovers, re-checks hold flags, erases what is now due, reschedules the rest.
   'erase-due-entry': { ledger: LEDGER_RW, work: { read: [DEFERRED], write: [] }, bundles: 'none', stores: ['discover', 'holds', 'erase'], anonymizer: true },
-  'write-sweep-receipts': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: [], anonymizer: false },
+  // Appends the receipts, then deletes every version of a kept identity no entry waits on any more.
+  'write-sweep-receipts': { ledger: LEDGER_RW, work: { read: [], write: [], purge: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
 };
 
 /** Where the s3-records connector stages rewritten objects, in the store's own bucket (its `stagingPrefix` default). */

@@ -16,15 +16,16 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
-import { Construct, type IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import type { DataMap } from '../functions/core/datamap';
 import { LEDGER_KEY } from '../functions/core/ledger';
-import { HANDLER_ACCESS, storeGrants, writes, type StoreResource } from './access';
+import { HANDLER_ACCESS, storeGrants, writes, type StoreOperation, type StoreResource } from './access';
 import { handlerFunction, pascal, writeConfigFile } from './functions';
 import { MACHINES, machineHandlers, scheduleMachine, stateMachine } from './machines';
 import { acknowledge, acknowledgeWildcards, type WildcardGrant } from './nag';
+import { auditorPolicy, handlerPolicy, productKeyActions, supportPolicy, type MachineId, type PolicyArns, type ProductArns } from './policies';
 import { validateProps, type SubjectRightsOrchestratorProps } from './props';
-import { auditorPolicy, PolicyGrantee, supportPolicy } from './user-policies';
+import { attachUserPolicy, defaultPolicyNamePrefix, executionsArn, managedPolicyName, PolicyGrantee, renderStatements, userPolicy } from './user-policies';
 
 export type { SubjectRightsOrchestratorProps } from './props';
 
@@ -47,10 +48,13 @@ export class SubjectRightsOrchestrator extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly alarms: readonly cloudwatch.Alarm[];
   readonly schedules: readonly scheduler.Schedule[];
-  /** Attach to the role support staff use with the `dsr` CLI. */
+  /** Attach to the role support staff use with the `dsr` CLI (or `grantSupport`); named `supportPolicyName`. */
   readonly supportPolicy: iam.ManagedPolicy;
-  /** Attach to the role auditors use. */
+  /** Attach to the role auditors use (or `grantAuditor`); named `auditorPolicyName`. */
   readonly auditorPolicy: iam.ManagedPolicy;
+  /** Stable names, for IAM Identity Center permission sets (customer managed policies are referenced by name). */
+  readonly supportPolicyName: string;
+  readonly auditorPolicyName: string;
   /** The variables the `dsr` CLI reads, by name. */
   readonly cliEnvironment: Readonly<Record<string, string>>;
 
@@ -124,6 +128,13 @@ export class SubjectRightsOrchestrator extends Construct {
       DSR_BUNDLE_BUCKET: this.bundleBucket.bucketName,
     };
 
+    const productArns: ProductArns = {
+      ledgerTable: this.ledgerTable.tableArn,
+      workBucket: this.workBucket.bucketArn,
+      bundleBucket: this.bundleBucket.bucketArn,
+      storeTable: (name) => this.storeTable(name).tableArn,
+      storeBucket: (name) => this.storeBucket(name).bucketArn,
+    };
     const functions = new Map<string, NodejsFunction>();
     for (const spec of MACHINES.flatMap(machineHandlers)) {
       const access = HANDLER_ACCESS[spec.id];
@@ -135,8 +146,11 @@ export class SubjectRightsOrchestrator extends Construct {
         logKey,
         ...(access.anonymizer ? { anonymizationSecret: this.anonymizationSecret } : {}),
       });
-      this.grantProductAccess(fn, access);
-      if (access.stores.length > 0) this.grantStoreAccess(fn, fn.role!, storeGrants(v.dataMap, access.stores));
+      // The statements are infra/policies.ts's, exactly: the local engine enforces the same ones.
+      renderStatements(handlerPolicy(spec.id, v.dataMap, productArns), (s) => fn.addToRolePolicy(s), fn.role!, this.wildcards);
+      const keyActions = productKeyActions(access);
+      if (keyActions.length > 0) this.encryptionKey.grant(fn, ...keyActions);
+      this.grantStoreKeys(fn, v.dataMap, access.stores);
       acknowledge(fn.role!, 'AwsSolutions-IAM5[Resource::*]', 'Only xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing), which support no resource-level permissions.');
       acknowledge(fn, 'AwsSolutions-L1', 'Node.js 22 is the runtime the project targets and tests (engines >=22, the local engine runs the same handlers on 22); move with the toolchain.');
       functions.set(spec.id, fn);
@@ -160,13 +174,33 @@ export class SubjectRightsOrchestrator extends Construct {
     this.alarms = alarms;
     this.schedules = schedules;
 
-    const policyResources = { machines: [...machines.values()], ledger: this.ledgerTable, bundleBucket: this.bundleBucket, wildcards: this.wildcards };
-    this.supportPolicy = supportPolicy(this, 'SupportPolicy', policyResources);
-    // `dsr hold place --subject` resolves the subject's identity itself: read-only, as resolve-identity.
-    this.grantStoreAccess(new PolicyGrantee(this.supportPolicy), this.supportPolicy, storeGrants(v.dataMap, ['identity']));
-    this.auditorPolicy = auditorPolicy(this, 'AuditorPolicy', policyResources);
-    if (props.supportRole) this.supportPolicy.attachToRole(props.supportRole);
-    if (props.auditorRole) this.auditorPolicy.attachToRole(props.auditorRole);
+    const policyArns: PolicyArns = {
+      ...productArns,
+      machines: Object.fromEntries(MACHINES.map((m) => [m.id, { arn: machines.get(m.id)!.stateMachineArn, executions: executionsArn(machines.get(m.id)!) }])) as Record<MachineId, { arn: string; executions: string }>,
+      functions: Object.fromEntries([...functions].map(([id, fn]) => [id, fn.functionArn])),
+    };
+    const prefix = props.managedPolicyNamePrefix ?? defaultPolicyNamePrefix(this, id);
+    this.supportPolicyName = managedPolicyName(prefix, 'support');
+    this.auditorPolicyName = managedPolicyName(prefix, 'auditor');
+    this.supportPolicy = userPolicy(this, 'SupportPolicy', {
+      managedPolicyName: this.supportPolicyName,
+      description: 'Subject Rights Orchestrator support: dsr start/plan/approve/status/hold/sweep/history; no deletes, no work-bucket access',
+      policy: supportPolicy(v.dataMap, policyArns),
+      key: this.encryptionKey,
+      keyActions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      wildcards: this.wildcards,
+    });
+    this.grantStoreKeys(new PolicyGrantee(this.supportPolicy), v.dataMap, ['identity']);
+    this.auditorPolicy = userPolicy(this, 'AuditorPolicy', {
+      managedPolicyName: this.auditorPolicyName,
+      description: 'Subject Rights Orchestrator auditors: execution history and the receipt chain, read only',
+      policy: auditorPolicy(policyArns),
+      key: this.encryptionKey,
+      keyActions: ['kms:Decrypt', 'kms:DescribeKey'],
+      wildcards: this.wildcards,
+    });
+    if (props.supportRole) this.grantSupport(props.supportRole);
+    if (props.auditorRole) this.grantAuditor(props.auditorRole);
 
     this.cliEnvironment = {
       DSR_LEDGER_TABLE: this.ledgerTable.tableName,
@@ -182,51 +216,23 @@ export class SubjectRightsOrchestrator extends Construct {
     acknowledgeWildcards(this.wildcards);
   }
 
-  /** What a handler does with the ledger, the work bucket and the bundle bucket, through their grant methods. */
-  private grantProductAccess(fn: NodejsFunction, access: (typeof HANDLER_ACCESS)[string]): void {
-    if (access.ledger.length > 0) {
-      this.ledgerTable.grants.actions(fn, ...access.ledger);
-      this.ledgerTable.grantOnKey(fn, 'kms:Decrypt', 'kms:DescribeKey', ...(writes(access.ledger) ? ['kms:Encrypt', 'kms:GenerateDataKey'] : []));
-    }
-    const workReason = (prefix: string) => `The work bucket's ${prefix} documents, one set per request id, unknown in advance.`;
-    for (const prefix of access.work.read) {
-      this.workBucket.grants.actionsOnObjectKeys(fn, `${prefix}*`, 's3:GetObject', 'kms:Decrypt');
-      this.wildcards.push({ scope: fn.role!, arn: this.workBucket.arnForObjects(`${prefix}*`), reason: workReason(prefix) });
-    }
-    for (const prefix of access.work.write) {
-      this.workBucket.grants.actionsOnObjectKeys(fn, `${prefix}*`, 's3:PutObject', 's3:AbortMultipartUpload', 'kms:GenerateDataKey', 'kms:Decrypt');
-      this.wildcards.push({ scope: fn.role!, arn: this.workBucket.arnForObjects(`${prefix}*`), reason: workReason(prefix) });
-    }
-    if (access.work.read.length > 0) {
-      // Without ListBucket a missing document is a 403, not the NoSuchKey the workspace expects.
-      iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:ListBucket'], resourceArns: [this.workBucket.bucketArn] });
-    }
-    if (access.bundles === 'write') {
-      for (const prefix of ['bundles/*', 'reports/*']) {
-        // Bundles stream up as multipart uploads: a failed one must be abortable.
-        this.bundleBucket.grants.actionsOnObjectKeys(fn, prefix, 's3:PutObject', 's3:AbortMultipartUpload', 'kms:GenerateDataKey', 'kms:Decrypt');
-        this.wildcards.push({ scope: fn.role!, arn: this.bundleBucket.arnForObjects(prefix), reason: `One bundle or report per request id under ${prefix.slice(0, -1)}, written once.` });
-      }
-    }
+  /** The support policy for a role, user or group (not an Identity Center `AWSReservedSSO_*` role: reference `supportPolicyName` in the permission set). */
+  grantSupport(grantee: iam.IRole | iam.IUser | iam.IGroup): void {
+    attachUserPolicy(this.supportPolicy, this.supportPolicyName, grantee);
   }
 
-  /** The data map's stores: exactly the actions, tables, indexes, buckets and key patterns access.ts derived. */
-  /** `holder` is the role or policy the statements land in (for their cdk-nag acknowledgement). */
-  private grantStoreAccess(grantee: iam.IGrantable, holder: IConstruct, grants: ReturnType<typeof storeGrants>): void {
-    for (const grant of grants) {
-      const arns = grant.resources.map((r) => this.storeArn(r));
-      grant.resources.forEach((r, i) => {
-        if (r.type === 'objects') {
-          this.wildcards.push({ scope: holder, arn: arns[i], reason: `Objects of data map store(s) ${grant.stores.join(', ')} under ${r.pattern}: one key prefix per subject, so no narrower ARN exists.` });
-        }
-      });
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: [...grant.actions],
-        resourceArns: arns,
-        ...(grant.prefixes ? { conditions: { StringLike: { 's3:prefix': [...grant.prefixes] } } } : {}),
-      });
-      // Customer managed keys of imported stores: decrypt to read, and encrypt to write.
+  /** The auditor policy for a role, user or group (not an Identity Center `AWSReservedSSO_*` role: reference `auditorPolicyName` in the permission set). */
+  grantAuditor(grantee: iam.IRole | iam.IUser | iam.IGroup): void {
+    attachUserPolicy(this.auditorPolicy, this.auditorPolicyName, grantee);
+  }
+
+  /**
+   * Customer managed keys of imported stores: decrypt to read, and encrypt to write. A CDK
+   * grant, outside infra/policies.ts: the local engine has no KMS to enforce it on.
+   */
+  private grantStoreKeys(grantee: iam.IGrantable, dataMap: DataMap, operations: readonly StoreOperation[]): void {
+    if (operations.length === 0) return;
+    for (const grant of storeGrants(dataMap, operations)) {
       const keyActions = grant.resources.some((r) => r.type === 'table' || r.type === 'index')
         ? ['kms:Decrypt', 'kms:DescribeKey', ...(writes(grant.actions) ? ['kms:Encrypt', 'kms:GenerateDataKey'] : [])]
         : ['kms:Decrypt', ...(writes(grant.actions) ? ['kms:GenerateDataKey'] : [])];
@@ -257,19 +263,6 @@ export class SubjectRightsOrchestrator extends Construct {
       this.buckets.set(name, bucket);
     }
     return bucket;
-  }
-
-  private storeArn(r: StoreResource): string {
-    switch (r.type) {
-      case 'table':
-        return this.storeTable(r.table).tableArn;
-      case 'index':
-        return `${this.storeTable(r.table).tableArn}/index/${r.index}`;
-      case 'bucket':
-        return this.storeBucket(r.bucket).bucketArn;
-      case 'objects':
-        return this.storeBucket(r.bucket).arnForObjects(r.pattern);
-    }
   }
 
   private storeKey(r: StoreResource): kms.IKey | undefined {

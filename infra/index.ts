@@ -3,4 +3,5 @@ export { SubjectRightsOrchestrator, type SubjectRightsOrchestratorProps } from '
 export { OrchestratorPropsError } from './props';
 export { HANDLER_ACCESS, storeGrants, type HandlerAccess, type StoreGrant, type StoreOperation } from './access';
 export { MACHINES, type MachineSpec } from './machines';
+export { allPolicies, auditorPolicy, handlerPolicy, machinePolicy, ROLE_NAMES, supportPolicy, type PolicyArns, type PolicyStatementJson, type PrincipalPolicy } from './policies';
 export { ReferenceOperatorStack, type ReferenceOperatorStackProps } from './stack';

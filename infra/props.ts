@@ -49,6 +49,15 @@ export interface SubjectRightsOrchestratorProps {
   readonly auditorRole?: iam.IRole;
 
   /**
+   * The support and auditor managed policies are named `<prefix>-support` and
+   * `<prefix>-auditor`: stable names an IAM Identity Center permission set can reference as
+   * customer managed policies (Identity Center's own `AWSReservedSSO_*` roles are refused as
+   * `supportRole`/`auditorRole`: it manages their policies itself).
+   * @default - `<stack name>-<construct id>`
+   */
+  readonly managedPolicyNamePrefix?: string;
+
+  /**
    * Existing DynamoDB tables of the data map, keyed by the table name the data map uses: an
    * imported `ITable` (with its `encryptionKey` when it has a customer managed key) or a
    * table ARN. Tables not listed are looked up by name in this stack's account and region.

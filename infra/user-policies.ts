@@ -1,17 +1,21 @@
 /**
  * Managed policies for the people around the product: support runs the `dsr` CLI (start, plan,
- * approve, status, hold, history), auditors read execution history and receipts. Built with the
- * resources' own grant methods through a grantee that writes into a managed policy.
+ * approve, status, hold, history), auditors read execution history and receipts. Their
+ * statements are infra/policies.ts's, rendered as they are; only the key grant is CDK's.
+ *
+ * The names are stable and predictable (`<prefix>-support`, `<prefix>-auditor`) so an IAM
+ * Identity Center permission set can reference them as customer managed policies, by name, in
+ * every account the stack is deployed to.
  */
-import { ArnFormat, Stack } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { WildcardGrant } from './nag';
+import type { PrincipalPolicy } from './policies';
 
-/** Lets `grant*` methods write into a managed policy (which is not a principal itself). */
+/** Lets `grant*` methods (the store keys') write into a managed policy (which is not a principal itself). */
 export class PolicyGrantee implements iam.IPrincipal {
   readonly grantPrincipal: iam.IPrincipal = this;
   readonly assumeRoleAction = 'sts:AssumeRole';
@@ -39,59 +43,70 @@ export class PolicyGrantee implements iam.IPrincipal {
   }
 }
 
-export interface UserPolicyResources {
-  readonly machines: readonly sfn.StateMachine[];
-  readonly ledger: dynamodb.Table;
-  readonly bundleBucket: s3.Bucket;
-  /** Collects the wildcard ARNs granted, for their cdk-nag acknowledgement. */
-  readonly wildcards: WildcardGrant[];
-}
-
 /** Every execution of a machine: executions are named by request id, unknown in advance. */
 export function executionsArn(machine: sfn.StateMachine): string {
   return Stack.of(machine).formatArn({ service: 'states', resource: 'execution', resourceName: `${machine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }
 
-/** Reads executions: their list, their state and their history. */
-function grantHistory(grantee: PolicyGrantee, r: UserPolicyResources): void {
-  for (const machine of r.machines) {
-    machine.grant(grantee, 'states:ListExecutions', 'states:DescribeStateMachine');
-    const arn = executionsArn(machine);
-    iam.Grant.addToPrincipal({ grantee, actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resourceArns: [arn] });
-    r.wildcards.push({ scope: grantee.policy, arn, reason: 'Executions of this state machine only; execution names are request ids, unknown until a request starts.' });
+/** Renders model statements into a role's or a policy's document, one CDK statement each. */
+export function renderStatements(policy: PrincipalPolicy, add: (statement: iam.PolicyStatement) => void, holder: Construct, wildcards: WildcardGrant[]): void {
+  for (const s of policy.statements) add(iam.PolicyStatement.fromJson(s));
+  for (const w of policy.wildcards) wildcards.push({ scope: holder, arn: w.arn, reason: w.reason });
+}
+
+export interface UserPolicyOptions {
+  readonly managedPolicyName: string;
+  readonly description: string;
+  readonly policy: PrincipalPolicy;
+  /** The product key and what the people need of it (no KMS locally: a CDK grant). */
+  readonly key: kms.IKey;
+  readonly keyActions: readonly string[];
+  /** Collects the wildcard ARNs granted, for their cdk-nag acknowledgement. */
+  readonly wildcards: WildcardGrant[];
+}
+
+export function userPolicy(scope: Construct, id: string, opts: UserPolicyOptions): iam.ManagedPolicy {
+  const managed = new iam.ManagedPolicy(scope, id, { managedPolicyName: opts.managedPolicyName, description: opts.description });
+  renderStatements(opts.policy, (s) => managed.addStatements(s), managed, opts.wildcards);
+  managed.addStatements(new iam.PolicyStatement({ sid: 'ProductKey', actions: [...opts.keyActions], resources: [opts.key.keyArn] }));
+  return managed;
+}
+
+/** A name IAM accepts for a managed policy: `[\w+=,.@-]`, at most 128 characters. */
+export function managedPolicyName(prefix: string, suffix: string): string {
+  const name = `${prefix}-${suffix}`;
+  if (!Token.isUnresolved(name) && !/^[\w+=,.@-]{1,128}$/.test(name)) {
+    throw new Error(`managed policy name "${name}": use letters, digits and +=,.@_- only, at most 128 characters (set managedPolicyNamePrefix)`);
+  }
+  return name;
+}
+
+/** The default prefix: the stack's name and the construct's id, so two deployments in one account never collide. */
+export function defaultPolicyNamePrefix(scope: Construct, id: string): string {
+  const stackName = Stack.of(scope).stackName;
+  return `${stackName}-${id}`.replace(/[^\w+=,.@-]/g, '-').slice(0, 110);
+}
+
+/**
+ * Identity Center owns its `AWSReservedSSO_*` roles and replaces whatever else is attached to
+ * them; a permission set references the customer managed policy by name instead.
+ */
+export function refuseIdentityCenterRole(role: iam.IRole, policyName: string): void {
+  const reserved = /AWSReservedSSO_|aws-reserved\/sso\.amazonaws\.com\//;
+  if ([role.roleName, role.roleArn].some((v) => !Token.isUnresolved(v) && reserved.test(v))) {
+    throw new Error(
+      `role ${role.roleName} is an IAM Identity Center role (AWSReservedSSO_*): Identity Center manages its policies and would drop this attachment; add the customer managed policy "${policyName}" to the permission set instead`,
+    );
   }
 }
 
-export function supportPolicy(scope: Construct, id: string, r: UserPolicyResources): iam.ManagedPolicy {
-  const policy = new iam.ManagedPolicy(scope, id, {
-    description: 'Subject Rights Orchestrator support: dsr start/plan/approve/status/hold/sweep/history; no deletes, no work-bucket access',
-  });
-  const grantee = new PolicyGrantee(policy);
-  for (const machine of r.machines) machine.grantStartExecution(grantee);
-  grantHistory(grantee, r);
-  // Requests, approvals, holds: put and conditional update; never delete (receipts chain).
-  r.ledger.grants.actions(grantee, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem');
-  r.ledger.grantOnKey(grantee, 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey');
-  // Presigned bundle and report URLs are signed with the support principal's own access.
-  for (const prefix of ['bundles/*', 'reports/*']) {
-    r.bundleBucket.grants.actionsOnObjectKeys(grantee, prefix, 's3:GetObject', 'kms:Decrypt');
-    r.wildcards.push({ scope: policy, arn: r.bundleBucket.arnForObjects(prefix), reason: `Bundles and access reports are one object per request under ${prefix.slice(0, -1)}; read only, to hand out presigned URLs.` });
+export function attachUserPolicy(policy: iam.ManagedPolicy, policyName: string, grantee: iam.IRole | iam.IUser | iam.IGroup): void {
+  if ('roleArn' in grantee) {
+    refuseIdentityCenterRole(grantee, policyName);
+    policy.attachToRole(grantee);
+  } else if ('userArn' in grantee) {
+    policy.attachToUser(grantee);
+  } else {
+    policy.attachToGroup(grantee);
   }
-  return policy;
-}
-
-/** The ledger partition receipts live in (functions/core/receipt.ts): auditors read nothing else. */
-export const RECEIPT_PARTITION = 'receipt';
-
-export function auditorPolicy(scope: Construct, id: string, r: UserPolicyResources): iam.ManagedPolicy {
-  const policy = new iam.ManagedPolicy(scope, id, {
-    description: 'Subject Rights Orchestrator auditors: execution history and the receipt chain, read only',
-  });
-  const grantee = new PolicyGrantee(policy);
-  grantHistory(grantee, r);
-  // Request items hold the subject id: only the receipt partition, by leading key.
-  const grant = r.ledger.grants.actions(grantee, 'dynamodb:GetItem', 'dynamodb:Query');
-  grant.principalStatements.forEach((s) => s.addCondition('ForAllValues:StringEquals', { 'dynamodb:LeadingKeys': [RECEIPT_PARTITION] }));
-  r.ledger.grantOnKey(grantee, 'kms:Decrypt', 'kms:DescribeKey');
-  return policy;
 }

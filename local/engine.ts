@@ -12,12 +12,15 @@ import path from 'node:path';
 import { parseDataMap, type DataMap } from '../functions/core/datamap';
 import { DEFAULT_SWEEP_MAX_ENTRIES, type DsrConfig } from '../functions/core/config';
 import { ledgerTableDefinition } from '../functions/core/ledger';
+import { runInContainer } from '../functions/core/lambda-container';
 import { HANDLERS, localFunctionArn } from '../functions/handlers/registry';
 import { startDynamoDbLocal, type RunningDynamoDbLocal } from './dynamodb';
 import { LocalEngineError } from './errors';
+import { createLocalAuthorizer, handlerCredentials, type LocalAuthorizerOptions } from './iam/authorizer';
+import { startDynamoDbProxy, type RunningDynamoDbProxy } from './iam/dynamodb-proxy';
 import { freePort } from './ports';
 import { startS3Server, type RunningS3Server } from './s3';
-import { startSfnServer, type LambdaHandler, type RunningSfnServer } from './sfn';
+import { ACCOUNT_ID, startSfnServer, type LambdaHandler, type RunningSfnServer } from './sfn';
 import { engineFiles, readEngineState, writeEngineState, type EngineState } from './state';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -39,11 +42,22 @@ export interface EngineOptions {
   readonly verificationMaxAgeDays?: number;
   /** Entries one retention sweep run erases (see Settings.sweepMaxEntries). */
   readonly sweepMaxEntries?: number;
+  /** Changes a principal's policy before it is enforced (a test showing that a missing action is denied). */
+  readonly iamPolicyOverride?: LocalAuthorizerOptions['override'];
+}
+
+/** One call IAM refused: who, what, on which resource (kept in memory only: resource ARNs may name a subject's keys). */
+export interface AccessDenial {
+  readonly accessKeyId: string;
+  readonly action: string;
+  readonly resource: string;
 }
 
 export interface RunningEngine {
   readonly env: Record<string, string>;
   readonly state: EngineState;
+  /** Every call IAM denied since the engine started. */
+  readonly denials: readonly AccessDenial[];
   stop(): Promise<void>;
 }
 
@@ -91,17 +105,30 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   fs.writeFileSync(files.config, JSON.stringify(config, null, 2));
 
   let dynamodb: RunningDynamoDbLocal | undefined;
+  let dynamodbProxy: RunningDynamoDbProxy | undefined;
   let s3: RunningS3Server | undefined;
   let sfn: RunningSfnServer | undefined;
   const stopAll = async () => {
-    await Promise.allSettled([sfn?.close(), s3?.close(), dynamodb?.stop()]);
+    await Promise.allSettled([sfn?.close(), s3?.close(), dynamodbProxy?.close(), dynamodb?.stop()]);
   };
+  // One IAM decision point for every endpoint: whatever AWS would refuse, the engine refuses.
+  const denials: AccessDenial[] = [];
+  const authorize = createLocalAuthorizer({
+    dataMap,
+    settings,
+    region,
+    accountId: ACCOUNT_ID,
+    override: opts.iamPolicyOverride,
+    onDenied: (accessKeyId, request) => void denials.push({ accessKeyId, action: request.action, resource: request.resource }),
+  });
   try {
     dynamodb = await startDynamoDbLocal({ host, port: await freePort(host), dataDir: path.join(dataDir, 'dynamodb') });
-    s3 = await startS3Server({ host, port: 0, dataDir: path.join(dataDir, 's3'), region });
+    // DynamoDB Local cannot check IAM: every client talks to it through the proxy.
+    dynamodbProxy = await startDynamoDbProxy({ host, port: 0, target: dynamodb.endpoint, authorize, region, accountId: ACCOUNT_ID });
+    s3 = await startS3Server({ host, port: 0, dataDir: path.join(dataDir, 's3'), region, authorize });
 
     const env: Record<string, string> = {
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbProxy.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
@@ -122,7 +149,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     for (const spec of HANDLERS) {
       const arn = localFunctionArn(region, spec.id);
       substitutions[spec.machine][spec.substitution] = arn;
-      lambdas[arn] = lazyHandler(spec.module, spec.exportName);
+      lambdas[arn] = lazyHandler(spec.id, spec.module, spec.exportName);
     }
     sfn = await startSfnServer({
       host,
@@ -131,6 +158,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
       dataDir: path.join(dataDir, 'stepfunctions'),
       stateMachines: Object.entries(STATE_MACHINES).map(([id, m]) => ({ name: m.name, definitionPath: m.file, substitutions: substitutions[id] })),
       lambdas,
+      authorize,
     });
     env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
     for (const m of Object.values(STATE_MACHINES)) env[m.envVar] = `arn:aws:states:${region}:000000000000:stateMachine:${m.name}`;
@@ -142,6 +170,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     return {
       env,
       state,
+      denials,
       async stop() {
         await stopAll();
         fs.rmSync(files.state, { force: true });
@@ -153,13 +182,16 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   }
 }
 
-function lazyHandler(module: string, exportName: string): LambdaHandler {
+function lazyHandler(id: string, module: string, exportName: string): LambdaHandler {
   let loaded: LambdaHandler | undefined;
+  // Each function in its own container, signing as its own role, as on Lambda.
+  const container = { id, credentials: handlerCredentials(id) };
   return async (event, context) => {
     // Loaded on first use so the engine starts fast and a broken handler fails only its Task.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded ??= require(path.join(REPO_ROOT, 'functions/handlers', module))[exportName] as LambdaHandler;
-    return loaded(event, context);
+    const handler = loaded;
+    return runInContainer(container, () => handler(event, context));
   };
 }
 

@@ -4,7 +4,10 @@
  *
  * Ledger items: `receipt` / `<sequence>` holds the canonical JSON body and its hash;
  * `receipt` / `head` the last sequence and hash (the conditional update that appends);
- * `request#<id>` / `receipt` points a request at its receipt (idempotent rewrites).
+ * `receipt` / `request#<id>` (`sweep#<id>`) points a request (a sweep) at its receipt, which
+ * makes a rewrite idempotent. The pointer lives in the receipt partition so that auditors, whose
+ * policy reads that partition only (request items hold the subject id), can find a request's
+ * receipt. Ledgers written before kept it at `request#<id>` / `receipt`: still honoured.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
@@ -34,10 +37,10 @@ function seqKey(n: number): string {
 
 export async function appendReceipt(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, body: ReceiptBody): Promise<StoredReceipt> {
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  const pointerKey = { pk: body.kind === 'request' ? requestPk(body.id) : `sweep#${body.id}`, sk: 'receipt' };
+  const pointerKey = receiptPointerKey(body.kind, body.id);
   for (let attempt = 0; attempt < 20; attempt++) {
-    const existing = await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: pointerKey, ConsistentRead: true }));
-    if (existing.Item) return getReceipt(rt, existing.Item.sequence as number) as Promise<StoredReceipt>;
+    const existing = (await readPointer(doc, rt.ledger.table, pointerKey)) ?? (await readPointer(doc, rt.ledger.table, legacyPointerKey(body.kind, body.id)));
+    if (existing) return getReceipt(rt, existing.sequence as number) as Promise<StoredReceipt>;
     const head = (await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: { pk: 'receipt', sk: 'head' }, ConsistentRead: true }))).Item;
     const sequence = ((head?.sequence as number | undefined) ?? 0) + 1;
     const previousHash = (head?.hash as string | undefined) ?? GENESIS_HASH;
@@ -70,6 +73,21 @@ export async function appendReceipt(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, bo
   throw new Error('could not append the receipt: the chain head kept changing');
 }
 
+/** Where a request's (or sweep's) receipt pointer is: in the receipt partition, after `head` and the sequences. */
+export function receiptPointerKey(kind: ReceiptBody['kind'], id: string): { pk: string; sk: string } {
+  return { pk: RECEIPT_PK, sk: kind === 'request' ? requestPk(id) : `sweep#${id}` };
+}
+
+function legacyPointerKey(kind: ReceiptBody['kind'], id: string): { pk: string; sk: string } {
+  return { pk: kind === 'request' ? requestPk(id) : `sweep#${id}`, sk: 'receipt' };
+}
+
+const RECEIPT_PK = 'receipt';
+
+async function readPointer(doc: DynamoDBDocumentClient, table: string, key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
+  return (await doc.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+}
+
 export async function getReceipt(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, sequence: number): Promise<StoredReceipt | undefined> {
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
   const out = await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: { pk: 'receipt', sk: seqKey(sequence) }, ConsistentRead: true }));
@@ -78,8 +96,22 @@ export async function getReceipt(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, seque
 
 export async function receiptForRequest(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, requestId: string): Promise<StoredReceipt | undefined> {
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  const pointer = await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: { pk: requestPk(requestId), sk: 'receipt' }, ConsistentRead: true }));
-  return pointer.Item ? getReceipt(rt, pointer.Item.sequence as number) : undefined;
+  const pointer = (await readPointer(doc, rt.ledger.table, receiptPointerKey('request', requestId))) ?? (await legacyPointer(doc, rt.ledger.table, requestId));
+  return pointer ? getReceipt(rt, pointer.sequence as number) : undefined;
+}
+
+/**
+ * A receipt written before the pointer moved into the receipt partition. An auditor may not
+ * read request items (they hold the subject id): to an auditor such a receipt has no pointer,
+ * and `dsr receipt verify` still shows it in the chain.
+ */
+async function legacyPointer(doc: DynamoDBDocumentClient, table: string, requestId: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return await readPointer(doc, table, legacyPointerKey('request', requestId));
+  } catch (err) {
+    if ((err as { name?: string }).name === 'AccessDeniedException') return undefined;
+    throw err;
+  }
 }
 
 /** Every receipt in order, for `dsr receipt verify`. */

@@ -2,6 +2,11 @@
  * What a handler needs, built once per container: configuration, SDK clients (endpoints come
  * from the standard AWS_ENDPOINT_URL_* variables, so the same code runs locally), the clock,
  * the anonymizer and a logger that is only ever given ids, counts and hashes.
+ *
+ * "Container" as functions/core/lambda-container.ts says: on AWS the process; locally each
+ * function's own, with its role's credentials. The clients get those credentials as a static
+ * object, one set of clients per container: a credentials *function* shared by principals would
+ * be memoized and coalesced by the SDK, and concurrent calls of two functions would mix.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -12,6 +17,7 @@ import { createAnonymizer, type Anonymizer } from './anonymize';
 import { fileClock, systemClock, type Clock } from './clock';
 import { loadConfig, type DsrConfig } from './config';
 import { ConfigError } from './errors';
+import { currentContainer } from './lambda-container';
 import { Ledger } from './ledger';
 import { Workspace } from './workspace';
 
@@ -26,16 +32,36 @@ export interface Runtime {
   connectorContext(): ConnectorContext;
 }
 
-let clients: { dynamodb: DynamoDBClient; s3: S3Client; logger: Logger; anonymizer?: Anonymizer } | undefined;
+interface ContainerClients {
+  dynamodb: DynamoDBClient;
+  s3: S3Client;
+  logger: Logger;
+  anonymizer?: Anonymizer;
+}
+
+/** By container id; `''` is the one container of a Lambda process. */
+const byContainer = new Map<string, ContainerClients>();
+
+function containerClients(): ContainerClients {
+  const container = currentContainer();
+  const id = container?.id ?? '';
+  let clients = byContainer.get(id);
+  if (!clients) {
+    const credentials = container?.credentials ? { accessKeyId: container.credentials.accessKeyId, secretAccessKey: container.credentials.secretAccessKey } : undefined;
+    clients = {
+      dynamodb: new DynamoDBClient(credentials ? { credentials } : {}),
+      // Path style: the local S3 endpoint has no virtual-host DNS; harmless on AWS.
+      s3: new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3), ...(credentials ? { credentials } : {}) }),
+      logger: new Logger({ serviceName: 'subject-rights-orchestrator' }),
+    };
+    byContainer.set(id, clients);
+  }
+  return clients;
+}
 
 export function getRuntime(): Runtime {
   const config = loadConfig();
-  clients ??= {
-    dynamodb: new DynamoDBClient({}),
-    // Path style: the local S3 endpoint has no virtual-host DNS; harmless on AWS.
-    s3: new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) }),
-    logger: new Logger({ serviceName: 'subject-rights-orchestrator' }),
-  };
+  const clients = containerClients();
   const clock = process.env.DSR_CLOCK_FILE ? fileClock(process.env.DSR_CLOCK_FILE) : systemClock;
   const { dynamodb, s3, logger } = clients;
   const runtime: Runtime = {
@@ -50,7 +76,7 @@ export function getRuntime(): Runtime {
       dynamodb,
       s3,
       now: clock.now(),
-      anonymizer: anonymizer(),
+      anonymizer: anonymizer(clients),
       log: (event, fields) => logger.info(event, { ...fields }),
     }),
   };
@@ -66,15 +92,15 @@ let providedKey: string | undefined;
  */
 export function provideHmacKey(key: string): void {
   providedKey = key;
-  if (clients) clients.anonymizer = undefined;
+  for (const clients of byContainer.values()) clients.anonymizer = undefined;
 }
 
-function anonymizer(): Anonymizer {
-  if (clients?.anonymizer) return clients.anonymizer;
+function anonymizer(clients: ContainerClients): Anonymizer {
+  if (clients.anonymizer) return clients.anonymizer;
   const file = process.env.DSR_HMAC_KEY_FILE;
   const key = providedKey ?? (file ? fs.readFileSync(file, 'utf8').trim() : process.env.DSR_HMAC_KEY);
   if (!key) throw new ConfigError('no anonymization key: set DSR_HMAC_KEY_FILE or DSR_HMAC_KEY (on AWS: DSR_HMAC_SECRET_ARN)');
   const created = createAnonymizer(key);
-  if (clients) clients.anonymizer = created;
+  clients.anonymizer = created;
   return created;
 }

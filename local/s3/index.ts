@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { allowAll, type Authorizer } from '../iam/types';
 import { createHandler } from './server';
 import { Store } from './store';
 
@@ -17,6 +18,8 @@ export interface S3ServerOptions {
   region?: string;
   /** Receives unexpected internal errors (500s); default: console.error. */
   log?: (line: string) => void;
+  /** IAM for every request (see local/iam/types.ts); default: everything is allowed. */
+  authorize?: Authorizer;
 }
 
 export interface RunningS3Server {
@@ -39,7 +42,7 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<Running
   const store = await Store.open(root, !ephemeral);
   let endpoint = '';
   const server = createServer(
-    createHandler({ store, region: opts.region ?? 'us-east-1', endpoint: () => endpoint, log: opts.log ?? console.error }),
+    createHandler({ store, region: opts.region ?? 'us-east-1', endpoint: () => endpoint, log: opts.log ?? console.error, authorize: opts.authorize ?? allowAll }),
   );
   // Large streamed bodies (1 GB benchmark objects) must not be cut off by node's default timeouts.
   server.requestTimeout = 0;

@@ -1,5 +1,6 @@
 import { errors } from './errors';
 import type { Ctx } from './http';
+import type { S3Operation } from './operations';
 import * as attrs from './handlers/attrs';
 import * as bucket from './handlers/bucket';
 import * as del from './handlers/delete';
@@ -8,6 +9,14 @@ import * as mpu from './handlers/multipart';
 import * as object from './handlers/object';
 
 export type Handler = (ctx: Ctx) => void | Promise<void>;
+
+/** An S3 API operation by its AWS name (what IAM authorizes) and the handler that serves it. */
+export interface Route {
+  readonly operation: S3Operation;
+  readonly handler: Handler;
+}
+
+const op = (operation: S3Operation, handler: Handler): Route => ({ operation, handler });
 
 /** Query parameters that qualify an operation rather than name one. */
 const PARAMS = new Set([
@@ -18,52 +27,69 @@ const PARAMS = new Set([
   'response-content-disposition', 'response-content-encoding',
 ]);
 
-type Table = Record<string, Partial<Record<string, Handler>>>;
+type Table = Record<string, Partial<Record<string, (ctx: RouteInput) => Route>>>;
 
-const SERVICE: Partial<Record<string, Handler>> = { GET: bucket.listBuckets };
+/** What the choice between two operations on one method and sub-resource depends on. */
+export interface RouteInput {
+  readonly query: URLSearchParams;
+  readonly headers: Record<string, string | string[] | undefined>;
+}
+
+const fixed = (operation: S3Operation, handler: Handler) => () => op(operation, handler);
+const copies = (r: RouteInput) => r.headers['x-amz-copy-source'] !== undefined;
+
+const SERVICE: Partial<Record<string, () => Route>> = { GET: fixed('ListBuckets', bucket.listBuckets) };
 
 /** Bucket operations by sub-resource ('' = none) and method. */
 const BUCKET: Table = {
   '': {
-    GET: (ctx) => (ctx.query.get('list-type') === '2' ? list.listObjectsV2(ctx) : list.listObjects(ctx)),
-    HEAD: bucket.headBucket,
-    PUT: bucket.createBucket,
-    DELETE: bucket.deleteBucket,
+    GET: (r) => (r.query.get('list-type') === '2' ? op('ListObjectsV2', list.listObjectsV2) : op('ListObjects', list.listObjects)),
+    HEAD: fixed('HeadBucket', bucket.headBucket),
+    PUT: fixed('CreateBucket', bucket.createBucket),
+    DELETE: fixed('DeleteBucket', bucket.deleteBucket),
   },
-  versioning: { GET: bucket.getBucketVersioning, PUT: bucket.putBucketVersioning },
-  'object-lock': { GET: bucket.getObjectLockConfiguration, PUT: bucket.putObjectLockConfiguration },
-  versions: { GET: list.listObjectVersions },
-  uploads: { GET: mpu.listMultipartUploads },
-  delete: { POST: del.deleteObjects },
-  location: { GET: bucket.getBucketLocation },
+  versioning: { GET: fixed('GetBucketVersioning', bucket.getBucketVersioning), PUT: fixed('PutBucketVersioning', bucket.putBucketVersioning) },
+  'object-lock': {
+    GET: fixed('GetObjectLockConfiguration', bucket.getObjectLockConfiguration),
+    PUT: fixed('PutObjectLockConfiguration', bucket.putObjectLockConfiguration),
+  },
+  versions: { GET: fixed('ListObjectVersions', list.listObjectVersions) },
+  uploads: { GET: fixed('ListMultipartUploads', mpu.listMultipartUploads) },
+  delete: { POST: fixed('DeleteObjects', del.deleteObjects) },
+  location: { GET: fixed('GetBucketLocation', bucket.getBucketLocation) },
 };
 
 /** Object operations by sub-resource ('' = none) and method. */
 const OBJECT: Table = {
   '': {
-    GET: object.getObject,
-    HEAD: object.getObject,
-    PUT: (ctx) => (ctx.req.headers['x-amz-copy-source'] ? object.copyObject(ctx) : object.putObject(ctx)),
-    DELETE: del.deleteObject,
+    GET: fixed('GetObject', object.getObject),
+    HEAD: fixed('HeadObject', object.getObject),
+    PUT: (r) => (copies(r) ? op('CopyObject', object.copyObject) : op('PutObject', object.putObject)),
+    DELETE: fixed('DeleteObject', del.deleteObject),
   },
-  uploads: { POST: mpu.createMultipartUpload },
+  uploads: { POST: fixed('CreateMultipartUpload', mpu.createMultipartUpload) },
   uploadId: {
-    PUT: (ctx) => (ctx.req.headers['x-amz-copy-source'] ? mpu.uploadPartCopy(ctx) : mpu.uploadPart(ctx)),
-    POST: mpu.completeMultipartUpload,
-    DELETE: mpu.abortMultipartUpload,
-    GET: mpu.listParts,
+    PUT: (r) => (copies(r) ? op('UploadPartCopy', mpu.uploadPartCopy) : op('UploadPart', mpu.uploadPart)),
+    POST: fixed('CompleteMultipartUpload', mpu.completeMultipartUpload),
+    DELETE: fixed('AbortMultipartUpload', mpu.abortMultipartUpload),
+    GET: fixed('ListParts', mpu.listParts),
   },
-  tagging: { GET: attrs.getObjectTagging, PUT: attrs.putObjectTagging, DELETE: attrs.deleteObjectTagging },
-  retention: { GET: attrs.getObjectRetention, PUT: attrs.putObjectRetention },
-  'legal-hold': { GET: attrs.getObjectLegalHold, PUT: attrs.putObjectLegalHold },
+  tagging: {
+    GET: fixed('GetObjectTagging', attrs.getObjectTagging),
+    PUT: fixed('PutObjectTagging', attrs.putObjectTagging),
+    DELETE: fixed('DeleteObjectTagging', attrs.deleteObjectTagging),
+  },
+  retention: { GET: fixed('GetObjectRetention', attrs.getObjectRetention), PUT: fixed('PutObjectRetention', attrs.putObjectRetention) },
+  'legal-hold': { GET: fixed('GetObjectLegalHold', attrs.getObjectLegalHold), PUT: fixed('PutObjectLegalHold', attrs.putObjectLegalHold) },
 };
 
-/** Picks the handler for a request; anything unrecognised is NotImplemented, never a silent 200. */
-export function route(method: string, bucketName: string, key: string, query: URLSearchParams): Handler {
+/** Picks the operation for a request; anything unrecognised is NotImplemented, never a silent 200. */
+export function route(method: string, bucketName: string, key: string, input: RouteInput): Route {
+  const { query } = input;
   if (!bucketName) {
     const h = SERVICE[method];
     if (!h || [...query.keys()].some((k) => !PARAMS.has(k))) throw errors.notImplemented(`${method} /`);
-    return h;
+    return h();
   }
   const subs = [...new Set([...query.keys()].filter((k) => !PARAMS.has(k)))];
   // uploadId is a parameter for most purposes but selects the multipart operations on objects.
@@ -79,5 +105,5 @@ export function route(method: string, bucketName: string, key: string, query: UR
     if (method === 'POST') throw errors.notImplemented(`POST ${key ? 'object' : 'bucket'}${sub ? ` ?${sub}` : ''}`);
     throw errors.methodNotAllowed();
   }
-  return h;
+  return h(input);
 }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Authorizer } from '../iam/types';
 import { checkAuth, stripAuthParams } from './auth';
+import { requestAccessKey, runAuthorized, S3AccessDenied } from './authorize';
 import { errors, S3Error } from './errors';
 import type { Ctx } from './http';
 import { route } from './router';
@@ -12,6 +14,8 @@ export interface ServerContext {
   region: string;
   endpoint: () => string;
   log?: (line: string) => void;
+  /** Decides every request for the principal behind its access key. */
+  authorize: Authorizer;
 }
 
 /** Splits a path-style URL. The key is everything after "/bucket/", decoded, with no normalisation. */
@@ -32,7 +36,7 @@ function parseTarget(rawUrl: string): { bucket: string; key: string; query: URLS
   return { bucket: decode(rest.slice(0, slash)), key: decode(rest.slice(slash + 1)), query };
 }
 
-function sendError(req: IncomingMessage, res: ServerResponse, err: S3Error, requestId: string, resource: string): void {
+function sendError(req: IncomingMessage, res: ServerResponse, err: S3Error, ids: { requestId: string; hostId: string }, resource: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -41,8 +45,9 @@ function sendError(req: IncomingMessage, res: ServerResponse, err: S3Error, requ
     ['Code', err.code],
     ['Message', err.message],
     ...Object.entries(err.details),
-    ['Resource', resource],
-    ['RequestId', requestId],
+    ...(err instanceof S3AccessDenied ? [] : [['Resource', resource] as [string, string]]),
+    ['RequestId', ids.requestId],
+    ['HostId', ids.hostId],
   ]).replace(` xmlns="http://s3.amazonaws.com/doc/2006-03-01/"`, '');
   const head = req.method === 'HEAD';
   res.writeHead(err.status, {
@@ -57,7 +62,8 @@ export function createHandler(sc: ServerContext) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomBytes(8).toString('hex').toUpperCase();
     res.setHeader('x-amz-request-id', requestId);
-    res.setHeader('x-amz-id-2', randomBytes(24).toString('base64'));
+    const hostId = randomBytes(24).toString('base64');
+    res.setHeader('x-amz-id-2', hostId);
     res.setHeader('server', 'SubjectRightsOrchestratorS3');
     const method = (req.method ?? 'GET').toUpperCase();
     let resource = req.url ?? '/';
@@ -65,10 +71,11 @@ export function createHandler(sc: ServerContext) {
       const { bucket, key, query } = parseTarget(req.url ?? '/');
       resource = key ? `/${bucket}/${key}` : `/${bucket}`;
       checkAuth(req, query);
+      const accessKey = requestAccessKey(req, query);
       stripAuthParams(query);
-      const handler = route(method, bucket, key, query);
+      const operation = route(method, bucket, key, { query, headers: req.headers });
       const ctx: Ctx = { req, res, method, bucket, key, query, store: sc.store, region: sc.region, endpoint: sc.endpoint() };
-      await handler(ctx);
+      await runAuthorized(operation, ctx, { bucket, key, query, headers: req.headers }, sc.authorize, accessKey);
     } catch (err) {
       let s3err: S3Error;
       if (err instanceof S3Error) s3err = err;
@@ -80,7 +87,7 @@ export function createHandler(sc: ServerContext) {
         sc.log?.(`local s3: ${method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
         s3err = errors.internal();
       }
-      sendError(req, res, s3err, requestId, resource);
+      sendError(req, res, s3err, { requestId, hostId }, resource);
     }
   };
 }

@@ -9,3 +9,4 @@ export type { LambdaContext, LambdaHandler } from './tasks';
 export { collectStates, DefinitionError, loadDefinition } from './definition';
 export type { AslMachine, AslState, LoadedDefinition } from './definition';
 export type { ExecutionRecord, ExecutionStatus } from './model';
+export { ACCOUNT_ID } from './model';

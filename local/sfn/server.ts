@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { allowAll, type Authorizer } from '../iam/types';
+import { authorizeSfn } from './authorize';
 import { DefinitionError, loadDefinition } from './definition';
 import { ExecutionManager, type MachineEntry } from './executions';
 import { stateMachineArn, type ExecutionRecord } from './model';
@@ -31,6 +33,8 @@ export interface SfnServerOptions {
   lambdas: Record<string, LambdaHandler>;
   /** Multiplies Retry intervals; the default 0.001 turns seconds into milliseconds. */
   retryIntervalScale?: number;
+  /** IAM for every call (see local/iam/types.ts); default: everything is allowed. */
+  authorize?: Authorizer;
 }
 
 export interface RunningSfnServer {
@@ -58,7 +62,13 @@ function loadMachines(opts: SfnServerOptions, region: string): MachineEntry[] {
   });
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, manager: ExecutionManager): Promise<void> {
+interface Served {
+  manager: ExecutionManager;
+  authorize: Authorizer;
+  region: string;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, { manager, authorize, region }: Served): Promise<void> {
   try {
     if (req.method !== 'POST') throw new SfnError('UnknownOperationException', `${req.method} ${req.url} is not a Step Functions operation`, 404);
     const target = req.headers['x-amz-target'];
@@ -67,7 +77,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, manager: Execut
     if (!isOperation(operation)) {
       throw new SfnError('UnknownOperationException', `Operation '${String(target ?? '')}' is not supported by the local Step Functions server`);
     }
-    send(res, 200, operations[operation](parseJsonBody(body), manager));
+    const input = parseJsonBody(body);
+    authorizeSfn(authorize, req.headers.authorization, operation, input, region);
+    send(res, 200, operations[operation](input, manager));
   } catch (err) {
     sendError(res, err);
   }
@@ -86,7 +98,8 @@ export async function startSfnServer(opts: SfnServerOptions): Promise<RunningSfn
   });
   await store.flush();
 
-  const server = createServer((req, res) => void handle(req, res, manager));
+  const served: Served = { manager, authorize: opts.authorize ?? allowAll, region };
+  const server = createServer((req, res) => void handle(req, res, served));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {

@@ -1,8 +1,8 @@
 /** The receipt hash chain, in a real ledger table on DynamoDB Local. */
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Ledger, ledgerTableDefinition } from '../../functions/core/ledger';
-import { allReceipts, appendReceipt, checkChain, type StoredReceipt } from '../../functions/core/receipt';
+import { allReceipts, appendReceipt, checkChain, receiptForRequest, receiptPointerKey, type StoredReceipt } from '../../functions/core/receipt';
 import { startTestEndpoints, type TestEndpoints } from '../support/endpoints';
 
 let ep: TestEndpoints;
@@ -37,6 +37,21 @@ describe('receipt chain', () => {
     expect(again.sequence).toBe(receipts.find((r) => JSON.parse(r.body).id === 'req-7')!.sequence);
     expect(checkChain(receipts)).toEqual({ ok: true, count: 50, problems: [] });
   }, 60_000);
+
+  it('keeps a request\'s pointer in the receipt partition (auditors read nothing else), and still honours one written before at request#<id>', async () => {
+    const doc = DynamoDBDocumentClient.from(ep.dynamodb);
+    const pointer = await doc.send(new GetCommand({ TableName: 'ledger', Key: receiptPointerKey('request', 'req-3') }));
+    expect(receiptPointerKey('request', 'req-3')).toEqual({ pk: 'receipt', sk: 'request#req-3' });
+    expect(pointer.Item?.sequence).toBe((await receiptForRequest(rt, 'req-3'))?.sequence);
+    expect((await doc.send(new GetCommand({ TableName: 'ledger', Key: { pk: 'request#req-3', sk: 'receipt' } }))).Item).toBeUndefined();
+    // A ledger from before the move: the pointer at request#<id> / receipt.
+    await doc.send(new DeleteCommand({ TableName: 'ledger', Key: receiptPointerKey('request', 'req-4') }));
+    const sequence = (await readAll()).find((r) => JSON.parse(r.body).id === 'req-4')!.sequence;
+    await doc.send(new PutCommand({ TableName: 'ledger', Item: { pk: 'request#req-4', sk: 'receipt', sequence } }));
+    expect((await receiptForRequest(rt, 'req-4'))?.sequence).toBe(sequence);
+    const again = await appendReceipt(rt, { receiptVersion: 1, kind: 'request', id: 'req-4', outcome: 'completed', totals: { erase: 4 } });
+    expect([again.sequence, (await readAll()).length]).toEqual([sequence, 50]);
+  });
 
   it('detects one altered byte and a removed receipt', async () => {
     const doc = DynamoDBDocumentClient.from(ep.dynamodb);

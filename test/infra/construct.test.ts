@@ -13,6 +13,8 @@ import { HANDLERS } from '../../functions/handlers/registry';
 import { loadDefinition } from '../../local/sfn/definition';
 import { HANDLER_ACCESS, storeGrants, type StoreResource } from '../../infra/access';
 import { SubjectRightsOrchestrator } from '../../infra/construct';
+import { auditorPolicy, handlerPolicy, machinePolicy, supportPolicy, type PolicyArns } from '../../infra/policies';
+import { executionsArn } from '../../infra/user-policies';
 import { MACHINES, machineFile, machineHandlers } from '../../infra/machines';
 import { ReferenceOperatorStack } from '../../infra/stack';
 import { actionsOf, flat, nagViolations, referenceDataMap, resourcesOf, roleStatements, testApp, type Statement } from './synth';
@@ -274,8 +276,10 @@ describe('SubjectRightsOrchestrator: least privilege from the data map', () => {
     expect(query).toContain('arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/voip-contacts/index/by-contact-phone');
     const everything = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement).flatMap(actionsOf);
     expect(everything).not.toContain('dynamodb:Scan');
+    // On the operator's stores (the product's own ledger and work bucket are written by more).
+    const onStores = (st: Statement) => resourcesOf(st).map(flat).some((r) => /:table\/voip-|:s3:::voip-/.test(r));
     const writers = HANDLERS.filter((h) =>
-      roleStatements(t, rolePrefix(h.id)).some((s) => actionsOf(s).some((a) => /^(dynamodb:(BatchWriteItem|DeleteItem)|s3:DeleteObjectVersion|s3:PutObjectTagging)$/.test(a))),
+      roleStatements(t, rolePrefix(h.id)).filter(onStores).some((s) => actionsOf(s).some((a) => /^(dynamodb:(BatchWriteItem|DeleteItem)|s3:DeleteObjectVersion|s3:PutObjectTagging)$/.test(a))),
     ).map((h) => h.id);
     expect(writers.sort()).toEqual(['erase-due-entry', 'erase-store', 'restrict-store']);
   });
@@ -350,6 +354,72 @@ describe('SubjectRightsOrchestrator: people', () => {
     );
     expect(outputs.DsrSweepStateMachineArn.Description).toMatch(/DSR_SWEEP_STATE_MACHINE_ARN/);
     expect(Object.keys(extra.cliEnvironment).sort()).toEqual(['DSR_BUNDLE_BUCKET', 'DSR_BUNDLE_URL_EXPIRY_SECONDS', 'DSR_LEDGER_TABLE', 'DSR_STATE_MACHINE_ARN', 'DSR_SWEEP_STATE_MACHINE_ARN', 'DSR_WORK_BUCKET']);
+  });
+});
+
+describe('SubjectRightsOrchestrator: the statements are infra/policies.ts\'s', () => {
+  /** The model with the template's ARNs, flattened as `flat` renders them. */
+  function modelArns(): PolicyArns {
+    const dsr = ref.orchestrator;
+    const arn = (token: string) => flat(ref.resolve(token));
+    return {
+      ledgerTable: arn(dsr.ledgerTable.tableArn),
+      workBucket: arn(dsr.workBucket.bucketArn),
+      bundleBucket: arn(dsr.bundleBucket.bucketArn),
+      storeTable: (name) => `arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${name}`,
+      storeBucket: (name) => `arn:<AWS::Partition>:s3:::${name}`,
+      machines: Object.fromEntries([...dsr.stateMachines].map(([id, m]) => [id, { arn: arn(m.stateMachineArn), executions: flat(ref.resolve(executionsArn(m))) }])) as PolicyArns['machines'],
+      functions: Object.fromEntries([...dsr.functions].map(([id, fn]) => [id, arn(fn.functionArn)])),
+    };
+  }
+  const normalized = (statements: readonly (Statement & { Sid?: string })[]) =>
+    statements
+      .filter((st) => st.Sid !== undefined && st.Sid !== 'ProductKey')
+      .map((st) => ({ Sid: st.Sid, Effect: st.Effect, Action: [...actionsOf(st)].sort(), Resource: resourcesOf(st).map(flat).sort(), ...(st.Condition ? { Condition: st.Condition } : {}) }))
+      .sort((a, b) => a.Sid!.localeCompare(b.Sid!));
+
+  it('renders every function role with exactly its model statements (KMS, logs, X-Ray and the secret aside)', () => {
+    const arns = modelArns();
+    for (const spec of HANDLERS) {
+      const template = roleStatements(t, rolePrefix(spec.id)) as (Statement & { Sid?: string })[];
+      // Everything without a Sid is CDK's own grant: only KMS, logs, X-Ray and the anonymization secret.
+      const cdkGrants = template.filter((st) => st.Sid === undefined).flatMap(actionsOf);
+      expect([spec.id, cdkGrants.filter((a) => !/^(kms|logs|xray|secretsmanager):/.test(a))]).toEqual([spec.id, []]);
+      expect([spec.id, normalized(template)]).toEqual([spec.id, normalized(handlerPolicy(spec.id, refMap, arns).statements as never)]);
+    }
+  });
+
+  it('gives each machine role the invocations its model names (rendered by infra/machines.ts)', () => {
+    const arns = modelArns();
+    for (const spec of MACHINES) {
+      const invoke = roleStatements(t, `Dsr${spec.id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}Role`).filter((st) => actionsOf(st).includes('lambda:InvokeFunction'));
+      const model = machinePolicy(spec.id, machineHandlers(spec).map((h) => h.id), arns).statements;
+      expect([spec.id, invoke.flatMap(resourcesOf).map(flat).sort()]).toEqual([spec.id, model.flatMap((st) => st.Resource).sort()]);
+    }
+  });
+
+  it('renders the support and auditor policies exactly, under stable names for Identity Center', () => {
+    const arns = modelArns();
+    const managed = (name: string) => Object.values(t.findResources('AWS::IAM::ManagedPolicy', { Properties: { ManagedPolicyName: name } }))[0];
+    expect(ref.orchestrator.supportPolicyName).toBe('Ref-Dsr-support');
+    expect(ref.orchestrator.auditorPolicyName).toBe('Ref-Dsr-auditor');
+    expect(normalized(managed('Ref-Dsr-support').Properties.PolicyDocument.Statement)).toEqual(normalized(supportPolicy(refMap, arns).statements as never));
+    expect(normalized(managed('Ref-Dsr-auditor').Properties.PolicyDocument.Statement)).toEqual(normalized(auditorPolicy(arns).statements as never));
+    tx.hasResourceProperties('AWS::IAM::ManagedPolicy', { ManagedPolicyName: 'Extra-Dsr-support', Roles: ['dsr-support'] });
+  });
+
+  it('grants support and auditors to roles, users and groups, and refuses Identity Center roles', () => {
+    const grantsApp = testApp();
+    const stack = new Stack(grantsApp, 'Grants');
+    const dsr = new SubjectRightsOrchestrator(stack, 'Dsr', { dataMap: referenceDataMap(), managedPolicyNamePrefix: 'acme-dsr' });
+    dsr.grantAuditor(new iam.Group(stack, 'Auditors'));
+    dsr.grantSupport(iam.Role.fromRoleArn(stack, 'Support', 'arn:aws:iam::111111111111:role/support'));
+    const sso = iam.Role.fromRoleArn(stack, 'Sso', 'arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Support_0123456789abcdef');
+    expect(() => dsr.grantSupport(sso)).toThrow(/Identity Center.*"acme-dsr-support" to the permission set/);
+    const g = Template.fromStack(stack);
+    g.hasResourceProperties('AWS::IAM::ManagedPolicy', { ManagedPolicyName: 'acme-dsr-auditor', Groups: [Match.anyValue()] });
+    g.hasResourceProperties('AWS::IAM::ManagedPolicy', { ManagedPolicyName: 'acme-dsr-support', Roles: ['support'] });
+    fs.rmSync(grantsApp.outdir, { recursive: true, force: true });
   });
 });
 

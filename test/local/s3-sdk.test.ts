@@ -739,7 +739,7 @@ describe('protocol edges', () => {
     expect(noBucket.text).toContain('<Code>NoSuchBucket</Code>');
     const noKey = await raw('GET', `/${R}/missing%20key`);
     expect(noKey.status).toBe(404);
-    expect(noKey.text).toMatch(/<Error><Code>NoSuchKey<\/Code><Message>[^<]+<\/Message><Key>missing key<\/Key>.*<RequestId>[0-9A-F]+<\/RequestId><\/Error>/);
+    expect(noKey.text).toMatch(/<Error><Code>NoSuchKey<\/Code><Message>[^<]+<\/Message><Key>missing key<\/Key>.*<RequestId>[0-9A-F]+<\/RequestId><HostId>[^<]+<\/HostId><\/Error>/);
     expect(noKey.headers.get('x-amz-request-id')).toBeTruthy();
     for (const sub of ['acl', 'cors', 'policy', 'lifecycle']) {
       const r = await raw('GET', `/${R}?${sub}`);

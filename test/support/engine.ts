@@ -27,7 +27,16 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-export async function startTestEngine(opts: Partial<EngineOptions> = {}): Promise<TestEngine> {
+/**
+ * IAM is enforced on every engine (as on AWS). A test that means to be denied says so; for any
+ * other, a denial is a bug even when the code under test tolerated it, and stop() fails.
+ */
+export interface TestEngineOptions extends Partial<EngineOptions> {
+  readonly expectDenials?: boolean;
+}
+
+export async function startTestEngine(testOpts: TestEngineOptions = {}): Promise<TestEngine> {
+  const { expectDenials, ...opts } = testOpts;
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-test-'));
   const engine = await startEngine({ ...opts, dataDir });
   return {
@@ -47,6 +56,10 @@ export async function startTestEngine(opts: Partial<EngineOptions> = {}): Promis
     async stop() {
       await engine.stop();
       if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!expectDenials && engine.denials.length > 0) {
+        const calls = [...new Set(engine.denials.map((d) => `${d.accessKeyId} ${d.action} ${d.resource}`))];
+        throw new Error(`IAM denied ${engine.denials.length} call(s) this test did not expect:\n${calls.join('\n')}`);
+      }
     },
   };
 }
@@ -60,7 +73,7 @@ export interface SeededEngine {
 }
 
 /** An engine with its clock at `now` and the small reference dataset of `seed` loaded. */
-export async function startSeededEngine(opts: { seed: number; now: string } & Partial<EngineOptions>): Promise<SeededEngine> {
+export async function startSeededEngine(opts: { seed: number; now: string } & TestEngineOptions): Promise<SeededEngine> {
   const { seed, now, ...engineOptions } = opts;
   const t = await startTestEngine(engineOptions);
   t.setClock(now);

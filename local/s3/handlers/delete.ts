@@ -1,3 +1,4 @@
+import { deniedKey } from '../authorize';
 import { readSmallBody } from '../body';
 import { checkDeleteCondition } from '../conditions';
 import { errors, S3Error } from '../errors';
@@ -40,6 +41,8 @@ export async function deleteObjects(ctx: Ctx): Promise<void> {
     }
     let out: DeleteOutcome;
     try {
+      const denied = deniedKey(ctx, key, versionId, bypass);
+      if (denied) throw denied;
       checkDeleteCondition(text(obj, 'ETag'), key, b.keys.get(key)?.versions[0]);
       out = versionId === undefined ? deleteCurrent(ctx.store, b, key) : deleteVersion(ctx.store, b, key, versionId, bypass);
     } catch (err) {

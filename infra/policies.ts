@@ -1,0 +1,202 @@
+/**
+ * The IAM policy of every principal, as IAM JSON: each Task function's role, the support and
+ * auditor people, and each state machine's role. One description, read twice: the construct
+ * renders exactly these statements (with CDK tokens as ARNs), and the local engine evaluates
+ * every SDK call against them (with the local ARNs). Pure: no CDK import.
+ *
+ * KMS is not here: there is no KMS locally, so key grants stay CDK grants in the construct,
+ * from `productKeyActions` and the store keys. Log and X-Ray grants stay CDK's too.
+ */
+import type { DataMap } from '../functions/core/datamap';
+import type { HandlerSpec } from '../functions/handlers/registry';
+import { HANDLER_ACCESS, storeGrants, writes, type HandlerAccess, type StoreGrant, type StoreResource } from './access';
+
+export type MachineId = HandlerSpec['machine'];
+
+export interface PolicyStatementJson {
+  /** Unique in its policy; it also keeps CDK's policy minimization from merging statements, so the template says exactly this. */
+  readonly Sid: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: readonly string[];
+  readonly Resource: readonly string[];
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
+}
+
+export interface PrincipalPolicy {
+  readonly statements: readonly PolicyStatementJson[];
+  /** Each wildcard resource and why no narrower ARN exists (the cdk-nag acknowledgements). */
+  readonly wildcards: readonly { readonly arn: string; readonly reason: string }[];
+}
+
+/** The ARNs a function's statements name: CDK tokens in the construct, literal ARNs locally. */
+export interface ProductArns {
+  readonly ledgerTable: string;
+  readonly workBucket: string;
+  readonly bundleBucket: string;
+  /** Operator stores by the names the data map gives them. */
+  readonly storeTable: (table: string) => string;
+  readonly storeBucket: (bucket: string) => string;
+}
+
+/** And those of the people's and the machines' statements, which exist once the functions and machines do. */
+export interface PolicyArns extends ProductArns {
+  /** Each machine's ARN, and the pattern of its executions' ARNs (`…:execution:<name>:*`). */
+  readonly machines: Readonly<Record<MachineId, { readonly arn: string; readonly executions: string }>>;
+  /** Function ARNs by handler id (what the machine roles invoke). */
+  readonly functions: Readonly<Record<string, string>>;
+}
+
+/** The ledger partition receipts live in (functions/core/receipt.ts): auditors read nothing else. */
+export const RECEIPT_PARTITION = 'receipt';
+
+const MACHINE_IDS: readonly MachineId[] = ['subject-request', 'retention-sweep'];
+
+/** The IAM role (or, for people, the permission set) name of each principal; locally also its access key id. */
+export const ROLE_NAMES = {
+  handler: (id: string) => `dsr-${id}`,
+  machine: (id: MachineId) => `dsr-${id}-machine`,
+  support: 'dsr-support',
+  auditor: 'dsr-auditor',
+} as const;
+
+class PolicyBuilder {
+  readonly statements: PolicyStatementJson[] = [];
+  readonly wildcards: { arn: string; reason: string }[] = [];
+
+  allow(sid: string, actions: readonly string[], resources: readonly string[], condition?: PolicyStatementJson['Condition']): this {
+    if (this.statements.some((s) => s.Sid === sid)) throw new Error(`policy statement ${sid} twice`);
+    this.statements.push({ Sid: sid, Effect: 'Allow', Action: [...actions].sort(), Resource: [...resources], ...(condition ? { Condition: condition } : {}) });
+    return this;
+  }
+
+  wildcard(arn: string, reason: string): this {
+    this.wildcards.push({ arn, reason });
+    return this;
+  }
+
+  build(): PrincipalPolicy {
+    return { statements: this.statements, wildcards: this.wildcards };
+  }
+}
+
+const objects = (bucketArn: string, pattern: string) => `${bucketArn}/${pattern}`;
+
+/** A Task function's role: the ledger, the work and bundle buckets, and the operator's stores, as its access profile says. */
+export function handlerPolicy(id: string, dataMap: DataMap, arns: ProductArns): PrincipalPolicy {
+  const access = HANDLER_ACCESS[id];
+  if (!access) throw new Error(`handler ${id} has no access profile in infra/access.ts: decide what it may touch before deploying it`);
+  const p = new PolicyBuilder();
+  if (access.ledger.length > 0) p.allow('Ledger', access.ledger, [arns.ledgerTable]);
+  const workReason = (prefix: string) => `The work bucket's ${prefix} documents, one set per request id, unknown in advance.`;
+  const work = (prefixes: readonly string[]) => prefixes.map((prefix) => objects(arns.workBucket, `${prefix}*`));
+  for (const [sid, prefixes, actions] of [
+    ['WorkRead', access.work.read, ['s3:GetObject']],
+    ['WorkWrite', access.work.write, ['s3:PutObject', 's3:AbortMultipartUpload']],
+    ['WorkPurge', access.work.purge ?? [], ['s3:DeleteObjectVersion']],
+  ] as const) {
+    if (prefixes.length === 0) continue;
+    p.allow(sid, actions, work(prefixes));
+    prefixes.forEach((prefix) => p.wildcard(objects(arns.workBucket, `${prefix}*`), workReason(prefix)));
+  }
+  // Without ListBucket a missing document is a 403, not the NoSuchKey the workspace expects.
+  if (access.work.read.length > 0) p.allow('WorkList', ['s3:ListBucket'], [arns.workBucket]);
+  if (access.work.purge?.length) {
+    p.allow('WorkListVersions', ['s3:ListBucketVersions'], [arns.workBucket], { StringLike: { 's3:prefix': access.work.purge.map((prefix) => `${prefix}*`) } });
+  }
+  if (access.bundles === 'write') {
+    // Bundles stream up as multipart uploads: a failed one must be abortable.
+    p.allow('Bundles', ['s3:PutObject', 's3:AbortMultipartUpload'], [objects(arns.bundleBucket, 'bundles/*'), objects(arns.bundleBucket, 'reports/*')]);
+    for (const prefix of ['bundles/', 'reports/']) p.wildcard(objects(arns.bundleBucket, `${prefix}*`), `One bundle or report per request id under ${prefix.slice(0, -1)}, written once.`);
+  }
+  if (access.stores.length > 0) addStoreGrants(p, storeGrants(dataMap, access.stores), arns);
+  return p.build();
+}
+
+/** The data map's stores: exactly the actions, tables, indexes, buckets and key patterns access.ts derived. */
+function addStoreGrants(p: PolicyBuilder, grants: readonly StoreGrant[], arns: ProductArns): void {
+  grants.forEach((grant, i) => {
+    const resources = grant.resources.map((r) => storeArn(r, arns));
+    grant.resources.forEach((r, j) => {
+      if (r.type === 'objects') p.wildcard(resources[j], `Objects of data map store(s) ${grant.stores.join(', ')} under ${r.pattern}: one key prefix per subject, so no narrower ARN exists.`);
+    });
+    p.allow(`Stores${i + 1}`, grant.actions, resources, grant.prefixes ? { StringLike: { 's3:prefix': [...grant.prefixes] } } : undefined);
+  });
+}
+
+export function storeArn(r: StoreResource, arns: ProductArns): string {
+  switch (r.type) {
+    case 'table':
+      return arns.storeTable(r.table);
+    case 'index':
+      return `${arns.storeTable(r.table)}/index/${r.index}`;
+    case 'bucket':
+      return arns.storeBucket(r.bucket);
+    case 'objects':
+      return objects(arns.storeBucket(r.bucket), r.pattern);
+  }
+}
+
+/** Reads executions: their list, their state and their history. */
+function addHistory(p: PolicyBuilder, arns: PolicyArns, startable: boolean): void {
+  const machines = MACHINE_IDS.map((m) => arns.machines[m]);
+  p.allow('Machines', ['states:ListExecutions', 'states:DescribeStateMachine', ...(startable ? ['states:StartExecution'] : [])], machines.map((m) => m.arn));
+  p.allow('Executions', ['states:DescribeExecution', 'states:GetExecutionHistory'], machines.map((m) => m.executions));
+  for (const m of machines) p.wildcard(m.executions, 'Executions of this state machine only; execution names are request ids, unknown until a request starts.');
+}
+
+/** Support staff with the `dsr` CLI: start/plan/approve/status/hold/sweep/history; no deletes, no work-bucket access. */
+export function supportPolicy(dataMap: DataMap, arns: PolicyArns): PrincipalPolicy {
+  const p = new PolicyBuilder();
+  addHistory(p, arns, true);
+  // Requests, approvals, holds, rectification receipts: put and conditional update; never delete (receipts chain).
+  p.allow('Ledger', ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'], [arns.ledgerTable]);
+  // Presigned bundle and report URLs are signed with the support principal's own access.
+  p.allow('Bundles', ['s3:GetObject'], [objects(arns.bundleBucket, 'bundles/*'), objects(arns.bundleBucket, 'reports/*')]);
+  for (const prefix of ['bundles/', 'reports/']) {
+    p.wildcard(objects(arns.bundleBucket, `${prefix}*`), `Bundles and access reports are one object per request under ${prefix.slice(0, -1)}; read only, to hand out presigned URLs.`);
+  }
+  // `dsr hold place --subject` resolves the subject's identity itself: read-only, as resolve-identity.
+  addStoreGrants(p, storeGrants(dataMap, ['identity']), arns);
+  return p.build();
+}
+
+/**
+ * Auditors: execution history and the receipt chain, read only. Request items hold the subject
+ * id, so the ledger is readable in the receipt partition only (by leading key); a request's
+ * receipt is found through its pointer in that partition (functions/core/receipt.ts).
+ */
+export function auditorPolicy(arns: PolicyArns): PrincipalPolicy {
+  const p = new PolicyBuilder();
+  addHistory(p, arns, false);
+  p.allow('Receipts', ['dynamodb:GetItem', 'dynamodb:Query'], [arns.ledgerTable], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [RECEIPT_PARTITION] } });
+  return p.build();
+}
+
+/** A state machine's role: invoke exactly its Task functions, unqualified (the ASL calls those ARNs; no `:*` versions). */
+export function machinePolicy(machine: MachineId, handlerIds: readonly string[], arns: PolicyArns): PrincipalPolicy {
+  const p = new PolicyBuilder();
+  p.allow('Invoke', ['lambda:InvokeFunction'], handlerIds.map((id) => arns.functions[id]));
+  return p.build();
+}
+
+/** The product key's actions a function needs for its ledger and bucket access (a CDK grant: no KMS locally). */
+export function productKeyActions(access: HandlerAccess): string[] {
+  const actions = new Set<string>();
+  if (access.ledger.length > 0) {
+    ['kms:Decrypt', 'kms:DescribeKey'].forEach((a) => actions.add(a));
+    if (writes(access.ledger)) ['kms:Encrypt', 'kms:GenerateDataKey'].forEach((a) => actions.add(a));
+  }
+  if (access.work.read.length > 0) actions.add('kms:Decrypt');
+  if (access.work.write.length > 0 || access.bundles === 'write') ['kms:Decrypt', 'kms:GenerateDataKey'].forEach((a) => actions.add(a));
+  return [...actions].sort();
+}
+
+/** Every principal's policy, by role name: what the local engine enforces. */
+export function allPolicies(dataMap: DataMap, handlers: readonly Pick<HandlerSpec, 'id' | 'machine'>[], arns: PolicyArns): Map<string, PrincipalPolicy> {
+  const policies = new Map<string, PrincipalPolicy>();
+  for (const h of handlers) policies.set(ROLE_NAMES.handler(h.id), handlerPolicy(h.id, dataMap, arns));
+  for (const m of MACHINE_IDS) policies.set(ROLE_NAMES.machine(m), machinePolicy(m, handlers.filter((h) => h.machine === m).map((h) => h.id), arns));
+  policies.set(ROLE_NAMES.support, supportPolicy(dataMap, arns));
+  policies.set(ROLE_NAMES.auditor, auditorPolicy(arns));
+  return policies;
+}
