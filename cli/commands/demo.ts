@@ -10,7 +10,7 @@ import { REPO_ROOT } from '../../local/engine';
 import { readEngineState } from '../../local/state';
 import { receiptForRequest } from '../../functions/core/receipt';
 import type { Printer } from '../context';
-import { withClients } from './request';
+import { withClients } from '../executions';
 
 interface ReferenceSubject {
   subjectId: string;

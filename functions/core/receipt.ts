@@ -4,10 +4,12 @@
  *
  * Ledger items: `receipt` / `<sequence>` holds the canonical JSON body and its hash;
  * `receipt` / `head` the last sequence and hash (the conditional update that appends);
- * `request#<id>` / `receipt` points a request at its receipt (idempotent rewrites).
+ * `request#<id>` / `receipt` points a request at its receipt (idempotent rewrites);
+ * `request#<id>` / `change#<changeId>` points at the receipt of a later change to the request
+ * (approved, rejected, restriction lifted): who, when, what, in counts.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { canonicalJson, sha256Hex } from './hash';
 import { queryPartition, requestPk } from './ledger';
 import type { Runtime } from './runtime';
@@ -16,7 +18,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 export interface ReceiptBody {
   readonly receiptVersion: 1;
-  readonly kind: 'request' | 'sweep';
+  readonly kind: 'request' | 'sweep' | 'change';
   readonly id: string;
   readonly [field: string]: unknown;
 }
@@ -34,7 +36,7 @@ function seqKey(n: number): string {
 
 export async function appendReceipt(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, body: ReceiptBody): Promise<StoredReceipt> {
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  const pointerKey = { pk: body.kind === 'request' ? requestPk(body.id) : `sweep#${body.id}`, sk: 'receipt' };
+  const pointerKey = pointerOf(body);
   for (let attempt = 0; attempt < 20; attempt++) {
     const existing = await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: pointerKey, ConsistentRead: true }));
     if (existing.Item) return getReceipt(rt, existing.Item.sequence as number) as Promise<StoredReceipt>;
@@ -68,6 +70,46 @@ export async function appendReceipt(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, bo
     }
   }
   throw new Error('could not append the receipt: the chain head kept changing');
+}
+
+function pointerOf(body: ReceiptBody): { pk: string; sk: string } {
+  if (body.kind === 'change') {
+    if (typeof body.requestId !== 'string') throw new Error(`change receipt ${body.id} names no request`);
+    return { pk: requestPk(body.requestId), sk: `change#${body.id}` };
+  }
+  return { pk: body.kind === 'request' ? requestPk(body.id) : `sweep#${body.id}`, sk: 'receipt' };
+}
+
+/** The change id of a lift: who asked is in the ledger under it (`dsr lift-restriction --by`). */
+export const LIFTED = 'restriction-lifted';
+
+/** What a change's receipt says of who made it: a hash, bound to the request and the change. */
+export function actorHash(requestId: string, changeId: string, by: string): string {
+  return sha256Hex(canonicalJson({ requestId, changeId, by }));
+}
+
+/** The receipts of the changes made to a request after it ran, in chain order. */
+export async function changeReceipts(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, requestId: string): Promise<StoredReceipt[]> {
+  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
+  const found: StoredReceipt[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await doc.send(
+      new QueryCommand({
+        TableName: rt.ledger.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :change)',
+        ExpressionAttributeValues: { ':pk': requestPk(requestId), ':change': 'change#' },
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+      }),
+    );
+    for (const p of out.Items ?? []) {
+      const r = await getReceipt(rt, p.sequence as number);
+      if (r) found.push(r);
+    }
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return found.sort((a, b) => a.sequence - b.sequence);
 }
 
 export async function getReceipt(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, sequence: number): Promise<StoredReceipt | undefined> {

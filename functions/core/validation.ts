@@ -17,7 +17,7 @@ export function checkRequest(
 ): Verdict {
   if (!record || record.requestHash !== input.requestHash) return { decision: 'refused', reason: 'invalid-request' };
   // The execution name is the idempotency key: it must be the one derived from this request.
-  if (input.executionName !== executionName(input)) return { decision: 'refused', reason: 'invalid-request' };
+  if (!isExecutionNameOf(input.executionName, input)) return { decision: 'refused', reason: 'invalid-request' };
   const verification = record.request.verification;
   if (!verification) return { decision: 'refused', reason: 'verification-missing' };
   const verifiedAt = new Date(verification.verifiedAt).getTime();
@@ -28,4 +28,22 @@ export function checkRequest(
   // A person rectifies: there is nothing to plan or apply.
   if (record.request.type === 'rectification' && input.mode !== 'run') return { decision: 'refused', reason: 'invalid-request' };
   return { decision: 'accepted' };
+}
+
+/**
+ * A request plans again (`dsr plan --replan`) and applies another approved plan under a new
+ * execution name: `<name>-<suffix>`. A run and a lift keep their one name, so starting them
+ * twice rejoins the first execution instead of erasing twice; a second apply is refused by
+ * the approval check (the request is no longer `approved` once its apply has started).
+ */
+export function attemptExecutionName(input: Pick<ExecutionInput, 'requestId' | 'mode'>, suffix: string): string {
+  if (!/^[0-9a-z]{1,8}$/.test(suffix)) throw new Error(`an attempt suffix is 1-8 lowercase letters or digits, not ${JSON.stringify(suffix)}`);
+  return `${executionName(input)}-${suffix}`;
+}
+
+export function isExecutionNameOf(name: string, input: Pick<ExecutionInput, 'requestId' | 'mode'>): boolean {
+  const base = executionName(input);
+  if (name === base) return true;
+  if (input.mode !== 'plan' && input.mode !== 'apply') return false;
+  return name.startsWith(`${base}-`) && /^[0-9a-z]{1,8}$/.test(name.slice(base.length + 1));
 }
