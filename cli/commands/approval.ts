@@ -88,7 +88,7 @@ export function approvalCommands(printer: Printer, setExit: (code: number) => vo
           const execution = await waitForExecution(c, arn, opts.timeout, printer, !opts.json);
           executionStatus = execution.status;
           if (execution.status !== 'SUCCEEDED') {
-            printer.out(opts.json ? JSON.stringify({ requestId, status: execution.status, error: execution.error ?? null, plan: null }) : `planning ${execution.status?.toLowerCase()}: ${execution.error ?? ''} (see npx dsr history ${requestId})`);
+            printer.out(opts.json ? JSON.stringify({ requestId, status: execution.status, error: execution.error ?? null, cause: execution.cause ?? null, plan: null }) : `planning ${execution.status?.toLowerCase()}: ${execution.error ?? ''}${execution.cause ? `: ${execution.cause}` : ''} (see npx dsr history ${requestId})`);
             return setExit(execution.error === 'RequestRefused' ? EXIT.refused : EXIT.failed);
           }
           const output = JSON.parse(execution.output ?? '{}') as { plan?: { planHash?: string } };

@@ -5,7 +5,7 @@
  * counts and hashes, and the basis of every count that was kept. `--json` prints the events
  * as GetExecutionHistory returns them. Nothing printed names the subject.
  */
-import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import type { ExecutionListItem, HistoryEvent } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import type { RequestRecord } from '../../functions/core/ledger';
 import type { PlanBreakdownRow } from '../../functions/core/plan';
@@ -226,7 +226,7 @@ export function historyCommand(printer: Printer): Command {
           at: new Date(e.startDate ?? 0).toISOString(),
           lines: [`execution ${e.name}`, `  ${modeOfExecution(requestId, e.name!)} · ${e.status}`, ...renderTimeline(all[e.executionArn!], ctx)],
         }));
-        for (const r of receipts) entries.push(receiptEntry(r, (await actorOf(c, requestId, r))?.by));
+        for (const r of receipts) entries.push({ ...receiptEntry(r, (await actorOf(c, requestId, r))?.by), at: placeOf(r, executions, all) });
         for (const line of requestHeader(requestId, record, receipts)) printer.out(line);
         for (const entry of entries.sort((a, b) => a.at.localeCompare(b.at))) {
           printer.out('');
@@ -234,4 +234,23 @@ export function historyCommand(printer: Printer): Command {
         }
       }),
     );
+}
+
+/**
+ * Where a receipt goes in the trail. The clocks of the machine (whose handlers may run on a
+ * moved clock locally) and of the CLI differ, so a receipt an execution wrote goes right after
+ * that execution, and an approval right before the apply of its plan; others by their time.
+ */
+function placeOf(r: StoredReceipt, executions: readonly ExecutionListItem[], all: Record<string, HistoryEvent[]>): string {
+  const b = JSON.parse(r.body) as { change?: string; planHash?: string };
+  const start = (e: ExecutionListItem) => new Date(e.startDate ?? 0).getTime();
+  const writer = executions.find((e) =>
+    all[e.executionArn!].some((ev) => ev.stateExitedEventDetails?.name === 'WriteReceipt' && (JSON.parse(ev.stateExitedEventDetails.output ?? '{}') as { receipt?: { receiptKey?: string } }).receipt?.receiptKey === `receipt/${r.sequence}`),
+  );
+  if (writer) return new Date(start(writer) + 1).toISOString();
+  if (b.change === 'plan-approved') {
+    const apply = executions.find((e) => (JSON.parse(all[e.executionArn!][0]?.executionStartedEventDetails?.input ?? '{}') as { mode?: string; planHash?: string }).planHash === b.planHash);
+    if (apply) return new Date(start(apply) - 1).toISOString();
+  }
+  return receiptEntry(r).at;
 }

@@ -109,8 +109,8 @@ export function requestCommands(printer: Printer, setExit: (code: number) => voi
   return [start, status];
 }
 
-/** The execution that last changed the request: its latest run, apply or lift (plans change nothing). */
+/** The execution that last changed the request: its latest run, apply or lift (plans change nothing), else its latest plan. */
 function latestExecution(executions: readonly ExecutionListItem[], requestId: string): string | undefined {
   const changing = executions.filter((e) => modeOfExecution(requestId, e.name ?? '') !== 'plan');
-  return changing[changing.length - 1]?.executionArn;
+  return (changing[changing.length - 1] ?? executions[executions.length - 1])?.executionArn;
 }

@@ -79,12 +79,16 @@ describe('dsr history', () => {
     expect(personalValuesIn(h.out, report).filter((v) => identifiersOf(other).includes(v))).toEqual([]);
   }, 300_000);
 
-  it('lists every execution in order: the run, then a plan made again', async () => {
-    const replan = await t.dsr('plan', 'hi-1', '--replan', '--json');
+  it('lists every execution in order, each receipt after the execution that wrote it', async () => {
+    const replan = await t.dsr('plan', 'hi-access', '--replan', '--json');
     expect(replan.code).toBe(0);
-    const h = await t.dsr('history', 'hi-1');
-    const names = [...h.out.matchAll(/^execution (\S+)$/gm)].map((m) => m[1]);
-    expect(names).toEqual(['hi-1', expect.stringMatching(/^hi-1--plan(-[0-9a-z]+)?$/)]);
+    const h = await t.dsr('history', 'hi-access');
+    const blocks = [...h.out.matchAll(/^(execution \S+|\S+\s+receipt #\d+)/gm)].map((m) => m[1].replace(/^\S+\s+receipt/, 'receipt'));
+    expect(blocks).toEqual(['execution hi-access', expect.stringMatching(/^receipt #\d+$/), expect.stringMatching(/^execution hi-access--plan-[0-9a-z]+$/)]);
+    // After an erasure the subject is gone: planning again is refused, and says why.
+    const gone = await t.dsr('plan', 'hi-1', '--replan');
+    expect(gone.code).toBe(4);
+    expect(gone.out).toMatch(/planning failed: RequestRefused: unknown-subject/);
   }, 300_000);
 
   it('an unknown request is named as such', async () => {
