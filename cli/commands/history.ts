@@ -104,9 +104,8 @@ export function renderTimeline(events: readonly HistoryEvent[], ctx: RenderConte
       lines.push(`  ${stamp(e)}  started  mode ${String(previous.mode)}${previous.planHash ? `, plan ${String(previous.planHash).slice(0, 12)}…` : ''}`);
     } else if (depth === 0 && e.stateExitedEventDetails) {
       const output = e.stateExitedEventDetails.output ? (JSON.parse(e.stateExitedEventDetails.output) as Record<string, unknown>) : undefined;
-      const said = describeState(output, previous, { ...ctx, mode });
-      // A Choice only routes; the state it chose is the next line.
-      if (said || e.type !== 'ChoiceStateExited') lines.push(`  ${stamp(e)}  ${e.stateExitedEventDetails.name!.padEnd(22)} ${said}`.trimEnd());
+      // Choices too: the route a request took is part of the record.
+      lines.push(`  ${stamp(e)}  ${e.stateExitedEventDetails.name!.padEnd(22)} ${describeState(output, previous, { ...ctx, mode })}`.trimEnd());
       const plan = output?.plan as { planHash?: string } | undefined;
       // A lift's plan unmarks what the restriction marked: nothing is kept on a basis.
       if (mode !== 'lift' && plan?.planHash && plan.planHash !== (previous?.plan as { planHash?: string } | undefined)?.planHash) {
