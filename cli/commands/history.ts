@@ -152,7 +152,9 @@ export function receiptEntry(r: StoredReceipt, actor?: string): Entry {
   }
   if (b.change === 'rectified' || b.outcome === 'rectified-by-person') return { at, lines: [`${head}  rectified by a person${by}, reference ${String(b.reference)}`] };
   const totals = b.totals ? `: ${decisionLine(String(b.type), b.totals as Record<string, number>)}` : '';
-  return { at, lines: [`${head}  ${String(b.outcome)}${plan}${totals}`] };
+  // What the stores themselves refused at apply time (Object Lock, a legal hold), and why.
+  const refusals = ((b.refusals ?? []) as Array<{ store: string; reason: string; count: number }>).map((x) => `  ${PAD}   refused by the store: ${x.store}: ${x.count}, reason ${x.reason}`);
+  return { at, lines: [`${head}  ${String(b.outcome)}${plan}${totals}`, ...refusals] };
 }
 
 /** Every receipt that concerns the request (its own, its changes, the sweeps that erased for it). */

@@ -70,6 +70,17 @@ describe('dsr history', () => {
     expect(late.find((l) => /VerifyErasure/.test(l))).toMatch(/remaining \d+ \(unexpected 0\)$/);
   });
 
+  it('records the stores hold under a legal hold or Object Lock are kept, with that basis', async () => {
+    const held = report.subjects.find((s) => s.flags.legalHeldMedia && !s.flags.fraudInvestigation && !s.flags.specialCharacters && !taken.includes(s.subjectId));
+    if (!held) throw new Error('the seeded dataset has a subject with legally held media');
+    taken.push(held.subjectId);
+    await t.dsr('start', '--type', 'erasure', '--subject', held.subjectId, '--request-id', 'hi-held', ...verification, '--wait');
+    const h = await t.dsr('history', 'hi-held');
+    expect(h.code).toBe(0);
+    expect(h.out).toMatch(/kept: [a-z-]+: refused \d+, basis object-legal-hold/);
+    expect(personalValuesIn(h.out, report).filter((v) => identifiersOf(held).includes(v))).toEqual([]);
+  }, 300_000);
+
   it('an access request says what was found, not what was erased', async () => {
     const other = plainSubject(report, taken);
     await t.dsr('start', '--type', 'access', '--subject', other.subjectId, '--request-id', 'hi-access', ...verification, '--wait');
