@@ -2,7 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { DsrError } from '../functions/core/errors';
 import { LocalEngineError } from '../local/errors';
+import { approvalCommands } from './commands/approval';
 import { bundleCommand } from './commands/bundle';
+import { changeCommands } from './commands/changes';
 import { demoCommand } from './commands/demo';
 import { historyCommand } from './commands/history';
 import { localCommand } from './commands/local';
@@ -12,19 +14,27 @@ import { retentionCommands } from './commands/retention';
 import { CliError, cliPrincipal, EXIT, parsePrincipal, stdPrinter, type Printer } from './context';
 
 export function buildProgram(printer: Printer, setExit: (code: number) => void): Command {
+  const output = { writeOut: (s: string) => printer.out(s.trimEnd()), writeErr: (s: string) => printer.err(s.trimEnd()) };
   const program = new Command('dsr')
     .description('Subject Rights Orchestrator: start and follow data-subject requests, on AWS or locally')
     .option('--as <principal>', 'run as support or auditor on a local engine: that role\'s credentials, and its policy enforced (or DSR_AS)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => printer.out(s.trimEnd()), writeErr: (s) => printer.err(s.trimEnd()) });
+    .configureOutput(output);
   program.addCommand(localCommand(printer, setExit));
   for (const cmd of requestCommands(printer, setExit)) program.addCommand(cmd);
+  for (const cmd of approvalCommands(printer, setExit)) program.addCommand(cmd);
+  for (const cmd of changeCommands(printer, setExit)) program.addCommand(cmd);
   program.addCommand(historyCommand(printer));
   for (const cmd of retentionCommands(printer, setExit)) program.addCommand(cmd);
   program.addCommand(receiptCommand(printer, setExit));
   program.addCommand(bundleCommand(printer, setExit));
   program.addCommand(demoCommand(printer, (args) => main(['node', 'dsr', ...args], printer)));
-  for (const cmd of program.commands) cmd.exitOverride();
+  // Every level, so a subcommand's usage errors reach the printer too (and tests see them).
+  const override = (cmd: Command): void => {
+    cmd.exitOverride().configureOutput(output);
+    cmd.commands.forEach(override);
+  };
+  program.commands.forEach(override);
   return program;
 }
 

@@ -15,7 +15,7 @@ import { verifyBundle } from '../../functions/core/bundle/verify';
 import { receiptForRequest } from '../../functions/core/receipt';
 import { engineFiles } from '../../local/state';
 import { CliError, EXIT, type Clients, type Printer } from '../context';
-import { withClients } from './request';
+import { withClients } from '../executions';
 
 const DEFAULT_EXPIRY_SECONDS = 900;
 /** SigV4 presigned URLs live at most 7 days. */

@@ -10,7 +10,7 @@ import { REPO_ROOT } from '../../local/engine';
 import { readEngineState } from '../../local/state';
 import { receiptForRequest } from '../../functions/core/receipt';
 import type { Printer } from '../context';
-import { withClients } from './request';
+import { withClients } from '../executions';
 
 interface ReferenceSubject {
   subjectId: string;
@@ -69,7 +69,7 @@ export function demoCommand(printer: Printer, run: (argv: string[]) => Promise<n
       printer.out(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. The portability bundle: ${bundleFile}`);
       printer.out(`The engine keeps running with its data in ${dataDir}:`);
       printer.out(`  npx dsr history demo-erasure-${suffix} --data ${dataDir}        # the audit trail`);
-      printer.out(`  npx dsr receipt demo-erasure-${suffix} --data ${dataDir}        # the receipt`);
+      printer.out(`  npx dsr receipt demo-erasure-${suffix} --data ${dataDir}        # the receipt (--html FILE: a page to file)`);
       printer.out(`  eval "$(cat ${path.join(dataDir, 'endpoints.env')})"; aws --endpoint-url "$AWS_ENDPOINT_URL_S3" s3api list-object-versions --bucket voip-media`);
       if (opts.stop) await step('stop the engine', ['local', 'down', '--data', dataDir]);
       else printer.out(`  npx dsr local down --data ${dataDir}                         # stop it`);

@@ -1,49 +1,30 @@
 /**
- * `dsr history <requestId>`: the execution history as an auditor reads it — each state, when,
- * and what it decided, in counts and hashes. `--json` prints the events as
- * GetExecutionHistory returns them.
+ * `dsr history <requestId>`: the audit trail as an auditor reads it — every execution of the
+ * request (run, plans, applies, lift) and every later change (approval, rejection, lift,
+ * rectification, sweeps), in order, with absolute UTC times, what each state concluded in
+ * counts and hashes, and the basis of every count that was kept. `--json` prints the events
+ * as GetExecutionHistory returns them. Nothing printed names the subject.
  */
-import { GetExecutionHistoryCommand, ListExecutionsCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import type { ExecutionListItem, HistoryEvent } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
-import { executionName } from '../../functions/core/request';
-import type { Clients, Printer } from '../context';
-import { executionArn, withClients } from './request';
-
-export async function executionHistory(c: Clients, arn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await c.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, nextToken, maxResults: 1000 }));
-    events.push(...(out.events ?? []));
-    nextToken = out.nextToken;
-  } while (nextToken);
-  return events;
-}
-
-export async function lastStateName(c: Clients, arn: string): Promise<string | undefined> {
-  const out = await c.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true, maxResults: 20 }));
-  return out.events?.find((e) => e.stateEnteredEventDetails)?.stateEnteredEventDetails?.name;
-}
-
-/** Executions that belong to a request: the run, and its dry-run and approved-apply executions. */
-async function requestExecutions(c: Clients, requestId: string): Promise<string[]> {
-  // Sweeps are named `sweep-…` and run on their own machine.
-  if (requestId.startsWith('sweep-') && c.deployment.sweepStateMachineArn) return [executionArn(c.deployment.sweepStateMachineArn, requestId)];
-  const names = new Set([requestId, executionName({ requestId, mode: 'plan' }), executionName({ requestId, mode: 'apply' })]);
-  const arns: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await c.sfn.send(new ListExecutionsCommand({ stateMachineArn: c.deployment.stateMachineArn, nextToken }));
-    for (const e of out.executions ?? []) if (e.name && names.has(e.name)) arns.push(e.executionArn!);
-    nextToken = out.nextToken;
-  } while (nextToken);
-  return arns.length > 0 ? arns.reverse() : [executionArn(c.deployment.stateMachineArn, requestId)];
-}
+import type { RequestRecord } from '../../functions/core/ledger';
+import type { PlanBreakdownRow } from '../../functions/core/plan';
+import { allReceipts, type StoredReceipt } from '../../functions/core/receipt';
+import { byId, EventTree } from '../event-tree';
+import { CliError, type Clients, type Printer } from '../context';
+import { decisionLine, executionArn, executionHistory, modeOfExecution, readable, requestExecutions, withClients } from '../executions';
 
 const RESULT_FIELDS = ['request', 'identity', 'discovery', 'plan', 'export', 'bundle', 'applied', 'verification', 'deferred', 'receipt', 'sweep', 'results', 'summary'] as const;
 
+/** What the renderer needs besides the events: the request's type, and plan bases by hash. */
+export interface RenderContext {
+  readonly type?: string;
+  readonly mode?: string;
+  readonly bases?: (planHash: string) => Record<string, PlanBreakdownRow[]> | undefined;
+}
+
 /** One line per top-level state: what it concluded, from the field its ResultPath wrote. */
-export function describeState(name: string, output: Record<string, unknown> | undefined, previous: Record<string, unknown> | undefined): string {
+export function describeState(output: Record<string, unknown> | undefined, previous: Record<string, unknown> | undefined, ctx: RenderContext = {}): string {
   if (!output) return '';
   const changed = RESULT_FIELDS.find((f) => output[f] !== undefined && JSON.stringify(output[f]) !== JSON.stringify(previous?.[f]));
   if (!changed) return '';
@@ -55,11 +36,12 @@ export function describeState(name: string, output: Record<string, unknown> | un
   }
   switch (changed) {
     case 'request':
-      return `${value.decision}${value.reason ? ` (${value.reason})` : ''}; type ${value.type}, mode ${value.mode}, ${(value.stores as unknown[]).length} stores`;
+      return `${value.decision}${value.reason ? ` (${value.reason})` : ''}; type ${value.type}, mode ${value.mode}, ${(value.stores as unknown[]).length} stores${value.approvalRequired ? ', approval required' : ''}`;
     case 'identity':
       return `subject ${value.found ? 'found' : 'NOT found'}; identifiers ${formatCounts(value.identifierCounts as Record<string, number>)} in ${value.rounds} rounds; identity sha256 ${String(value.identityHash).slice(0, 12)}…`;
     case 'plan':
-      return `plan ${String(value.planHash).slice(0, 12)}…: ${formatCounts(value.totals as Record<string, number>)}`;
+      if (ctx.mode === 'lift') return `plan ${String(value.planHash).slice(0, 12)}…: unmark the ${sumCounts(value.totals as Record<string, number>)} records the restriction marked`;
+      return `plan ${String(value.planHash).slice(0, 12)}…: ${decisionLine(ctx.type, value.totals as Record<string, number>)}`;
     case 'verification':
       return `remaining ${value.remaining} (unexpected ${value.unexpected})`;
     case 'deferred':
@@ -77,57 +59,199 @@ export function describeState(name: string, output: Record<string, unknown> | un
   }
 }
 
+function sumCounts(totals: Record<string, number>): number {
+  return Object.entries(totals).filter(([k]) => k !== 'third-party').reduce((a, [, n]) => a + n, 0);
+}
+
 function formatCounts(counts: Record<string, number> | undefined): string {
   if (!counts) return '—';
   const parts = Object.entries(counts).filter(([, n]) => n !== 0).map(([k, n]) => `${k} ${n}`);
   return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
-export function renderTimeline(events: readonly HistoryEvent[]): string[] {
+/** The decisions that keep records, with the basis of each count (why it stayed). */
+export function basisLines(breakdown: Record<string, PlanBreakdownRow[]>): string[] {
   const lines: string[] = [];
-  const t0 = events[0]?.timestamp ? new Date(events[0].timestamp).getTime() : 0;
-  let depth = 0;
-  let previous: Record<string, unknown> | undefined;
-  const at = (e: HistoryEvent) => `+${((new Date(e.timestamp ?? 0).getTime() - t0) / 1000).toFixed(3)}s`.padStart(9);
-  for (const e of events) {
-    if (e.type === 'ExecutionStarted') {
-      previous = JSON.parse(e.executionStartedEventDetails?.input ?? '{}') as Record<string, unknown>;
-      lines.push(`${at(e)}  started  request ${String(previous.requestId)} (mode ${String(previous.mode)})`);
-    } else if (e.type === 'MapIterationStarted') depth++;
-    else if (e.type === 'MapIterationSucceeded' || e.type === 'MapIterationFailed' || e.type === 'MapIterationAborted') depth--;
-    else if (depth === 0 && e.stateExitedEventDetails) {
-      const output = e.stateExitedEventDetails.output ? (JSON.parse(e.stateExitedEventDetails.output) as Record<string, unknown>) : undefined;
-      lines.push(`${at(e)}  ${e.stateExitedEventDetails.name!.padEnd(22)} ${describeState(e.stateExitedEventDetails.name!, output, previous)}`.trimEnd());
-      previous = output ?? previous;
-    } else if (e.type === 'ExecutionSucceeded') lines.push(`${at(e)}  SUCCEEDED`);
-    else if (e.type === 'ExecutionFailed') lines.push(`${at(e)}  FAILED   ${e.executionFailedEventDetails?.error}: ${e.executionFailedEventDetails?.cause}`);
-    else if (e.type === 'ExecutionAborted') lines.push(`${at(e)}  ABORTED`);
-    else if (e.type === 'TaskFailed' || e.type === 'LambdaFunctionFailed') {
-      const d = e.taskFailedEventDetails ?? e.lambdaFunctionFailedEventDetails;
-      lines.push(`${at(e)}  ${''.padEnd(22)} task failed: ${d?.error}`);
-    } else if (depth === 0 && e.type?.endsWith('StateEntered') && /^Refused|RequestFailed|AwaitingApproval|PlanStored/.test(e.stateEnteredEventDetails?.name ?? '')) {
-      lines.push(`${at(e)}  ${e.stateEnteredEventDetails!.name}`);
+  for (const [store, rows] of Object.entries(breakdown)) {
+    for (const r of rows) {
+      if (r.decision === 'erase' || r.decision === 'anonymize') continue;
+      const due = r.firstDue ? `, due ${r.firstDue.slice(0, 10)}${r.lastDue && r.lastDue !== r.firstDue ? ` to ${r.lastDue.slice(0, 10)}` : ''}` : '';
+      lines.push(`${store}: ${r.decision} ${r.count}${r.role === 'third-party' ? ' third-party' : ''}, basis ${r.basis}${due}`);
     }
   }
   return lines;
 }
 
+const PAD = ' '.repeat(24);
+const stamp = (e: HistoryEvent) => new Date(e.timestamp ?? 0).toISOString();
+
+/**
+ * The readable timeline of one execution. Whether an event is inside a Map iteration comes
+ * from its `previousEventId` chain, so a store's result is never shown under the next state.
+ */
+export function renderTimeline(events: readonly HistoryEvent[], ctx: RenderContext = {}): string[] {
+  const lines: string[] = [];
+  const tree = new EventTree();
+  let previous: Record<string, unknown> | undefined;
+  let mode: string | undefined;
+  let retries = 0;
+  for (const e of byId(events)) {
+    const depth = tree.add(e);
+    if (tree.isRetry(e)) retries++;
+    if (e.type === 'ExecutionStarted') {
+      previous = JSON.parse(e.executionStartedEventDetails?.input ?? '{}') as Record<string, unknown>;
+      mode = String(previous.mode);
+      lines.push(`  ${stamp(e)}  started  mode ${String(previous.mode)}${previous.planHash ? `, plan ${String(previous.planHash).slice(0, 12)}…` : ''}`);
+    } else if (depth === 0 && e.stateExitedEventDetails) {
+      const output = e.stateExitedEventDetails.output ? (JSON.parse(e.stateExitedEventDetails.output) as Record<string, unknown>) : undefined;
+      // Choices too: the route a request took is part of the record.
+      lines.push(`  ${stamp(e)}  ${e.stateExitedEventDetails.name!.padEnd(22)} ${describeState(output, previous, { ...ctx, mode })}`.trimEnd());
+      const plan = output?.plan as { planHash?: string } | undefined;
+      // A lift's plan unmarks what the restriction marked: nothing is kept on a basis.
+      if (mode !== 'lift' && plan?.planHash && plan.planHash !== (previous?.plan as { planHash?: string } | undefined)?.planHash) {
+        const breakdown = ctx.bases?.(plan.planHash);
+        for (const line of breakdown ? basisLines(breakdown) : []) lines.push(`  ${PAD}   kept: ${line}`);
+      }
+      previous = output ?? previous;
+    } else if (e.type === 'ExecutionSucceeded') lines.push(`  ${stamp(e)}  SUCCEEDED${retries ? ` (after ${retries} retries)` : ''}`);
+    else if (e.type === 'ExecutionFailed') lines.push(`  ${stamp(e)}  FAILED   ${e.executionFailedEventDetails?.error}: ${e.executionFailedEventDetails?.cause}`);
+    else if (e.type === 'ExecutionAborted') lines.push(`  ${stamp(e)}  ABORTED`);
+    else if (e.type === 'ExecutionTimedOut') lines.push(`  ${stamp(e)}  TIMED OUT`);
+    else if (e.type === 'TaskFailed' || e.type === 'LambdaFunctionFailed') {
+      const d = e.taskFailedEventDetails ?? e.lambdaFunctionFailedEventDetails;
+      lines.push(`  ${stamp(e)}  ${''.padEnd(22)} ${depth > 0 ? 'a store\'s task' : 'task'} failed: ${d?.error}`);
+    } else if (depth === 0 && e.type === 'FailStateEntered') {
+      // A Fail state has no exit event: its entry is where the request ended.
+      lines.push(`  ${stamp(e)}  ${e.stateEnteredEventDetails!.name}`);
+    }
+  }
+  return lines;
+}
+
+interface Entry {
+  readonly at: string;
+  readonly lines: string[];
+}
+
+/** A receipt as one entry of the trail: who changed what, when, in counts. */
+export function receiptEntry(r: StoredReceipt, actor?: string): Entry {
+  const b = JSON.parse(r.body) as Record<string, unknown>;
+  const at = String(b.at ?? b.completedAt ?? b.sweptAt ?? '');
+  const head = `${at}  receipt #${r.sequence} sha256 ${r.hash.slice(0, 12)}…`;
+  const by = actor ? ` by ${actor}` : b.actorHash ? ` by (actor ${String(b.actorHash).slice(0, 12)}…, not in the ledger)` : '';
+  const plan = typeof b.planHash === 'string' ? `, plan ${b.planHash.slice(0, 12)}…` : '';
+  if (b.kind === 'sweep') {
+    const stores = Object.entries((b.stores ?? {}) as Record<string, Record<string, number>>).map(([s, counts]) => `${s}: ${formatCounts(counts)}`);
+    return { at, lines: [`${head}  sweep ${String(b.sweepId)}: ${stores.join('; ') || 'nothing'}`] };
+  }
+  if (b.change === 'plan-approved') return { at, lines: [`${head}  plan approved${by}${plan}${b.totals ? `: ${decisionLine(String(b.type), b.totals as Record<string, number>)}` : ''}`] };
+  if (b.change === 'plan-rejected') return { at, lines: [`${head}  plan rejected${by}${plan}, reference ${String(b.reference)}`] };
+  if (b.change === 'restriction-lifted') {
+    const applied = Object.entries((b.applied ?? {}) as Record<string, Record<string, number>>).map(([s, counts]) => `${s}: ${formatCounts(counts)}`);
+    return { at, lines: [`${head}  restriction lifted${by}${plan}, outcome ${String(b.outcome)}`, `  ${PAD}   ${applied.join('; ') || 'nothing marked'}`] };
+  }
+  if (b.change === 'rectified' || b.outcome === 'rectified-by-person') return { at, lines: [`${head}  rectified by a person${by}, reference ${String(b.reference)}`] };
+  const totals = b.totals ? `: ${decisionLine(String(b.type), b.totals as Record<string, number>)}` : '';
+  // What the stores themselves refused at apply time (Object Lock, a legal hold), and why.
+  const refusals = ((b.refusals ?? []) as Array<{ store: string; reason: string; count: number }>).map((x) => `  ${PAD}   refused by the store: ${x.store}: ${x.count}, reason ${x.reason}`);
+  return { at, lines: [`${head}  ${String(b.outcome)}${plan}${totals}`, ...refusals] };
+}
+
+/** Every receipt that concerns the request (its own, its changes, the sweeps that erased for it). */
+async function receiptsOf(c: Clients, requestId: string): Promise<StoredReceipt[]> {
+  const found: StoredReceipt[] = [];
+  for await (const r of allReceipts(c)) {
+    const b = JSON.parse(r.body) as { kind?: string; id?: string; requestId?: string };
+    const own = b.kind === 'request' && (b.id === requestId || b.id === `${requestId}--rectified`);
+    if (own || ((b.kind === 'change' || b.kind === 'sweep') && b.requestId === requestId)) found.push(r);
+  }
+  return found;
+}
+
+/** Who made the change a receipt records, from the ledger (the receipt holds only a hash). */
+async function actorOf(c: Clients, requestId: string, r: StoredReceipt) {
+  const b = JSON.parse(r.body) as { kind?: string; id?: string; change?: string };
+  const changeId = b.kind === 'change' ? b.id : b.change === 'rectified' ? 'rectified' : undefined;
+  return changeId ? readable(c.ledger.getActor(requestId, changeId)) : undefined;
+}
+
+/** The request as the ledger has it, or (for a role that reads receipts only) as its receipt says. */
+function requestHeader(requestId: string, record: RequestRecord | undefined, receipts: readonly StoredReceipt[]): string[] {
+  const own = receipts.map((r) => JSON.parse(r.body) as Record<string, unknown>).find((b) => b.kind === 'request' && b.id === requestId);
+  const v = record?.request.verification ?? (own?.verificationMethod ? { method: String(own.verificationMethod), reference: String(own.verificationReference), verifiedAt: undefined } : undefined);
+  const type = record?.request.type ?? (own?.type as string | undefined) ?? 'type not on record';
+  const received = record?.request.receivedAt ?? (own?.receivedAt as string | undefined) ?? '—';
+  const now = record ? `; now ${record.status}${record.reason ? ` — ${record.reason}` : ''}` : '';
+  return [
+    `request ${requestId} (${type}), received ${received}${now}`,
+    v ? `  verified${v.verifiedAt ? ` ${v.verifiedAt}` : ''} by method ${v.method}, reference ${v.reference}` : '  no verification on record',
+    '  counts: third-party records are counted under their decision too, and shown apart as "of which … third-party"',
+  ];
+}
+
 export function historyCommand(printer: Printer): Command {
   return new Command('history')
-    .description('the audit trail of a request: states, times, counts, decisions')
+    .description('the audit trail of a request: every execution and change, UTC times, counts, decisions and their bases')
     .argument('<requestId>')
     .option('--json', 'print the events exactly as GetExecutionHistory returns them')
     .option('--data <dir>', 'a local engine\'s directory')
     .action(async (requestId: string, opts: { json?: boolean; data?: string }) =>
       withClients(opts, async (c) => {
-        const arns = await requestExecutions(c, requestId);
+        // Sweeps are named `sweep-…` and run on their own machine.
+        if (requestId.startsWith('sweep-') && c.deployment.sweepStateMachineArn) {
+          const events = await executionHistory(c, executionArn(c.deployment.sweepStateMachineArn, requestId));
+          if (opts.json) return printer.out(JSON.stringify({ events }, null, 2));
+          printer.out(`execution ${requestId}`);
+          for (const line of renderTimeline(events)) printer.out(line);
+          return;
+        }
+        const record = await readable(c.ledger.getRequest(requestId));
+        const executions = await requestExecutions(c, requestId);
+        const receipts = await receiptsOf(c, requestId);
+        if (!record && executions.length === 0 && receipts.length === 0) throw new CliError(`no such request ${requestId}`);
         const all: Record<string, HistoryEvent[]> = {};
-        for (const arn of arns) all[arn] = await executionHistory(c, arn);
-        if (opts.json) return printer.out(JSON.stringify(arns.length === 1 ? { events: all[arns[0]] } : { executions: all }, null, 2));
-        for (const arn of arns) {
-          printer.out(`execution ${arn.split(':').pop()}`);
-          for (const line of renderTimeline(all[arn])) printer.out(line);
+        for (const e of executions) all[e.executionArn!] = await executionHistory(c, e.executionArn!);
+        if (opts.json) {
+          const arns = Object.keys(all);
+          return printer.out(JSON.stringify(arns.length === 1 ? { events: all[arns[0]] } : { executions: all }, null, 2));
+        }
+        const plans = new Map<string, Record<string, PlanBreakdownRow[]> | undefined>();
+        for (const events of Object.values(all)) {
+          for (const e of events) {
+            const hash = (JSON.parse(e.stateExitedEventDetails?.output ?? '{}') as { plan?: { planHash?: string } }).plan?.planHash;
+            if (hash && !plans.has(hash)) plans.set(hash, (await readable(c.ledger.getPlanSummary(requestId, hash)))?.breakdown as Record<string, PlanBreakdownRow[]> | undefined);
+          }
+        }
+        const ctx: RenderContext = { type: record?.request.type ?? (receipts.map((r) => JSON.parse(r.body) as { type?: string }).find((b) => b.type)?.type), bases: (hash) => plans.get(hash) };
+        const entries: Entry[] = executions.map((e) => ({
+          at: new Date(e.startDate ?? 0).toISOString(),
+          lines: [`execution ${e.name}`, `  ${modeOfExecution(requestId, e.name!)} · ${e.status}`, ...renderTimeline(all[e.executionArn!], ctx)],
+        }));
+        for (const r of receipts) entries.push({ ...receiptEntry(r, (await actorOf(c, requestId, r))?.by), at: placeOf(r, executions, all) });
+        for (const line of requestHeader(requestId, record, receipts)) printer.out(line);
+        for (const entry of entries.sort((a, b) => a.at.localeCompare(b.at))) {
+          printer.out('');
+          for (const line of entry.lines) printer.out(line);
         }
       }),
     );
+}
+
+/**
+ * Where a receipt goes in the trail. The clocks of the machine (whose handlers may run on a
+ * moved clock locally) and of the CLI differ, so a receipt an execution wrote goes right after
+ * that execution, and an approval right before the apply of its plan; others by their time.
+ */
+function placeOf(r: StoredReceipt, executions: readonly ExecutionListItem[], all: Record<string, HistoryEvent[]>): string {
+  const b = JSON.parse(r.body) as { change?: string; planHash?: string };
+  const start = (e: ExecutionListItem) => new Date(e.startDate ?? 0).getTime();
+  const writer = executions.find((e) =>
+    all[e.executionArn!].some((ev) => ev.stateExitedEventDetails?.name === 'WriteReceipt' && (JSON.parse(ev.stateExitedEventDetails.output ?? '{}') as { receipt?: { receiptKey?: string } }).receipt?.receiptKey === `receipt/${r.sequence}`),
+  );
+  if (writer) return new Date(start(writer) + 1).toISOString();
+  if (b.change === 'plan-approved') {
+    const apply = executions.find((e) => (JSON.parse(all[e.executionArn!][0]?.executionStartedEventDetails?.input ?? '{}') as { mode?: string; planHash?: string }).planHash === b.planHash);
+    if (apply) return new Date(start(apply) - 1).toISOString();
+  }
+  return receiptEntry(r).at;
 }

@@ -1,14 +1,16 @@
-/** `dsr start|plan|approve|status|resume`: support's commands for one request. */
-import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+/** `dsr start|status|resume`: support's commands to record a request, follow it and finish it. */
+import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, type ExecutionListItem } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
-import { appendReceipt } from '../../functions/core/receipt';
 import { InvalidInputError } from '../../functions/core/errors';
 import type { RequestRecord } from '../../functions/core/ledger';
-import { getReceipt, receiptForRequest } from '../../functions/core/receipt';
-import { createRequest, executionName, RequestIdSchema, sameRequest, type ExecutionInput, type NewSubjectRequest } from '../../functions/core/request';
 import { isResumable } from '../../functions/core/validation';
-import { CliError, clientsFor, deploymentFromEnv, EXIT, loadLocalEnv, type Clients, type Printer } from '../context';
-import { lastStateName } from './history';
+import { createRequest, executionName, RequestIdSchema, sameRequest, type ExecutionInput, type NewSubjectRequest } from '../../functions/core/request';
+import { CliError, type Clients, type Printer } from '../context';
+import { executionArn, modeOfExecution, printSummary, requestExecutions, requireRequest, startExecution, summarize, waitAndReport, withClients } from '../executions';
+
+// Other modules imported these from here before they moved.
+export { executionArn, startExecution, summarize, withClients } from '../executions';
+export { waitForExecution } from '../progress';
 
 interface StartOptions {
   type: string;
@@ -24,17 +26,18 @@ interface StartOptions {
   data?: string;
 }
 
-export function executionArn(stateMachineArn: string, name: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-}
-
-export function withClients<T>(opts: { data?: string }, fn: (c: Clients) => Promise<T>): Promise<T> {
-  if (opts.data) loadLocalEnv(opts.data);
-  const clients = clientsFor(deploymentFromEnv());
-  return fn(clients).finally(() => clients.close());
-}
+/** Newlines, tabs and other control characters: never part of an id, often a paste accident. */
+const CONTROL_CHARACTER = /[\p{Cc}\u2028\u2029]/u;
 
 function newRequest(opts: StartOptions): NewSubjectRequest {
+  const text: Array<[string, string | undefined]> = [
+    ['--subject', opts.subject],
+    ['--verified-by', opts.verifiedBy],
+    ['--verification-method', opts.verificationMethod],
+    ['--verification-ref', opts.verificationRef],
+  ];
+  // The option is named, never the value: a subject id is personal.
+  for (const [option, value] of text) if (value !== undefined && CONTROL_CHARACTER.test(value)) throw new CliError(`${option}: contains a control character (a newline, tab or similar); give the value on one line`);
   const given = [opts.verifiedBy, opts.verificationMethod, opts.verificationRef].filter((v) => v !== undefined).length;
   if (given > 0 && given < 3) throw new CliError('a verification needs all of --verified-by, --verification-method and --verification-ref');
   if (!RequestIdSchema.safeParse(opts.requestId).success) throw new CliError(`--request-id: ${RequestIdSchema.safeParse(opts.requestId).error?.issues[0]?.message}`);
@@ -61,81 +64,6 @@ async function startRequest(c: Clients, input: NewSubjectRequest, mode: Executio
   const record = await c.ledger.putRequest(request, new Date(), (existing) => sameRequest(existing, input, { verifiedAtDefaulted }));
   const started = await startExecution(c, { requestId: record.request.requestId, requestHash: record.requestHash, mode });
   return { record, executionArn: started };
-}
-
-export async function startExecution(c: Clients, input: ExecutionInput, name = executionName(input)): Promise<string> {
-  try {
-    const out = await c.sfn.send(new StartExecutionCommand({ stateMachineArn: c.deployment.stateMachineArn, name, input: JSON.stringify(input) }));
-    return out.executionArn!;
-  } catch (err) {
-    if (!(err instanceof ExecutionAlreadyExists)) throw err;
-    // AWS answers this for a closed execution even with the same input: the request already
-    // ran, and starting it again must not erase twice. Same input: rejoin it; else refuse.
-    const arn = executionArn(c.deployment.stateMachineArn, name);
-    const existing = await c.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
-    if (existing.input && JSON.stringify(JSON.parse(existing.input)) === JSON.stringify(input)) return arn;
-    throw new CliError(`request ${input.requestId} was already started with a different input (${input.mode}); use a new request id`);
-  }
-}
-
-export async function waitForExecution(c: Clients, arn: string, timeoutSeconds: number, printer: Printer, progress: boolean): Promise<DescribeExecutionCommandOutput> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  let shown = '';
-  for (;;) {
-    const out = await c.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
-    if (out.status !== 'RUNNING' && out.status !== 'PENDING_REDRIVE') return out;
-    if (progress) {
-      const state = await lastStateName(c, arn);
-      if (state && state !== shown) {
-        printer.err(`  … ${state}`);
-        shown = state;
-      }
-    }
-    if (Date.now() > deadline) throw new CliError(`still running after ${timeoutSeconds} s: ${arn}`, EXIT.timeout);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
-/** The summary `--json` prints and the exit code it implies. */
-export async function summarize(c: Clients, requestId: string, execution: DescribeExecutionCommandOutput) {
-  const record = await c.ledger.getRequest(requestId);
-  // The latest receipt of the request (a resume's, after it): the ledger names it.
-  const sequence = /^receipt\/(\d+)$/.exec(record?.receiptKey ?? '')?.[1];
-  const rt = { dynamodb: c.dynamodb, ledger: c.ledger };
-  const receipt = (sequence ? await getReceipt(rt, Number(sequence)) : undefined) ?? (await receiptForRequest(rt, requestId));
-  const body = receipt ? (JSON.parse(receipt.body) as Record<string, unknown>) : undefined;
-  const summary = {
-    requestId,
-    type: record?.request.type,
-    status: record?.status ?? 'unknown',
-    execution: { arn: execution.executionArn, status: execution.status, error: execution.error ?? null, cause: execution.cause ?? null },
-    reason: record?.reason ?? null,
-    planHash: record?.planHash ?? null,
-    counts: body ? { totals: body.totals, decisions: body.decisions, applied: body.applied, exported: body.exported, verification: body.verification } : null,
-    bundle: body?.bundle ?? null,
-    receipt: receipt ? { sequence: receipt.sequence, hash: receipt.hash } : null,
-  };
-  const exitCode =
-    execution.status === 'SUCCEEDED' ? EXIT.ok : execution.error === 'RequestRefused' ? EXIT.refused : EXIT.failed;
-  return { summary, exitCode };
-}
-
-/** Waits for the execution, prints its summary, and returns the exit code it implies. */
-async function waitAndReport(c: Clients, requestId: string, arn: string, opts: { timeout: number; json?: boolean }, printer: Printer): Promise<number> {
-  const execution = await waitForExecution(c, arn, opts.timeout, printer, !opts.json);
-  const { summary, exitCode } = await summarize(c, requestId, execution);
-  printSummary(printer, summary, opts.json);
-  return exitCode;
-}
-
-function printSummary(printer: Printer, summary: Awaited<ReturnType<typeof summarize>>['summary'], json: boolean | undefined) {
-  if (json) return printer.out(JSON.stringify(summary));
-  printer.out(`request ${summary.requestId} (${summary.type}): ${summary.status}${summary.reason ? ` — ${summary.reason}` : ''}`);
-  printer.out(`  execution ${summary.execution.status}${summary.execution.error ? ` (${summary.execution.error}: ${summary.execution.cause})` : ''}`);
-  if (summary.planHash) printer.out(`  plan ${summary.planHash}`);
-  const totals = summary.counts?.totals as Record<string, number> | undefined;
-  if (totals) printer.out(`  decisions: ${Object.entries(totals).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'nothing found'}`);
-  if (summary.receipt) printer.out(`  receipt #${summary.receipt.sequence} sha256 ${summary.receipt.hash}`);
 }
 
 function startOptions(cmd: Command): Command {
@@ -166,51 +94,6 @@ export function requestCommands(printer: Printer, setExit: (code: number) => voi
     }),
   );
 
-  const plan = new Command('plan')
-    .description('dry run: discover and decide for a stored request, store the plan, change nothing')
-    .argument('<requestId>')
-    .option('--json', 'print one JSON object')
-    .option('--timeout <seconds>', 'how long to wait', (v) => Number(v), 900)
-    .option('--data <dir>', 'a local engine\'s directory')
-    .action(async (requestId: string, opts: { json?: boolean; timeout: number; data?: string }) =>
-      withClients(opts, async (c) => {
-        const record = await requireRequest(c, requestId);
-        if (record.request.type === 'rectification') throw new CliError(`request ${requestId} is a rectification: a person handles it, there is nothing to plan`);
-        const arn = await startExecution(c, { requestId, requestHash: record.requestHash, mode: 'plan' });
-        const execution = await waitForExecution(c, arn, opts.timeout, printer, !opts.json);
-        const output = execution.output ? (JSON.parse(execution.output) as { plan?: unknown }) : {};
-        const result = { requestId, status: execution.status, plan: output.plan ?? null };
-        printer.out(opts.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
-        setExit(execution.status === 'SUCCEEDED' ? EXIT.ok : execution.error === 'RequestRefused' ? EXIT.refused : EXIT.failed);
-      }),
-    );
-
-  const approve = new Command('approve')
-    .description('approve the stored plan of an erasure and apply it')
-    .argument('<requestId>')
-    .requiredOption('--approved-by <who>', 'who approves')
-    .option('--plan-hash <hash>', 'the plan hash you reviewed (default: the stored plan)')
-    .option('--wait', 'wait for the erasure to end')
-    .option('--json', 'print one JSON object')
-    .option('--timeout <seconds>', 'how long --wait waits', (v) => Number(v), 900)
-    .option('--data <dir>', 'a local engine\'s directory')
-    .action(async (requestId: string, opts: { approvedBy: string; planHash?: string; wait?: boolean; json?: boolean; timeout: number; data?: string }) =>
-      withClients(opts, async (c) => {
-        const record = await requireRequest(c, requestId);
-        const planHash = opts.planHash ?? record.planHash;
-        if (!planHash) throw new CliError(`request ${requestId} has no stored plan to approve`);
-        try {
-          await c.ledger.approve(requestId, planHash, opts.approvedBy, new Date());
-        } catch (err) {
-          if (err instanceof InvalidInputError) throw new CliError(err.message);
-          throw err;
-        }
-        const arn = await startExecution(c, { requestId, requestHash: record.requestHash, mode: 'apply', planHash });
-        if (!opts.wait) return printer.out(opts.json ? JSON.stringify({ requestId, executionArn: arn, status: 'started' }) : `approved plan ${planHash}; started ${arn}`);
-        setExit(await waitAndReport(c, requestId, arn, opts, printer));
-      }),
-    );
-
   const status = new Command('status')
     .description('where a request stands')
     .argument('<requestId>')
@@ -218,57 +101,10 @@ export function requestCommands(printer: Printer, setExit: (code: number) => voi
     .option('--data <dir>', 'a local engine\'s directory')
     .action(async (requestId: string, opts: { json?: boolean; data?: string }) =>
       withClients(opts, async (c) => {
-        const record = await requireRequest(c, requestId);
-        const name = record.status === 'approved' || record.approval ? executionName({ requestId, mode: 'apply' }) : requestId;
-        // A resumed request stands where its latest resume left it.
-        const execution = (await latestResume(c, requestId)) ?? (await c.sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(c.deployment.stateMachineArn, name) })));
+        await requireRequest(c, requestId);
+        const execution = await c.sfn.send(new DescribeExecutionCommand({ executionArn: latestExecution(await requestExecutions(c, requestId), requestId) ?? executionArn(c.deployment.stateMachineArn, requestId) }));
         const { summary } = await summarize(c, requestId, execution);
         printSummary(printer, summary, opts.json);
-      }),
-    );
-  const lift = new Command('lift-restriction')
-    .description('lift the restriction a restriction request placed: every record it marked is unmarked')
-    .argument('<requestId>', 'the restriction request')
-    .option('--json', 'print one JSON object')
-    .option('--timeout <seconds>', 'how long to wait', (v) => Number(v), 900)
-    .option('--data <dir>', 'a local engine\'s directory')
-    .action(async (requestId: string, opts: { json?: boolean; timeout: number; data?: string }) =>
-      withClients(opts, async (c) => {
-        const record = await requireRequest(c, requestId);
-        if (record.request.type !== 'restriction') throw new CliError(`request ${requestId} is a${record.request.type === 'access' ? 'n' : ''} ${record.request.type} request, not a restriction`);
-        const arn = await startExecution(c, { requestId, requestHash: record.requestHash, mode: 'lift' });
-        setExit(await waitAndReport(c, requestId, arn, opts, printer));
-      }),
-    );
-  const rectification = new Command('rectification').description('rectification requests, which a person carries out');
-  rectification
-    .command('done')
-    .description('record that the person routed a rectification has made the correction: a receipt (with your reference) closes it')
-    .argument('<requestId>', 'the rectification request')
-    .requiredOption('--by <who>', 'who made the correction (kept in the ledger, not in the receipt)')
-    .requiredOption('--reference <ref>', 'the ticket or case of the correction (goes in the receipt)')
-    .option('--json', 'print one JSON object')
-    .option('--data <dir>', 'a local engine\'s directory')
-    .action(async (requestId: string, opts: { by: string; reference: string; json?: boolean; data?: string }) =>
-      withClients(opts, async (c) => {
-        const record = await requireRequest(c, requestId);
-        if (record.request.type !== 'rectification') throw new CliError(`request ${requestId} is a${record.request.type === 'access' ? 'n' : ''} ${record.request.type} request, not a rectification`);
-        if (record.status !== 'routed-to-person') throw new CliError(`request ${requestId} is ${record.status}, not routed to a person (start it, and let it finish, first)`);
-        const now = new Date();
-        // A receipt of its own, chained after the routing receipt (one receipt per id).
-        const receipt = await appendReceipt(c, {
-          receiptVersion: 1,
-          kind: 'request',
-          id: `${requestId}--rectified`,
-          requestId,
-          type: 'rectification',
-          outcome: 'rectified-by-person',
-          reference: opts.reference,
-          completedAt: now.toISOString(),
-        });
-        await c.ledger.setStatus(requestId, 'completed', now, { receiptKey: `receipt/${receipt.sequence}`, reason: `rectified by ${opts.by}` });
-        const result = { requestId, status: 'completed', receipt: { sequence: receipt.sequence, hash: receipt.hash } };
-        printer.out(opts.json ? JSON.stringify(result) : `rectification ${requestId} recorded as done: receipt #${receipt.sequence} sha256 ${receipt.hash}`);
       }),
     );
   const resume = new Command('resume')
@@ -286,13 +122,13 @@ export function requestCommands(printer: Printer, setExit: (code: number) => voi
         setExit(await waitAndReport(c, requestId, arn, opts, printer));
       }),
     );
-  return [start, plan, approve, status, lift, rectification, resume];
+  return [start, status, resume];
 }
 
-async function requireRequest(c: Clients, requestId: string): Promise<RequestRecord> {
-  const record = await c.ledger.getRequest(requestId);
-  if (!record) throw new CliError(`no request ${requestId} in the ledger`);
-  return record;
+/** The execution that last changed the request: its latest run, apply or lift (plans change nothing), else its latest plan. */
+function latestExecution(executions: readonly ExecutionListItem[], requestId: string): string | undefined {
+  const changing = executions.filter((e) => modeOfExecution(requestId, e.name ?? '') !== 'plan');
+  return (changing[changing.length - 1] ?? executions[executions.length - 1])?.executionArn;
 }
 
 async function describeIfAny(c: Clients, name: string): Promise<DescribeExecutionCommandOutput | undefined> {
@@ -333,5 +169,5 @@ async function resumeExecution(c: Clients, record: RequestRecord): Promise<strin
   if (!isResumable(record) || record.status === 'running') throw new CliError(`request ${requestId} is ${record.status}${record.reason ? ` (${record.reason})` : ''}: only a failed erasure is resumed`);
   const attempt = (latest?.attempt ?? 0) + 1;
   if (attempt > MAX_RESUMES) throw new CliError(`request ${requestId} was resumed ${MAX_RESUMES} times; look at why it fails (dsr history) first`);
-  return startExecution(c, { requestId, requestHash: record.requestHash, mode: 'resume' }, executionName({ requestId, mode: 'resume' }, attempt));
+  return startExecution(c, { requestId, requestHash: record.requestHash, mode: 'resume' }, [executionName({ requestId, mode: 'resume' }, attempt)]);
 }

@@ -10,7 +10,8 @@ import { resolveIdentity } from '../../functions/core/identity';
 import { HOLD_KINDS, type HoldKind } from '../../functions/core/retention';
 import { createAnonymizer } from '../../functions/core/anonymize';
 import { CliError, EXIT, type Clients, type Printer } from '../context';
-import { waitForExecution, withClients } from './request';
+import { withClients } from '../executions';
+import { waitForExecution } from '../progress';
 
 function deploymentConfig(c: Clients): DsrConfig {
   const file = process.env.DSR_CONFIG_FILE ?? (c.deployment.localDir ? path.join(c.deployment.localDir, 'config.json') : undefined);

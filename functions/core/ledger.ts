@@ -10,7 +10,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCom
 import { DsrError, InvalidInputError } from './errors';
 import { requestHash, type SubjectRequest } from './request';
 
-export type RequestStatus = 'received' | 'running' | 'refused' | 'planned' | 'awaiting-approval' | 'approved' | 'routed-to-person' | 'completed' | 'failed';
+export type RequestStatus = 'received' | 'running' | 'refused' | 'planned' | 'awaiting-approval' | 'approved' | 'rejected' | 'routed-to-person' | 'completed' | 'failed';
 
 export interface RequestRecord {
   readonly request: SubjectRequest;
@@ -66,13 +66,19 @@ export class Ledger {
     return record as RequestRecord;
   }
 
-  async setStatus(requestId: string, status: RequestStatus, now: Date, extra: { reason?: string; planHash?: string; receiptKey?: string } = {}): Promise<void> {
+  /** `null` removes a field (a reason that no longer applies). */
+  async setStatus(requestId: string, status: RequestStatus, now: Date, extra: { reason?: string | null; planHash?: string; receiptKey?: string } = {}): Promise<void> {
     const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
     const values: Record<string, unknown> = { ':status': status, ':now': now.toISOString() };
     const sets = ['#status = :status', '#updatedAt = :now'];
+    const removes: string[] = [];
     for (const [k, v] of Object.entries(extra)) {
       if (v === undefined) continue;
       names[`#${k}`] = k;
+      if (v === null) {
+        removes.push(`#${k}`);
+        continue;
+      }
       values[`:${k}`] = v;
       sets.push(`#${k} = :${k}`);
     }
@@ -80,7 +86,7 @@ export class Ledger {
       new UpdateCommand({
         TableName: this.table,
         Key: { pk: requestPk(requestId), sk: 'request' },
-        UpdateExpression: `SET ${sets.join(', ')}`,
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
@@ -103,6 +109,38 @@ export class Ledger {
    * Approves the request's current plan. Conditional on the plan hash the approver saw, so a
    * plan that changed after review cannot be applied under an old approval.
    */
+  /** Rejects the plan under review (same condition as an approval); the request can be planned again. */
+  async reject(requestId: string, planHash: string, now: Date): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: requestPk(requestId), sk: 'request' },
+          UpdateExpression: 'SET #status = :rejected, updatedAt = :now, reason = :reason',
+          ConditionExpression: 'planHash = :planHash AND #status = :awaiting',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':rejected': 'rejected', ':awaiting': 'awaiting-approval', ':planHash': planHash, ':now': now.toISOString(), ':reason': 'plan-rejected' },
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new InvalidInputError(`request ${requestId} has no plan ${planHash.slice(0, 12)}… awaiting approval`);
+      throw err;
+    }
+  }
+
+  /**
+   * Who made a change to a request (approved, rejected, lifted, rectified). The receipt of the
+   * change carries only a hash of it; the name stays here, with the rest of what is personal.
+   */
+  async putActor(requestId: string, changeId: string, by: string, now: Date): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: requestPk(requestId), sk: `actor#${changeId}`, changeId, by, at: now.toISOString() } }));
+  }
+
+  async getActor(requestId: string, changeId: string): Promise<{ by: string; at: string } | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: requestPk(requestId), sk: `actor#${changeId}` }, ConsistentRead: true }));
+    return out.Item ? { by: out.Item.by as string, at: out.Item.at as string } : undefined;
+  }
+
   async approve(requestId: string, planHash: string, approvedBy: string, now: Date): Promise<void> {
     try {
       await this.doc.send(

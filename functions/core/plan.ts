@@ -76,6 +76,33 @@ export function countDecisions(entries: readonly PlanEntry[]): DecisionCounts {
   return counts;
 }
 
+/** One row of a plan as a reviewer reads it: how many entries share a decision, basis and role. */
+export interface PlanBreakdownRow {
+  readonly decision: DecisionKind;
+  readonly basis: string;
+  readonly role: 'owner' | 'third-party';
+  readonly count: number;
+  /** For dated decisions: the earliest and latest due day among the rows' entries. */
+  readonly firstDue?: string;
+  readonly lastDue?: string;
+}
+
+/** A store's entries grouped by decision, basis and role (dates as a range, not a row each). */
+export function planBreakdown(entries: readonly PlanEntry[]): PlanBreakdownRow[] {
+  const rows = new Map<string, { decision: DecisionKind; basis: string; role: 'owner' | 'third-party'; count: number; firstDue?: string; lastDue?: string }>();
+  for (const e of entries) {
+    const key = `${e.decision}|${e.basis}|${e.role}`;
+    const row = rows.get(key) ?? { decision: e.decision, basis: e.basis, role: e.role, count: 0 };
+    row.count++;
+    if (e.until) {
+      if (!row.firstDue || e.until < row.firstDue) row.firstDue = e.until;
+      if (!row.lastDue || e.until > row.lastDue) row.lastDue = e.until;
+    }
+    rows.set(key, row);
+  }
+  return [...rows.values()].sort((a, b) => DECISIONS.indexOf(a.decision) - DECISIONS.indexOf(b.decision) || a.role.localeCompare(b.role) || a.basis.localeCompare(b.basis));
+}
+
 export function planHash(plan: Plan): string {
   return hashOf(plan);
 }

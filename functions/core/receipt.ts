@@ -5,12 +5,15 @@
  * Ledger items: `receipt` / `<sequence>` holds the canonical JSON body and its hash;
  * `receipt` / `head` the last sequence and hash (the conditional update that appends);
  * `receipt` / `request#<id>` (`sweep#<id>`) points a request (a sweep) at its receipt, which
- * makes a rewrite idempotent. The pointer lives in the receipt partition so that auditors, whose
+ * makes a rewrite idempotent; `receipt` / `request#<id>#change#<changeId>` points at the receipt
+ * of a later change to the request (approved, rejected, restriction lifted): who (as a hash),
+ * when, what, in counts. The pointers live in the receipt partition so that auditors, whose
  * policy reads that partition only (request items hold the subject id), can find a request's
- * receipt. Ledgers written before kept it at `request#<id>` / `receipt`: still honoured.
+ * receipts. Ledgers written before kept the request pointer at `request#<id>` / `receipt`:
+ * still honoured.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { canonicalJson, sha256Hex } from './hash';
 import { queryPartition, requestPk } from './ledger';
 import type { Runtime } from './runtime';
@@ -19,7 +22,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 export interface ReceiptBody {
   readonly receiptVersion: 1;
-  readonly kind: 'request' | 'sweep';
+  readonly kind: 'request' | 'sweep' | 'change';
   readonly id: string;
   readonly [field: string]: unknown;
 }
@@ -37,7 +40,7 @@ function seqKey(n: number): string {
 
 export async function appendReceipt(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, body: ReceiptBody): Promise<StoredReceipt> {
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  const pointerKey = receiptPointerKey(body.kind, body.id);
+  const pointerKey = receiptPointerKey(body);
   for (let attempt = 0; attempt < 20; attempt++) {
     const existing = (await readPointer(doc, rt.ledger.table, pointerKey)) ?? (await readPointer(doc, rt.ledger.table, legacyPointerKey(body.kind, body.id)));
     if (existing) return getReceipt(rt, existing.sequence as number) as Promise<StoredReceipt>;
@@ -73,19 +76,63 @@ export async function appendReceipt(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, bo
   throw new Error('could not append the receipt: the chain head kept changing');
 }
 
-/** Where a request's (or sweep's) receipt pointer is: in the receipt partition, after `head` and the sequences. */
-export function receiptPointerKey(kind: ReceiptBody['kind'], id: string): { pk: string; sk: string } {
-  return { pk: RECEIPT_PK, sk: kind === 'request' ? requestPk(id) : `sweep#${id}` };
+/** Where a receipt's pointer is: in the receipt partition, after `head` and the sequences. */
+export function receiptPointerKey(body: Pick<ReceiptBody, 'kind' | 'id'> & { readonly requestId?: unknown }): { pk: string; sk: string } {
+  if (body.kind === 'change') {
+    if (typeof body.requestId !== 'string') throw new Error(`change receipt ${body.id} names no request`);
+    return { pk: RECEIPT_PK, sk: `${changePrefix(body.requestId)}${body.id}` };
+  }
+  return { pk: RECEIPT_PK, sk: body.kind === 'request' ? requestPk(body.id) : `sweep#${body.id}` };
 }
 
-function legacyPointerKey(kind: ReceiptBody['kind'], id: string): { pk: string; sk: string } {
+/** Request ids have no `#`, so this prefix is exactly one request's changes. */
+function changePrefix(requestId: string): string {
+  return `${requestPk(requestId)}#change#`;
+}
+
+function legacyPointerKey(kind: ReceiptBody['kind'], id: string): { pk: string; sk: string } | undefined {
+  // Change receipts came after the pointers moved: they have no older place.
+  if (kind === 'change') return undefined;
   return { pk: kind === 'request' ? requestPk(id) : `sweep#${id}`, sk: 'receipt' };
 }
 
 const RECEIPT_PK = 'receipt';
 
-async function readPointer(doc: DynamoDBDocumentClient, table: string, key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
+async function readPointer(doc: DynamoDBDocumentClient, table: string, key: { pk: string; sk: string } | undefined): Promise<Record<string, unknown> | undefined> {
+  if (!key) return undefined;
   return (await doc.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+}
+
+/** The change id of a lift: who asked is in the ledger under it (`dsr lift-restriction --by`). */
+export const LIFTED = 'restriction-lifted';
+
+/** What a change's receipt says of who made it: a hash, bound to the request and the change. */
+export function actorHash(requestId: string, changeId: string, by: string): string {
+  return sha256Hex(canonicalJson({ requestId, changeId, by }));
+}
+
+/** The receipts of the changes made to a request after it ran, in chain order. */
+export async function changeReceipts(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, requestId: string): Promise<StoredReceipt[]> {
+  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
+  const found: StoredReceipt[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await doc.send(
+      new QueryCommand({
+        TableName: rt.ledger.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :change)',
+        ExpressionAttributeValues: { ':pk': RECEIPT_PK, ':change': changePrefix(requestId) },
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+      }),
+    );
+    for (const p of out.Items ?? []) {
+      const r = await getReceipt(rt, p.sequence as number);
+      if (r) found.push(r);
+    }
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return found.sort((a, b) => a.sequence - b.sequence);
 }
 
 export async function getReceipt(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, sequence: number): Promise<StoredReceipt | undefined> {
@@ -96,7 +143,7 @@ export async function getReceipt(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, seque
 
 export async function receiptForRequest(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, requestId: string): Promise<StoredReceipt | undefined> {
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  const pointer = (await readPointer(doc, rt.ledger.table, receiptPointerKey('request', requestId))) ?? (await legacyPointer(doc, rt.ledger.table, requestId));
+  const pointer = (await readPointer(doc, rt.ledger.table, receiptPointerKey({ kind: 'request', id: requestId }))) ?? (await legacyPointer(doc, rt.ledger.table, requestId));
   return pointer ? getReceipt(rt, pointer.sequence as number) : undefined;
 }
 

@@ -114,6 +114,12 @@ export function executionName(input: Pick<ExecutionInput, 'requestId' | 'mode'>,
 
 /** Whether an execution name is the one a request's mode runs under (any attempt of a resume). */
 export function isExecutionNameOf(name: string, input: Pick<ExecutionInput, 'requestId' | 'mode'>): boolean {
-  if (input.mode !== 'resume') return name === executionName(input);
-  return name.startsWith(`${input.requestId}--resume-`) && /^[1-9][0-9]{0,3}$/.test(name.slice(`${input.requestId}--resume-`.length));
+  if (input.mode === 'resume') {
+    return name.startsWith(`${input.requestId}--resume-`) && /^[1-9][0-9]{0,3}$/.test(name.slice(`${input.requestId}--resume-`.length));
+  }
+  const base = executionName(input);
+  if (name === base) return true;
+  // A new plan (`dsr plan --replan`) and the apply of another approved plan: `<name>-<suffix>`.
+  if (input.mode !== 'plan' && input.mode !== 'apply') return false;
+  return name.startsWith(`${base}-`) && /^[0-9a-z]{1,8}$/.test(name.slice(base.length + 1));
 }

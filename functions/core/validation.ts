@@ -1,7 +1,9 @@
 /** Whether a request may proceed. Reasons are fixed codes, safe for the execution history. */
 import type { Settings } from './config';
 import type { RequestRecord } from './ledger';
-import { isExecutionNameOf, type ExecutionInput } from './request';
+import { executionName, isExecutionNameOf, type ExecutionInput } from './request';
+
+export { isExecutionNameOf };
 
 export type RefusalReason = 'invalid-request' | 'verification-missing' | 'verification-stale' | 'verification-in-future' | 'not-approved';
 export type Verdict = { decision: 'accepted' } | { decision: 'refused'; reason: RefusalReason };
@@ -40,4 +42,15 @@ export function checkRequest(
 /** A failed erasure can be resumed (`running`: this resume's own ValidateRequest, retried). */
 export function isResumable(record: RequestRecord): boolean {
   return record.request.type === 'erasure' && (record.status === 'failed' || record.status === 'running');
+}
+
+/**
+ * A request plans again (`dsr plan --replan`) and applies another approved plan under a new
+ * execution name: `<name>-<suffix>`. A run and a lift keep their one name, so starting them
+ * twice rejoins the first execution instead of erasing twice; a second apply is refused by
+ * the approval check (the request is no longer `approved` once its apply has started).
+ */
+export function attemptExecutionName(input: Pick<ExecutionInput, 'requestId' | 'mode'>, suffix: string): string {
+  if (!/^[0-9a-z]{1,8}$/.test(suffix)) throw new Error(`an attempt suffix is 1-8 lowercase letters or digits, not ${JSON.stringify(suffix)}`);
+  return `${executionName(input)}-${suffix}`;
 }

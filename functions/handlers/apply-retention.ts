@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { readHoldVersions } from '../core/erasure-lock';
 import { findHolds } from '../core/holds';
-import { countDecisions, planStore, type Plan, type StorePlan } from '../core/plan';
+import { countDecisions, planBreakdown, planStore, type Plan, type StorePlan } from '../core/plan';
 import { docKeys, loadFindings, storeNamed } from '../core/request-data';
 import { EXECUTION_MODES, isPlannedType, RequestIdSchema } from '../core/request';
 import { DEFAULT_SCHEDULE, parseSchedule } from '../core/retention';
@@ -10,6 +10,9 @@ import { getRuntime } from '../core/runtime';
 import { canonicalJson, hashOf, sha256Hex } from '../core/hash';
 import { taskHandler } from './middleware';
 import { StoreResult } from './schemas';
+
+/** Statuses in which a new plan of an erasure under approval becomes the plan to review. */
+const REVIEWABLE = new Set(['awaiting-approval', 'rejected', 'failed']);
 
 const Input = z.object({ requestId: RequestIdSchema, mode: z.enum(EXECUTION_MODES), discovery: z.array(StoreResult) });
 
@@ -41,10 +44,15 @@ export const handler = taskHandler('apply-retention', Input, async ({ requestId,
   const counts = Object.fromEntries(stores.map((s) => [s.store, countDecisions(s.entries)]));
   const totals = countDecisions(stores.flatMap((s) => s.entries));
   const failedStores = discovery.filter((d) => d.status === 'failed').length;
-  await rt.ledger.putPlanSummary(requestId, planHash, { counts, totals, failedStores }, now);
-  const awaiting = mode === 'run' && record.request.type === 'erasure' && rt.config.settings.approvalRequired && failedStores === 0;
-  // A dry run of a request that already awaits approval leaves the plan under review alone.
-  const dryRunOnly = mode === 'plan' && record.status !== 'received' && record.status !== 'planned';
-  if (!dryRunOnly) await rt.ledger.setStatus(requestId, mode === 'plan' ? 'planned' : awaiting ? 'awaiting-approval' : 'running', now, { planHash });
+  // What a reviewer reads before approving (`dsr plan`), kept with the plan's hash.
+  const breakdown = Object.fromEntries(stores.map((s) => [s.store, planBreakdown(s.entries)]));
+  await rt.ledger.putPlanSummary(requestId, planHash, { counts, totals, failedStores, breakdown }, now);
+  const underApproval = record.request.type === 'erasure' && rt.config.settings.approvalRequired && failedStores === 0;
+  // Planning again (`dsr plan --replan`) an erasure whose plan awaits approval, was rejected,
+  // or met a hold change replaces the plan under review; otherwise a dry run changes nothing.
+  const replacesReview = mode === 'plan' && underApproval && REVIEWABLE.has(record.status);
+  const awaiting = underApproval && (mode === 'run' || replacesReview);
+  const dryRunOnly = mode === 'plan' && !replacesReview && record.status !== 'received' && record.status !== 'planned';
+  if (!dryRunOnly) await rt.ledger.setStatus(requestId, awaiting ? 'awaiting-approval' : mode === 'plan' ? 'planned' : 'running', now, { planHash, ...(replacesReview ? { reason: null } : {}) });
   return { planHash, counts, totals, failedStores };
 });

@@ -5,7 +5,7 @@ import { deferredEntries } from '../core/deferred';
 import { releaseErasureLeases } from '../core/erasure-lock';
 import { countRefusals, refusedFindings, type RefusalCount } from '../core/outcomes';
 import { forgetIdentityWhenDone } from '../core/sweep';
-import { appendReceipt } from '../core/receipt';
+import { actorHash, appendReceipt, LIFTED } from '../core/receipt';
 import { docKeys, loadPlan } from '../core/request-data';
 import { RequestIdSchema } from '../core/request';
 import { getRuntime, type Runtime } from '../core/runtime';
@@ -35,7 +35,10 @@ export const handler = taskHandler('write-receipt', Input, async ({ requestId, e
   if (record.request.type === 'rectification') return routeToPerson(rt, requestId, record, now);
   if (!state.plan) throw new Error(`request ${requestId} reached its receipt without a plan`);
   const failed = [...(state.discovery ?? []), ...(state.applied ?? []), ...(state.export ?? [])].filter((s) => s.status === 'failed');
-  const outcome = failed.length > 0 || (state.verification?.unexpected ?? 0) > 0 ? 'failed' : 'completed';
+  if (state.request.mode === 'lift') return liftReceipt(rt, requestId, record, state.plan.planHash, state.applied ?? [], failed, now);
+  // Stores refused only because holds changed after the plan: the plan is outdated, not broken.
+  const planOutdated = failed.length > 0 && failed.every((s) => s.error === 'HoldsChanged');
+  const outcome = planOutdated ? 'plan-outdated' : failed.length > 0 || (state.verification?.unexpected ?? 0) > 0 ? 'failed' : 'completed';
 
   const plan = await loadPlan(rt, requestId, state.plan.planHash);
   // What was left in place for a stated reason (holds, Object Lock): an outcome, not a failure.
@@ -71,7 +74,8 @@ export const handler = taskHandler('write-receipt', Input, async ({ requestId, e
   // Nothing left to do and nothing deferred: the identity kept for a resume has no purpose.
   if (outcome === 'completed' && record.request.type === 'erasure') await forgetIdentityWhenDone(rt, requestId, { unlessFailed: false });
   const receiptKey = `receipt/${receipt.sequence}`;
-  await rt.ledger.setStatus(requestId, outcome, now, { receiptKey, ...(outcome === 'failed' ? { reason: 'store-failed' } : {}) });
+  const status = outcome === 'completed' ? 'completed' : 'failed';
+  await rt.ledger.setStatus(requestId, status, now, { receiptKey, ...(outcome === 'failed' ? { reason: 'store-failed' } : outcome === 'plan-outdated' ? { reason: 'plan-outdated' } : {}) });
   return { receiptKey, receiptHash: receipt.hash, outcome };
 });
 
@@ -80,6 +84,36 @@ function heldOf(verification: Record<string, unknown>): number {
   if (typeof verification.held === 'number') return verification.held;
   const byStore = (verification.byStore ?? {}) as Record<string, { held?: unknown }>;
   return Object.values(byStore).reduce((n, s) => n + (typeof s?.held === 'number' ? s.held : 0), 0);
+}
+
+type StoreOutcome = StoreResult;
+
+/**
+ * Lifting a restriction is a change to a request that already has its receipt: it gets a
+ * receipt of its own in the chain (who asked — as a hash —, when, what was unmarked), and the
+ * request points at it.
+ */
+async function liftReceipt(rt: Runtime, requestId: string, record: RequestRecord, planHash: string, applied: StoreOutcome[], failed: StoreOutcome[], now: Date) {
+  const outcome = failed.length > 0 ? 'failed' : 'completed';
+  const actor = await rt.ledger.getActor(requestId, LIFTED);
+  const receipt = await appendReceipt(rt, {
+    receiptVersion: 1,
+    kind: 'change',
+    id: LIFTED,
+    requestId,
+    type: record.request.type,
+    change: LIFTED,
+    actorHash: actor ? actorHash(requestId, LIFTED, actor.by) : null,
+    requestedAt: actor?.at ?? null,
+    planHash,
+    outcome,
+    applied: Object.fromEntries(applied.map((s) => [s.store, s.counts ?? { failed: 1 }])),
+    failedStores: failed.map((s) => ({ store: s.store, error: s.error ?? 'unknown' })),
+    at: now.toISOString(),
+  });
+  const receiptKey = `receipt/${receipt.sequence}`;
+  await rt.ledger.setStatus(requestId, outcome, now, { receiptKey, ...(outcome === 'failed' ? { reason: 'store-failed' } : { reason: 'restriction-lifted' }) });
+  return { receiptKey, receiptHash: receipt.hash, outcome };
 }
 
 /** A rectification's receipt: the request and its verification are on record, for a person to act on. */

@@ -40,12 +40,12 @@ describe('receipt chain', () => {
 
   it('keeps a request\'s pointer in the receipt partition (auditors read nothing else), and still honours one written before at request#<id>', async () => {
     const doc = DynamoDBDocumentClient.from(ep.dynamodb);
-    const pointer = await doc.send(new GetCommand({ TableName: 'ledger', Key: receiptPointerKey('request', 'req-3') }));
-    expect(receiptPointerKey('request', 'req-3')).toEqual({ pk: 'receipt', sk: 'request#req-3' });
+    const pointer = await doc.send(new GetCommand({ TableName: 'ledger', Key: receiptPointerKey({ kind: 'request', id: 'req-3' }) }));
+    expect(receiptPointerKey({ kind: 'request', id: 'req-3' })).toEqual({ pk: 'receipt', sk: 'request#req-3' });
     expect(pointer.Item?.sequence).toBe((await receiptForRequest(rt, 'req-3'))?.sequence);
     expect((await doc.send(new GetCommand({ TableName: 'ledger', Key: { pk: 'request#req-3', sk: 'receipt' } }))).Item).toBeUndefined();
     // A ledger from before the move: the pointer at request#<id> / receipt.
-    await doc.send(new DeleteCommand({ TableName: 'ledger', Key: receiptPointerKey('request', 'req-4') }));
+    await doc.send(new DeleteCommand({ TableName: 'ledger', Key: receiptPointerKey({ kind: 'request', id: 'req-4' }) }));
     const sequence = (await readAll()).find((r) => JSON.parse(r.body).id === 'req-4')!.sequence;
     await doc.send(new PutCommand({ TableName: 'ledger', Item: { pk: 'request#req-4', sk: 'receipt', sequence } }));
     expect((await receiptForRequest(rt, 'req-4'))?.sequence).toBe(sequence);

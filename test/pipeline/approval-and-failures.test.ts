@@ -96,7 +96,7 @@ describe('approval, third parties, failures, logs', () => {
     const summary = lastJson(r.out);
     expect(summary.execution).toMatchObject({ status: 'FAILED', error: 'RequestFailed' });
     expect(summary.status).toBe('failed');
-    const receipt = JSON.parse((await t.dsr('receipt', 'down-1')).out).receipt;
+    const receipt = JSON.parse((await t.dsr('receipt', 'down-1', '--json')).out).receipt;
     expect(receipt.failedStores).toEqual([{ store: 'payment-tokens', error: 'StoreUnavailable' }]);
     expect(receipt.decisions.accounts).toBeDefined();
   }, 300_000);

@@ -264,7 +264,7 @@ describe('bundles of other requests', () => {
     expect(deleted).not.toBe('');
     expect(r.code).toBe(0);
     expect(r.summary.counts.exported['call-recordings']).toMatchObject({ files: subject.expected['call-recordings'].current - 1, missing: 1 });
-    const receipt = JSON.parse((await t.dsr('receipt', 'port-vanish')).out) as { receipt: { exported: Record<string, { missing: number }> } };
+    const receipt = JSON.parse((await t.dsr('receipt', 'port-vanish', '--json')).out) as { receipt: { exported: Record<string, { missing: number }> } };
     expect(receipt.receipt.exported['call-recordings'].missing).toBe(1);
     const { file, entries } = await downloadBundle('port-vanish');
     expect((await t.dsr('bundle', 'verify', file)).code).toBe(0);

@@ -133,11 +133,11 @@ describe('retention schedule and deferred erasure', () => {
     expect(invoices).toHaveLength(subject.expected.invoices.owner);
     for (const inv of invoices) expect(inv['dsr:restricted']).toBeDefined();
 
-    const lifted = await t.dsr('lift-restriction', 'ret-restrict-1', '--json');
+    const lifted = await t.dsr('lift-restriction', 'ret-restrict-1', '--by', 'dpo', '--json');
     expect(lifted.code).toBe(0);
     for (const inv of await items('voip-billing', 'accountId', subject.subjectId)) expect(inv['dsr:restricted']).toBeUndefined();
     await t.dsr('start', '--type', 'access', '--subject', subject.subjectId, '--request-id', 'ret-access-1', ...verification, '--wait');
-    const wrongType = await t.dsr('lift-restriction', 'ret-access-1');
+    const wrongType = await t.dsr('lift-restriction', 'ret-access-1', '--by', 'dpo');
     expect(wrongType.err).toMatch(/is an access request, not a restriction/);
   }, 300_000);
 

@@ -114,7 +114,7 @@ describe('subject request end to end', () => {
     const history = await t.dsr('history', 'rectify-1');
     expect(history.out).toMatch(/IsRectification[\s\S]*WriteReceipt[\s\S]*RoutedToPerson/);
     expect(history.out).not.toMatch(/ResolveIdentity|DiscoverStores/);
-    const receipt = JSON.parse((await t.dsr('receipt', 'rectify-1')).out);
+    const receipt = JSON.parse((await t.dsr('receipt', 'rectify-1', '--json')).out);
     expect(receipt.receipt).toMatchObject({ type: 'rectification', outcome: 'routed-to-person', verificationReference: 'TICKET-1', planHash: null });
 
     expect((await t.dsr('plan', 'rectify-1')).err).toMatch(/is a rectification: a person handles it/);
@@ -122,7 +122,7 @@ describe('subject request end to end', () => {
     const done = await t.dsr('rectification', 'done', 'rectify-1', '--by', 'agent-9', '--reference', 'FIX-1', '--json');
     expect(done.code).toBe(0);
     expect(JSON.parse(done.out)).toMatchObject({ requestId: 'rectify-1', status: 'completed' });
-    const closing = JSON.parse((await t.dsr('receipt', 'rectify-1--rectified')).out);
+    const closing = JSON.parse((await t.dsr('receipt', 'rectify-1--rectified', '--json')).out);
     expect(closing.receipt).toMatchObject({ requestId: 'rectify-1', outcome: 'rectified-by-person', reference: 'FIX-1' });
     expect(JSON.stringify(closing)).not.toContain('agent-9');
     expect(JSON.parse((await t.dsr('status', 'rectify-1', '--json')).out).status).toBe('completed');

@@ -1,0 +1,195 @@
+/**
+ * The executions of a request, as every command reaches them: where they are, starting one
+ * (or rejoining it), listing them, reading their history, and the summary support reads.
+ */
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  StartExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  type ExecutionListItem,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
+import type { RequestRecord } from '../functions/core/ledger';
+import { getReceipt, receiptForRequest } from '../functions/core/receipt';
+import { executionName, type ExecutionInput } from '../functions/core/request';
+import { isExecutionNameOf } from '../functions/core/validation';
+import { CliError, clientsFor, deploymentFromEnv, EXIT, loadLocalEnv, type Clients, type Printer } from './context';
+import { waitForExecution } from './progress';
+
+export function executionArn(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+export function withClients<T>(opts: { data?: string }, fn: (c: Clients) => Promise<T>): Promise<T> {
+  if (opts.data) loadLocalEnv(opts.data);
+  const clients = clientsFor(deploymentFromEnv());
+  return fn(clients).finally(() => clients.close());
+}
+
+export async function requireRequest(c: Clients, requestId: string): Promise<RequestRecord> {
+  const record = await c.ledger.getRequest(requestId);
+  if (!record) throw new CliError(`no such request ${requestId}`);
+  return record;
+}
+
+/**
+ * Starts the execution under the first of `names` that is free, or rejoins the one that ran
+ * with this very input. AWS answers ExecutionAlreadyExists for a closed execution even with
+ * the same input: the request already ran, and starting it again must not erase twice.
+ */
+export async function startExecution(c: Clients, input: ExecutionInput, names: readonly string[] = [executionName(input)]): Promise<string> {
+  for (const name of names) {
+    try {
+      const out = await c.sfn.send(new StartExecutionCommand({ stateMachineArn: c.deployment.stateMachineArn, name, input: JSON.stringify(input) }));
+      return out.executionArn!;
+    } catch (err) {
+      if (!(err instanceof ExecutionAlreadyExists)) throw err;
+      const arn = executionArn(c.deployment.stateMachineArn, name);
+      const existing = await c.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+      if (existing.input && JSON.stringify(JSON.parse(existing.input)) === JSON.stringify(input)) return arn;
+    }
+  }
+  throw new CliError(`request ${input.requestId} was already started with a different input (${input.mode}); use a new request id`);
+}
+
+export async function executionHistory(c: Clients, arn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await c.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, nextToken, maxResults: 1000 }));
+    events.push(...(out.events ?? []));
+    nextToken = out.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/** The mode an execution of the request ran in, from its name (`undefined`: not this request's). */
+export function modeOfExecution(requestId: string, name: string): ExecutionInput['mode'] | undefined {
+  for (const mode of ['run', 'plan', 'apply', 'lift', 'resume'] as const) if (isExecutionNameOf(name, { requestId, mode })) return mode;
+  return undefined;
+}
+
+/** Every execution of a request (run, plans, applies, lift), oldest first. */
+export async function requestExecutions(c: Clients, requestId: string): Promise<ExecutionListItem[]> {
+  const found: ExecutionListItem[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await c.sfn.send(new ListExecutionsCommand({ stateMachineArn: c.deployment.stateMachineArn, nextToken }));
+    for (const e of out.executions ?? []) if (e.name && modeOfExecution(requestId, e.name)) found.push(e);
+    nextToken = out.nextToken;
+  } while (nextToken);
+  return found.sort((a, b) => new Date(a.startDate ?? 0).getTime() - new Date(b.startDate ?? 0).getTime());
+}
+
+/** Whether the deployment requires approval, as the request's run saw it (`undefined`: not run yet). */
+export async function approvalRequiredFor(c: Clients, requestId: string): Promise<boolean | undefined> {
+  let events: HistoryEvent[];
+  try {
+    events = await executionHistory(c, executionArn(c.deployment.stateMachineArn, requestId));
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ExecutionDoesNotExist') return undefined;
+    throw err;
+  }
+  const validated = events.find((e) => e.stateExitedEventDetails?.name === 'ValidateRequest');
+  const output = validated?.stateExitedEventDetails?.output;
+  if (!output) return undefined;
+  const flag = (JSON.parse(output) as { request?: { approvalRequired?: unknown } }).request?.approvalRequired;
+  return typeof flag === 'boolean' ? flag : undefined;
+}
+
+/** The receipt the request points at now (its last change), else its first. */
+export async function currentReceipt(c: Clients, record: RequestRecord | undefined, requestId: string) {
+  const sequence = record?.receiptKey ? Number(record.receiptKey.split('/').pop()) : NaN;
+  return Number.isInteger(sequence) ? getReceipt(c, sequence) : receiptForRequest(c, requestId);
+}
+
+/** The summary `--json` prints and the exit code it implies. */
+export async function summarize(c: Clients, requestId: string, execution: DescribeExecutionCommandOutput) {
+  const record = await c.ledger.getRequest(requestId);
+  const receipt = await currentReceipt(c, record, requestId);
+  const body = receipt ? (JSON.parse(receipt.body) as Record<string, unknown>) : undefined;
+  const summary = {
+    requestId,
+    type: record?.request.type,
+    status: record?.status ?? 'unknown',
+    execution: { arn: execution.executionArn, status: execution.status, error: execution.error ?? null, cause: execution.cause ?? null },
+    reason: record?.reason ?? null,
+    planHash: record?.planHash ?? null,
+    counts: body ? { totals: body.totals, decisions: body.decisions, applied: body.applied, exported: body.exported, verification: body.verification } : null,
+    bundle: body?.bundle ?? null,
+    receipt: receipt ? { sequence: receipt.sequence, hash: receipt.hash, planHash: (body?.planHash as string | null | undefined) ?? null } : null,
+    next: nextStep(requestId, record, execution),
+  };
+  const exitCode =
+    execution.status === 'SUCCEEDED' ? EXIT.ok : execution.error === 'RequestRefused' || execution.error === 'PlanOutdated' ? EXIT.refused : EXIT.failed;
+  return { summary, exitCode };
+}
+
+/** What support does next, when there is something to do. */
+function nextStep(requestId: string, record: RequestRecord | undefined, execution: DescribeExecutionCommandOutput): string | null {
+  if (execution.error === 'PlanOutdated' || record?.reason === 'plan-outdated') {
+    return `holds changed after the plan was approved; plan again and review: npx dsr plan ${requestId} --replan, then npx dsr approve ${requestId} --plan-hash HASH`;
+  }
+  if (record?.status === 'awaiting-approval') return `review the plan: npx dsr plan ${requestId}; then npx dsr approve ${requestId} --plan-hash HASH (or npx dsr reject ${requestId})`;
+  if (record?.status === 'rejected') return `plan again: npx dsr plan ${requestId} --replan`;
+  if (record?.status === 'failed') return `see what failed: npx dsr history ${requestId}; plan again: npx dsr plan ${requestId} --replan`;
+  return null;
+}
+
+export type Summary = Awaited<ReturnType<typeof summarize>>['summary'];
+
+export function printSummary(printer: Printer, summary: Summary, json: boolean | undefined): void {
+  if (json) return printer.out(JSON.stringify(summary));
+  printer.out(`request ${summary.requestId} (${summary.type}): ${summary.status}${summary.reason ? ` — ${summary.reason}` : ''}`);
+  printer.out(`  execution ${summary.execution.status}${summary.execution.error ? ` (${summary.execution.error}: ${summary.execution.cause})` : ''}`);
+  if (summary.planHash) printer.out(`  plan ${summary.planHash}`);
+  const totals = summary.counts?.totals as Record<string, number> | undefined;
+  if (totals) printer.out(`  decisions: ${decisionLine(summary.type, totals)}`);
+  if (summary.receipt) {
+    const other = summary.receipt.planHash && summary.receipt.planHash !== summary.planHash ? ` (of plan ${summary.receipt.planHash.slice(0, 12)}…)` : '';
+    printer.out(`  receipt #${summary.receipt.sequence} sha256 ${summary.receipt.hash}${other}`);
+  }
+  if (summary.next) printer.out(`  next: ${summary.next}`);
+}
+
+/**
+ * Decision totals in words. An access or portability request decides nothing about erasure:
+ * its records are reported (`found`). Third-party records are also counted under their
+ * decision, so they are shown apart, as "of which".
+ */
+export function decisionLine(type: string | undefined, totals: Record<string, number>): string {
+  const { ['third-party']: thirdParty = 0, ...decisions } = totals;
+  const all = Object.values(decisions).reduce((a, b) => a + b, 0);
+  if (all === 0) return 'nothing found';
+  const apart = thirdParty > 0 ? ` (of which ${thirdParty} third-party)` : '';
+  if (type === 'access' || type === 'portability') {
+    const refused = decisions.refused ?? 0;
+    return `${all} records found${refused > 0 ? `, ${refused} withheld (refused)` : ''}${apart}`;
+  }
+  const parts = Object.entries(decisions).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+  return `${parts.join(', ')}${apart}`;
+}
+
+/** Waits for the execution, prints its summary, and returns the exit code it implies. */
+export async function waitAndReport(c: Clients, requestId: string, arn: string, opts: { timeout: number; json?: boolean }, printer: Printer): Promise<number> {
+  const execution = await waitForExecution(c, arn, opts.timeout, printer, !opts.json);
+  const { summary, exitCode } = await summarize(c, requestId, execution);
+  printSummary(printer, summary, opts.json);
+  return exitCode;
+}
+
+/**
+ * A ledger read that an auditor's role may be refused (auditors read the receipt partition
+ * only): `undefined` then, and the caller works from receipts and execution histories.
+ */
+export async function readable<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'AccessDeniedException') return undefined;
+    throw err;
+  }
+}
