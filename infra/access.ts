@@ -229,7 +229,8 @@ function s3RecordsNeeds(store: S3RecordsStore, operation: StoreOperation): Need[
       return [list(S3_LIST, pattern), on(S3_READ_OBJECTS)];
     case 'erase': {
       // Rewrite: stage the object without the subject's records, verify, replace, remove old versions.
-      const rewrite = [...S3_READ_OBJECTS, ...S3_PROTECTION, 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObjectVersion'];
+      // The replacement carries the replaced version's tags (read them, set them on the copy).
+      const rewrite = [...S3_READ_OBJECTS, ...S3_PROTECTION, ...S3_READ_TAGS, ...S3_WRITE_TAGS, 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObjectVersion'];
       return [
         list(S3_LIST, pattern),
         { store: store.name, actions: S3_LIST, resource: bucket, prefix: staging },
