@@ -26,8 +26,12 @@ export const LONGEST = { requestId: 64, store: 63, basis: 64, sweepId: 80 } as c
  */
 export const FIXED_STATE_BYTES = 32_768 + 2_048;
 
-/** Worst case per entry: MapIterationStarted, TaskStateEntered, 10 attempts (1 + 4 + 5 retries) of Scheduled/Started/Failed, TaskStateExited, the catcher's Pass Entered/Exited, MapIterationSucceeded. */
-export const EVENTS_PER_ENTRY = 1 + 1 + 10 * 3 + 1 + 2 + 1;
+/**
+ * Worst case per entry: MapIterationStarted, TaskStateEntered, 18 attempts (1 + 4 + 5 + 8
+ * retries: EraseDueEntry's three retriers each exhausted) of Scheduled/Started/Failed,
+ * TaskStateExited, the catcher's Pass Entered/Exited, MapIterationSucceeded.
+ */
+export const EVENTS_PER_ENTRY = 1 + 1 + 18 * 3 + 1 + 2 + 1;
 /** Worst case around the Map: start, FindDueDeferrals (10 attempts), Map entered/started/succeeded/exited, WriteSweepReceipts (5 attempts), the Choice, the last state, the end. */
 export const FIXED_EVENTS = 1 + (1 + 10 * 3 + 1) + 4 + (1 + 5 * 3 + 1) + 2 + 2 + 1;
 
