@@ -5,22 +5,50 @@
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 
-const ITERATION_END = new Set(['MapIterationSucceeded', 'MapIterationFailed', 'MapIterationAborted']);
+/** The events that open a scope (Map iterations and Parallel branches chain from them). */
+const SCOPE_START = new Set(['MapStateStarted', 'ParallelStateStarted']);
+/** A Map's or Parallel's entry, which its start chains from. */
+const ENTERED = new Set(['MapStateEntered', 'ParallelStateEntered']);
+/** The events that close a Map or Parallel: they chain from inside it but stand outside it. */
+const SCOPE_END = new Set(['MapStateSucceeded', 'MapStateFailed', 'MapStateAborted', 'MapStateExited', 'ParallelStateSucceeded', 'ParallelStateFailed', 'ParallelStateAborted', 'ParallelStateExited']);
 
+/**
+ * AWS's chains (and the local engine's, which follows them): an iteration's or a branch's events
+ * chain from the Map's (Parallel's) `…StateStarted`, or, when a Map iteration reuses a
+ * concurrency slot, from the last event of the iteration before it; the Map's (Parallel's)
+ * Succeeded/Failed/Exited events chain from the last event inside it. So an event's scope is
+ * its parent's, except that a scope-start's children are inside it and a scope-end is outside.
+ */
 export class EventTree {
-  /** Depth of the context each event leaves behind (0: top level). */
-  private readonly after = new Map<number, number>();
+  /** For each event, the id of the `…StateStarted` event whose scope it is in (0: top level). */
+  private readonly scope = new Map<number, number>();
   private readonly types = new Map<number, string>();
 
   /** Adds one event (its parent first, as ids grow) and returns the depth it sits at. */
   add(e: HistoryEvent): number {
     const parent = e.previousEventId ?? 0;
-    const depth = this.after.get(parent) ?? 0;
-    const next = e.type === 'MapIterationStarted' ? depth + 1 : ITERATION_END.has(e.type ?? '') ? Math.max(0, depth - 1) : depth;
+    const parentType = this.types.get(parent) ?? '';
+    const type = e.type ?? '';
+    // Where an ordinary event chained from this parent sits.
+    const inner = SCOPE_START.has(parentType) ? parent : (this.scope.get(parent) ?? 0);
+    let scope = inner;
+    if (SCOPE_END.has(type) || SCOPE_START.has(type)) {
+      // The composite's own events stand at its level, whatever they chain from: its entry, its
+      // other own events, nothing inside (an empty Map), or the last event inside it (its end;
+      // a retried Map's new start).
+      if (SCOPE_START.has(parentType)) scope = this.scope.get(parent) ?? 0;
+      else if (!SCOPE_END.has(parentType) && !ENTERED.has(parentType)) scope = this.scope.get(inner) ?? 0;
+    }
     if (e.id !== undefined) {
-      this.after.set(e.id, next);
+      this.scope.set(e.id, scope);
       this.types.set(e.id, e.type ?? '');
     }
+    return this.depthOf(scope);
+  }
+
+  private depthOf(scope: number): number {
+    let depth = 0;
+    for (let s = scope; s !== 0; s = this.scope.get(s) ?? 0) depth++;
     return depth;
   }
 

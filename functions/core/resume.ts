@@ -19,9 +19,9 @@ import { docKeys } from './request-data';
 import type { Runtime } from './runtime';
 import { deferredIdentityKey } from './sweep';
 
-/** Keeps the identity outside the expiring prefix (idempotent: the same identity each time). */
+/** Keeps the identity outside the expiring prefix, once: every store of the request keeps the same one. */
 export async function keepIdentity(rt: Pick<Runtime, 'workspace'>, requestId: string, identity: Identity): Promise<void> {
-  await rt.workspace.putJson(deferredIdentityKey(requestId), identity);
+  await rt.workspace.putJsonOnce(deferredIdentityKey(requestId), identity);
 }
 
 /** The identity a resume works with: the kept one, else the run's own if it has not expired. */

@@ -22,6 +22,22 @@ export class Workspace {
     return sha256Hex(body);
   }
 
+  /**
+   * Writes the document unless the key already holds one (If-None-Match: *), so writers that
+   * keep the same document — every store of an erasure, then ScheduleDeferred — leave one version.
+   */
+  async putJsonOnce(key: string, value: unknown): Promise<'written' | 'exists'> {
+    try {
+      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: canonicalJson(value), ContentType: 'application/json', IfNoneMatch: '*' }));
+      return 'written';
+    } catch (err) {
+      // 412: it is there; 409: another writer's conditional PUT of the same key is under way.
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return 'exists';
+      throw err;
+    }
+  }
+
   async getJson<T>(key: string): Promise<T | undefined> {
     try {
       const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));

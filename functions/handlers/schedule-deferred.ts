@@ -16,6 +16,6 @@ export const handler = taskHandler('schedule-deferred', z.object({ requestId: Re
   const rt = getRuntime();
   const plan = await loadPlan(rt, requestId, planHash);
   const result = await scheduleDeferred(rt, plan, planHash);
-  if (result.scheduled > 0) await rt.workspace.putJson(deferredIdentityKey(requestId), await loadIdentity(rt, requestId));
+  if (result.scheduled > 0) await rt.workspace.putJsonOnce(deferredIdentityKey(requestId), await loadIdentity(rt, requestId));
   return result;
 });

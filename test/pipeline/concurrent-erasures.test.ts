@@ -154,7 +154,7 @@ describe('erasures side by side', () => {
     const runs = await Promise.all([erase('same-1', s.subjectId), erase('same-2', s.subjectId)]);
     const errors = new Set<string>();
     for (const r of runs) {
-      const receipt = JSON.parse((await t.dsr('receipt', r.summary.requestId)).out).receipt;
+      const receipt = JSON.parse((await t.dsr('receipt', r.summary.requestId, '--json')).out).receipt;
       for (const f of receipt.failedStores as { error: string }[]) errors.add(f.error);
     }
     // On AWS the refused one retries for minutes (IntervalSeconds 15, BackoffRate 1.5); the

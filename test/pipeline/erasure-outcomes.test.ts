@@ -23,7 +23,7 @@ const verification = ['--verified-by', 'agent-7', '--verification-method', 'id-d
 
 async function erase(requestId: string, subject: string) {
   const r = await t.dsr('start', '--type', 'erasure', '--subject', subject, '--request-id', requestId, ...verification, '--wait', '--json');
-  const receipt = JSON.parse((await t.dsr('receipt', requestId)).out).receipt;
+  const receipt = JSON.parse((await t.dsr('receipt', requestId, '--json')).out).receipt;
   return { ...r, summary: JSON.parse(r.out.trim().split('\n').pop() ?? '{}'), receipt };
 }
 

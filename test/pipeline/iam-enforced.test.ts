@@ -83,7 +83,7 @@ describe('IAM enforced: a working day without one denial', () => {
     expect(Buffer.from(await fetched.arrayBuffer()).equals(fs.readFileSync(file))).toBe(true);
     expect(sha256).toMatch(/^[0-9a-f]{64}$/);
 
-    const lifted = await support('lift-restriction', 'iam-restrict', '--json');
+    const lifted = await support('lift-restriction', 'iam-restrict', '--by', 'agent-9', '--json');
     expect([lifted.code, lastJson(lifted.out).status]).toEqual([0, 'completed']);
     const done = await support('rectification', 'done', 'iam-rectify', '--by', 'agent-9', '--reference', 'FIX-3', '--json');
     expect([done.code, lastJson(done.out).status]).toEqual([0, 'completed']);
@@ -121,7 +121,7 @@ describe('IAM enforced: auditors', () => {
     expect([history.code, history.err]).toEqual([0, '']);
     expect(history.out).toMatch(/LoadApprovedPlan/);
     for (const id of ['iam-erase', 'iam-port', 'iam-rectify', 'iam-rectify--rectified']) {
-      const receipt = await auditor('receipt', id);
+      const receipt = await auditor('receipt', id, '--json');
       expect([id, receipt.code, receipt.err]).toEqual([id, 0, '']);
       expect(JSON.parse(receipt.out).receipt.id).toBe(id);
     }

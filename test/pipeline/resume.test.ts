@@ -69,7 +69,7 @@ describe('dsr resume', () => {
     const applied = await t.dsr('approve', 'res-1', '--approved-by', 'dpo', '--wait', '--json');
     expect(applied.code).toBe(1);
     expect(lastJson(applied.out).status).toBe('failed');
-    const receipt = JSON.parse((await t.dsr('receipt', 'res-1')).out).receipt;
+    const receipt = JSON.parse((await t.dsr('receipt', 'res-1', '--json')).out).receipt;
     expect(receipt.failedStores).toEqual([{ store: 'sip-logs', error: 'HoldsChanged' }]);
     const account = await env.ddb.send(new GetItemCommand({ TableName: 'voip-accounts', Key: { accountId: { S: subject.subjectId } } }));
     expect(account.Item).toBeUndefined();
@@ -98,8 +98,8 @@ describe('dsr resume', () => {
     expect((await sipUsers()).filter((u) => mine.has(u))).toEqual([]);
 
     // The resume's own receipt, after the run's, in the same chain.
-    const first = JSON.parse((await t.dsr('receipt', 'res-1')).out);
-    const resumed = JSON.parse((await t.dsr('receipt', 'res-1--resume-1')).out);
+    const first = JSON.parse((await t.dsr('receipt', 'res-1', '--json')).out);
+    const resumed = JSON.parse((await t.dsr('receipt', 'res-1--resume-1', '--json')).out);
     expect(resumed.sequence).toBeGreaterThan(first.sequence);
     expect(resumed.receipt).toMatchObject({ id: 'res-1--resume-1', requestId: 'res-1', outcome: 'completed', failedStores: [] });
     expect(summary.receipt).toEqual({ sequence: resumed.sequence, hash: resumed.sha256 });
