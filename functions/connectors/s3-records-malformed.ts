@@ -1,13 +1,17 @@
 /**
  * Log records that do not parse (a truncated JSON line, a CSV row that does not frame) can still
- * hold a subject's identifier. Field matching cannot see them, so they are searched as bytes:
- * every place the prefilter finds one of its patterns (whatever written forms of a value it was
- * given) that stands as a whole token, under the continuation rules of the value's type, so
- * `cust-1` inside `cust-10` is not a hit. Such a record is then redacted in place: each token is
- * replaced and every other byte kept, or, where the store says `malformed: report`, left as it is
- * and reported.
+ * hold a subject's identifier. Field matching cannot see them, so their bytes are read for
+ * written values, the way a free-text (`token`) field is: the prefilter's hits say which values
+ * may be there (a hit is a search form, such as `555-0101`, inside a written value), and a hit is
+ * a token where a written value around it (`(514) 555-0101`, `+1 514 555 0101`,
+ * `sip:5145550101@…`, `Bob@Example.COM`) normalizes to that value, under the token boundaries of
+ * its type: `cust-1` inside `cust-10`, or a number inside a longer number, is no hit. The whole
+ * written value is the token. Such a record is then redacted in place: each token is replaced
+ * and every other byte kept, or, where the store says `malformed: report`, left as it is and
+ * reported.
  */
-import { continuationClass, type RecordMatcher } from '../core/matching';
+import { searchForms } from '../core/identifiers';
+import { targetSpans, type MatcherValue, type RecordMatcher } from '../core/matching';
 
 /** Where an identifier stands in a record's bytes (offsets relative to the record), and whose it is. */
 export interface TokenSpan {
@@ -16,30 +20,38 @@ export interface TokenSpan {
   readonly subjects: readonly string[];
 }
 
-const DOT = 0x2e;
-
-function isWholeToken(buf: Uint8Array, s: number, ce: number, a: number, b: number, continues: (code: number) => boolean): boolean {
-  if (a > s && continues(buf[a - 1])) return false;
-  if (b >= ce) return true;
-  const next = buf[b];
-  if (!continues(next)) return true;
-  // A trailing full stop ends the token unless what follows it continues the value (as matching does).
-  return next === DOT && (b + 1 >= ce || !continues(buf[b + 1]));
+/**
+ * A value as a malformed record is searched for it: by its bare search forms (a value of a type
+ * only `value` fields read has quoted ones, which a written token never contains), in the
+ * record's text as latin1, so that offsets are byte offsets. The identifier readers only look
+ * at ASCII; a value with other characters is searched as its UTF-8 bytes.
+ */
+function asBytesTarget(v: MatcherValue): MatcherValue {
+  const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+  const forms = v.quoted ? (v.normalized ? searchForms(v.type, v.value) : [v.value]) : v.forms;
+  return { ...v, value: bytes(v.value), forms: forms.map(bytes), quoted: false };
 }
 
-/** The subjects' identifiers in the raw record buf[s, ce), as whole tokens, merged where they overlap. */
+/** The subjects' identifiers in the raw record buf[s, ce), as whole written tokens, merged where they overlap. */
 export function identifierTokens(matcher: RecordMatcher, buf: Uint8Array, s: number, ce: number): TokenSpan[] {
-  const found: Array<{ start: number; end: number; subjects: Set<string> }> = [];
+  // Per value, where its patterns occur (relative to the record).
+  const hitsOf = new Map<number, Array<[number, number]>>();
   for (const hit of matcher.prefilter.occurrences(buf, s, ce)) {
-    const pattern = Buffer.from(buf.buffer, buf.byteOffset + hit.start, hit.end - hit.start);
-    for (const v of matcher.valuesOfPattern(hit.pattern)) {
-      // A pattern may wrap its value (the quotes of a JSON string): only the value is replaced.
-      // A pattern that is another written form of the value is replaced whole.
-      const at = pattern.indexOf(Buffer.from(v.value, 'utf8'));
-      const a = at >= 0 ? hit.start + at : hit.start;
-      const b = at >= 0 ? a + Buffer.byteLength(v.value, 'utf8') : hit.end;
-      if (!isWholeToken(buf, s, ce, a, b, continuationClass(v.type, v.value))) continue;
-      found.push({ start: a - s, end: b - s, subjects: new Set(v.subjects) });
+    for (const id of matcher.valueIdsOfPattern(hit.pattern)) {
+      let list = hitsOf.get(id);
+      if (!list) hitsOf.set(id, (list = []));
+      list.push([hit.start - s, hit.end - s]);
+    }
+  }
+  if (hitsOf.size === 0) return [];
+  const text = Buffer.from(buf.buffer, buf.byteOffset + s, ce - s).toString('latin1');
+  const found: Array<{ start: number; end: number; subjects: Set<string> }> = [];
+  for (const [id, hits] of hitsOf) {
+    const v = matcher.values[id];
+    // Only a written value a hit lies in: a value of a `value`-only type counts where the
+    // prefilter saw it quoted, as field matching would.
+    for (const [a, b] of targetSpans(asBytesTarget(v), text, 'token')) {
+      if (hits.some(([hs, he]) => hs < b && he > a)) found.push({ start: a, end: b, subjects: new Set(v.subjects) });
     }
   }
   found.sort((x, y) => x.start - y.start || y.end - x.end);
@@ -50,7 +62,7 @@ export function identifierTokens(matcher: RecordMatcher, buf: Uint8Array, s: num
       last.end = Math.max(last.end, f.end);
       for (const ref of f.subjects) last.subjects.add(ref);
     } else {
-      merged.push({ ...f, subjects: new Set(f.subjects) });
+      merged.push(f);
     }
   }
   return merged.map((m) => ({ start: m.start, end: m.end, subjects: [...m.subjects] }));

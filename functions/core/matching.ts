@@ -424,9 +424,9 @@ export class RecordMatcher {
     return result;
   }
 
-  /** The values a prefilter pattern stands for (one written form of each): to locate them in raw bytes. */
-  valuesOfPattern(pattern: number): readonly MatcherValue[] {
-    return this.patternValues[pattern].map((id) => this.values[id]);
+  /** The ids (in `values`) of the values a prefilter pattern stands for: a hit is one of their search forms. */
+  valueIdsOfPattern(pattern: number): readonly number[] {
+    return this.patternValues[pattern];
   }
 
   /** The values (of the given subjects) that a field mentions, for redacting mentions. */

@@ -12,6 +12,7 @@ import { identifierTokens } from '../../functions/connectors/s3-records-malforme
 import type { ConnectorContext, Finding, Identity } from '../../functions/connectors/types';
 import { createAnonymizer } from '../../functions/core/anonymize';
 import { S3RecordsStoreSchema, type S3RecordsStore } from '../../functions/core/datamap';
+import type { IdentifierSettings } from '../../functions/core/identifiers';
 import { RecordMatcher } from '../../functions/core/matching';
 import { startTestEndpoints, type TestEndpoints } from '../support/endpoints';
 
@@ -145,6 +146,59 @@ describe('a truncated JSON line holding the subject phone number', () => {
   });
 });
 
+describe('a truncated line holding the subject\'s number or address as people write them', () => {
+  /** Free-text notes read for numbers (Canada the default country) and addresses. */
+  function notesStore(bucket: string): S3RecordsStore {
+    return S3RecordsStoreSchema.parse({
+      name: 'support-notes',
+      kind: 's3-records',
+      category: 'logs',
+      bucket,
+      prefix: 'notes/',
+      format: 'jsonl',
+      compression: 'none',
+      identifiers: { phone: { defaultCountry: 'CA' } },
+      fields: [
+        { path: 'from', identifier: 'phone', match: 'token' },
+        { path: 'note', identifier: 'phone', match: 'token' },
+        { path: 'note', identifier: 'email', match: 'token' },
+      ],
+      erase: { mode: 'delete-record' },
+    });
+  }
+  const other = `{"ts":"2026-11-01T09:00:00Z","from":"sip:+15145559999@pbx","note":"call back (514) 555-9999, write to carol@example.com"}`;
+  const tail = `{"ts":"2026-11-01T09:00:09Z","from":"sip:+15145557777@pbx","note":"ok"}`;
+
+  async function eraseFrom(truncated: string): Promise<string> {
+    const bucket = await newBucket();
+    const body = [other, truncated, tail].join('\n') + '\n';
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'notes/2026-11-01.jsonl', Body: body }));
+    const store = notesStore(bucket);
+    const findings = await connector.discover(store, subject, context());
+    expect(findings.map((f) => [(f.locator as { line: number }).line, f.malformed ?? false])).toEqual([[2, true]]);
+    expect(await connector.apply(store, subject, deleteAll(findings), context())).toEqual({ applied: { delete: 1 }, refused: [], missing: [], malformedKept: 0 });
+    const texts = await everyVersion(bucket);
+    expect(texts).toHaveLength(1);
+    expect(await connector.discover(store, subject, context())).toEqual([]);
+    const lines = texts[0].split('\n');
+    // The lines of others, byte for byte and in order.
+    expect([lines[0], lines[2], lines[3]]).toEqual([other, tail, '']);
+    return lines[1];
+  }
+
+  test('the number written (514) 555-0101 is redacted whole; near misses and other numbers are kept', async () => {
+    const line = await eraseFrom(
+      `{"ts":"2026-11-01T09:00:01Z","from":"sip:+15145559999@pbx","note":"callback (514) 555-0101, not 514-555-01012 nor (514) 555-0102, also +1 514 555 0101 or sip:5145550101@pbx`,
+    );
+    expect(line).toBe(`{"ts":"2026-11-01T09:00:01Z","from":"sip:+15145559999@pbx","note":"callback [REDACTED], not 514-555-01012 nor (514) 555-0102, also [REDACTED] or sip:[REDACTED]@pbx`);
+  });
+
+  test('a mixed-case address is redacted whole; a longer address around it is kept', async () => {
+    const line = await eraseFrom(`{"ts":"2026-11-01T09:00:02Z","from":"sip:+15145559999@pbx","note":"ticket from Bob@Example.COM (cc alice.bob@example.com, BOB@EXAMPLE.COM.au) re`);
+    expect(line).toBe(`{"ts":"2026-11-01T09:00:02Z","from":"sip:+15145559999@pbx","note":"ticket from [REDACTED] (cc alice.bob@example.com, BOB@EXAMPLE.COM.au) re`);
+  });
+});
+
 describe('a CSV row that does not frame, holding the subject account id and email', () => {
   const CSV = [
     'timestamp,accountId,email,message',
@@ -173,7 +227,7 @@ describe('a CSV row that does not frame, holding the subject account id and emai
 });
 
 describe('identifierTokens: whole tokens only, in whatever form the prefilter holds', () => {
-  const tokens = (text: string, identity: Identity, format: 'jsonl' | 'csv' = 'jsonl') => {
+  const tokens = (text: string, identity: Identity, format: 'jsonl' | 'csv' = 'jsonl', settings: IdentifierSettings = {}) => {
     const matcher = new RecordMatcher(
       [
         { path: 'a', identifier: 'accountId', match: 'token' },
@@ -182,9 +236,11 @@ describe('identifierTokens: whole tokens only, in whatever form the prefilter ho
       ],
       new Map([['s', identity]]),
       format,
+      settings,
     );
     const buf = Buffer.from(text);
-    return identifierTokens(matcher, buf, 0, buf.length).map((t) => text.slice(t.start, t.end));
+    // Offsets are byte offsets.
+    return identifierTokens(matcher, buf, 0, buf.length).map((t) => buf.subarray(t.start, t.end).toString('utf8'));
   };
 
   test('cust-1 inside cust-10 or xcust-1 is no hit; cust-1 before a comma, quote or full stop is', () => {
@@ -195,5 +251,23 @@ describe('identifierTokens: whole tokens only, in whatever form the prefilter ho
   test('a phone number inside a longer number is no hit; special characters are literal', () => {
     expect(tokens(`x ${PHONE}2 1${PHONE} ${PHONE}`, { phone: [PHONE] })).toEqual([PHONE]);
     expect(tokens('to a+b@example.com, not aab@example.com', { email: ['a+b@example.com'] })).toEqual(['a+b@example.com']);
+  });
+
+  test('a value only `value` fields read counts where it stands quoted, as field matching reads it; bytes beyond ASCII are literal', () => {
+    const matcher = new RecordMatcher([{ path: 'a', identifier: 'accountId', match: 'value' }], new Map([['s', { accountId: ['cust-1', 'josé-1'] }]]), 'jsonl');
+    const text = '{"a":"cust-1","b":"cust-1 x","c":"cust-10","d":"josé-10","e":"josé-1","f":"cust-1';
+    const buf = Buffer.from(text);
+    const found = identifierTokens(matcher, buf, 0, buf.length).map((t) => buf.subarray(t.start, t.end).toString('utf8'));
+    expect(found).toEqual(['cust-1', 'josé-1']);
+    expect(identifierTokens(matcher, buf, 0, buf.length)[1].start).toBe(text.indexOf('josé-1"') + 1);
+  });
+
+  const CANADA: IdentifierSettings = { phone: { defaultCountry: 'CA' } };
+
+  test('the whole written value is the token, whatever form the prefilter hit', () => {
+    const written = '{"p":"1-514-555-0101 / +1 (514) 555-0101 / sip:+15145550101@pbx;user=phone / +1.514.555.0101 / 5145550101","e":"Mail: <BoB@eXample.com>';
+    expect(tokens(written, { phone: [PHONE], email: ['bob@example.com'] }, 'jsonl', CANADA)).toEqual(['1-514-555-0101', '+1 (514) 555-0101', '+15145550101', '+1.514.555.0101', '5145550101', 'BoB@eXample.com']);
+    // Another number that ends in the same exchange and line, or one run on into more digits, is none.
+    expect(tokens('(438) 555-0101, 51455501013, x5145550101, 1+5145550101', { phone: [PHONE] }, 'jsonl', CANADA)).toEqual([]);
   });
 });
