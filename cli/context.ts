@@ -100,8 +100,9 @@ export function parsePrincipal(value: string | undefined, source: string): Perso
  */
 function credentialsFor(deployment: Deployment): { credentials?: { accessKeyId: string; secretAccessKey: string } } {
   const person = cliPrincipal.getStore();
-  if (!person) return {};
-  if (!deployment.localDir) throw new CliError(`--as ${person}: only a local engine has local principals; on AWS use a profile of the ${PEOPLE[person]} role (AWS_PROFILE)`, EXIT.environment);
+  // On AWS the role's credentials come from the environment (AWS_PROFILE of the role); --as
+  // still tells the commands to read only what that role's policy allows.
+  if (!person || !deployment.localDir) return {};
   return { credentials: personCredentials(person) };
 }
 

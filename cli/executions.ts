@@ -16,7 +16,7 @@ import type { RequestRecord } from '../functions/core/ledger';
 import { getReceipt, receiptForRequest } from '../functions/core/receipt';
 import { executionName, type ExecutionInput } from '../functions/core/request';
 import { isExecutionNameOf } from '../functions/core/validation';
-import { CliError, clientsFor, deploymentFromEnv, EXIT, loadLocalEnv, type Clients, type Printer } from './context';
+import { CliError, cliPrincipal, clientsFor, deploymentFromEnv, EXIT, loadLocalEnv, type Clients, type Printer } from './context';
 import { waitForExecution } from './progress';
 
 export function executionArn(stateMachineArn: string, name: string): string {
@@ -130,9 +130,14 @@ export async function summarize(c: Clients, requestId: string, execution: Descri
 
 /** What support does next, when there is something to do. */
 function nextStep(requestId: string, record: RequestRecord | undefined, execution: DescribeExecutionCommandOutput): string | null {
+  const erasure = record?.request.type === 'erasure';
   if (execution.error === 'PlanOutdated' || record?.reason === 'plan-outdated') {
-    return `holds changed after the plan was approved; plan again and review: npx dsr plan ${requestId} --replan, then npx dsr approve ${requestId} --plan-hash HASH`;
+    // Other stores may be erased already (the account with them): a resume finishes with the
+    // identity the request kept, planned under today's holds; a new plan to review needs the account.
+    const resume = erasure ? `finish it under today's holds: npx dsr resume ${requestId}; or ` : '';
+    return `holds changed after the plan was approved; ${resume}plan again and review: npx dsr plan ${requestId} --replan, then npx dsr approve ${requestId} --plan-hash HASH`;
   }
+  if (erasure && record?.status === 'failed') return `see what failed: npx dsr history ${requestId}; finish it: npx dsr resume ${requestId}`;
   if (record?.status === 'awaiting-approval') return `review the plan: npx dsr plan ${requestId}; then npx dsr approve ${requestId} --plan-hash HASH (or npx dsr reject ${requestId})`;
   if (record?.status === 'rejected') return `plan again: npx dsr plan ${requestId} --replan`;
   if (record?.status === 'failed') return `see what failed: npx dsr history ${requestId}; plan again: npx dsr plan ${requestId} --replan`;
@@ -182,12 +187,15 @@ export async function waitAndReport(c: Clients, requestId: string, arn: string, 
 }
 
 /**
- * A ledger read that an auditor's role may be refused (auditors read the receipt partition
- * only): `undefined` then, and the caller works from receipts and execution histories.
+ * A read of a request's own items (the request, who acted), which hold names and the subject
+ * id: auditors read the receipt partition only. Acting as an auditor (`--as auditor`), it is
+ * not attempted — a denied call is an alarm in CloudTrail, not a way to ask —, and a denial
+ * still reads as `undefined`; the caller then works from receipts and execution histories.
  */
-export async function readable<T>(read: Promise<T>): Promise<T | undefined> {
+export async function readable<T>(read: () => Promise<T>): Promise<T | undefined> {
+  if (cliPrincipal.getStore() === 'auditor') return undefined;
   try {
-    return await read;
+    return await read();
   } catch (err) {
     if ((err as { name?: string }).name === 'AccessDeniedException') return undefined;
     throw err;

@@ -17,7 +17,7 @@ export function buildProgram(printer: Printer, setExit: (code: number) => void):
   const output = { writeOut: (s: string) => printer.out(s.trimEnd()), writeErr: (s: string) => printer.err(s.trimEnd()) };
   const program = new Command('dsr')
     .description('Subject Rights Orchestrator: start and follow data-subject requests, on AWS or locally')
-    .option('--as <principal>', 'run as support or auditor on a local engine: that role\'s credentials, and its policy enforced (or DSR_AS)')
+    .option('--as <principal>', 'act as support or auditor (or DSR_AS): read only what that role may; on a local engine also sign with its credentials, its policy enforced')
     .exitOverride()
     .configureOutput(output);
   program.addCommand(localCommand(printer, setExit));

@@ -172,7 +172,7 @@ async function receiptsOf(c: Clients, requestId: string): Promise<StoredReceipt[
 async function actorOf(c: Clients, requestId: string, r: StoredReceipt) {
   const b = JSON.parse(r.body) as { kind?: string; id?: string; change?: string };
   const changeId = b.kind === 'change' ? b.id : b.change === 'rectified' ? 'rectified' : undefined;
-  return changeId ? readable(c.ledger.getActor(requestId, changeId)) : undefined;
+  return changeId ? readable(() => c.ledger.getActor(requestId, changeId)) : undefined;
 }
 
 /** The request as the ledger has it, or (for a role that reads receipts only) as its receipt says. */
@@ -205,7 +205,7 @@ export function historyCommand(printer: Printer): Command {
           for (const line of renderTimeline(events)) printer.out(line);
           return;
         }
-        const record = await readable(c.ledger.getRequest(requestId));
+        const record = await readable(() => c.ledger.getRequest(requestId));
         const executions = await requestExecutions(c, requestId);
         const receipts = await receiptsOf(c, requestId);
         if (!record && executions.length === 0 && receipts.length === 0) throw new CliError(`no such request ${requestId}`);
@@ -219,7 +219,7 @@ export function historyCommand(printer: Printer): Command {
         for (const events of Object.values(all)) {
           for (const e of events) {
             const hash = (JSON.parse(e.stateExitedEventDetails?.output ?? '{}') as { plan?: { planHash?: string } }).plan?.planHash;
-            if (hash && !plans.has(hash)) plans.set(hash, (await readable(c.ledger.getPlanSummary(requestId, hash)))?.breakdown as Record<string, PlanBreakdownRow[]> | undefined);
+            if (hash && !plans.has(hash)) plans.set(hash, (await c.ledger.getPlanSummary(requestId, hash))?.breakdown as Record<string, PlanBreakdownRow[]> | undefined);
           }
         }
         const ctx: RenderContext = { type: record?.request.type ?? (receipts.map((r) => JSON.parse(r.body) as { type?: string }).find((b) => b.type)?.type), bases: (hash) => plans.get(hash) };

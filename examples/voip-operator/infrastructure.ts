@@ -22,6 +22,7 @@ import {
   ListObjectVersionsCommand,
   PutObjectLegalHoldCommand,
   GetObjectLockConfigurationCommand,
+  HeadBucketCommand,
   PutBucketVersioningCommand,
   type BucketLocationConstraint,
   type S3Client,
@@ -174,10 +175,23 @@ async function ensureTable(client: DynamoDBClient, input: CreateTableCommandInpu
   return outcome;
 }
 
+async function bucketExists(client: S3Client, bucket: string): Promise<boolean> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    return true;
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404 || errorName(err) === 'NotFound' || errorName(err) === 'NoSuchBucket') return false;
+    throw err;
+  }
+}
+
 async function ensureBucket(client: S3Client, spec: BucketSpec): Promise<'created' | 'existing'> {
   const region = await client.config.region();
   let outcome: 'created' | 'existing' = 'created';
-  try {
+  // In us-east-1, S3 answers 200 to re-creating a bucket one owns: ask first.
+  if (await bucketExists(client, spec.name)) outcome = 'existing';
+  else try {
     await client.send(
       new CreateBucketCommand({
         Bucket: spec.name,

@@ -2,7 +2,8 @@
  * The ledger table: the product's own record of requests, plans, approvals and outcomes.
  * Single-table layout, `pk`/`sk` strings:
  *   request#<id> / request        the request (personal: subject id), its status and outcome
- *   request#<id> / plan#<hash>    a stored plan's summary (counts, where the full plan lives)
+ *   receipt / plan#<id>#<hash>    a stored plan's summary (counts and bases, where the full plan lives):
+ *                                 in the receipt partition, so auditors read the bases of every count
  * Writes that race (two starts, two approvals) are conditional.
  */
 import { ConditionalCheckFailedException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -96,12 +97,12 @@ export class Ledger {
 
   async putPlanSummary(requestId: string, planHash: string, summary: Record<string, unknown>, now: Date): Promise<void> {
     await this.doc.send(
-      new PutCommand({ TableName: this.table, Item: { pk: requestPk(requestId), sk: `plan#${planHash}`, planHash, createdAt: now.toISOString(), ...summary } }),
+      new PutCommand({ TableName: this.table, Item: { ...planSummaryKey(requestId, planHash), planHash, createdAt: now.toISOString(), ...summary } }),
     );
   }
 
   async getPlanSummary(requestId: string, planHash: string): Promise<Record<string, unknown> | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: requestPk(requestId), sk: `plan#${planHash}` }, ConsistentRead: true }));
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: planSummaryKey(requestId, planHash), ConsistentRead: true }));
     return out.Item;
   }
 
@@ -217,4 +218,9 @@ export function ledgerTableDefinition(tableName: string): CreateTableCommandInpu
       { AttributeName: LEDGER_KEY.sortKey, KeyType: 'RANGE' },
     ],
   };
+}
+
+/** Request ids have no `#`: one key per (request, plan). No personal value is in a summary. */
+function planSummaryKey(requestId: string, planHash: string): { pk: string; sk: string } {
+  return { pk: 'receipt', sk: `plan#${requestId}#${planHash}` };
 }
