@@ -3,6 +3,8 @@
  * three query rounds, exact values, owner lookups only, and the guards.
  */
 import { connectorFor } from '../../functions/connectors';
+import type { ConnectorRegistry } from '../../functions/connectors/types';
+import { DataMapError } from '../../functions/core/errors';
 import { resolveIdentity, IdentityResolutionError } from '../../functions/core/identity';
 import { parseDataMap, type DataMap } from '../../functions/core/datamap';
 import {
@@ -178,6 +180,32 @@ describe('resolveIdentity', () => {
     expect(error).toBeInstanceOf(IdentityResolutionError);
     expect((error as Error).message).toMatch(/more than 5 identifiers/);
     expect(JSON.stringify((error as IdentityResolutionError).details)).not.toMatch(/cust-1|alice/);
+  });
+
+  it('reads only through the registry it is given: each source store is asked by its connector, owner lookups only', async () => {
+    const asked: string[] = [];
+    const counting: ConnectorRegistry = (store) => {
+      const connector = connectorFor(store);
+      return {
+        ...connector,
+        findOwnerRecords: async (s, identity, ctx) => {
+          asked.push(s.name);
+          return connector.findOwnerRecords!(s, identity, ctx);
+        },
+      };
+    };
+    const result = await resolveIdentity(dataMap, 'cust-1', counting, testContext(local.client, logs));
+    expect(result.found).toBe(true);
+    expect(result.identity.ip).toEqual(['192.0.2.1']);
+    // Rounds: accounts; accounts (email) and phone-lines; devices. Invoices yield nothing: never asked.
+    expect([...new Set(asked)].sort()).toEqual(['accounts', 'devices', 'phone-lines']);
+  });
+
+  it('refuses a store that declares yields when its connector cannot look up owner records', async () => {
+    const without: ConnectorRegistry = (store) => ({ ...connectorFor(store), findOwnerRecords: undefined });
+    const error = await resolveIdentity(dataMap, 'cust-1', without, testContext(local.client, logs)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DataMapError);
+    expect((error as DataMapError).message).toBe('store accounts declares yields, but its connector (dynamodb) cannot look up owner records');
   });
 });
 
