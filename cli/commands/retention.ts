@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { connectorFor } from '../../functions/connectors';
 import { loadConfig, type DsrConfig } from '../../functions/core/config';
 import { HoldError, listHolds, placeHold, releaseHold } from '../../functions/core/hold-ledger';
 import { resolveIdentity } from '../../functions/core/identity';
@@ -50,7 +51,7 @@ export function retentionCommands(printer: Printer, setExit: (code: number) => v
         }
         if (opts.subject) {
           const ctx = { dynamodb: c.dynamodb, s3: c.s3, now: new Date(), anonymizer: createAnonymizer('x'.repeat(32)), log: () => undefined };
-          const resolved = await resolveIdentity(config.dataMap, opts.subject, ctx);
+          const resolved = await resolveIdentity(config.dataMap, opts.subject, connectorFor, ctx);
           if (!resolved.found) throw new CliError('--subject: no store knows this subject; no hold placed');
         }
         const holdId = `hold-${randomBytes(6).toString('hex')}`;

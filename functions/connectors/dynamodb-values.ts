@@ -4,9 +4,10 @@
  * values come out as JSON a bundle can carry, and sets as sorted arrays.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { canonicalJson } from '../core/hash';
+import type { Item } from '../aws/dynamodb-keys';
 
-export type Item = Record<string, AttributeValue>;
+// Keys live with the batch utilities (functions/aws/); re-exported for the connector's imports.
+export { keyOf, keyString, type Item } from '../aws/dynamodb-keys';
 
 /** A JSON-safe value of an attribute: sets become sorted arrays, binary base64, unsafe numbers strings. */
 export function toPlain(av: AttributeValue): unknown {
@@ -56,22 +57,6 @@ export function yieldedStrings(av: AttributeValue | undefined): string[] {
   if (av.SS !== undefined) return av.SS;
   if (av.L !== undefined) return av.L.flatMap((e) => (e.S !== undefined ? [e.S] : []));
   return [];
-}
-
-/** The primary key of an item: only the key attributes, in DynamoDB JSON. */
-export function keyOf(item: Item, partitionKey: string, sortKey?: string): Item {
-  const key: Item = { [partitionKey]: item[partitionKey] };
-  if (sortKey) key[sortKey] = item[sortKey];
-  return key;
-}
-
-/** A string equal for equal keys whatever the attribute order: for maps and de-duplication. */
-export function keyString(key: Item): string {
-  return canonicalJson(
-    Object.fromEntries(
-      Object.entries(key).map(([name, av]) => [name, av.B !== undefined ? { B: Buffer.from(av.B).toString('base64') } : av]),
-    ),
-  );
 }
 
 /**

@@ -26,7 +26,7 @@ import { expandTemplate, templatePlaceholders, type IdentifierType, type S3Objec
 import { DataMapError, DsrError, InvalidInputError, StoreUnavailableError, VerificationFailedError } from '../core/errors';
 import { findingId } from '../core/hash';
 import { mapLimit } from '../core/map-limit';
-import { versionPages } from './s3-version-pages';
+import { versionPages } from '../aws/s3-version-pages';
 import type {
   Action,
   ApplyResult,

@@ -40,7 +40,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { malformedDecision } from './s3-records-malformed';
 import { preservedAttributes, type PreservedAttributes } from './s3-records-preserve';
-import { versionPages } from './s3-version-pages';
+import { versionPages } from '../aws/s3-version-pages';
 import type { Anonymization, S3RecordsStore } from '../core/datamap';
 import { ConcurrentModificationError, DataMapError, StoreUnavailableError, VerificationFailedError } from '../core/errors';
 import { findingId, sha256Hex } from '../core/hash';

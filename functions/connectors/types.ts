@@ -162,9 +162,38 @@ export type ExportItem =
     }
   | { readonly type: 'missing'; readonly findingId: string; readonly reason: string };
 
+/** One of the subject's own records found by identity resolution. Personal data: memory only. */
+export interface OwnerRecord {
+  /** The identifier types of the owner lookups that match the record. */
+  readonly matchedBy: readonly IdentifierType[];
+  /**
+   * Per attribute the store's `yields` names, the identifier strings it holds (a string, or the
+   * strings of a set or list; nothing else yields). Attributes the record lacks give none.
+   */
+  readonly yielded: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface OwnerLookup {
+  readonly records: readonly OwnerRecord[];
+  /** Requests the lookup sent (for the logs). */
+  readonly queries: number;
+}
+
 export interface Connector<S extends Store = Store> {
   readonly kind: S['kind'];
   discover(store: S, identity: Identity, ctx: ConnectorContext): Promise<Finding[]>;
   apply(store: S, identity: Identity, actions: readonly PlannedAction[], ctx: ConnectorContext): Promise<ApplyResult>;
   export(store: S, identity: Identity, findings: readonly Finding[], ctx: ConnectorContext): AsyncIterable<ExportItem>;
+  /**
+   * Identity resolution's read, for kinds whose stores can declare `yields` (dynamodb): the
+   * records that match `identity` through the store's OWNER lookups only (a third-party mention
+   * must never feed the identity), with what they yield.
+   */
+  findOwnerRecords?(store: S, identity: Identity, ctx: Pick<ConnectorContext, 'dynamodb' | 'log'>): Promise<OwnerLookup>;
 }
+
+/**
+ * The connector of each store: handed to core by the handler layer (functions/handlers/runtime.ts
+ * gives functions/connectors/index.ts), so that core depends on this contract only.
+ */
+export type ConnectorRegistry = (store: Store) => Connector;

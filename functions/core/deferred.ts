@@ -5,7 +5,7 @@
  * are due `hold` and are looked at again by every sweep.
  */
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { batchPutItems } from '../connectors/dynamodb-batch';
+import { batchPutItems } from '../aws/dynamodb-batch';
 import { DEFAULT_BACKOFF } from './backoff';
 import type { Plan } from './plan';
 import type { Runtime } from './runtime';

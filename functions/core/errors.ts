@@ -72,3 +72,50 @@ export class VerificationFailedError extends DsrError {
     this.name = 'VerificationFailed';
   }
 }
+
+/** The ledger has no request under this id. Never retried: the id is wrong, or the request was never recorded. */
+export class RequestNotFoundError extends DsrError {
+  constructor(requestId: string, options?: ErrorOptions) {
+    super(`request ${requestId} is not in the ledger`, { requestId }, options);
+    this.name = 'RequestNotFound';
+  }
+}
+
+/**
+ * A request's recorded state lacks what a step needs (its identity, findings, a plan) or does not
+ * hang together (a plan entry without its finding). A step run out of order or a document lost
+ * from the work bucket; never retried: retrying reads the same state.
+ */
+export class RequestStateError extends DsrError {
+  constructor(message: string, details?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, details, options);
+    this.name = 'RequestStateInvalid';
+  }
+}
+
+/** A stored document does not match the hash recorded for it: changed or corrupted since it was written. */
+export class IntegrityError extends DsrError {
+  constructor(message: string, details?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, details, options);
+    this.name = 'IntegrityCheckFailed';
+  }
+}
+
+/**
+ * The receipt chain's head kept moving under an append, every attempt. Not ConcurrentModification
+ * (which the state machine retries): the append has already retried within itself.
+ */
+export class ReceiptChainBusyError extends DsrError {
+  constructor(message: string, details?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, details, options);
+    this.name = 'ReceiptChainBusy';
+  }
+}
+
+/** An AWS service answered in a way its API does not allow (a truncated listing with no marker). */
+export class UnexpectedResponseError extends DsrError {
+  constructor(message: string, details?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, details, options);
+    this.name = 'UnexpectedResponse';
+  }
+}

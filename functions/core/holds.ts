@@ -5,9 +5,9 @@
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { connectorFor } from '../connectors';
 import type { DynamoLocator, Finding, Identity } from '../connectors/types';
 import { listActiveHolds } from './hold-ledger';
+import { RequestNotFoundError } from './errors';
 import type { Category, Store } from './datamap';
 import { docKeys } from './request-data';
 import type { ActiveHold, HoldKind } from './retention';
@@ -25,7 +25,7 @@ export interface HoldsInForce {
  */
 export async function findHolds(rt: Runtime, requestId: string, now: Date): Promise<HoldsInForce> {
   const record = await rt.ledger.getRequest(requestId);
-  if (!record) throw new Error(`request ${requestId} is not in the ledger`);
+  if (!record) throw new RequestNotFoundError(requestId);
   return holdsFor(rt, record.request.subjectId, now, (store) => rt.workspace.getJson<Finding[]>(docKeys.findings(requestId, store)));
 }
 
@@ -34,7 +34,7 @@ export async function findHoldsForSubject(rt: Runtime, subjectId: string, now: D
   return holdsFor(rt, subjectId, now, async (storeName) => {
     const store = rt.config.dataMap.stores.find((s) => s.name === storeName);
     if (!store || !identity) return undefined;
-    return connectorFor(store).discover(store, identity, rt.connectorContext());
+    return rt.connectors(store).discover(store, identity, rt.connectorContext());
   });
 }
 

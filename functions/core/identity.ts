@@ -14,11 +14,9 @@
  * Third-party lookups never feed the identity: another person's record that mentions the
  * subject must not make that person's identifiers the subject's.
  */
-import { findItems, type DynamoDbConnectorOptions } from '../connectors/dynamodb';
-import { yieldedStrings } from '../connectors/dynamodb-values';
-import type { ConnectorContext, Identity } from '../connectors/types';
+import type { Connector, ConnectorContext, ConnectorRegistry, Identity } from '../connectors/types';
 import { IDENTIFIER_TYPES, type DataMap, type DynamoDbStore, type IdentifierType } from './datamap';
-import { DsrError, InvalidInputError } from './errors';
+import { DataMapError, DsrError, InvalidInputError } from './errors';
 import { normalize } from './identifiers';
 
 /** Identity resolution did not converge within its bounds. No identifier values in the message. */
@@ -29,7 +27,7 @@ export class IdentityResolutionError extends DsrError {
   }
 }
 
-export interface ResolveIdentityOptions extends DynamoDbConnectorOptions {
+export interface ResolveIdentityOptions {
   /** Query rounds allowed before giving up (a chain longer than this is a data problem). Default 10. */
   readonly maxRounds?: number;
   /** Identifier values allowed in all (a shared identifier can chain many accounts together). Default 1000. */
@@ -49,6 +47,8 @@ export interface ResolvedIdentity {
 export async function resolveIdentity(
   dataMap: DataMap,
   subjectId: string,
+  /** The connectors: each source store's answers its owner lookups (`findOwnerRecords`). */
+  connectors: ConnectorRegistry,
   ctx: Pick<ConnectorContext, 'dynamodb' | 'log'>,
   options: ResolveIdentityOptions = {},
 ): Promise<ResolvedIdentity> {
@@ -58,6 +58,7 @@ export async function resolveIdentity(
   const sources = dataMap.stores.filter(
     (s): s is DynamoDbStore => s.kind === 'dynamodb' && Object.keys(s.yields).length > 0 && s.lookups.some((l) => l.role === 'owner'),
   );
+  const lookupOf = new Map(sources.map((store) => [store.name, ownerLookup(connectors(store) as Connector<DynamoDbStore>, store)]));
 
   const values = new Map<IdentifierType, Set<string>>([['subjectId', new Set([subjectId])]]);
   const queried = new Map<IdentifierType, Set<string>>();
@@ -85,13 +86,13 @@ export async function resolveIdentity(
     }
 
     let added = 0;
-    const perStore = await Promise.all(relevant.map(async (store) => ({ store, ...(await findItems(store, pending, ctx, { ...options, roles: ['owner'] })) })));
-    for (const { store, items, stats } of perStore) {
+    const perStore = await Promise.all(relevant.map(async (store) => ({ store, ...(await lookupOf.get(store.name)!(store, pending, ctx)) })));
+    for (const { store, records, queries } of perStore) {
       let storeAdded = 0;
-      for (const m of items) {
-        if (m.matched.some((p) => store.lookups[p].identifier === 'subjectId')) found = true;
+      for (const record of records) {
+        if (record.matchedBy.includes('subjectId')) found = true;
         for (const [attribute, type] of Object.entries(store.yields)) {
-          for (const value of yieldedStrings(m.item[attribute])) {
+          for (const value of record.yielded[attribute] ?? []) {
             if (value === '') continue;
             const set = values.get(type) ?? new Set<string>();
             values.set(type, set);
@@ -104,7 +105,7 @@ export async function resolveIdentity(
         }
       }
       added += storeAdded;
-      ctx.log('identity.round.store', { round: rounds, store: store.name, queries: stats.queries, items: items.length, added: storeAdded });
+      ctx.log('identity.round.store', { round: rounds, store: store.name, queries, items: records.length, added: storeAdded });
     }
     const total = Object.values(countsOf(values, dataMap)).reduce((n, c) => n + c, 0);
     ctx.log('identity.round', { round: rounds, stores: relevant.length, added, identifiers: total });
@@ -125,6 +126,13 @@ export async function resolveIdentity(
   const counts = countsOf(values, dataMap);
   ctx.log('identity.resolved', { rounds, found, ...Object.fromEntries(Object.entries(counts).map(([t, n]) => [`count.${t}`, n])) });
   return { identity, rounds, found, counts };
+}
+
+/** A source store's owner lookup; a kind whose connector has none cannot yield identifiers. */
+function ownerLookup(connector: Connector<DynamoDbStore>, store: DynamoDbStore): NonNullable<Connector<DynamoDbStore>['findOwnerRecords']> {
+  const find = connector.findOwnerRecords?.bind(connector);
+  if (!find) throw new DataMapError(`store ${store.name} declares yields, but its connector (${store.kind}) cannot look up owner records`, { store: store.name });
+  return find;
 }
 
 /** Distinct values per type, a stored form and its canonical form counted once. */

@@ -15,6 +15,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { canonicalJson, sha256Hex } from './hash';
+import { InvalidInputError, ReceiptChainBusyError } from './errors';
 import { queryPartition, requestPk } from './ledger';
 import type { Runtime } from './runtime';
 
@@ -73,13 +74,13 @@ export async function appendReceipt(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, bo
       await new Promise((r) => setTimeout(r, 20 * (attempt + 1) + Math.random() * 50));
     }
   }
-  throw new Error('could not append the receipt: the chain head kept changing');
+  throw new ReceiptChainBusyError('could not append the receipt: the chain head kept changing', { kind: body.kind, attempts: 20 });
 }
 
 /** Where a receipt's pointer is: in the receipt partition, after `head` and the sequences. */
 export function receiptPointerKey(body: Pick<ReceiptBody, 'kind' | 'id'> & { readonly requestId?: unknown }): { pk: string; sk: string } {
   if (body.kind === 'change') {
-    if (typeof body.requestId !== 'string') throw new Error(`change receipt ${body.id} names no request`);
+    if (typeof body.requestId !== 'string') throw new InvalidInputError(`change receipt ${body.id} names no request`, { id: body.id });
     return { pk: RECEIPT_PK, sk: `${changePrefix(body.requestId)}${body.id}` };
   }
   return { pk: RECEIPT_PK, sk: body.kind === 'request' ? requestPk(body.id) : `sweep#${body.id}` };

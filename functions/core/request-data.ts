@@ -3,7 +3,7 @@
  * through here so the layout is in one place.
  */
 import type { Finding, Identity } from '../connectors/types';
-import { DataMapError } from './errors';
+import { DataMapError, RequestStateError } from './errors';
 import type { Plan } from './plan';
 import type { Runtime } from './runtime';
 import { Workspace } from './workspace';
@@ -32,19 +32,19 @@ export const docKeys = {
 
 export async function loadIdentity(rt: Runtime, requestId: string): Promise<Identity> {
   const identity = await rt.workspace.getJson<Identity>(docKeys.identity(requestId));
-  if (!identity) throw new Error(`request ${requestId} has no resolved identity`);
+  if (!identity) throw new RequestStateError(`request ${requestId} has no resolved identity`, { requestId });
   return identity;
 }
 
 export async function loadFindings(rt: Runtime, requestId: string, store: string): Promise<Finding[]> {
   const findings = await rt.workspace.getJson<Finding[]>(docKeys.findings(requestId, store));
-  if (!findings) throw new Error(`request ${requestId} has no findings for store ${store}`);
+  if (!findings) throw new RequestStateError(`request ${requestId} has no findings for store ${store}`, { requestId, store });
   return findings;
 }
 
 export async function loadPlan(rt: Runtime, requestId: string, planHash: string): Promise<Plan> {
   const plan = await rt.workspace.getVerifiedJson<Plan>(docKeys.plan(requestId, planHash), planHash);
-  if (!plan) throw new Error(`request ${requestId} has no plan ${planHash.slice(0, 12)}`);
+  if (!plan) throw new RequestStateError(`request ${requestId} has no plan ${planHash.slice(0, 12)}`, { requestId });
   return plan;
 }
 

@@ -12,7 +12,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import fs from 'node:fs';
-import type { ConnectorContext } from '../connectors/types';
+import type { ConnectorContext, ConnectorRegistry } from '../connectors/types';
 import { createAnonymizer, type Anonymizer } from './anonymize';
 import { fileClock, systemClock, type Clock } from './clock';
 import { loadConfig, type DsrConfig } from './config';
@@ -29,6 +29,8 @@ export interface Runtime {
   readonly workspace: Workspace;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The connector of each store, given by the caller: core never imports a connector. */
+  readonly connectors: ConnectorRegistry;
   connectorContext(): ConnectorContext;
 }
 
@@ -59,7 +61,8 @@ function containerClients(): ContainerClients {
   return clients;
 }
 
-export function getRuntime(): Runtime {
+/** `connectors`: the registry the handler layer hands in (functions/handlers/runtime.ts). */
+export function getRuntime(connectors: ConnectorRegistry): Runtime {
   const config = loadConfig();
   const clients = containerClients();
   const clock = process.env.DSR_CLOCK_FILE ? fileClock(process.env.DSR_CLOCK_FILE) : systemClock;
@@ -72,6 +75,7 @@ export function getRuntime(): Runtime {
     workspace: new Workspace(s3, config.settings.workBucket),
     clock,
     logger,
+    connectors,
     connectorContext: () => ({
       dynamodb,
       s3,

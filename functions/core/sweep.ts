@@ -8,12 +8,12 @@
  * from `pending` to `done` with a conditional write, so a repeated sweep does nothing twice.
  */
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { versionPages } from '../connectors/s3-version-pages';
+import { versionPages } from '../aws/s3-version-pages';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { queryPartition } from './ledger';
-import { connectorFor } from '../connectors';
 import type { PlannedAction } from '../connectors/types';
 import { deferredEntries, type DeferredEntry } from './deferred';
+import { RequestNotFoundError, RequestStateError } from './errors';
 import { takeWithinBudget } from './sweep-limits';
 import { acquireErasureLease, readHoldVersions, releaseErasureLeases } from './erasure-lock';
 import { findHoldsForSubject } from './holds';
@@ -117,10 +117,11 @@ export async function sweepEntry(rt: Runtime, entry: DueEntry, now: Date): Promi
 
   const record = await rt.ledger.getRequest(entry.requestId);
   const identity = await rt.workspace.getJson<Identity>(deferredIdentityKey(entry.requestId));
-  if (!record || !identity) throw new Error(`deferred entry of request ${entry.requestId} has no request or identity`);
+  if (!record) throw new RequestNotFoundError(entry.requestId);
+  if (!identity) throw new RequestStateError(`deferred entry of request ${entry.requestId} has no kept identity`, { requestId: entry.requestId, store: entry.store });
   const store = storeNamed(rt, entry.store);
   const ctx = { ...rt.connectorContext(), now };
-  const findings = await connectorFor(store).discover(store, identity, ctx);
+  const findings = await rt.connectors(store).discover(store, identity, ctx);
   const schedule = rt.config.retention === undefined ? DEFAULT_SCHEDULE : parseSchedule(rt.config.retention);
   const holdVersions = await readHoldVersions(rt, record.request.subjectId, [store.name]);
   const holds = await findHoldsForSubject(rt, record.request.subjectId, now, identity);
@@ -134,7 +135,7 @@ export async function sweepEntry(rt: Runtime, entry: DueEntry, now: Date): Promi
   const owner = `sweep-${entry.requestId}`;
   const leaseId = `${owner}-${store.name}`;
   if (actions.length > 0) await acquireErasureLease(rt, { subjectId: record.request.subjectId, store: store.name, owner, leaseId, seen: holdVersions });
-  const result = actions.length > 0 ? await connectorFor(store).apply(store, identity, actions, ctx) : { applied: {}, refused: [], missing: [] };
+  const result = actions.length > 0 ? await rt.connectors(store).apply(store, identity, actions, ctx) : { applied: {}, refused: [], missing: [] };
   if (actions.length > 0) await releaseErasureLeases(rt, record.request.subjectId, [store.name], leaseId);
 
   // What must still be kept goes back into the ledger under its new due date.

@@ -1,5 +1,6 @@
 /** Whether a request may proceed. Reasons are fixed codes, safe for the execution history. */
 import type { Settings } from './config';
+import { InvalidInputError } from './errors';
 import type { RequestRecord } from './ledger';
 import { executionName, isExecutionNameOf, type ExecutionInput } from './request';
 
@@ -51,6 +52,6 @@ export function isResumable(record: RequestRecord): boolean {
  * the approval check (the request is no longer `approved` once its apply has started).
  */
 export function attemptExecutionName(input: Pick<ExecutionInput, 'requestId' | 'mode'>, suffix: string): string {
-  if (!/^[0-9a-z]{1,8}$/.test(suffix)) throw new Error(`an attempt suffix is 1-8 lowercase letters or digits, not ${JSON.stringify(suffix)}`);
+  if (!/^[0-9a-z]{1,8}$/.test(suffix)) throw new InvalidInputError(`an attempt suffix is 1-8 lowercase letters or digits, not ${JSON.stringify(suffix)}`);
   return `${executionName(input)}-${suffix}`;
 }

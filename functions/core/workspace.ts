@@ -4,6 +4,7 @@
  */
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { canonicalJson, sha256Hex } from './hash';
+import { IntegrityError } from './errors';
 
 export class Workspace {
   constructor(
@@ -53,7 +54,7 @@ export class Workspace {
     try {
       const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       const text = await out.Body!.transformToString('utf8');
-      if (sha256Hex(text) !== expectedHash) throw new Error(`work object ${key} does not match its recorded hash`);
+      if (sha256Hex(text) !== expectedHash) throw new IntegrityError(`work object ${key} does not match its recorded hash`, { key });
       return JSON.parse(text) as T;
     } catch (err) {
       if ((err as { name?: string }).name === 'NoSuchKey') return undefined;

@@ -1,12 +1,13 @@
 /** ApplyRetention: a decision per finding, stored as a plan addressed by its hash. */
 import { z } from 'zod';
 import { readHoldVersions } from '../core/erasure-lock';
+import { RequestNotFoundError, RequestStateError } from '../core/errors';
 import { findHolds } from '../core/holds';
 import { countDecisions, planBreakdown, planStore, type Plan, type StorePlan } from '../core/plan';
 import { docKeys, loadFindings, storeNamed } from '../core/request-data';
 import { EXECUTION_MODES, isPlannedType, RequestIdSchema } from '../core/request';
 import { DEFAULT_SCHEDULE, parseSchedule } from '../core/retention';
-import { getRuntime } from '../core/runtime';
+import { getRuntime } from './runtime';
 import { canonicalJson, hashOf, sha256Hex } from '../core/hash';
 import { taskHandler } from './middleware';
 import { StoreResult } from './schemas';
@@ -20,10 +21,10 @@ export const handler = taskHandler('apply-retention', Input, async ({ requestId,
   const rt = getRuntime();
   const now = rt.clock.now();
   const record = await rt.ledger.getRequest(requestId);
-  if (!record) throw new Error(`request ${requestId} is not in the ledger`);
+  if (!record) throw new RequestNotFoundError(requestId);
   const type = record.request.type;
   // The machine routes a rectification to a person before discovery.
-  if (!isPlannedType(type)) throw new Error(`request ${requestId} is a ${type} request: nothing to plan`);
+  if (!isPlannedType(type)) throw new RequestStateError(`request ${requestId} is a ${type} request: nothing to plan`, { requestId, type });
   const schedule = rt.config.retention === undefined ? DEFAULT_SCHEDULE : parseSchedule(rt.config.retention);
   // Read before the holds themselves: a hold placed after this read makes the versions stale.
   const holdVersions = await readHoldVersions(rt, record.request.subjectId, discovery.map((d) => d.store));

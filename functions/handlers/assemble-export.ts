@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { assembleAccessReport, assemblePortabilityBundle } from '../core/bundle';
 import { RequestIdSchema } from '../core/request';
-import { getRuntime } from '../core/runtime';
+import { getRuntime } from './runtime';
 import { taskHandler } from './middleware';
 import { HashSchema, StoreResult } from './schemas';
 

@@ -1,7 +1,6 @@
 /** DiscoverStore: one store's findings for the subject, written to the work bucket. */
-import { connectorFor } from '../connectors';
 import { docKeys, loadIdentity, storeNamed } from '../core/request-data';
-import { getRuntime } from '../core/runtime';
+import { getRuntime } from './runtime';
 import { taskHandler } from './middleware';
 import { StoreTaskInput } from './schemas';
 
@@ -12,7 +11,7 @@ export const handler = taskHandler('discover-store', StoreTaskInput, async ({ re
   // Objects that cannot be read (a corrupt gzip) are left untouched and counted, never skipped silently.
   let unreadable = 0;
   const ctx = { ...rt.connectorContext(), onUnreadable: () => void unreadable++ };
-  const findings = await connectorFor(store).discover(store, identity, ctx);
+  const findings = await rt.connectors(store).discover(store, identity, ctx);
   await rt.workspace.putJson(docKeys.findings(requestId, storeName), findings);
   const thirdParty = findings.filter((f) => f.role === 'third-party').length;
   return { store: storeName, status: 'ok', counts: { findings: findings.length, owner: findings.length - thirdParty, thirdParty, ...(unreadable ? { unreadable } : {}) } };

@@ -1,7 +1,7 @@
 /** EraseDueEntry: one deferred entry swept at the sweep's date. */
 import { z } from 'zod';
 import { RequestIdSchema } from '../core/request';
-import { getRuntime } from '../core/runtime';
+import { getRuntime } from './runtime';
 import { sweepEntry } from '../core/sweep';
 import { taskHandler } from './middleware';
 

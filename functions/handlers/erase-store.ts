@@ -1,10 +1,10 @@
 /** EraseStore / RestrictStore: apply one store's slice of the plan through its connector. */
-import { connectorFor } from '../connectors';
 import type { PlannedAction } from '../connectors/types';
 import { acquireErasureLease } from '../core/erasure-lock';
+import { InvalidInputError, RequestNotFoundError, RequestStateError } from '../core/errors';
 import { docKeys, loadFindings, loadIdentity, loadPlan, storeNamed } from '../core/request-data';
 import { keepIdentity } from '../core/resume';
-import { getRuntime } from '../core/runtime';
+import { getRuntime } from './runtime';
 import { taskHandler } from './middleware';
 import { StoreTaskInput } from './schemas';
 
@@ -12,7 +12,7 @@ const DESTRUCTIVE = new Set(['delete', 'anonymize', 'redact-mentions']);
 
 async function applyStorePlan({ requestId, store: storeName, planHash }: StoreTaskInput) {
   const rt = getRuntime();
-  if (!planHash) throw new Error('a plan hash is required to apply a plan');
+  if (!planHash) throw new InvalidInputError('a plan hash is required to apply a plan');
   const store = storeNamed(rt, storeName);
   const plan = await loadPlan(rt, requestId, planHash);
   const slice = plan.stores.find((s) => s.store === storeName);
@@ -22,19 +22,20 @@ async function applyStorePlan({ requestId, store: storeName, planHash }: StoreTa
     .filter((e) => e.action !== 'keep')
     .map((e) => {
       const finding = findings.get(e.findingId);
-      if (!finding) throw new Error(`plan entry ${e.findingId.slice(0, 12)} has no finding`);
+      if (!finding) throw new RequestStateError(`plan entry ${e.findingId.slice(0, 12)} has no finding`, { requestId, store: storeName });
       return { finding, action: e.action };
     });
   const identity = await loadIdentity(rt, requestId);
   if (actions.some((a) => DESTRUCTIVE.has(a.action))) {
     const record = await rt.ledger.getRequest(requestId);
-    if (!record || !plan.holdVersions) throw new Error(`request ${requestId} cannot take an erasure lease`);
+    if (!record) throw new RequestNotFoundError(requestId);
+    if (!plan.holdVersions) throw new RequestStateError(`request ${requestId} cannot take an erasure lease: its plan records no hold versions`, { requestId });
     // Before anything is erased (even by another request of the same subject, which may hold
     // the lease): the identity outlives the account record, for a resume.
     await keepIdentity(rt, requestId, identity);
     await acquireErasureLease(rt, { subjectId: record.request.subjectId, store: storeName, owner: requestId, leaseId: requestId, seen: plan.holdVersions });
   }
-  const result = actions.length > 0 ? await connectorFor(store).apply(store, identity, actions, rt.connectorContext()) : { applied: {}, refused: [], missing: [] };
+  const result = actions.length > 0 ? await rt.connectors(store).apply(store, identity, actions, rt.connectorContext()) : { applied: {}, refused: [], missing: [] };
   await rt.workspace.putJson(docKeys.applied(requestId, storeName), result);
   const counts: Record<string, number> = { ...result.applied, refused: result.refused.length, missing: result.missing.length };
   if (result.malformedKept !== undefined) counts.malformedKept = result.malformedKept;

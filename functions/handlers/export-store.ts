@@ -4,9 +4,8 @@
  * bundle can be assembled without holding them in memory.
  */
 import { Upload } from '@aws-sdk/lib-storage';
-import { connectorFor } from '../connectors';
 import { docKeys, loadFindings, loadIdentity, stagingKey, storeNamed, type ExportedStore } from '../core/request-data';
-import { getRuntime } from '../core/runtime';
+import { getRuntime } from './runtime';
 import { taskHandler } from './middleware';
 import { StoreTaskInput } from './schemas';
 
@@ -20,7 +19,7 @@ export const handler = taskHandler('export-store', StoreTaskInput, async ({ requ
     files: [],
     missing: [],
   };
-  for await (const item of connectorFor(store).export(store, identity, findings, rt.connectorContext())) {
+  for await (const item of rt.connectors(store).export(store, identity, findings, rt.connectorContext())) {
     if (item.type === 'record') exported.records.push({ findingId: item.findingId, role: item.role, record: item.record });
     else if (item.type === 'missing') exported.missing.push({ findingId: item.findingId, reason: item.reason });
     else {

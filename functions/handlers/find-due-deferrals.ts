@@ -1,7 +1,7 @@
 /** FindDueDeferrals: the sweep's date, and the deferred entries due at it (at most sweepMaxEntries; `remaining` says how many wait for the next run). */
 import { z } from 'zod';
 import { InvalidInputError } from '../core/errors';
-import { getRuntime } from '../core/runtime';
+import { getRuntime } from './runtime';
 import { duePage } from '../core/sweep';
 import { taskHandler } from './middleware';
 

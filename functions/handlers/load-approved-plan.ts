@@ -4,7 +4,7 @@ import { RequestRefusedError } from '../core/errors';
 import { countDecisions } from '../core/plan';
 import { loadPlan } from '../core/request-data';
 import { RequestIdSchema } from '../core/request';
-import { getRuntime } from '../core/runtime';
+import { getRuntime } from './runtime';
 import { taskHandler } from './middleware';
 import { HashSchema } from './schemas';
 

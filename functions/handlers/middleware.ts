@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import type { z } from 'zod';
 import { formatPath } from '../core/datamap';
 import { InvalidInputError } from '../core/errors';
-import { getRuntime } from '../core/runtime';
+import { getRuntime } from './runtime';
 
 /** Replaces the event with its parsed form; a mismatch fails with InvalidInput (not retried). */
 export function parseInput<S extends z.ZodType>(schema: S): middy.MiddlewareObj<unknown, unknown> {

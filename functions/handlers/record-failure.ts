@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { releaseErasureLeases } from '../core/erasure-lock';
 import { RequestIdSchema } from '../core/request';
-import { getRuntime } from '../core/runtime';
+import { getRuntime } from './runtime';
 import { taskHandler } from './middleware';
 
 export const handler = taskHandler('record-failure', z.object({ requestId: RequestIdSchema, error: z.string().max(256) }), async ({ requestId, error }) => {

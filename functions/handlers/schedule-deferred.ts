@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { scheduleDeferred } from '../core/deferred';
 import { loadIdentity, loadPlan } from '../core/request-data';
 import { RequestIdSchema } from '../core/request';
-import { getRuntime } from '../core/runtime';
+import { getRuntime } from './runtime';
 import { deferredIdentityKey } from '../core/sweep';
 import { taskHandler } from './middleware';
 import { HashSchema } from './schemas';

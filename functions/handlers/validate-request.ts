@@ -1,7 +1,7 @@
 /** ValidateRequest: the request exists, is unaltered, and carries a fresh verification. */
 import { z } from 'zod';
 import { EXECUTION_MODES, RequestIdSchema } from '../core/request';
-import { getRuntime } from '../core/runtime';
+import { getRuntime } from './runtime';
 import { checkRequest } from '../core/validation';
 import { taskHandler } from './middleware';
 

@@ -4,12 +4,11 @@
  * ledger: refused, and reported as such), or unexpected, and the receipt says which.
  */
 import { z } from 'zod';
-import { connectorFor } from '../connectors';
 import type { ApplyResult } from '../connectors/types';
 import { excusesRemaining, foundIdentities, isHeld, keptIdentities, refusedFindings } from '../core/outcomes';
 import { docKeys, loadFindings, loadIdentity, loadPlan, storeNamed } from '../core/request-data';
 import { RequestIdSchema } from '../core/request';
-import { getRuntime } from '../core/runtime';
+import { getRuntime } from './runtime';
 import { taskHandler } from './middleware';
 import { HashSchema } from './schemas';
 
@@ -40,7 +39,7 @@ export const handler = taskHandler('verify-erasure', z.object({ requestId: Reque
         if (reason !== undefined && isHeld(reason)) heldAs.add(k);
       }
     }
-    const found = await connectorFor(store).discover(store, identity, rt.connectorContext());
+    const found = await rt.connectors(store).discover(store, identity, rt.connectorContext());
     let storeHeld = 0;
     let storeUnexpected = 0;
     for (const f of found) {

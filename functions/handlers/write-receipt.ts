@@ -3,12 +3,13 @@ import { z } from 'zod';
 import type { ApplyResult } from '../connectors/types';
 import { deferredEntries } from '../core/deferred';
 import { releaseErasureLeases } from '../core/erasure-lock';
+import { RequestNotFoundError, RequestStateError } from '../core/errors';
 import { countRefusals, refusedFindings, type RefusalCount } from '../core/outcomes';
 import { forgetIdentityWhenDone } from '../core/sweep';
 import { actorHash, appendReceipt, LIFTED } from '../core/receipt';
 import { docKeys, loadPlan } from '../core/request-data';
 import { RequestIdSchema } from '../core/request';
-import { getRuntime, type Runtime } from '../core/runtime';
+import { getRuntime, type Runtime } from './runtime';
 import type { RequestRecord } from '../core/ledger';
 import { taskHandler } from './middleware';
 import { StoreResult } from './schemas';
@@ -31,9 +32,9 @@ export const handler = taskHandler('write-receipt', Input, async ({ requestId, e
   const rt = getRuntime();
   const now = rt.clock.now();
   const record = await rt.ledger.getRequest(requestId);
-  if (!record) throw new Error(`request ${requestId} is not in the ledger`);
+  if (!record) throw new RequestNotFoundError(requestId);
   if (record.request.type === 'rectification') return routeToPerson(rt, requestId, record, now);
-  if (!state.plan) throw new Error(`request ${requestId} reached its receipt without a plan`);
+  if (!state.plan) throw new RequestStateError(`request ${requestId} reached its receipt without a plan`, { requestId });
   const failed = [...(state.discovery ?? []), ...(state.applied ?? []), ...(state.export ?? [])].filter((s) => s.status === 'failed');
   if (state.request.mode === 'lift') return liftReceipt(rt, requestId, record, state.plan.planHash, state.applied ?? [], failed, now);
   // Stores refused only because holds changed after the plan: the plan is outdated, not broken.

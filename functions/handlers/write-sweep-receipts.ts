@@ -1,7 +1,7 @@
 /** WriteSweepReceipts: one chained receipt per request the sweep changed. */
 import { z } from 'zod';
 import { appendReceipt } from '../core/receipt';
-import { getRuntime } from '../core/runtime';
+import { getRuntime } from './runtime';
 import { forgetIdentityWhenDone } from '../core/sweep';
 import { taskHandler } from './middleware';
 

@@ -2,6 +2,9 @@
  * Identity resolution against DynamoDB Local: a chain account → phone → device → ip that needs
  * three query rounds, exact values, owner lookups only, and the guards.
  */
+import { connectorFor } from '../../functions/connectors';
+import type { ConnectorRegistry } from '../../functions/connectors/types';
+import { DataMapError } from '../../functions/core/errors';
 import { resolveIdentity, IdentityResolutionError } from '../../functions/core/identity';
 import { parseDataMap, type DataMap } from '../../functions/core/datamap';
 import {
@@ -119,7 +122,7 @@ describe('resolveIdentity', () => {
   it('follows account → phone → device → ip to a fixpoint in three rounds, querying each value once', async () => {
     const counter = countRequests(local.client);
     try {
-      const result = await resolveIdentity(dataMap, 'cust-1', testContext(local.client, logs));
+      const result = await resolveIdentity(dataMap, 'cust-1', connectorFor, testContext(local.client, logs));
       expect(result.found).toBe(true);
       expect(result.rounds).toBe(3);
       const sorted = Object.fromEntries(Object.entries(result.identity).map(([t, v]) => [t, [...(v ?? [])].sort()]));
@@ -145,7 +148,7 @@ describe('resolveIdentity', () => {
   });
 
   it('keeps values exactly as stored: no case folding, no prefix matches', async () => {
-    const result = await resolveIdentity(dataMap, 'cust-1', testContext(local.client, logs));
+    const result = await resolveIdentity(dataMap, 'cust-1', connectorFor, testContext(local.client, logs));
     const all = Object.values(result.identity).flat();
     expect(all).not.toContain('ALICE@example.test');
     expect(all).not.toContain('cust-10');
@@ -154,29 +157,55 @@ describe('resolveIdentity', () => {
   });
 
   it('an unknown subject is not found, after one round', async () => {
-    const result = await resolveIdentity(dataMap, 'cust-404', testContext(local.client, logs));
+    const result = await resolveIdentity(dataMap, 'cust-404', connectorFor, testContext(local.client, logs));
     expect(result).toEqual({ identity: { subjectId: ['cust-404'] }, rounds: 1, found: false, counts: { subjectId: 1 } });
   });
 
   it('a subject found only through another identifier is not "found"', async () => {
     // Any account id is a subject id of the accounts store.
-    expect((await resolveIdentity(dataMap, 'cust-1b', testContext(local.client, logs))).found).toBe(true);
+    expect((await resolveIdentity(dataMap, 'cust-1b', connectorFor, testContext(local.client, logs))).found).toBe(true);
     // The phone-lines table is keyed by phone; a phone number given as subject id matches no subjectId lookup.
-    expect((await resolveIdentity(dataMap, '+15550001', testContext(local.client, logs))).found).toBe(false);
+    expect((await resolveIdentity(dataMap, '+15550001', connectorFor, testContext(local.client, logs))).found).toBe(false);
   });
 
   it('stops with a clear error when the chain is longer than maxRounds', async () => {
-    const error = await resolveIdentity(dataMap, 'cust-1', testContext(local.client, logs), { maxRounds: 2 }).catch((e: unknown) => e);
+    const error = await resolveIdentity(dataMap, 'cust-1', connectorFor, testContext(local.client, logs), { maxRounds: 2 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IdentityResolutionError);
     expect((error as Error).message).toBe('identity resolution did not reach a fixpoint within 2 rounds');
     expect((error as Error).name).toBe('IdentityResolutionError');
   });
 
   it('stops with a clear error when too many identifiers chain together', async () => {
-    const error = await resolveIdentity(dataMap, 'cust-1', testContext(local.client, logs), { maxIdentifiers: 5 }).catch((e: unknown) => e);
+    const error = await resolveIdentity(dataMap, 'cust-1', connectorFor, testContext(local.client, logs), { maxIdentifiers: 5 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IdentityResolutionError);
     expect((error as Error).message).toMatch(/more than 5 identifiers/);
     expect(JSON.stringify((error as IdentityResolutionError).details)).not.toMatch(/cust-1|alice/);
+  });
+
+  it('reads only through the registry it is given: each source store is asked by its connector, owner lookups only', async () => {
+    const asked: string[] = [];
+    const counting: ConnectorRegistry = (store) => {
+      const connector = connectorFor(store);
+      return {
+        ...connector,
+        findOwnerRecords: async (s, identity, ctx) => {
+          asked.push(s.name);
+          return connector.findOwnerRecords!(s, identity, ctx);
+        },
+      };
+    };
+    const result = await resolveIdentity(dataMap, 'cust-1', counting, testContext(local.client, logs));
+    expect(result.found).toBe(true);
+    expect(result.identity.ip).toEqual(['192.0.2.1']);
+    // Rounds: accounts; accounts (email) and phone-lines; devices. Invoices yield nothing: never asked.
+    expect([...new Set(asked)].sort()).toEqual(['accounts', 'devices', 'phone-lines']);
+  });
+
+  it('refuses a store that declares yields when its connector cannot look up owner records', async () => {
+    const without: ConnectorRegistry = (store) => ({ ...connectorFor(store), findOwnerRecords: undefined });
+    const error = await resolveIdentity(dataMap, 'cust-1', without, testContext(local.client, logs)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DataMapError);
+    expect((error as DataMapError).message).toBe('store accounts declares yields, but its connector (dynamodb) cannot look up owner records');
   });
 });
 
@@ -227,7 +256,7 @@ describe('resolveIdentity: stored forms and canonical forms', () => {
   });
 
   it('an account storing "(514) 555-0101" finds the records written "+15145550101", and no other number', async () => {
-    const result = await resolveIdentity(map, 'cust-7', testContext(local.client, logs));
+    const result = await resolveIdentity(map, 'cust-7', connectorFor, testContext(local.client, logs));
     expect([...(result.identity.phone ?? [])].sort()).toEqual(['(514) 555-0101', '+15145550101']);
     expect(result.identity.deviceId).toEqual(['dev-7']);
     expect([...(result.identity.email ?? [])].sort()).toEqual(['Jean.Tremblay@Example.COM', 'jean.tremblay@example.com']);
@@ -237,7 +266,7 @@ describe('resolveIdentity: stored forms and canonical forms', () => {
 
   it('without a default country, a national number is kept as stored only', async () => {
     const bare = parseDataMap({ ...JSON.parse(JSON.stringify(map)), identifiers: {} });
-    const result = await resolveIdentity(bare, 'cust-7', testContext(local.client, logs));
+    const result = await resolveIdentity(bare, 'cust-7', connectorFor, testContext(local.client, logs));
     expect(result.identity.phone).toEqual(['(514) 555-0101']);
     expect(result.identity.deviceId).toBeUndefined();
   });

@@ -4,12 +4,13 @@
  * and request counts, and may stop early by leaving the loop.
  */
 import { ListObjectVersionsCommand, type ListObjectVersionsCommandInput, type ListObjectVersionsCommandOutput } from '@aws-sdk/client-s3';
+import { UnexpectedResponseError } from '../core/errors';
 
 export async function* versionPages(
   send: (command: ListObjectVersionsCommand) => Promise<ListObjectVersionsCommandOutput>,
   input: Omit<ListObjectVersionsCommandInput, 'KeyMarker' | 'VersionIdMarker'>,
   /** What to throw for a page that says it is truncated but gives nothing to continue from. */
-  noMarker: (message: string) => Error = (message) => new Error(message),
+  noMarker: (message: string) => Error = (message) => new UnexpectedResponseError(message),
 ): AsyncGenerator<ListObjectVersionsCommandOutput> {
   let keyMarker: string | undefined;
   let versionIdMarker: string | undefined;
