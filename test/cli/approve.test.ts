@@ -72,7 +72,7 @@ describe('dsr approve', () => {
     const outdated = await t.dsr('approve', 'ap-2', '--approved-by', 'dpo-1', '--plan-hash', first, '--wait');
     expect(outdated.code).toBe(4);
     expect(outdated.out).toMatch(/execution FAILED \(PlanOutdated: /);
-    expect(outdated.out).toMatch(/next: holds changed after the plan was approved; plan again and review: npx dsr plan ap-2 --replan/);
+    expect(outdated.out).toMatch(/next: holds changed after the plan was approved; finish it under today.s holds: npx dsr resume ap-2; or plan again and review: npx dsr plan ap-2 --replan/);
     expect(outdated.out).not.toMatch(/store-failed/);
 
     // dsr plan alone shows the stored (outdated) plan and plans nothing.
