@@ -90,6 +90,7 @@ export const OPERATOR_TABLES: readonly CreateTableCommandInput[] = [
       { AttributeName: 'ownerAccountId', AttributeType: S },
       { AttributeName: 'contactId', AttributeType: S },
       { AttributeName: 'contactPhone', AttributeType: S },
+      { AttributeName: 'contactEmail', AttributeType: S },
       // The portal's lower-cased copy of the typed address: a key condition is case-sensitive.
       { AttributeName: 'contactEmailNormalized', AttributeType: S },
     ],
@@ -97,7 +98,7 @@ export const OPERATOR_TABLES: readonly CreateTableCommandInput[] = [
       { AttributeName: 'ownerAccountId', KeyType: 'HASH' },
       { AttributeName: 'contactId', KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: [gsi('by-contact-phone', 'contactPhone'), gsi('by-contact-email-normalized', 'contactEmailNormalized')],
+    GlobalSecondaryIndexes: [gsi('by-contact-phone', 'contactPhone'), gsi('by-contact-email', 'contactEmail'), gsi('by-contact-email-normalized', 'contactEmailNormalized')],
   },
   {
     TableName: 'voip-devices',
