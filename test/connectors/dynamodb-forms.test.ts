@@ -42,6 +42,8 @@ describe('written forms of a phone number and an email in contact cards', () => 
     lookups: [
       { identifier: 'accountId', attribute: 'ownerAccountId' },
       { identifier: 'phone', attribute: 'contactPhone', index: 'by-contact-phone', role: 'third-party' },
+      // The address as typed (a declared identifier: bundles mask it) and the lower-cased copy that finds it.
+      { identifier: 'email', attribute: 'contactEmail', index: 'by-contact-email', role: 'third-party' },
       { identifier: 'email', attribute: 'contactEmailNormalized', index: 'by-contact-email-normalized', role: 'third-party', stored: 'canonical' },
     ],
     thirdParty: {
@@ -70,6 +72,7 @@ describe('written forms of a phone number and an email in contact cards', () => 
       sortKey: 'contactId',
       indexes: [
         { name: 'by-contact-phone', partitionKey: 'contactPhone', projection: 'KEYS_ONLY' },
+        { name: 'by-contact-email', partitionKey: 'contactEmail', projection: 'KEYS_ONLY' },
         { name: 'by-contact-email-normalized', partitionKey: 'contactEmailNormalized', projection: 'KEYS_ONLY' },
       ],
     });
@@ -85,6 +88,8 @@ describe('written forms of a phone number and an email in contact cards', () => 
       card('n-longer', '514-555-01011'),
       // The address as typed, and the portal's lower-cased copy the index is on.
       card('e-mixed', '+14385550199', { contactEmail: 'Jean.Tremblay@Example.COM', contactEmailNormalized: 'jean.tremblay@example.com' }),
+      // Typed in capitals: only the lower-cased copy finds it.
+      card('e-upper', '+14385550197', { contactEmail: 'JEAN.TREMBLAY@EXAMPLE.COM', contactEmailNormalized: 'jean.tremblay@example.com' }),
       card('e-other', '+14385550198', { contactEmail: 'Jean.Tremblay@Example.COM.evil', contactEmailNormalized: 'jean.tremblay@example.com.evil' }),
     ]);
   });
@@ -97,16 +102,17 @@ describe('written forms of a phone number and an email in contact cards', () => 
     // Without a default country a national form could never be confirmed: it is not queried.
     expect(lookupQueryValues(store.lookups[1], [SUBJECT], {})).not.toContain('514-555-0101');
     // A lookup on canonical values: one Query per canonical value.
-    expect(lookupQueryValues(store.lookups[2], subject.email ?? [], {})).toEqual(['jean.tremblay@example.com']);
+    expect(lookupQueryValues(store.lookups[2], subject.email ?? [], {})).toEqual(['Jean.Tremblay@Example.COM', 'jean.tremblay@example.com']);
+    expect(lookupQueryValues(store.lookups[3], subject.email ?? [], {})).toEqual(['jean.tremblay@example.com']);
   });
 
   it('finds every written form of the number and the mixed-case address, never a near miss', async () => {
     const counter = countRequests(local.client);
     try {
       const findings = await dynamodbConnector.discover(store, subject, ctx());
-      expect(findings.map(contactId).sort()).toEqual(['e-mixed', 'p-dash', 'p-e164', 'p-paren', 'p-quebec', 'p-spaced']);
+      expect(findings.map(contactId).sort()).toEqual(['e-mixed', 'e-upper', 'p-dash', 'p-e164', 'p-paren', 'p-quebec', 'p-spaced']);
       expect(findings.every((f) => f.role === 'third-party')).toBe(true);
-      expect(findings.find((f) => contactId(f) === 'e-mixed')?.fields).toEqual(['contactEmailNormalized']);
+      expect(findings.find((f) => contactId(f) === 'e-mixed')?.fields).toEqual(['contactEmail', 'contactEmailNormalized']);
       // Discovery needs no Scan: Queries on the table key and the two indexes, one BatchGetItem.
       expect(counter.counts.ScanCommand).toBeUndefined();
       expect(counter.counts.BatchGetItemCommand).toBe(1);
@@ -115,8 +121,10 @@ describe('written forms of a phone number and an email in contact cards', () => 
     }
     const log = logs.filter((l) => l.event === 'dynamodb.discover').pop()?.fields ?? {};
     const forms = lookupQueryValues(store.lookups[1], [SUBJECT], store.identifiers ?? {}).length;
-    // cust-1 on the key, each phone form on its index, the lower-cased address on its index.
-    expect(log).toMatchObject({ queries: 1 + forms + 1, formQueries: forms - 1, findings: 6, scans: 0 });
+    // cust-1 on the key, each phone form on its index, the stored forms of the address on the
+    // typed index (a key condition is case-sensitive: neither finds `Jean.Tremblay@Example.COM`
+    // typed otherwise), the lower-cased address on the normalized index.
+    expect(log).toMatchObject({ queries: 1 + forms + 2 + 1, formQueries: forms - 1, findings: 7, scans: 0 });
   });
 
   it('finds the same cards for a subject whose number the account stores as typed', async () => {
@@ -133,12 +141,13 @@ describe('written forms of a phone number and an email in contact cards', () => 
   it('redacts the stored written forms and the normalized copy; the subject is then found nowhere', async () => {
     const findings = await dynamodbConnector.discover(store, subject, ctx());
     const result = await dynamodbConnector.apply(store, subject, findings.map((finding) => ({ finding, action: 'redact-mentions' as const })), ctx());
-    expect(result).toEqual({ applied: { 'redact-mentions': 6 }, refused: [], missing: [] });
+    expect(result).toEqual({ applied: { 'redact-mentions': 7 }, refused: [], missing: [] });
     const get = async (id: string) => (await local.client.send(new GetItemCommand({ TableName: table, Key: { ownerAccountId: S('cust-2'), contactId: S(id) }, ConsistentRead: true }))).Item;
     for (const id of ['p-paren', 'p-dash', 'p-spaced', 'p-quebec', 'p-e164']) {
       expect(await get(id)).toEqual({ ownerAccountId: S('cust-2'), contactId: S(id), contactName: S('[REDACTED]'), contactPhone: S('[REDACTED]') });
     }
     expect(await get('e-mixed')).toEqual({ ownerAccountId: S('cust-2'), contactId: S('e-mixed'), contactName: S('[REDACTED]'), contactPhone: S('+14385550199'), contactEmail: S('[REDACTED]') });
+    expect(await get('e-upper')).toEqual({ ownerAccountId: S('cust-2'), contactId: S('e-upper'), contactName: S('[REDACTED]'), contactPhone: S('+14385550197'), contactEmail: S('[REDACTED]') });
     // Near misses untouched.
     expect((await get('n-line'))?.contactPhone).toEqual(S('(514) 555-0102'));
     expect((await get('n-longer'))?.contactPhone).toEqual(S('514-555-01011'));
