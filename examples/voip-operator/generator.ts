@@ -14,7 +14,8 @@
  */
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { rngFor } from './prng';
+import { rngFor, type Rng } from './prng';
+import { typedEmail, typedPhone } from './written-forms';
 import { pdfBytes, wavBytes } from './media';
 import {
   buildSubjects,
@@ -28,6 +29,7 @@ import {
   SPECIAL_SUBJECT_ID,
   YEAR,
   type Call,
+  type Contact,
   type ModelParams,
   type Subject,
 } from './model';
@@ -267,13 +269,15 @@ export class ReferenceDataset {
     for (const s of this.subjects) for (const item of this.paymentTokenItems(s)) yield emit('payment-tokens', LAYOUT.paymentTokens.table, s.index, item);
     for (const s of this.subjects) for (const item of this.invoiceItems(s)) yield emit('invoices', LAYOUT.invoices.table, s.index, item);
     for (const s of this.subjects) {
+      // Its own stream: how numbers and addresses are typed moves no other draw of the dataset.
+      const forms = rngFor(p.seed, 'contact-forms', s.index);
       for (const c of contactsOf(p, this.subjects, s.index)) {
         const mentions: number[] = [];
         const byPhone = this.index.phone.get(c.contactPhone);
         if (byPhone !== undefined) mentions.push(byPhone);
         const byEmail = c.contactEmail ? this.index.email.get(c.contactEmail) : undefined;
         if (byEmail !== undefined) mentions.push(byEmail);
-        yield emit('contacts', LAYOUT.contacts.table, s.index, { ...c, createdAt: isoDate(c.createdAt) }, mentions);
+        yield emit('contacts', LAYOUT.contacts.table, s.index, this.contactItem(c, forms), mentions);
       }
     }
     for (const s of this.subjects) {
@@ -290,6 +294,24 @@ export class ReferenceDataset {
     }
     this.tableCounts = counts;
     this.tableTotals = totals;
+  }
+
+  /**
+   * A contact card as the portal stores it: the number and address as the customer typed them
+   * (the model keeps their canonical forms), and the lower-cased copy of the address the portal
+   * writes for look-ups (`contactEmailNormalized`, keyed by the by-contact-email-normalized
+   * index). The near-miss cards keep their exact text.
+   */
+  private contactItem(c: Contact, forms: Rng): Record<string, unknown> {
+    const nearMiss = c.contactPhone === NEAR_MISS.phone || c.contactPhone === NEAR_MISS.phoneLonger;
+    const email = c.contactEmail;
+    const exactEmail = email === NEAR_MISS.email || email === NEAR_MISS.emailLonger;
+    return {
+      ...c,
+      contactPhone: nearMiss ? c.contactPhone : typedPhone(c.contactPhone, forms),
+      ...(email ? { contactEmail: exactEmail ? email : typedEmail(email, forms), contactEmailNormalized: email.toLowerCase() } : {}),
+      createdAt: isoDate(c.createdAt),
+    };
   }
 
   /** The customers a call record names by number, as caller or callee (the owner is dropped by `emit`). */

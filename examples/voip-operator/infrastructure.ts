@@ -92,12 +92,14 @@ export const OPERATOR_TABLES: readonly CreateTableCommandInput[] = [
       { AttributeName: 'contactId', AttributeType: S },
       { AttributeName: 'contactPhone', AttributeType: S },
       { AttributeName: 'contactEmail', AttributeType: S },
+      // The portal's lower-cased copy of the typed address: a key condition is case-sensitive.
+      { AttributeName: 'contactEmailNormalized', AttributeType: S },
     ],
     KeySchema: [
       { AttributeName: 'ownerAccountId', KeyType: 'HASH' },
       { AttributeName: 'contactId', KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: [gsi('by-contact-phone', 'contactPhone'), gsi('by-contact-email', 'contactEmail')],
+    GlobalSecondaryIndexes: [gsi('by-contact-phone', 'contactPhone'), gsi('by-contact-email', 'contactEmail'), gsi('by-contact-email-normalized', 'contactEmailNormalized')],
   },
   {
     TableName: 'voip-devices',

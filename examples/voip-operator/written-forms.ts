@@ -32,3 +32,18 @@ export function typedEmail(email: string, rng: Rng): string {
   if (roll < 0.95) return `${capitalized}@${domain.replace(/^([a-z])/, (ch) => ch.toUpperCase()).replace(/\.([a-z]+)$/, (_m, tld: string) => `.${tld.toUpperCase()}`)}`;
   return email.toUpperCase();
 }
+
+/**
+ * A NANP number as a person types it into a contact list: half keep the form the portal's
+ * picker wrote (E.164), the rest type it (`(514) 555-0101`, `514-555-0101`, `+1 514 555 0101`…).
+ * Other numbers stay as they are.
+ */
+export function typedPhone(e164: string, rng: Rng): string {
+  const digits = e164.slice(1);
+  if (!/^\+1[2-9]\d{2}[2-9]\d{6}$/.test(e164)) return e164;
+  const [a, b, c] = [digits.slice(1, 4), digits.slice(4, 7), digits.slice(7)];
+  const roll = rng.next();
+  if (roll < 0.5) return e164;
+  const forms = [`(${a}) ${b}-${c}`, `${a}-${b}-${c}`, `${a} ${b}-${c}`, `${a}.${b}.${c}`, `+1 ${a} ${b} ${c}`, `1-${a}-${b}-${c}`, `${a}${b}${c}`];
+  return forms[Math.min(forms.length - 1, Math.floor(((roll - 0.5) / 0.5) * forms.length))];
+}

@@ -24,6 +24,7 @@ import { ConcurrentModificationError, DataMapError, InvalidInputError, StoreUnav
 import { findingId } from '../core/hash';
 import { mapLimit } from '../core/map-limit';
 import { batchDeleteItems, batchGetItems, type BatchStats, type BatchTarget } from './dynamodb-batch';
+import { lookupQueryValues, storeSettings, subjectValuesFor, subjectValuesOf, type SubjectValues } from './dynamodb-forms';
 import { describeTable, planLookups, type LookupPlan, type TableInfo } from './dynamodb-table';
 import {
   identifierStrings,
@@ -106,6 +107,11 @@ export interface DiscoveryStats {
   droppedHits: number;
   /** Identifier values that cannot be a key value (empty, or not a canonical number for a numeric key). */
   skippedValues: number;
+  /**
+   * Of `queries`, those for other written forms of the identity's values (`514-555-0101`,
+   * a lower-cased address) on lookups that hold values as people type them.
+   */
+  formQueries: number;
 }
 
 export interface FindOptions extends DynamoDbConnectorOptions {
@@ -126,7 +132,7 @@ export async function findItems(
   options: FindOptions = {},
 ): Promise<{ items: MatchedItem[]; stats: DiscoveryStats }> {
   const opts = resolveOptions(options);
-  const stats: DiscoveryStats = { describeTable: 0, queries: 0, queryPages: 0, scans: 0, scanPages: 0, batchGetRequests: 0, hits: 0, droppedHits: 0, skippedValues: 0 };
+  const stats: DiscoveryStats = { describeTable: 0, queries: 0, queryPages: 0, scans: 0, scanPages: 0, batchGetRequests: 0, hits: 0, droppedHits: 0, skippedValues: 0, formQueries: 0 };
   const roles = new Set<Role>(options.roles ?? ['owner', 'third-party']);
   const wanted = store.lookups.some((l) => roles.has(l.role) && (identity[l.identifier]?.length ?? 0) > 0);
   if (!wanted) return { items: [], stats };
@@ -143,12 +149,16 @@ export async function findItems(
     else if (!hits.has(ks)) hits.set(ks, { key });
   };
 
-  // One Query per (lookup, value).
+  // One Query per (lookup, written form of a value).
+  const settings = storeSettings(store);
   const queries: Array<{ plan: LookupPlan; value: string }> = [];
   for (const plan of plans.filter((p) => p.via !== 'scan')) {
-    for (const value of unique(identity[plan.lookup.identifier] ?? [])) {
-      if (value === '' || (plan.keyType === 'N' && !isCanonicalNumber(value))) stats.skippedValues++;
-      else queries.push({ plan, value });
+    const own = unique(identity[plan.lookup.identifier] ?? []);
+    const keyable = (v: string): boolean => v !== '' && (plan.keyType === 'S' || isCanonicalNumber(v));
+    stats.skippedValues += own.filter((v) => !keyable(v)).length;
+    for (const value of lookupQueryValues(plan.lookup, own, settings).filter(keyable)) {
+      if (!own.includes(value)) stats.formQueries++;
+      queries.push({ plan, value });
     }
   }
   await mapLimit(queries, opts.concurrency, async ({ plan, value }) => {
@@ -243,24 +253,20 @@ function scanInput(table: string, terms: ReadonlyArray<{ attribute: string; valu
   return { TableName: table, FilterExpression: clauses.join(' OR '), ExpressionAttributeNames: names, ExpressionAttributeValues: values, ConsistentRead: true };
 }
 
-/** Positions (among `positions`) of the lookups whose attribute holds one of the identity's values of its type. */
+/**
+ * Positions (among `positions`) of the lookups whose attribute holds one of the identity's
+ * values of its type, compared in canonical form (`514-555-0101` is `+15145550101` in a
+ * store whose default country is CA; `514-555-01011` is no number and matches nothing).
+ */
 function matchingLookups(store: DynamoDbStore, identity: Identity, item: Item, positions: readonly number[]): number[] {
+  const settings = storeSettings(store);
   return positions.filter((position) => {
     const lookup = store.lookups[position];
     const values = identity[lookup.identifier];
     if (!values || values.length === 0) return false;
-    const held = identifierStrings(item[lookup.attribute]);
-    return held.some((v) => values.includes(v));
+    const mine = subjectValuesOf(lookup.identifier, values, settings);
+    return identifierStrings(item[lookup.attribute]).some((v) => mine.has(v));
   });
-}
-
-/** The subject's own values among those an attribute holds, per the lookups on that attribute. */
-function subjectValuesFor(store: DynamoDbStore, identity: Identity, attribute: string): Set<string> {
-  const values = new Set<string>();
-  for (const lookup of store.lookups) {
-    if (lookup.attribute === attribute) for (const v of identity[lookup.identifier] ?? []) values.add(v);
-  }
-  return values;
 }
 
 function dateOf(av: AttributeValue | undefined): string | undefined {
@@ -417,6 +423,7 @@ function thirdPartyRecord(store: DynamoDbStore, identity: Identity, item: Item, 
     const attribute = store.lookups[position].attribute;
     const mine = subjectValuesFor(store, identity, attribute);
     const av = item[attribute];
+    if (av === undefined) continue;
     if (av.S !== undefined || av.N !== undefined) record[attribute] = toPlain(av);
     else record[attribute] = identifierStrings(av).filter((v) => mine.has(v)).sort();
   }
@@ -527,7 +534,7 @@ function refuseKeyFields(store: DynamoDbStore, info: TableInfo, fields: readonly
  * The anonymized form of one attribute. With `only`, just the strings in `only` change (a
  * string equal to one, or those elements of a list or set); without, the whole value.
  */
-function anonymizeValue(strategy: Anonymization, av: AttributeValue, anonymizer: Anonymizer, only?: ReadonlySet<string>): AttributeValue | undefined {
+function anonymizeValue(strategy: Anonymization, av: AttributeValue, anonymizer: Anonymizer, only?: SubjectValues): AttributeValue | undefined {
   const one = (value: unknown): AttributeValue | undefined => replacementValue(anonymizer.apply(strategy, value));
   const hit = (text: string): boolean => !only || only.has(text);
   if (av.S !== undefined) return hit(av.S) ? one(av.S) : av;

@@ -83,6 +83,17 @@ const DynamoLookupSchema = z
     /** A GSI whose partition key is `attribute`; absent = the table's own partition key. */
     index: z.string().min(3).max(255).optional(),
     role: z.enum(['owner', 'third-party']).default('owner'),
+    /**
+     * How `attribute` holds values. `any-form` (default): as people type them; discovery queries
+     * every common written form of a phone number and an email's stored and lower-case forms.
+     * `canonical`: the operator writes canonical values only (a switch's E.164 numbers, or a
+     * normalized copy of a typed address such as `contactEmailNormalized`); one Query per value.
+     * A key condition is case-sensitive: an address stored in mixed case is found only through
+     * a lower-cased copy the operator writes and looks up with `stored: "canonical"`.
+     */
+    stored: z
+      .enum(['any-form', 'canonical'], { error: 'must be "any-form" (values as people type them: every written form is queried) or "canonical" (the operator writes normalized values: E.164 numbers, lower-case addresses)' })
+      .default('any-form'),
   })
   .strict();
 
@@ -127,6 +138,8 @@ export const DynamoDbStoreSchema = z
     holdFlags: z.record(attribute, z.enum(['court-order', 'law-enforcement', 'litigation', 'debt-recovery', 'investigation'])).default({}),
     /** A full-table Scan is expensive and slow: only where the operator says so explicitly. */
     allowScan: z.boolean().default(false),
+    /** How this table writes identifiers; defaults to the data map's `identifiers`. */
+    identifiers: IdentifierSettingsSchema.optional(),
   })
   .strict();
 
@@ -209,6 +222,11 @@ export const DataMapSchema = z
         if (thirdPartyLookups.length > 0 && !store.thirdParty) {
           ctx.addIssue({ code: 'custom', path: ['stores', i, 'thirdParty'], message: 'required when a lookup has role "third-party"' });
         }
+        store.lookups.forEach((l, j) => {
+          if (l.stored === 'canonical' && (l.identifier === 'subjectId' || l.identifier === 'accountId' || l.identifier === 'deviceId')) {
+            ctx.addIssue({ code: 'custom', path: ['stores', i, 'lookups', j, 'stored'], message: `${l.identifier} values are matched exactly as written and have no canonical form; "stored" applies to phone, email, ip and sipUsername lookups` });
+          }
+        });
       }
     });
     const resolvable = map.stores.some((s) => s.kind === 'dynamodb' && s.lookups.some((l) => l.identifier === 'subjectId' && l.role === 'owner'));
@@ -216,10 +234,10 @@ export const DataMapSchema = z
       ctx.addIssue({ code: 'custom', path: ['stores'], message: 'no dynamodb store has an owner lookup by "subjectId": identity resolution would have nowhere to start' });
     }
   })
-  // Every log store carries the settings it is read with, so a connector given one store has them.
+  // Every log store and table carries the settings it is read with, so a connector given one store has them.
   .transform((map) => ({
     ...map,
-    stores: map.stores.map((s) => (s.kind === 's3-records' && s.identifiers === undefined ? { ...s, identifiers: map.identifiers } : s)),
+    stores: map.stores.map((s) => (s.kind !== 's3-objects' && s.identifiers === undefined ? { ...s, identifiers: map.identifiers } : s)),
   }));
 export type DataMap = z.infer<typeof DataMapSchema>;
 

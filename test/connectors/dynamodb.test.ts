@@ -141,9 +141,9 @@ describe('discover', () => {
   });
 
   it('refuses a data map whose key or index does not match the table', async () => {
-    await expect(dynamodbConnector.discover({ ...store, key: { partitionKey: 'accountId' }, lookups: [{ identifier: 'subjectId', attribute: 'accountId', role: 'owner' }] }, { subjectId: ['cust-1'] }, ctx())).rejects.toThrow(DataMapError);
+    await expect(dynamodbConnector.discover({ ...store, key: { partitionKey: 'accountId' }, lookups: [{ identifier: 'subjectId', attribute: 'accountId', role: 'owner', stored: 'any-form' }] }, { subjectId: ['cust-1'] }, ctx())).rejects.toThrow(DataMapError);
     await expect(
-      dynamodbConnector.discover({ ...store, lookups: [{ identifier: 'email', attribute: 'e-mail.address', index: 'by-mail', role: 'owner' }] }, { email: ['alice@example.test'] }, ctx()),
+      dynamodbConnector.discover({ ...store, lookups: [{ identifier: 'email', attribute: 'e-mail.address', index: 'by-mail', role: 'owner', stored: 'any-form' }] }, { email: ['alice@example.test'] }, ctx()),
     ).rejects.toThrow(/has no index by-mail/);
   });
 });

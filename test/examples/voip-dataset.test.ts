@@ -14,6 +14,7 @@ import {
 } from '../../examples/voip-operator/generator';
 import { OPERATOR_BUCKETS, OPERATOR_TABLES } from '../../examples/voip-operator/infrastructure';
 import { seedReferenceDataset } from '../../examples/voip-operator/seed';
+import { normalize } from '../../functions/core/identifiers';
 import { expandTemplate, type DynamoDbStore, type IdentifierType, type S3ObjectsStore, type S3RecordsStore } from '../../functions/core/datamap';
 import { containsToken, datasetHash, materialise, parseLog, phonesIn, valueAt, writtenMatch, type Materialised, type ParsedLog } from './voip-support';
 
@@ -151,6 +152,18 @@ describe('near-miss identifiers', () => {
     expect(containsToken('"A B" <sip:+15145550101@pbx.voip.example>;tag=1', '+15145550101', 'phone')).toBe(true);
   });
 
+  test('contact cards hold numbers and addresses as customers typed them, with a lower-cased copy of the address', () => {
+    const contacts = itemsOf('voip-contacts');
+    const typed = contacts.filter((c) => typeof c.contactPhone === 'string' && !c.contactPhone.startsWith('+'));
+    const forms = new Set(typed.map((c) => String(c.contactPhone).replace(/\d/g, '9')));
+    expect([...forms]).toEqual(expect.arrayContaining(['(999) 999-9999', '999-999-9999', '999 999-9999', '999.999.9999', '9-999-999-9999']));
+    expect(typed.length).toBeGreaterThan(contacts.length / 5);
+    for (const c of typed) expect(normalize('phone', String(c.contactPhone), map.identifiers)).toMatch(/^\+1\d{10}$/);
+    const withEmail = contacts.filter((c) => typeof c.contactEmail === 'string');
+    expect(withEmail.every((c) => c.contactEmailNormalized === String(c.contactEmail).toLowerCase())).toBe(true);
+    expect(withEmail.some((c) => c.contactEmail !== c.contactEmailNormalized)).toBe(true);
+  });
+
   test('bob@example.com inside alice.bob@example.com, in profiles, contacts and portal messages', () => {
     expect(subject('cust-2').identifiers.email).toEqual(['bob@example.com']);
     expect(subject('cust-3').identifiers.email).toEqual(['alice.bob@example.com']);
@@ -242,8 +255,12 @@ describe('subjects.json', () => {
       for (const s of data.report.subjects) {
         const hits = (role: 'owner' | 'third-party') =>
           new Set(
+            // Compared in canonical form, as discovery confirms its hits: contact cards hold numbers as typed.
             items.filter((item) =>
-              store.lookups.some((l) => l.role === role && s.identifiers[l.identifier].includes(item[l.attribute] as string)),
+              store.lookups.some((l) => {
+                const stored = item[l.attribute] as string | undefined;
+                return l.role === role && stored !== undefined && s.identifiers[l.identifier].includes(normalize(l.identifier, stored, map.identifiers) ?? stored);
+              }),
             ),
           );
         const owner = hits('owner');

@@ -22,6 +22,8 @@ import { voipDataMap } from '../../examples/voip-operator';
 import { generateDataset, type SubjectsReport } from '../../examples/voip-operator/generator';
 import { createOperatorResources, operatorResourcesHoldData } from '../../examples/voip-operator/infrastructure';
 import { seedReferenceDataset, serializeReport, type SeedSummary } from '../../examples/voip-operator/seed';
+import { lookupQueryValues } from '../../functions/connectors/dynamodb-forms';
+import { normalize } from '../../functions/core/identifiers';
 import { expandTemplate, type DynamoDbStore, type S3ObjectsStore } from '../../functions/core/datamap';
 import { startTestEndpoints, type TestEndpoints } from '../support/endpoints';
 
@@ -93,12 +95,14 @@ test('every subject has its expected items in every table, by key and through th
       // Third-party items through the GSIs: other accounts' items naming one of the subject's values.
       const seen = new Set<string>();
       for (const l of thirdParty) {
-        for (const value of s.identifiers[l.identifier]) {
+        // Every written form a contact card may hold, each hit confirmed on its canonical value.
+        for (const value of lookupQueryValues(l, s.identifiers[l.identifier], map.identifiers)) {
           const out = await ep.dynamodb.send(
             new QueryCommand({ TableName: store.table, IndexName: l.index, KeyConditionExpression: '#k = :v', ExpressionAttributeNames: { '#k': l.attribute }, ExpressionAttributeValues: { ':v': { S: value } } }),
           );
           for (const item of out.Items ?? []) {
             if (item[owner.attribute].S === s.subjectId) continue;
+            if (!s.identifiers[l.identifier].includes(normalize(l.identifier, item[l.attribute].S ?? '', map.identifiers) ?? '')) continue;
             seen.add(`${item[store.key.partitionKey].S}\u0000${item[store.key.sortKey!].S}`);
           }
         }
