@@ -265,7 +265,9 @@ describe('resolveIdentity: stored forms and canonical forms', () => {
   });
 
   it('without a default country, a national number is kept as stored only', async () => {
-    const bare = parseDataMap({ ...JSON.parse(JSON.stringify(map)), identifiers: {} });
+    // The parsed map copies the identifier settings into each store: take them out there too.
+    const raw = JSON.parse(JSON.stringify(map)) as { stores: Array<Record<string, unknown>> };
+    const bare = parseDataMap({ ...raw, identifiers: {}, stores: raw.stores.map(({ identifiers: _drop, ...store }) => store) });
     const result = await resolveIdentity(bare, 'cust-7', connectorFor, testContext(local.client, logs));
     expect(result.identity.phone).toEqual(['(514) 555-0101']);
     expect(result.identity.deviceId).toBeUndefined();

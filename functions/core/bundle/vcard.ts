@@ -18,7 +18,8 @@ export interface ContactFields {
 /** The fields of a store's records that make up a card. */
 export function contactFields(store: Store, sample: ReadonlyArray<Record<string, unknown>>): ContactFields {
   const byType = (type: string): string[] => {
-    if (store.kind === 'dynamodb') return [...new Set(store.lookups.filter((l) => l.identifier === type).map((l) => l.attribute).concat(Object.entries(store.yields).filter(([, t]) => t === type).map(([a]) => a)))];
+    // A canonical copy (a lower-cased address kept for lookups) is not another address of the card.
+    if (store.kind === 'dynamodb') return [...new Set(store.lookups.filter((l) => l.identifier === type && l.stored !== 'canonical').map((l) => l.attribute).concat(Object.entries(store.yields).filter(([, t]) => t === type).map(([a]) => a)))];
     if (store.kind === 's3-records') return store.fields.filter((f) => f.identifier === type).map((f) => f.path);
     return [];
   };
