@@ -23,7 +23,7 @@ import type { Anonymization, DynamoDbStore } from '../core/datamap';
 import { ConcurrentModificationError, DataMapError, InvalidInputError, StoreUnavailableError } from '../core/errors';
 import { findingId } from '../core/hash';
 import { mapLimit } from '../core/map-limit';
-import { batchDeleteItems, batchGetItems, type BatchStats, type BatchTarget } from './dynamodb-batch';
+import { batchDeleteItems, batchGetItems, type BatchStats, type BatchTarget } from '../aws/dynamodb-batch';
 import { lookupQueryValues, storeSettings, subjectValuesFor, subjectValuesOf, type SubjectValues } from './dynamodb-forms';
 import { describeTable, planLookups, type LookupPlan, type TableInfo } from './dynamodb-table';
 import {

@@ -5,7 +5,7 @@
  */
 import { GetItemCommand, PutItemCommand, DeleteItemCommand, ScanCommand, type BatchWriteItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbConnector, dynamodbConnector, findItems, RESTRICTION_MARKER, RESTRICTION_REASON } from '../../functions/connectors/dynamodb';
-import { UnprocessedItemsError } from '../../functions/connectors/dynamodb-batch';
+import { UnprocessedItemsError } from '../../functions/aws/dynamodb-batch';
 import type { ExportItem, Finding, Identity } from '../../functions/connectors/types';
 import { DataMapError, InvalidInputError } from '../../functions/core/errors';
 import {
