@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { prepareForRun, retryIntervals, type AslMachine } from './definition';
+import { collectStates, isDistributed, prepareForRun, retryIntervals, type AslMachine } from './definition';
+import { distributedMapHandler, type ChildHandle, type MapRunHost } from './distributed-map';
+import type { S3Access } from './item-reader';
+import { MapRuns } from './map-runs';
+import { accessDeniedMessage, allowAll, type Authorizer } from '../iam/types';
 import { HistoryRecorder } from './history';
 import { ACCOUNT_ID, executionArn, type ExecutionRecord, type ExecutionStatus, type Outcome, type StoredExecution } from './model';
 import { SfnError, validateInput, validateName } from './protocol';
@@ -31,12 +35,19 @@ interface ManagerOptions {
   resolve: (ref: string) => LambdaHandler | undefined;
   retryIntervalScale: number;
   store: ExecutionStore;
+  /** IAM for what a machine's role does itself (starting a Map Run's children); default allow-all. */
+  authorize?: Authorizer;
+  /** The access key a machine's role signs with (its ItemReader/ResultWriter S3 calls, IAM); default the admin key. */
+  machineCredentials?: (machineName: string) => { accessKeyId: string; secretAccessKey: string };
+  /** The local S3 endpoint a Distributed Map's ItemReader and ResultWriter call. */
+  s3Endpoint?: string;
 }
 
 /** Owns every execution: starting them on the library, recording them, persisting them. */
 export class ExecutionManager {
   readonly machines = new Map<string, MachineEntry>();
   private readonly executions = new Map<string, Live>();
+  readonly mapRuns = new MapRuns();
   private nextSeq = 1;
   private closed = false;
 
@@ -55,6 +66,11 @@ export class ExecutionManager {
   private restore(stored: StoredExecution): void {
     const live = this.track(stored);
     this.nextSeq = Math.max(this.nextSeq, stored.execution.seq + 1);
+    for (const run of stored.mapRuns ?? []) {
+      // Same rule as the execution: a Map Run the previous server left running is over.
+      if (run.status === 'RUNNING') Object.assign(run, { status: 'FAILED', stopDate: Date.now() });
+      this.mapRuns.restore(run);
+    }
     if (stored.execution.status !== 'RUNNING') {
       live.settle();
       return;
@@ -81,20 +97,65 @@ export class ExecutionManager {
       if (existing.status === 'RUNNING' && existing.input === executionInput) return existing;
       throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
+    return this.launch(machine, arn, executionName, executionInput).stored.execution;
+  }
+
+  private launch(machine: MachineEntry, arn: string, name: string, input: string, mapRunArn?: string): Live {
     const record: ExecutionRecord = {
       seq: this.nextSeq++,
       executionArn: arn,
-      stateMachineArn: machineArn,
-      name: executionName,
+      stateMachineArn: machine.arn,
+      name,
       status: 'RUNNING',
-      input: executionInput,
+      input,
       startDate: Date.now(),
+      ...(mapRunArn ? { mapRunArn } : {}),
     };
     const live = this.track({ execution: record, events: [] });
     const recorder = this.recorderFor(live, machine.definition);
-    recorder.executionStarted(executionInput, ROLE_ARN);
+    recorder.executionStarted(input, ROLE_ARN);
     this.run(live, machine, recorder);
-    return record;
+    return live;
+  }
+
+  /** The child executions of a Map Run, newest first. */
+  listByMapRun(mapRunArn: string, status: ExecutionStatus | undefined): ExecutionRecord[] {
+    return [...this.executions.values()]
+      .map((live) => live.stored.execution)
+      .filter((e) => e.mapRunArn === mapRunArn && (status === undefined || e.status === status))
+      .sort((a, b) => b.seq - a.seq);
+  }
+
+  /** What a Distributed Map of `parent` needs: children, IAM as the machine's role, S3. */
+  private mapRunHost(parent: Live, machineName: string): MapRunHost {
+    // A Map Run's children run with their parent machine's role.
+    const credentials = this.opts.machineCredentials?.(machineName.split('/')[0]) ?? { accessKeyId: 'local', secretAccessKey: 'local' };
+    const authorize = this.opts.authorize ?? allowAll;
+    const s3: S3Access | undefined = this.opts.s3Endpoint ? { endpoint: this.opts.s3Endpoint, region: this.opts.region, credentials } : undefined;
+    const mapRuns = this.mapRuns;
+    return {
+      region: this.opts.region,
+      s3,
+      mapRuns: {
+        add: (run) => {
+          const record = mapRuns.add(run);
+          (parent.stored.mapRuns ??= []).push(record);
+          return record;
+        },
+      } as MapRuns,
+      startChild: (processor, input, mapRunArn): ChildHandle => {
+        const entry: MachineEntry = { ...processor, text: JSON.stringify(processor.definition), creationDate: parent.stored.execution.startDate };
+        const name = randomUUID();
+        const live = this.launch(entry, executionArn(processor.arn, name), name, input, mapRunArn);
+        return { record: live.stored.execution, settled: live.settled };
+      },
+      stopChild: (arn) => void this.stop(arn, undefined, undefined),
+      denied: (action, resource) => {
+        const request = { action, resource };
+        const decision = authorize(credentials.accessKeyId, request);
+        return decision.allowed ? undefined : accessDeniedMessage(request, decision);
+      },
+    };
   }
 
   get(arn: string): StoredExecution {
@@ -192,6 +253,8 @@ export class ExecutionManager {
     };
     try {
       const definition = prepareForRun(machine.definition, new Date(record.startDate).toISOString());
+      const declaredStates = new Map(collectStates(machine.definition).filter(({ state }) => isDistributed(state)).map(({ name, state }) => [name, state]));
+      const parent = { executionArn: record.executionArn, machineArn: machine.arn, machineName: machine.name, name: record.name, startDate: record.startDate, input: record.input };
       // Validated once at server start; the per-execution copy only differs in baked-in constants.
       const stateMachine = new StateMachine(definition as unknown as StateMachineDefinition, { validationOptions: { noValidate: true } });
       const execution = stateMachine.run(JSON.parse(record.input), {
@@ -201,7 +264,13 @@ export class ExecutionManager {
           StateMachine: { Id: machine.arn, Name: machine.name },
         },
         overrides: {
-          taskResourceLocalHandlers: buildTaskHandlers(definition, { declared: machine.definition, region: this.opts.region, resolve: this.opts.resolve, recorder }) as never,
+          taskResourceLocalHandlers: buildTaskHandlers(definition, {
+            declared: machine.definition,
+            region: this.opts.region,
+            resolve: this.opts.resolve,
+            recorder,
+            distributed: (stateName) => distributedMapHandler(stateName, declaredStates.get(stateName) as never, parent, recorder, this.mapRunHost(live, machine.name)),
+          }) as never,
           retryIntervalOverrides: retryIntervals(definition, this.opts.retryIntervalScale),
         },
       });
