@@ -1,6 +1,8 @@
+import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, DescribeMapRunCommand, GetExecutionHistoryCommand, ListExecutionsCommand, ListMapRunsCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, DescribeMapRunCommand, GetExecutionHistoryCommand, ListExecutionsCommand, ListMapRunsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { startS3Server, type RunningS3Server } from '../../local/s3';
 import { startSfnServer, type RunningSfnServer } from '../../local/sfn';
 import type { Authorizer } from '../../local/iam/types';
@@ -56,6 +58,7 @@ beforeAll(async () => {
       batch('dmap-noread'),
       { name: 'dmap-pass', definitionPath: join(ASL, 'dmap-pass.asl.json'), substitutions: {} },
       { name: 'dmap-inline', definitionPath: join(ASL, 'dmap-inline.asl.json'), substitutions: { DoubleFunctionArn: fn('dmap-double') } },
+      { name: 'dmap-slow', definitionPath: join(ASL, 'dmap-inline.asl.json'), substitutions: { DoubleFunctionArn: fn('dmap-slow') } },
     ],
     lambdas: {
       'dmap-process': async (event) => {
@@ -64,6 +67,7 @@ beforeAll(async () => {
         processed.push(...Items.map((i) => i.n));
         return { run: BatchInput.run, count: Items.length };
       },
+      'dmap-slow': async () => new Promise((resolve) => setTimeout(() => resolve({}), 300)),
       'dmap-double': async (event) => {
         const { v, pad } = event as { v: number; pad?: number };
         return pad ? { doubled: v * 2, pad: 'x'.repeat(pad) } : { doubled: v * 2 };
@@ -224,4 +228,52 @@ describe('Distributed Map', () => {
     expect(mapRun.executionCounts).toMatchObject({ total: 100_000, succeeded: 100_000 });
     expect(seconds).toBeLessThan(120);
   }, 300_000);
+
+  test('StopExecution of the parent aborts the Map Run and its running children', async () => {
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: `${ACCT}:stateMachine:dmap-slow`, input: JSON.stringify({ items: Array.from({ length: 10 }, (_, v) => ({ v })) }) }));
+    let mapRunArn: string | undefined;
+    for (let i = 0; i < 100 && !mapRunArn; i++) {
+      mapRunArn = (await sfn.send(new ListMapRunsCommand({ executionArn }))).mapRuns?.[0]?.mapRunArn;
+      if (!mapRunArn) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(mapRunArn).toBeDefined();
+    await new Promise((r) => setTimeout(r, 50));
+    await sfn.send(new StopExecutionCommand({ executionArn }));
+    await new Promise((r) => setTimeout(r, 50));
+    const mapRun = await sfn.send(new DescribeMapRunCommand({ mapRunArn }));
+    expect(mapRun.status).toBe('ABORTED');
+    expect(mapRun.executionCounts).toMatchObject({ total: 10, running: 0, aborted: 2, succeeded: 0, pending: 8 });
+    const children = await sfn.send(new ListExecutionsCommand({ mapRunArn }));
+    expect(children.executions?.map((e) => e.status)).toEqual(['ABORTED', 'ABORTED']);
+  }, 60_000);
+
+  const hasAws = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
+  (hasAws ? test : test.skip)('the aws CLI parses list-map-runs, describe-map-run and list-executions --map-run-arn', async () => {
+    const { executionArn } = await run('dmap-batch', { bucket: BUCKET, manifest: 'manifests/erase.jsonl', perBatch: 500, run: 'cli', tolerated: 1000, maxItems: 0 });
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_CONFIG_FILE: '/nonexistent/aws-config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_PAGER: '',
+    };
+    const aws = async (...args: string[]): Promise<Record<string, unknown>> => {
+      const { stdout } = await promisify(execFile)('aws', ['--endpoint-url', server.endpoint, '--output', 'json', 'stepfunctions', ...args], { env });
+      return JSON.parse(stdout) as Record<string, unknown>;
+    };
+    const listed = (await aws('list-map-runs', '--execution-arn', executionArn)) as { mapRuns: { mapRunArn: string; executionArn: string; stateMachineArn: string; startDate: string }[] };
+    expect(listed.mapRuns).toHaveLength(1);
+    const mapRunArn = listed.mapRuns[0].mapRunArn;
+    expect(listed.mapRuns[0]).toMatchObject({ executionArn, stateMachineArn: `${ACCT}:stateMachine:dmap-batch/Erase` });
+    const described = await aws('describe-map-run', '--map-run-arn', mapRunArn);
+    expect(described).toMatchObject({ mapRunArn, status: 'SUCCEEDED', maxConcurrency: 4, toleratedFailureCount: 1000, itemCounts: { total: 3000, failed: 1000 }, executionCounts: { total: 6, failed: 2 } });
+    expect(described.startDate).toBeDefined();
+    const children = (await aws('list-executions', '--map-run-arn', mapRunArn)) as { executions: { mapRunArn: string; status: string }[] };
+    expect(children.executions).toHaveLength(6);
+    expect(children.executions.every((e) => e.mapRunArn === mapRunArn)).toBe(true);
+  }, 60_000);
 });
