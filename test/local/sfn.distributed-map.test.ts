@@ -14,7 +14,13 @@ const BUCKET = 'dmap-work';
 const creds = (accessKeyId: string) => ({ accessKeyId, secretAccessKey: `${accessKeyId}-secret` });
 
 // The machine 'dmap-denied' signs as a role without states:StartExecution; 'dmap-noread' without s3:GetObject.
+const asked: { key: string; action: string; resource: string }[] = [];
+// 'reader-role' may call everything but the Map Run reads, to see which ARN each is asked on.
 const authorize: Authorizer = (key, request) => {
+  asked.push({ key, action: request.action, resource: request.resource });
+  if (key === 'reader-role' && ['states:DescribeMapRun', 'states:ListMapRuns'].includes(request.action)) {
+    return { allowed: false, principalArn: 'arn:aws:sts::000000000000:assumed-role/reader-role/reader-role', reason: `because no identity-based policy allows the ${request.action} action` };
+  }
   const denied = (key === 'denied-role' && request.action === 'states:StartExecution') || (key === 'noread-role' && request.action === 's3:GetObject');
   return denied ? { allowed: false, principalArn: `arn:aws:sts::000000000000:assumed-role/${key}/${key}`, reason: `because no identity-based policy allows the ${request.action} action` } : { allowed: true };
 };
@@ -245,6 +251,27 @@ describe('Distributed Map', () => {
     expect(mapRun.executionCounts).toMatchObject({ total: 10, running: 0, aborted: 2, succeeded: 0, pending: 8 });
     const children = await sfn.send(new ListExecutionsCommand({ mapRunArn }));
     expect(children.executions?.map((e) => e.status)).toEqual(['ABORTED', 'ABORTED']);
+  }, 60_000);
+
+  test('IAM: DescribeMapRun on the Map Run ARN, ListMapRuns on the execution ARN, ListExecutions of a Map Run on the Map Run ARN', async () => {
+    const { executionArn } = await run('dmap-inline', { items: [{ v: 1 }] });
+    const mapRunArn = await mapRunOf(executionArn);
+    const reader = new SFNClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: creds('reader-role') });
+    try {
+      await expect(reader.send(new DescribeMapRunCommand({ mapRunArn }))).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+        message: expect.stringContaining(`not authorized to perform: states:DescribeMapRun on resource: ${mapRunArn}`),
+      });
+      await expect(reader.send(new ListMapRunsCommand({ executionArn }))).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+        message: expect.stringContaining(`states:ListMapRuns on resource: ${executionArn}`),
+      });
+      asked.length = 0;
+      await reader.send(new ListExecutionsCommand({ mapRunArn }));
+      expect(asked).toEqual([{ key: 'reader-role', action: 'states:ListExecutions', resource: mapRunArn }]);
+    } finally {
+      reader.destroy();
+    }
   }, 60_000);
 
   const hasAws = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
