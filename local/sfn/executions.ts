@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { collectStates, isDistributed, prepareForRun, retryIntervals, type AslMachine } from './definition';
+import { collectStates, isDistributed, prepareForRun, retryIntervals, type AslMachine, type AslState } from './definition';
 import { distributedMapHandler, type ChildHandle, type MapRunHost } from './distributed-map';
 import type { S3Access } from './item-reader';
 import { MapRuns } from './map-runs';
@@ -29,6 +29,12 @@ interface Live {
   settle: () => void;
 }
 
+interface Prepared {
+  definition: AslMachine;
+  stateMachine: StateMachine;
+  declaredStates: Map<string, AslState>;
+}
+
 interface ManagerOptions {
   region: string;
   machines: MachineEntry[];
@@ -48,6 +54,8 @@ export class ExecutionManager {
   readonly machines = new Map<string, MachineEntry>();
   private readonly executions = new Map<string, Live>();
   readonly mapRuns = new MapRuns();
+  private readonly preparedCache = new WeakMap<AslMachine, Prepared>();
+  private readonly processorEntries = new WeakMap<AslMachine, MachineEntry>();
   private nextSeq = 1;
   private closed = false;
 
@@ -144,7 +152,12 @@ export class ExecutionManager {
         },
       } as MapRuns,
       startChild: (processor, input, mapRunArn): ChildHandle => {
-        const entry: MachineEntry = { ...processor, text: JSON.stringify(processor.definition), creationDate: parent.stored.execution.startDate };
+        // One entry per Map Run (its processor object), so the children share one prepared machine.
+        let entry = this.processorEntries.get(processor.definition);
+        if (!entry) {
+          entry = { ...processor, text: JSON.stringify(processor.definition), creationDate: parent.stored.execution.startDate };
+          this.processorEntries.set(processor.definition, entry);
+        }
         const name = randomUUID();
         const live = this.launch(entry, executionArn(processor.arn, name), name, input, mapRunArn);
         return { record: live.stored.execution, settled: live.settled };
@@ -244,6 +257,25 @@ export class ExecutionManager {
     live.settle();
   }
 
+  /**
+   * The library's machine for one execution. Validated once at server start; the per-execution
+   * copy only differs in the baked-in start time, so a definition that never reads
+   * `$$.Execution.StartTime` is prepared once and reused (a Map Run's 100,000 children).
+   */
+  private prepared(machine: MachineEntry, startDate: number): Prepared {
+    const reusable = !machine.text.includes('$$.Execution.StartTime');
+    const cached = reusable ? this.preparedCache.get(machine.definition) : undefined;
+    if (cached) return cached;
+    const definition = prepareForRun(machine.definition, new Date(startDate).toISOString());
+    const prepared: Prepared = {
+      definition,
+      stateMachine: new StateMachine(definition as unknown as StateMachineDefinition, { validationOptions: { noValidate: true } }),
+      declaredStates: new Map(collectStates(machine.definition).filter(({ state }) => isDistributed(state)).map(({ name, state }) => [name, state])),
+    };
+    if (reusable) this.preparedCache.set(machine.definition, prepared);
+    return prepared;
+  }
+
   private run(live: Live, machine: MachineEntry, recorder: HistoryRecorder): void {
     const record = live.stored.execution;
     const fail = (err: unknown): void => {
@@ -252,11 +284,8 @@ export class ExecutionManager {
       this.finish(live, { status: 'FAILED', error: 'Local.EngineError', cause });
     };
     try {
-      const definition = prepareForRun(machine.definition, new Date(record.startDate).toISOString());
-      const declaredStates = new Map(collectStates(machine.definition).filter(({ state }) => isDistributed(state)).map(({ name, state }) => [name, state]));
+      const { definition, stateMachine, declaredStates } = this.prepared(machine, record.startDate);
       const parent = { executionArn: record.executionArn, machineArn: machine.arn, machineName: machine.name, name: record.name, startDate: record.startDate, input: record.input };
-      // Validated once at server start; the per-execution copy only differs in baked-in constants.
-      const stateMachine = new StateMachine(definition as unknown as StateMachineDefinition, { validationOptions: { noValidate: true } });
       const execution = stateMachine.run(JSON.parse(record.input), {
         noThrowOnAbort: true,
         context: {
