@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { collectStates, isDistributed, prepareForRun, retryIntervals, type AslMachine, type AslState } from './definition';
-import { distributedMapHandler, type ChildHandle, type MapRunHost } from './distributed-map';
-import type { S3Access } from './item-reader';
+import { distributedMapHandler, type MapRunHost } from './distributed-map';
+import { createMapRunHost } from './map-run-host';
 import { MapRuns } from './map-runs';
-import { accessDeniedMessage, allowAll, type Authorizer } from '../iam/types';
+import type { Authorizer } from '../iam/types';
 import { HistoryRecorder } from './history';
 import { ACCOUNT_ID, executionArn, type ExecutionRecord, type ExecutionStatus, type Outcome, type StoredExecution } from './model';
 import { SfnError, validateInput, validateName } from './protocol';
@@ -55,7 +55,6 @@ export class ExecutionManager {
   private readonly executions = new Map<string, Live>();
   readonly mapRuns = new MapRuns();
   private readonly preparedCache = new WeakMap<AslMachine, Prepared>();
-  private readonly processorEntries = new WeakMap<AslMachine, MachineEntry>();
   private nextSeq = 1;
   private closed = false;
 
@@ -136,39 +135,14 @@ export class ExecutionManager {
 
   /** What a Distributed Map of `parent` needs: children, IAM as the machine's role, S3. */
   private mapRunHost(parent: Live, machineName: string): MapRunHost {
-    // A Map Run's children run with their parent machine's role.
-    const credentials = this.opts.machineCredentials?.(machineName.split('/')[0]) ?? { accessKeyId: 'local', secretAccessKey: 'local' };
-    const authorize = this.opts.authorize ?? allowAll;
-    const s3: S3Access | undefined = this.opts.s3Endpoint ? { endpoint: this.opts.s3Endpoint, region: this.opts.region, credentials } : undefined;
-    const mapRuns = this.mapRuns;
-    return {
-      region: this.opts.region,
-      s3,
-      mapRuns: {
-        add: (run) => {
-          const record = mapRuns.add(run);
-          (parent.stored.mapRuns ??= []).push(record);
-          return record;
-        },
-      } as MapRuns,
-      startChild: (processor, input, mapRunArn): ChildHandle => {
-        // One entry per Map Run (its processor object), so the children share one prepared machine.
-        let entry = this.processorEntries.get(processor.definition);
-        if (!entry) {
-          entry = { ...processor, text: JSON.stringify(processor.definition), creationDate: parent.stored.execution.startDate };
-          this.processorEntries.set(processor.definition, entry);
-        }
-        const name = randomUUID();
-        const live = this.launch(entry, executionArn(processor.arn, name), name, input, mapRunArn);
-        return { record: live.stored.execution, settled: live.settled };
-      },
-      stopChild: (arn) => void this.stop(arn, undefined, undefined),
-      denied: (action, resource) => {
-        const request = { action, resource };
-        const decision = authorize(credentials.accessKeyId, request);
-        return decision.allowed ? undefined : accessDeniedMessage(request, decision);
-      },
-    };
+    return createMapRunHost({
+      ...this.opts,
+      machineName,
+      mapRuns: this.mapRuns,
+      parent: parent.stored,
+      launch: (entry, arn, name, input, mapRunArn) => this.launch(entry, arn, name, input, mapRunArn),
+      stop: (arn) => void this.stop(arn, undefined, undefined),
+    });
   }
 
   get(arn: string): StoredExecution {

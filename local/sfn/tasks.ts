@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { collectStates, DEFAULT_TASK_TIMEOUT_SECONDS, DISTRIBUTED_MAP_RESOURCE, DefinitionError, type AslMachine, type AslState } from './definition';
+import { collectStates, DEFAULT_TASK_TIMEOUT_SECONDS, DISTRIBUTED_MAP_RESOURCE, isDistributed, unsupportedDistributed, DefinitionError, type AslMachine, type AslState } from './definition';
 import type { HistoryRecorder, TaskSlot } from './history';
 import { ACCOUNT_ID } from './model';
 import { DATA_LIMIT_ERROR, exceedsPayloadLimit, inputTooLargeCause, MAX_PAYLOAD_BYTES, resultTooLargeCause } from './limits';
@@ -55,6 +55,8 @@ export function handlerResolver(lambdas: Record<string, LambdaHandler>): (ref: s
  */
 export function assertRunnable(machine: AslMachine, lambdas: Record<string, LambdaHandler>, where: string): void {
   for (const { name, state } of collectStates(machine, where)) {
+    const refused = isDistributed(state) ? unsupportedDistributed(state) : undefined;
+    if (refused) throw new DefinitionError(`${where}: Distributed Map '${name}': ${refused}`);
     if (state.Type !== 'Task') continue;
     const resource = state.Resource ?? '';
     if (resource === LAMBDA_INVOKE || FUNCTION_ARN.test(resource) || lambdas[resource]) continue;

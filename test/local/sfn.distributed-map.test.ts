@@ -1,4 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -303,4 +305,17 @@ describe('Distributed Map', () => {
     expect(children.executions).toHaveLength(6);
     expect(children.executions.every((e) => e.mapRunArn === mapRunArn)).toBe(true);
   }, 60_000);
+
+  type MapFields = { ItemProcessor: { ProcessorConfig: Record<string, unknown> }; ItemReader: { ReaderConfig: Record<string, unknown> }; ResultWriter: Record<string, unknown> };
+  test.each([
+    ['EXPRESS children', (st: MapFields) => (st.ItemProcessor.ProcessorConfig.ExecutionType = 'EXPRESS'), /ExecutionType EXPRESS/],
+    ['a CSV reader', (st: MapFields) => (st.ItemReader.ReaderConfig.InputType = 'CSV'), /InputType CSV/],
+    ['a WriterConfig', (st: MapFields) => (st.ResultWriter.WriterConfig = { OutputType: 'JSONL' }), /WriterConfig/],
+  ])('refuses at startup what it would not run as AWS does: %s', async (_what, change, message) => {
+    const asl = JSON.parse(readFileSync(join(ASL, 'dmap-pass.asl.json'), 'utf8')) as { States: { Each: MapFields } };
+    change(asl.States.Each);
+    const path = join(mkdtempSync(join(tmpdir(), 'dmap-asl-')), 'refused.asl.json');
+    writeFileSync(path, JSON.stringify(asl));
+    await expect(startSfnServer({ stateMachines: [{ name: 'refused', definitionPath: path, substitutions: {} }], lambdas: {} })).rejects.toThrow(message);
+  });
 });
