@@ -23,7 +23,9 @@ const authorize: Authorizer = (key, request) => {
   if (key === 'reader-role' && ['states:DescribeMapRun', 'states:ListMapRuns'].includes(request.action)) {
     return { allowed: false, principalArn: 'arn:aws:sts::000000000000:assumed-role/reader-role/reader-role', reason: `because no identity-based policy allows the ${request.action} action` };
   }
-  const denied = (key === 'denied-role' && request.action === 'states:StartExecution') || (key === 'noread-role' && request.action === 's3:GetObject');
+  const denied =
+    (key === 'nolist-role' && request.action === 's3:ListBucket') ||
+    (key === 'denied-role' && request.action === 'states:StartExecution') || (key === 'noread-role' && request.action === 's3:GetObject');
   return denied ? { allowed: false, principalArn: `arn:aws:sts::000000000000:assumed-role/${key}/${key}`, reason: `because no identity-based policy allows the ${request.action} action` } : { allowed: true };
 };
 
@@ -64,6 +66,8 @@ beforeAll(async () => {
       batch('dmap-batch'),
       batch('dmap-denied'),
       batch('dmap-noread'),
+      { name: 'dmap-list', definitionPath: join(ASL, 'dmap-list.asl.json'), substitutions: {} },
+      { name: 'dmap-list-denied', definitionPath: join(ASL, 'dmap-list.asl.json'), substitutions: {} },
       { name: 'dmap-pass', definitionPath: join(ASL, 'dmap-pass.asl.json'), substitutions: {} },
       { name: 'dmap-inline', definitionPath: join(ASL, 'dmap-inline.asl.json'), substitutions: { DoubleFunctionArn: fn('dmap-double') } },
       { name: 'dmap-slow', definitionPath: join(ASL, 'dmap-inline.asl.json'), substitutions: { DoubleFunctionArn: fn('dmap-slow') } },
@@ -83,7 +87,7 @@ beforeAll(async () => {
     },
     authorize,
     s3Endpoint: s3server.endpoint,
-    machineCredentials: (machine) => creds(machine === 'dmap-denied' ? 'denied-role' : machine === 'dmap-noread' ? 'noread-role' : 'machine-role'),
+    machineCredentials: (machine) => creds(machine === 'dmap-list-denied' ? 'nolist-role' : machine === 'dmap-denied' ? 'denied-role' : machine === 'dmap-noread' ? 'noread-role' : 'machine-role'),
   });
   sfn = new SFNClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: creds('local') });
   const lines = Array.from({ length: 3000 }, (_, n) => JSON.stringify({ n, fail: n === 1234 || n === 2345 }));
@@ -199,6 +203,20 @@ describe('Distributed Map', () => {
     expect(described.status).toBe('FAILED');
     expect(described.error).toBe('States.ItemReaderFailed');
     expect(described.cause).toContain('AccessDenied');
+  }, 60_000);
+
+  test('listObjectsV2 hands out the objects under the prefix as AWS shapes them; without s3:ListBucket the reader fails', async () => {
+    await putManifest('listed/a.json', ['{}']);
+    await putManifest('listed/b.json', ['{"b":1}']);
+    const { executionArn, described } = await run('dmap-list', { bucket: BUCKET, prefix: 'listed/' });
+    expect(described.status).toBe('SUCCEEDED');
+    const items = JSON.parse(described.output as string) as Record<string, unknown>[];
+    expect(items.map((i) => i.Key)).toEqual(['listed/a.json', 'listed/b.json']);
+    expect(items[1]).toEqual({ Etag: expect.stringMatching(/^"[0-9a-f]{32}"$/), Key: 'listed/b.json', LastModified: expect.any(Number), Size: 7, StorageClass: 'STANDARD' });
+    const mapRun = await sfn.send(new DescribeMapRunCommand({ mapRunArn: await mapRunOf(executionArn) }));
+    expect(mapRun.toleratedFailurePercentage).toBe(10);
+    const denied = await run('dmap-list-denied', { bucket: BUCKET, prefix: 'listed/' });
+    expect(denied.described).toMatchObject({ status: 'FAILED', error: 'States.ItemReaderFailed' });
   }, 60_000);
 
   test('a bad JSONL line fails the reader', async () => {
