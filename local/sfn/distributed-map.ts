@@ -36,6 +36,8 @@ export interface MapRunHost {
   /** Starts one child execution of the item processor (in-process, its own history). */
   startChild(processor: { name: string; arn: string; definition: AslMachine }, input: string, mapRunArn: string): ChildHandle;
   stopChild(arn: string): void;
+  /** Persists the parent (its Map Runs are stored with it) after a change no history event carries. */
+  saveParent(): void;
   /** IAM for the machine's role: an error message when denied. */
   denied(action: string, resource: string): string | undefined;
 }
@@ -182,6 +184,7 @@ async function execute(
     if (run.status === 'RUNNING') {
       run.status = 'ABORTED';
       run.stopDate = Date.now();
+      host.saveParent();
     }
     stopAll();
   });

@@ -142,6 +142,9 @@ export class ExecutionManager {
       parent: parent.stored,
       launch: (entry, arn, name, input, mapRunArn) => this.launch(entry, arn, name, input, mapRunArn),
       stop: (arn) => void this.stop(arn, undefined, undefined),
+      save: () => {
+        if (!this.closed) this.opts.store.save(parent.stored);
+      },
     });
   }
 

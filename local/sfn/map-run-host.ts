@@ -18,6 +18,7 @@ interface HostDeps {
   parent: StoredExecution;
   launch(entry: MachineEntry, arn: string, name: string, input: string, mapRunArn: string): { stored: StoredExecution; settled: Promise<void> };
   stop(arn: string): void;
+  save(): void;
 }
 
 // One entry per Map Run (its processor object), so its children share one prepared machine.
@@ -50,6 +51,7 @@ export function createMapRunHost(deps: HostDeps): MapRunHost {
       return { record: live.stored.execution, settled: live.settled };
     },
     stopChild: deps.stop,
+    saveParent: deps.save,
     denied: (action, resource) => {
       const request = { action, resource };
       const decision = authorize(credentials.accessKeyId, request);
