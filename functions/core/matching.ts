@@ -331,8 +331,19 @@ export class RecordMatcher {
     }
     const hidden = hint ? hint.escapeMayHide : this.format === 'jsonl' && this.escapeMayHideValue(buf, start, end);
     if (hidden) {
-      const plain = unescapeJsonBytes(buf, start, end);
-      for (const hit of this.prefilter.occurrences(plain, 0, plain.length)) for (const v of this.patternValues[hit.pattern]) ids.add(v);
+      // An occurrence in the unescaped line that holds no byte of an undone escape is a run of
+      // the raw line, which the raw search has seen: only the bytes around each undone escape
+      // (a pattern's length either side) need searching again.
+      const decoded: number[] = [];
+      const plain = unescapeJsonBytes(buf, start, end, decoded);
+      const reach = this.prefilter.maxLength - 1;
+      for (let d = 0; d < decoded.length; ) {
+        const from = Math.max(0, decoded[d] - reach);
+        let to = Math.min(plain.length, decoded[d + 1] + reach);
+        // Windows that overlap are searched as one, so an occurrence is never cut in two.
+        for (d += 2; d < decoded.length && decoded[d] - reach < to; d += 2) to = Math.min(plain.length, decoded[d + 1] + reach);
+        for (const hit of this.prefilter.occurrences(plain, from, to)) for (const v of this.patternValues[hit.pattern]) ids.add(v);
+      }
     }
     return ids;
   }

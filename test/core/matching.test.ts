@@ -441,6 +441,18 @@ describe('RecordMatcher agrees with the reference (fast-check)', () => {
     );
   });
 
+  test('a value written with an escape far from the line\'s other escapes is still a candidate (the rescan looks around each escape)', () => {
+    const matcher = new RecordMatcher([{ path: 'd', identifier: 'deviceId', match: 'value' }], new Map([['s0', { deviceId: ['dev-77'] } as Identity]]), 'jsonl');
+    const pad = 'x'.repeat(400);
+    for (const written of [String.raw`dev-\u0037\u0037`, String.raw`\u0064ev-77`, 'dev-77']) {
+      const line = String.raw`{"n":"\"Bob\" ${pad}","d":"` + written + String.raw`","m":"${pad}\"q\""}`;
+      const raw = Buffer.from(line, 'utf8');
+      expect([...matcher.candidates(raw, 0, raw.length)]).toEqual([0]);
+    }
+    const miss = Buffer.from(String.raw`{"n":"\"Bob\" ${pad}","d":"dev-\u0037\u00378","m":"\"q\""}`, 'utf8');
+    expect([...matcher.candidates(miss, 0, miss.length)]).toEqual([]);
+  });
+
   test('the continuation classes are the documented ones', () => {
     const all = Array.from({ length: 128 }, (_v, i) => String.fromCharCode(i));
     for (const [type, value] of [['phone', '1'], ['email', 'a'], ['ip', '1.2'], ['ip', '::1'], ['accountId', 'a'], ['sipUsername', 'a'], ['deviceId', 'a'], ['subjectId', 'a']] as Array<[IdentifierType, string]>) {
