@@ -453,6 +453,18 @@ describe('RecordMatcher agrees with the reference (fast-check)', () => {
     expect([...matcher.candidates(miss, 0, miss.length)]).toEqual([]);
   });
 
+  test('an escaped quote needs a second look only when some value holds a quote (quoted forms\' quotes are delimiters)', () => {
+    const fields: RecordFieldSpec[] = [{ path: 'd', identifier: 'deviceId', match: 'value' }, { path: 'u', identifier: 'sipUsername', match: 'value' }];
+    const line = Buffer.from(String.raw`{"n":"\"Bob\" <sip:u1@h>","d":"dev-1","u":"u1"}`, 'utf8');
+    const plain = new RecordMatcher(fields, new Map([['s0', { deviceId: ['dev-1'], sipUsername: ['u1'] } as Identity]]), 'jsonl');
+    expect(plain.escapeMayHideValue(line, 0, line.length)).toBe(false);
+    expect([...plain.candidates(line, 0, line.length)].sort()).toEqual([0, 1]);
+    const quoted = new RecordMatcher(fields, new Map([['s0', { deviceId: ['dev"1'] } as Identity]]), 'jsonl');
+    expect(quoted.escapeMayHideValue(line, 0, line.length)).toBe(true);
+    const hidden = Buffer.from(String.raw`{"d":"dev\"1"}`, 'utf8');
+    expect([...quoted.candidates(hidden, 0, hidden.length)]).toEqual([0]);
+  });
+
   test('the continuation classes are the documented ones', () => {
     const all = Array.from({ length: 128 }, (_v, i) => String.fromCharCode(i));
     for (const [type, value] of [['phone', '1'], ['email', 'a'], ['ip', '1.2'], ['ip', '::1'], ['accountId', 'a'], ['sipUsername', 'a'], ['deviceId', 'a'], ['subjectId', 'a']] as Array<[IdentifierType, string]>) {
