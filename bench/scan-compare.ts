@@ -27,7 +27,7 @@ export interface CompareOptions {
   /** Subjects in the order to take them (real ones with records first). */
   readonly subjects: ReadonlyArray<readonly [string, Identity]>;
   /** Subjects whose values the throughput rows and the tools search for. */
-  readonly scanK: number;
+  readonly scanSubjects: ReadonlyArray<readonly [string, Identity]>;
   readonly ks: readonly number[];
   readonly concurrency: number;
   readonly row: (r: { section: string; name: string; value: string; baseline?: string; ratio?: string; note?: string }) => void;
@@ -73,8 +73,8 @@ export async function benchCompare(ds: LogDataset, o: CompareOptions): Promise<R
   const stored = objs.reduce((a, x) => a + x.body.length, 0);
   const listFile = path.join(o.root, 'compare-gz-files.txt');
   fs.writeFileSync(listFile, objs.map((x) => x.file).join('\n') + '\n');
-  const matchersFor = (k: number) => {
-    const ids = new Map(o.subjects.slice(0, k));
+  const matchersFor = (k: number, subjects = o.subjects) => {
+    const ids = new Map(subjects.slice(0, k));
     return new Map([...o.stores].map(([name, store]) => [name, new RecordMatcher(store.fields, ids, store.format, store.identifiers)]));
   };
   const scan = (matchers: Map<string, RecordMatcher>, concurrency: number) =>
@@ -103,8 +103,9 @@ export async function benchCompare(ds: LogDataset, o: CompareOptions): Promise<R
   // The inflate bound, then the scanner, then the tools, interleaved so a load spike hits all alike.
   const bound = await timed(() => objs.reduce((a, x) => a + gunzipSync(x.body).length, 0));
   const raw = bound.out as number;
-  const scanMatchers = matchersFor(o.scanK);
-  const values = [...new Set(o.subjects.slice(0, o.scanK).flatMap(([, id]) => Object.values(id).flat() as string[]))];
+  const scanK = o.scanSubjects.length;
+  const scanMatchers = matchersFor(scanK, o.scanSubjects);
+  const values = [...new Set(o.scanSubjects.flatMap(([, id]) => Object.values(id).flat() as string[]))];
   const idFile = path.join(o.root, 'compare-values.txt');
   fs.writeFileSync(idFile, values.join('\n') + '\n');
   const one = await scan(scanMatchers, 1);
@@ -113,7 +114,7 @@ export async function benchCompare(ds: LogDataset, o: CompareOptions): Promise<R
   o.row({ section, name: 'zlib.gunzipSync, 1 core (the bound)', value: rate(bound), note: `${fmt(mb(raw))} MB raw, ${fmt(mb(stored))} MB gzip, ${objs.length} objects; wall ${fmt(mb(raw) / (bound.ms / 1000))} MB/s` });
   const vsBound = (t: Timing) => `${fmt(bound.cpuMs / t.cpuMs, 2)}x`;
   const t1 = one.out as { matched: number; candidates: number };
-  o.row({ section, name: `scanner, 1 object at a time (K=${o.scanK})`, value: rate(one), baseline: rate(bound), ratio: vsBound(one), note: `wall ${fmt(mb(raw) / (one.ms / 1000))} MB/s; ${t1.matched} matched of ${t1.candidates} candidates; ${values.length} values` });
+  o.row({ section, name: `scanner, 1 object at a time (K=${scanK})`, value: rate(one), baseline: rate(bound), ratio: vsBound(one), note: `wall ${fmt(mb(raw) / (one.ms / 1000))} MB/s; ${t1.matched} matched of ${t1.candidates} candidates; ${values.length} values` });
   o.row({ section, name: `scanner, ${o.concurrency} at a time (connector default)`, value: rate(conc), baseline: rate(bound), ratio: vsBound(conc), note: `wall ${fmt(mb(raw) / (conc.ms / 1000))} MB/s` });
   const tools: Record<string, Timing | string> = {};
   const pipelines: Array<[string, string, string]> = [
@@ -140,7 +141,7 @@ export async function benchCompare(ds: LogDataset, o: CompareOptions): Promise<R
     perK[k] = await scan(matchersFor(k), 1);
     const base = perK[o.ks[0]];
     const c = perK[k].out as { matched: number; candidates: number };
-    o.row({ section: 'K-pass', name: `K=${k} subjects in one scan`, value: `${fmt(perK[k].cpuMs / 1000, 1)} CPU-s`, baseline: `${fmt(base.cpuMs / 1000, 1)} CPU-s`, ratio: `${fmt(perK[k].cpuMs / base.cpuMs, 2)}x`, note: `${rate(perK[k])}; ${c.matched} matched of ${c.candidates} candidates (goal: K=10,000 at most 3x K=1)` });
+    o.row({ section: 'K-pass', name: `K=${k} subjects in one scan`, value: `${fmt(perK[k].cpuMs / 1000, 1)} CPU-s`, baseline: `${fmt(base.cpuMs / 1000, 1)} CPU-s`, ratio: `${fmt(perK[k].cpuMs / base.cpuMs, 2)}x`, note: `${rate(perK[k])}; ${c.matched} matched of ${c.candidates} candidates (1 subject in 10 has records)` });
   }
   const kBatch = perK[1000] ? 1000 : Math.max(...Object.keys(perK).map(Number));
   o.row({ section: 'K-pass', name: '1,000 requests: bytes read per request', value: `${fmt(mb(stored / 1000), 2)} MB`, baseline: `${fmt(mb(stored))} MB`, ratio: `${fmt(1 / 1000, 3)}x`, note: `one pass reads each object once (${fmt(mb(stored))} MB stored, ${objs.length} GETs) against one scan per request (${fmt(mb(stored) * 1000)} MB, ${objs.length * 1000} GETs)` });
