@@ -113,9 +113,12 @@ export async function benchCompare(ds: LogDataset, o: CompareOptions): Promise<R
   const rate = (t: Timing) => `${fmt(mb(raw) / (t.cpuMs / 1000))} MB/CPU-s`;
   o.row({ section, name: 'zlib.gunzipSync, 1 core (the bound)', value: rate(bound), note: `${fmt(mb(raw))} MB raw, ${fmt(mb(stored))} MB gzip, ${objs.length} objects; wall ${fmt(mb(raw) / (bound.ms / 1000))} MB/s` });
   const vsBound = (t: Timing) => `${fmt(bound.cpuMs / t.cpuMs, 2)}x`;
+  // gunzipSync runs on one thread, but its CPU time also counts V8's helper threads freeing its
+  // buffers: the wall-clock ratio (one core each, unless the machine preempts) is the stricter one.
+  const wallVsBound = (t: Timing) => `wall ratio ${fmt(bound.ms / t.ms, 2)}x`;
   const t1 = one.out as { matched: number; candidates: number };
-  o.row({ section, name: `scanner, 1 object at a time (K=${scanK})`, value: rate(one), baseline: rate(bound), ratio: vsBound(one), note: `wall ${fmt(mb(raw) / (one.ms / 1000))} MB/s; ${t1.matched} matched of ${t1.candidates} candidates; ${values.length} values` });
-  o.row({ section, name: `scanner, ${o.concurrency} at a time (connector default)`, value: rate(conc), baseline: rate(bound), ratio: vsBound(conc), note: `wall ${fmt(mb(raw) / (conc.ms / 1000))} MB/s` });
+  o.row({ section, name: `scanner, 1 object at a time (K=${scanK})`, value: rate(one), baseline: rate(bound), ratio: vsBound(one), note: `wall ${fmt(mb(raw) / (one.ms / 1000))} MB/s, ${wallVsBound(one)}; ${t1.matched} matched of ${t1.candidates} candidates; ${values.length} values` });
+  o.row({ section, name: `scanner, ${o.concurrency} at a time (connector default)`, value: rate(conc), baseline: rate(bound), ratio: vsBound(conc), note: `wall ${fmt(mb(raw) / (conc.ms / 1000))} MB/s, ${wallVsBound(conc)} (wall uses both cores)` });
   const tools: Record<string, Timing | string> = {};
   const pipelines: Array<[string, string, string]> = [
     ['zcat | grep -F -f', 'zcat', `xargs -a '${listFile}' zcat -- | LC_ALL=C grep -F -c -f '${idFile}' | cat`],
@@ -131,7 +134,7 @@ export async function benchCompare(ds: LogDataset, o: CompareOptions): Promise<R
     }
     const t = shell(script);
     tools[name] = t;
-    o.row({ section, name, value: rate(t), baseline: rate(bound), ratio: vsBound(t), note: `wall ${fmt(mb(raw) / (t.ms / 1000))} MB/s; ${String(t.out)} lines (fixed strings, no token boundaries)` });
+    o.row({ section, name, value: rate(t), baseline: rate(bound), ratio: vsBound(t), note: `wall ${fmt(mb(raw) / (t.ms / 1000))} MB/s, ${wallVsBound(t)}; ${String(t.out)} lines (fixed strings, no token boundaries)` });
   }
 
   // K subjects in one pass over the same objects, one object at a time.
@@ -165,7 +168,7 @@ export async function benchCompare(ds: LogDataset, o: CompareOptions): Promise<R
     objects: objs.length,
     values: values.length,
     bound: t(bound),
-    scanOneAtATime: { ...t(one), ratioToBound: bound.cpuMs / one.cpuMs },
+    scanOneAtATime: { ...t(one), ratioToBound: bound.cpuMs / one.cpuMs, wallRatioToBound: bound.ms / one.ms },
     scanConcurrent: { ...t(conc), concurrency: o.concurrency, ratioToBound: bound.cpuMs / conc.cpuMs },
     tools: Object.fromEntries(Object.entries(tools).map(([k, v]) => [k, typeof v === 'string' ? v : { ...t(v), ratioToBound: bound.cpuMs / v.cpuMs }])),
     perK: Object.fromEntries(Object.entries(perK).map(([k, v]) => [k, { ...t(v), ratioToK1: v.cpuMs / perK[o.ks[0]].cpuMs }])),
