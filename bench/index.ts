@@ -8,7 +8,7 @@
  *
  * Datasets are generated once under .dsr/bench/ and reused.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,7 @@ import type { SubjectEntry } from '../examples/voip-operator/generator';
 import { ensureLogDataset, type LogDataset } from './dataset';
 import { runEngineBenches } from './engine';
 import { benchCompare } from './scan-compare';
+import { timeNode, timeShell, type Timing } from './timing';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -76,34 +77,6 @@ export function identityOf(s: SubjectEntry): Identity {
   return { ...rest, subjectId: s.identifiers.subjectId } as Identity;
 }
 
-interface Timing {
-  ms: number;
-  cpuMs: number;
-  out?: unknown;
-}
-
-async function timeNode(fn: () => Promise<unknown>): Promise<Timing> {
-  const c0 = process.cpuUsage();
-  const t = performance.now();
-  const out = await fn();
-  const ms = performance.now() - t;
-  const c = process.cpuUsage(c0);
-  return { ms, cpuMs: (c.user + c.system) / 1000, out };
-}
-
-/** A shell pipeline's wall time and its children's CPU time (bash `times`, last line). */
-function timeShell(script: string): Timing {
-  const t = performance.now();
-  const res = spawnSync('bash', ['-c', `${script}\ntimes`], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const ms = performance.now() - t;
-  if (res.status !== 0) throw new Error(`baseline failed: ${res.stderr}`);
-  const lines = res.stdout.trim().split('\n');
-  const children = (lines.at(-1) ?? '').split(/\s+/).map((v) => {
-    const m = /^(\d+)m([\d.]+)s$/.exec(v);
-    return m ? Number(m[1]) * 60_000 + Number(m[2]) * 1000 : 0;
-  });
-  return { ms, cpuMs: children[0] + children[1], out: lines[0] };
-}
 
 async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

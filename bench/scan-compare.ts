@@ -20,6 +20,10 @@ import type { S3RecordsStore } from '../functions/core/datamap';
 import { RecordMatcher } from '../functions/core/matching';
 import type { LogDataset } from './dataset';
 import { estimate, FIND_AND_FORGET, PRICES, standardScenarios } from './cost-model';
+import { timeNode, timeShell, type Timing } from './timing';
+
+const mb = (b: number): number => b / 1e6;
+const fmt = (n: number, d = 0): string => n.toFixed(d);
 
 export interface CompareOptions {
   readonly root: string;
@@ -33,37 +37,6 @@ export interface CompareOptions {
   readonly row: (r: { section: string; name: string; value: string; baseline?: string; ratio?: string; note?: string }) => void;
 }
 
-interface Timing {
-  readonly ms: number;
-  readonly cpuMs: number;
-  readonly out?: unknown;
-}
-
-const mb = (b: number): number => b / 1e6;
-const fmt = (n: number, d = 0): string => n.toFixed(d);
-
-async function timed(fn: () => Promise<unknown> | unknown): Promise<Timing> {
-  const c0 = process.cpuUsage();
-  const t = performance.now();
-  const out = await fn();
-  const ms = performance.now() - t;
-  const c = process.cpuUsage(c0);
-  return { ms, cpuMs: (c.user + c.system) / 1000, out };
-}
-
-/** A shell pipeline's wall time and its children's CPU time (bash `times`, last line). */
-function shell(script: string): Timing {
-  const t = performance.now();
-  const res = spawnSync('bash', ['-c', `set -o pipefail; ${script}\ntimes`], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const ms = performance.now() - t;
-  if (res.status !== 0) throw new Error(`pipeline failed: ${res.stderr}`);
-  const lines = res.stdout.trim().split('\n');
-  const cpu = (lines.at(-1) ?? '').split(/\s+/).map((v) => {
-    const m = /^(\d+)m([\d.]+)s$/.exec(v);
-    return m ? Number(m[1]) * 60_000 + Number(m[2]) * 1000 : 0;
-  });
-  return { ms, cpuMs: cpu[0] + cpu[1], out: lines[0] };
-}
 
 const installed = (tool: string): boolean => spawnSync('bash', ['-c', `command -v ${tool}`]).status === 0;
 
@@ -78,7 +51,7 @@ export async function benchCompare(ds: LogDataset, o: CompareOptions): Promise<R
     return new Map([...o.stores].map(([name, store]) => [name, new RecordMatcher(store.fields, ids, store.format, store.identifiers)]));
   };
   const scan = (matchers: Map<string, RecordMatcher>, concurrency: number) =>
-    timed(async () => {
+    timeNode(async () => {
       const totals = { bytes: 0, matched: 0, candidates: 0 };
       let next = 0;
       await Promise.all(
@@ -101,7 +74,7 @@ export async function benchCompare(ds: LogDataset, o: CompareOptions): Promise<R
     });
 
   // The inflate bound, then the scanner, then the tools, interleaved so a load spike hits all alike.
-  const bound = await timed(() => objs.reduce((a, x) => a + gunzipSync(x.body).length, 0));
+  const bound = await timeNode(() => objs.reduce((a, x) => a + gunzipSync(x.body).length, 0));
   const raw = bound.out as number;
   const scanK = o.scanSubjects.length;
   const scanMatchers = matchersFor(scanK, o.scanSubjects);
@@ -132,7 +105,7 @@ export async function benchCompare(ds: LogDataset, o: CompareOptions): Promise<R
       o.row({ section, name, value: 'skipped', note: tools[name] as string });
       continue;
     }
-    const t = shell(script);
+    const t = timeShell(script);
     tools[name] = t;
     o.row({ section, name, value: rate(t), baseline: rate(bound), ratio: vsBound(t), note: `wall ${fmt(mb(raw) / (t.ms / 1000))} MB/s, ${wallVsBound(t)}; ${String(t.out)} lines (fixed strings, no token boundaries)` });
   }
