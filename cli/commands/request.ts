@@ -6,6 +6,8 @@ import type { RequestRecord } from '../../functions/core/ledger';
 import { isResumable } from '../../functions/core/validation';
 import { createRequest, executionName, RequestIdSchema, sameRequest, type ExecutionInput, type NewSubjectRequest } from '../../functions/core/request';
 import { CliError, type Clients, type Printer } from '../context';
+import { cliClock, cliDeadlineSettings } from '../deadline-context';
+import { requestDeadline } from '../../functions/core/deadlines';
 import { executionArn, modeOfExecution, printSummary, requestExecutions, requireRequest, startExecution, summarize, waitAndReport, withClients } from '../executions';
 
 // Other modules imported these from here before they moved.
@@ -20,6 +22,8 @@ interface StartOptions {
   verificationMethod?: string;
   verificationRef?: string;
   verifiedAt?: string;
+  receivedAt?: string;
+  jurisdiction?: string;
   wait?: boolean;
   json?: boolean;
   timeout: number;
@@ -45,6 +49,8 @@ function newRequest(opts: StartOptions): NewSubjectRequest {
     requestId: opts.requestId,
     subjectId: opts.subject,
     type: opts.type as NewSubjectRequest['type'],
+    ...(opts.receivedAt !== undefined ? { receivedAt: opts.receivedAt } : {}),
+    ...(opts.jurisdiction !== undefined ? { jurisdiction: opts.jurisdiction } : {}),
     verification:
       given === 3
         ? { method: opts.verificationMethod!, verifiedBy: opts.verifiedBy!, reference: opts.verificationRef!, verifiedAt: opts.verifiedAt ?? new Date().toISOString() }
@@ -55,13 +61,18 @@ function newRequest(opts: StartOptions): NewSubjectRequest {
 /** Stores the request (or finds the identical one) and starts — or rejoins — its execution. */
 async function startRequest(c: Clients, input: NewSubjectRequest, mode: ExecutionInput['mode'], verifiedAtDefaulted: boolean): Promise<{ record: RequestRecord; executionArn: string }> {
   let request;
+  let deadline;
+  // The engine's clock on a local engine: a deadline counts in the time the handlers see.
+  const now = cliClock(c).now();
   try {
-    request = createRequest(input, new Date());
+    request = createRequest(input, now);
+    if (new Date(request.receivedAt).getTime() > now.getTime()) throw new CliError(`--received-at: ${request.receivedAt} is in the future (now is ${now.toISOString()})`);
+    deadline = requestDeadline(request, cliDeadlineSettings(c));
   } catch (err) {
     if (err instanceof InvalidInputError) throw new CliError(err.message);
     throw err;
   }
-  const record = await c.ledger.putRequest(request, new Date(), (existing) => sameRequest(existing, input, { verifiedAtDefaulted }));
+  const record = await c.ledger.putRequest(request, now, (existing) => sameRequest(existing, input, { verifiedAtDefaulted }), deadline);
   const started = await startExecution(c, { requestId: record.request.requestId, requestHash: record.requestHash, mode });
   return { record, executionArn: started };
 }
@@ -75,6 +86,8 @@ function startOptions(cmd: Command): Command {
     .option('--verification-method <method>', 'how (e.g. id-document, account-login, callback)')
     .option('--verification-ref <ref>', 'the verification\'s reference (ticket, case number)')
     .option('--verified-at <iso>', 'when it was verified (default: now)')
+    .option('--received-at <iso>', 'when the request was received, if before now (its deadline counts from then; default: now)')
+    .option('--jurisdiction <code>', 'whose law sets the response period, e.g. CA or CA-QC (default: the deployment\'s)')
     .option('--wait', 'wait for the execution to end')
     .option('--json', 'print one JSON object')
     .option('--timeout <seconds>', 'how long --wait waits', (v) => Number(v), 900)
