@@ -15,7 +15,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException, type Cre
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DEADLINE_INDEX, dueStateOf, requestDeadline, type RequestDeadline } from './deadlines';
 import { DsrError, InvalidInputError } from './errors';
-import { pendingRequestItem } from './pending-requests';
+import { pendingRequestWrites } from './pending-requests';
 import { requestHash, type SubjectRequest } from './request';
 
 export type RequestStatus =
@@ -76,13 +76,12 @@ export class Ledger {
   async putRequest(request: SubjectRequest, now: Date, isSame: (existing: SubjectRequest) => boolean, deadline: RequestDeadline = requestDeadline(request)): Promise<RequestRecord> {
     const record: RequestRecord = { request, requestHash: requestHash(request), status: 'received', updatedAt: now.toISOString(), ...deadline };
     const listed = { requestId: request.requestId, requestType: request.type, origin: request.origin ?? 'subject', dueState: dueStateOf('received') };
-    const pending = pendingRequestItem(request);
     try {
       await this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
             { Put: { TableName: this.table, Item: { pk: requestPk(request.requestId), sk: 'request', ...record, ...listed }, ConditionExpression: 'attribute_not_exists(pk)' } },
-            ...(pending ? [{ Put: { TableName: this.table, Item: pending } }] : []),
+            ...pendingRequestWrites(request, this.table),
           ],
         }),
       );

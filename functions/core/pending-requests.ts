@@ -9,7 +9,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ANSWERED } from './deadlines';
-import { sha256Hex } from './hash';
+import { subjectLockKey } from './erasure-lock';
 import type { RequestStatus } from './ledger';
 import type { SubjectRequest } from './request';
 
@@ -28,14 +28,25 @@ export interface PendingRequest {
 
 type Ctx = { readonly dynamodb: DynamoDBClient; readonly ledger: { readonly table: string } };
 
+/** The subject's lock item's partition (`subject#<sha256>`): one place for everything keyed by the subject. */
 function subjectPartition(subjectId: string): string {
-  return `subject#${sha256Hex(subjectId)}`;
+  return subjectLockKey(subjectId).pk;
 }
 
-/** The item a new access or portability request leaves under its subject's hash (undefined for other types). */
-export function pendingRequestItem(request: SubjectRequest): Record<string, unknown> | undefined {
-  if (!HOLDING_TYPES.has(request.type)) return undefined;
-  return { pk: subjectPartition(request.subjectId), sk: `request#${request.requestId}`, requestId: request.requestId, type: request.type, receivedAt: request.receivedAt };
+/**
+ * What a new access or portability request writes with itself (nothing for other types): its
+ * item under the subject's hash, and a bump of the subject's hold version. The bump is what a
+ * placed hold does (functions/core/erasure-lock.ts): an erasure planned before the request
+ * arrived takes no further lease on the subject, so its plan cannot erase what the request now
+ * holds; it ends PlanOutdated, and its new plan keeps that data. Unconditional, unlike a hold:
+ * a person's request is received whatever runs at that moment.
+ */
+export function pendingRequestWrites(request: SubjectRequest, table: string): Array<Record<string, unknown>> {
+  if (!HOLDING_TYPES.has(request.type)) return [];
+  return [
+    { Put: { TableName: table, Item: { pk: subjectPartition(request.subjectId), sk: `request#${request.requestId}`, requestId: request.requestId, type: request.type, receivedAt: request.receivedAt } } },
+    { Update: { TableName: table, Key: subjectLockKey(request.subjectId), UpdateExpression: 'ADD holdVersion :one', ExpressionAttributeValues: { ':one': 1 } } },
+  ];
 }
 
 /**
