@@ -4,6 +4,7 @@ import { DsrError } from '../functions/core/errors';
 import { LocalEngineError } from '../local/errors';
 import { approvalCommands } from './commands/approval';
 import { bundleCommand } from './commands/bundle';
+import { cancelCommand } from './commands/cancel';
 import { changeCommands } from './commands/changes';
 import { deadlineCommands } from './commands/deadlines';
 import { demoCommand } from './commands/demo';
@@ -26,6 +27,7 @@ export function buildProgram(printer: Printer, setExit: (code: number) => void):
   for (const cmd of approvalCommands(printer, setExit)) program.addCommand(cmd);
   for (const cmd of changeCommands(printer, setExit)) program.addCommand(cmd);
   for (const cmd of deadlineCommands(printer, setExit)) program.addCommand(cmd);
+  program.addCommand(cancelCommand(printer, setExit));
   program.addCommand(historyCommand(printer));
   for (const cmd of retentionCommands(printer, setExit)) program.addCommand(cmd);
   program.addCommand(receiptCommand(printer, setExit));

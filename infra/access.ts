@@ -72,11 +72,12 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   'verify-erasure': { ledger: [], work: READ, bundles: 'none', stores: ['discover'], anonymizer: true },
   // Keeps the resolved identity under deferred/ for the sweep (no lifecycle expiry there);
   // the deferred entries go in 25 at a time (functions/core/deferred.ts: BatchWriteItem).
-  'schedule-deferred': { ledger: ['dynamodb:BatchWriteItem'], work: { read: [REQUESTS], write: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
+  'schedule-deferred': { ledger: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem'], work: { read: [REQUESTS], write: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
   // Deletes every version of the identity kept under deferred/ once a request is completed with nothing deferred.
   'write-receipt': { ledger: LEDGER_RW, work: { read: [REQUESTS], write: [], purge: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
-  // Marks the request failed and releases its erasure leases.
-  'record-failure': { ledger: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], work: NONE, bundles: 'none', stores: [], anonymizer: false },
+  // Marks the request failed and releases its erasure leases; for a cancel, appends the
+  // `cancelled` receipt from what each finished store left under applied/ (functions/core/cancel.ts).
+  'record-failure': { ledger: LEDGER_RW, work: READ, bundles: 'none', stores: [], anonymizer: false },
   // Retention sweep: the due entries (Query), and the page cursor where the last run stopped (GetItem, PutItem).
   'find-due-deferrals': { ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], work: NONE, bundles: 'none', stores: [], anonymizer: false },
   // Rediscovers, re-checks hold flags, erases what is now due, reschedules the rest.

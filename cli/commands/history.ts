@@ -150,6 +150,11 @@ export function receiptEntry(r: StoredReceipt, actor?: string): Entry {
     const applied = Object.entries((b.applied ?? {}) as Record<string, Record<string, number>>).map(([s, counts]) => `${s}: ${formatCounts(counts)}`);
     return { at, lines: [`${head}  restriction lifted${by}${plan}, outcome ${String(b.outcome)}`, `  ${PAD}   ${applied.join('; ') || 'nothing marked'}`] };
   }
+  if (b.change === 'deadline-extended') return { at, lines: [`${head}  deadline extended by ${String(b.days)} days: due ${String(b.dueAt)} (was ${String(b.firstDueAt)}), reason sha256 ${String(b.reasonHash).slice(0, 12)}…`] };
+  if (b.change === 'cancelled') {
+    const stores = Object.entries((b.stores ?? {}) as Record<string, { state: string } & Record<string, number>>).map(([s, { state, ...counts }]) => `${s}: ${state}${state === 'done' ? ` (${formatCounts(counts)})` : ''}`);
+    return { at, lines: [`${head}  cancelled (was ${String(b.statusWhenCancelled)})${plan}, reason sha256 ${String(b.reasonHash).slice(0, 12)}…`, `  ${PAD}   ${stores.join('; ') || 'nothing applied'}`] };
+  }
   if (b.change === 'rectified' || b.outcome === 'rectified-by-person') return { at, lines: [`${head}  rectified by a person${by}, reference ${String(b.reference)}`] };
   const totals = b.totals ? `: ${decisionLine(String(b.type), b.totals as Record<string, number>)}` : '';
   // What the stores themselves refused at apply time (Object Lock, a legal hold), and why.

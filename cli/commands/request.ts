@@ -1,6 +1,7 @@
 /** `dsr start|status|resume`: support's commands to record a request, follow it and finish it. */
 import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, type ExecutionListItem } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
+import { CancelRefusedError, reopenCancelled } from '../../functions/core/cancel';
 import { InvalidInputError } from '../../functions/core/errors';
 import type { RequestRecord } from '../../functions/core/ledger';
 import { isResumable } from '../../functions/core/validation';
@@ -170,8 +171,19 @@ const MAX_RESUMES = 9999;
  * Starts the next resume of a failed erasure (`<requestId>--resume-<n>`), or rejoins the one
  * running. Refused while any execution of the request runs: two runs would race on its records.
  */
-async function resumeExecution(c: Clients, record: RequestRecord): Promise<string> {
+async function resumeExecution(c: Clients, given: RequestRecord): Promise<string> {
+  let record = given;
   const { requestId } = record.request;
+  if (record.status === 'cancelled') {
+    // A cancelled erasure is finished by its resume (functions/core/cancel.ts: reopenCancelled).
+    try {
+      await reopenCancelled(c, record, new Date());
+    } catch (err) {
+      if (err instanceof CancelRefusedError) throw new CliError(err.message);
+      throw err;
+    }
+    record = await requireRequest(c, requestId);
+  }
   if (record.request.type !== 'erasure') throw new CliError(`request ${requestId} is a${record.request.type === 'access' ? 'n' : ''} ${record.request.type} request: only an erasure is resumed`);
   const latest = await latestResume(c, requestId);
   if (latest?.status === 'RUNNING') return latest.executionArn!;

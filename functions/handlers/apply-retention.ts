@@ -1,5 +1,6 @@
 /** ApplyRetention: a decision per finding, stored as a plan addressed by its hash. */
 import { z } from 'zod';
+import { throwIfCancelled } from '../core/cancel';
 import { readHoldVersions } from '../core/erasure-lock';
 import { RequestNotFoundError, RequestStateError } from '../core/errors';
 import { findHolds } from '../core/holds';
@@ -22,6 +23,7 @@ export const handler = taskHandler('apply-retention', Input, async ({ requestId,
   const now = rt.clock.now();
   const record = await rt.ledger.getRequest(requestId);
   if (!record) throw new RequestNotFoundError(requestId);
+  throwIfCancelled(record);
   const type = record.request.type;
   // The machine routes a rectification to a person before discovery.
   if (!isPlannedType(type)) throw new RequestStateError(`request ${requestId} is a ${type} request: nothing to plan`, { requestId, type });

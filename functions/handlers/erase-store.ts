@@ -1,5 +1,6 @@
 /** EraseStore / RestrictStore: apply one store's slice of the plan through its connector. */
 import type { PlannedAction } from '../connectors/types';
+import { throwIfCancelled } from '../core/cancel';
 import { acquireErasureLease } from '../core/erasure-lock';
 import { InvalidInputError, RequestNotFoundError, RequestStateError } from '../core/errors';
 import { docKeys, loadFindings, loadIdentity, loadPlan, storeNamed } from '../core/request-data';
@@ -14,6 +15,10 @@ async function applyStorePlan({ requestId, store: storeName, planHash }: StoreTa
   const rt = getRuntime();
   if (!planHash) throw new InvalidInputError('a plan hash is required to apply a plan');
   const store = storeNamed(rt, storeName);
+  const record = await rt.ledger.getRequest(requestId);
+  if (!record) throw new RequestNotFoundError(requestId);
+  // A unit of work: a cancel seen here leaves this store untouched; one that comes later lets it finish whole.
+  throwIfCancelled(record);
   const plan = await loadPlan(rt, requestId, planHash);
   const slice = plan.stores.find((s) => s.store === storeName);
   if (!slice) return { store: storeName, status: 'ok', counts: {} };
@@ -27,8 +32,6 @@ async function applyStorePlan({ requestId, store: storeName, planHash }: StoreTa
     });
   const identity = await loadIdentity(rt, requestId);
   if (actions.some((a) => DESTRUCTIVE.has(a.action))) {
-    const record = await rt.ledger.getRequest(requestId);
-    if (!record) throw new RequestNotFoundError(requestId);
     if (!plan.holdVersions) throw new RequestStateError(`request ${requestId} cannot take an erasure lease: its plan records no hold versions`, { requestId });
     // Before anything is erased (even by another request of the same subject, which may hold
     // the lease): the identity outlives the account record, for a resume.

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { EXECUTION_MODES, RequestIdSchema } from '../core/request';
 import { getRuntime } from './runtime';
 import { checkRequest } from '../core/validation';
+import { throwIfCancelled } from '../core/cancel';
 import { taskHandler } from './middleware';
 
 const Input = z.object({
@@ -15,6 +16,8 @@ const Input = z.object({
 export const handler = taskHandler('validate-request', Input, async (input) => {
   const rt = getRuntime();
   const record = await rt.ledger.getRequest(input.requestId);
+  // Cancelled before this execution began (or a resume of a cancelled request): it stops here.
+  throwIfCancelled(record);
   const now = rt.clock.now();
   const verdict = checkRequest(record, input, rt.config.settings, now);
   if (verdict.decision === 'refused') {

@@ -1,6 +1,7 @@
 /** WriteReceipt: the request's receipt, appended to the hash chain; the outcome decides the end state. */
 import { z } from 'zod';
 import type { ApplyResult } from '../connectors/types';
+import { throwIfCancelled } from '../core/cancel';
 import { deferredEntries } from '../core/deferred';
 import { releaseErasureLeases } from '../core/erasure-lock';
 import { RequestNotFoundError, RequestStateError } from '../core/errors';
@@ -35,6 +36,8 @@ export const handler = taskHandler('write-receipt', Input, async ({ requestId, e
   if (!record) throw new RequestNotFoundError(requestId);
   if (record.request.type === 'rectification') return routeToPerson(rt, requestId, record, now);
   if (!state.plan) throw new RequestStateError(`request ${requestId} reached its receipt without a plan`, { requestId });
+  // An erasure past ScheduleDeferred has done all it will: it completes. Others stop here.
+  if (record.request.type !== 'erasure' && state.request.mode !== 'lift') throwIfCancelled(record);
   const failed = [...(state.discovery ?? []), ...(state.applied ?? []), ...(state.export ?? [])].filter((s) => s.status === 'failed');
   if (state.request.mode === 'lift') return liftReceipt(rt, requestId, record, state.plan.planHash, state.applied ?? [], failed, now);
   // Stores refused only because holds changed after the plan: the plan is outdated, not broken.

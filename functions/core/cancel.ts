@@ -1,0 +1,186 @@
+/**
+ * Cancelling a request (`dsr cancel`), cooperatively. Step Functions' StopExecution ends an
+ * execution wherever it is, a Lambda half-way through rewriting a log object included (the
+ * invocation runs on; its result is dropped, and nothing records what it did). So a cancel
+ * is a flag on the request (`cancelRequested`) that the Task handlers read between units of
+ * work: before planning, before each store's erasure or restriction, before the deferrals
+ * are scheduled. A store whose erasure has begun is finished (every object in it either
+ * untouched or fully rewritten: the connector's own write, verify, replace); a store not begun
+ * is left untouched. The handler that sees the flag throws RequestCancelled; the machine's
+ * Catch takes it to RecordFailure, which writes the `cancelled` receipt (what each store had
+ * done, in counts), releases the leases and ends the request `cancelled`. A request that is
+ * not running (awaiting approval, rejected, planned) is cancelled by the CLI directly: no
+ * execution runs, so none needs stopping. Nothing of the request is scheduled for the sweep,
+ * so a new request of the same subject finishes the job later.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ApplyResult } from '../connectors/types';
+import { ANSWERED, reasonHash } from './deadlines';
+import { releaseErasureLeases } from './erasure-lock';
+import { DsrError, InvalidInputError } from './errors';
+import type { RequestRecord, RequestStatus } from './ledger';
+import { appendReceipt, type StoredReceipt } from './receipt';
+import { docKeys } from './request-data';
+import type { Runtime } from './runtime';
+
+/** The change id of the cancellation (one per request) and the receipt's `change`. */
+export const CANCELLED = 'cancelled';
+
+/** The name Step Functions matches: the request was cancelled between units of work. */
+export class RequestCancelledError extends DsrError {
+  constructor(requestId: string) {
+    super(`request ${requestId} was cancelled; stopped between units of work`, { requestId });
+    this.name = 'RequestCancelled';
+  }
+}
+
+/** A cancel that is not possible (the request is already answered). */
+export class CancelRefusedError extends DsrError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CancelRefused';
+  }
+}
+
+type Ctx = Pick<Runtime, 'dynamodb' | 'ledger'>;
+
+/** The check a Task handler makes between units of work. */
+export function throwIfCancelled(record: RequestRecord | undefined): void {
+  if (record?.cancelRequested) throw new RequestCancelledError(record.request.requestId);
+}
+
+/**
+ * Sets the flag (with the reason in the ledger, its hash beside it). Conditional on the
+ * request not being answered; setting it again keeps the first one.
+ */
+export async function requestCancel(rt: Ctx, record: RequestRecord, reason: string, now: Date): Promise<RequestRecord['cancelRequested']> {
+  const { requestId } = record.request;
+  if (record.cancelRequested) return record.cancelRequested;
+  if (ANSWERED.has(record.status)) throw new CancelRefusedError(`request ${requestId} is ${record.status}: an answered request cannot be cancelled`);
+  const flag = { at: now.toISOString(), reasonHash: reasonHash(requestId, CANCELLED, reason) };
+  try {
+    await DynamoDBDocumentClient.from(rt.dynamodb).send(
+      new UpdateCommand({
+        TableName: rt.ledger.table,
+        Key: { pk: `request#${requestId}`, sk: 'request' },
+        UpdateExpression: 'SET cancelRequested = :flag, cancelReason = :reason',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(cancelRequested) AND NOT (#status IN (:c, :r, :x))',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':flag': flag, ':reason': reason, ':c': 'completed', ':r': 'refused', ':x': 'cancelled' },
+      }),
+    );
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) throw new CancelRefusedError(`request ${requestId} changed meanwhile (answered, or cancelled by someone else); look at dsr status ${requestId}`);
+    throw err;
+  }
+  return flag;
+}
+
+export interface CancelledStore {
+  readonly store: string;
+  /** `done`: its erasure finished before the cancel was seen (counts say what); `untouched`: not begun. */
+  readonly state: 'done' | 'untouched';
+  readonly counts: Record<string, number>;
+}
+
+/**
+ * The `cancelled` receipt, and the request's end: per store what was already done (from the
+ * documents each finished store leaves), leases released, status `cancelled`. Idempotent: a
+ * retry finds the receipt by its pointer and ends the same way.
+ */
+export async function recordCancellation(
+  rt: Runtime,
+  record: RequestRecord,
+  opts: { now: Date; stores?: readonly string[] },
+): Promise<StoredReceipt> {
+  const { requestId } = record.request;
+  if (!record.cancelRequested) throw new InvalidInputError(`request ${requestId} has no cancel requested`);
+  const names = opts.stores ?? rt.config.dataMap.stores.map((s) => s.name);
+  const stores: CancelledStore[] = [];
+  // Only a run that reached its plan may have applied anything; otherwise every store is untouched.
+  for (const store of names) {
+    const applied = record.planHash ? await rt.workspace.getJson<ApplyResult>(docKeys.applied(requestId, store)) : undefined;
+    stores.push(applied ? { store, state: 'done', counts: { ...applied.applied, refused: applied.refused.length, missing: applied.missing.length } } : { store, state: 'untouched', counts: {} });
+  }
+  const receipt = await cancelledReceipt(rt, record, stores, opts.now);
+  await releaseErasureLeases(rt, record.request.subjectId, names, requestId);
+  await rt.ledger.setStatus(requestId, 'cancelled', opts.now, { receiptKey: `receipt/${receipt.sequence}`, reason: CANCELLED });
+  return receipt;
+}
+
+/** The receipt alone (the CLI's path for a request no execution runs: nothing was applied). */
+export function cancelledReceipt(rt: Ctx, record: RequestRecord, stores: readonly CancelledStore[], now: Date): Promise<StoredReceipt> {
+  const { requestId } = record.request;
+  return appendReceipt(rt, {
+    receiptVersion: 1,
+    kind: 'change',
+    id: CANCELLED,
+    requestId,
+    type: record.request.type,
+    change: CANCELLED,
+    outcome: 'cancelled',
+    statusWhenCancelled: record.status,
+    planHash: record.planHash ?? null,
+    reasonHash: record.cancelRequested?.reasonHash ?? null,
+    requestedAt: record.cancelRequested?.at ?? null,
+    stores: Object.fromEntries(stores.map((s) => [s.store, { state: s.state, ...s.counts }])),
+    storesDone: stores.filter((s) => s.state === 'done').length,
+    storesUntouched: stores.filter((s) => s.state === 'untouched').length,
+    previousReceipt: record.receiptKey ?? null,
+    at: now.toISOString(),
+  });
+}
+
+/** Statuses the CLI cancels without an execution: nothing runs, nothing was applied by this run. */
+export const CANCELLABLE_AT_REST: ReadonlySet<RequestStatus> = new Set<RequestStatus>(['received', 'planned', 'awaiting-approval', 'rejected', 'failed', 'routed-to-person']);
+
+/**
+ * Ends a request at rest as cancelled, on condition its status is still the one read (an
+ * approval racing it loses), before its receipt is written: a retry of `dsr cancel` then
+ * finds it cancelled and writes the receipt (idempotent) it may have missed.
+ */
+export async function cancelAtRest(rt: Ctx, record: RequestRecord, now: Date): Promise<void> {
+  const { requestId } = record.request;
+  try {
+    await DynamoDBDocumentClient.from(rt.dynamodb).send(
+      new UpdateCommand({
+        TableName: rt.ledger.table,
+        Key: { pk: `request#${requestId}`, sk: 'request' },
+        UpdateExpression: 'SET #status = :cancelled, dueState = :answered, updatedAt = :now, reason = :reason',
+        ConditionExpression: '#status = :seen',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':cancelled': 'cancelled', ':answered': 'answered', ':now': now.toISOString(), ':reason': CANCELLED, ':seen': record.status },
+      }),
+    );
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) throw new CancelRefusedError(`request ${requestId} changed meanwhile (it was ${record.status}); look at dsr status ${requestId}`);
+    throw err;
+  }
+}
+
+/**
+ * A cancelled erasure is finished later by `dsr resume`: the erasure may already have removed
+ * the account through which a new request would find the subject, and the resume erases what
+ * is left with the identity the request kept. Reopening removes the flag (the `cancelled`
+ * receipt stays in the chain) and leaves the request `failed`, which a resume picks up.
+ */
+export async function reopenCancelled(rt: Ctx, record: RequestRecord, now: Date): Promise<void> {
+  const { requestId } = record.request;
+  if (record.request.type !== 'erasure') throw new CancelRefusedError(`request ${requestId} is not an erasure: a cancelled ${record.request.type} request is not resumed; start a new request`);
+  try {
+    await DynamoDBDocumentClient.from(rt.dynamodb).send(
+      new UpdateCommand({
+        TableName: rt.ledger.table,
+        Key: { pk: `request#${requestId}`, sk: 'request' },
+        UpdateExpression: 'SET #status = :failed, dueState = :open, updatedAt = :now, reason = :reason REMOVE cancelRequested, cancelReason',
+        ConditionExpression: '#status = :cancelled',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':failed': 'failed', ':open': 'open', ':now': now.toISOString(), ':reason': 'cancelled-then-resumed', ':cancelled': 'cancelled' },
+      }),
+    );
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) throw new CancelRefusedError(`request ${requestId} changed meanwhile; look at dsr status ${requestId}`);
+    throw err;
+  }
+}
