@@ -79,7 +79,8 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   // `cancelled` receipt from what each finished store left under applied/ (functions/core/cancel.ts).
   'record-failure': { ledger: LEDGER_RW, work: READ, bundles: 'none', stores: [], anonymizer: false },
   // Retention sweep: the due entries (Query), and the page cursor where the last run stopped (GetItem, PutItem).
-  'find-due-deferrals': { ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], work: NONE, bundles: 'none', stores: [], anonymizer: false },
+  // Also the deadline check: open requests by due date, from the ledger's deadline index.
+  'find-due-deferrals': { ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], work: NONE, bundles: 'none', stores: [], anonymizer: false, deadlineIndex: true },
   // Rediscovers, re-checks hold flags, erases what is now due, reschedules the rest.
   'erase-due-entry': { ledger: LEDGER_RW, work: { read: [DEFERRED], write: [] }, bundles: 'none', stores: ['discover', 'holds', 'erase'], anonymizer: true },
   // Appends the receipts, then deletes every version of a kept identity no entry waits on any more.

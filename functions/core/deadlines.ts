@@ -229,3 +229,30 @@ function listed(item: Record<string, unknown>, now: Date): ListedRequest {
     overdue: !ANSWERED.has(status) && new Date(dueAt).getTime() < now.getTime(),
   };
 }
+
+/** The CloudWatch namespace and metric names of the deadline check (the construct alarms on NEARING). */
+export const DEADLINE_METRICS = { namespace: 'SubjectRightsOrchestrator', nearing: 'RequestsNearingDeadline', overdue: 'RequestsOverdue' } as const;
+
+/**
+ * What the deadline alarm watches: open requests overdue, and open requests overdue or due
+ * within `nearingDays`. Two Queries of the deadline index, ids only.
+ */
+export async function deadlineCounts(rt: Ctx, now: Date, nearingDays: number): Promise<{ nearing: number; overdue: number; nearingDays: number }> {
+  const [nearing, overdue] = await Promise.all([listRequests(rt, { now, overdue: true, dueWithinDays: nearingDays }), listRequests(rt, { now, overdue: true })]);
+  return { nearing: nearing.length, overdue: overdue.length, nearingDays };
+}
+
+/**
+ * One CloudWatch embedded-metric-format line for the counts: Lambda's log ingestion turns it
+ * into the two metrics, with no PutMetricData call (no permission, no client).
+ */
+export function deadlineMetricLine(counts: { nearing: number; overdue: number }, now: Date): string {
+  return JSON.stringify({
+    _aws: {
+      Timestamp: now.getTime(),
+      CloudWatchMetrics: [{ Namespace: DEADLINE_METRICS.namespace, Dimensions: [[]], Metrics: [{ Name: DEADLINE_METRICS.nearing, Unit: 'Count' }, { Name: DEADLINE_METRICS.overdue, Unit: 'Count' }] }],
+    },
+    [DEADLINE_METRICS.nearing]: counts.nearing,
+    [DEADLINE_METRICS.overdue]: counts.overdue,
+  });
+}

@@ -1,5 +1,7 @@
 /** FindDueDeferrals: the sweep's date, and the deferred entries due at it (at most sweepMaxEntries; `remaining` says how many wait for the next run). */
 import { z } from 'zod';
+import { deadlineSettings } from '../core/deadline-settings';
+import { deadlineCounts, deadlineMetricLine } from '../core/deadlines';
 import { InvalidInputError } from '../core/errors';
 import { getRuntime } from './runtime';
 import { duePage } from '../core/sweep';
@@ -21,5 +23,9 @@ export const handler = taskHandler('find-due-deferrals', Input, async ({ sweepId
   }
   // One run takes a bounded page (its state and history have limits); the next run goes on from there.
   const { due, total } = await duePage(rt, now, rt.config.settings.sweepMaxEntries);
-  return { sweepId, now: now.toISOString(), due, count: due.length, remaining: total - due.length };
+  // The daily sweep is also the deadline check: the alarm on RequestsNearingDeadline reads this line (EMF).
+  // The real clock, not the sweep's date: a deadline is now or never.
+  const deadlines = await deadlineCounts(rt, clockNow, deadlineSettings(rt.config.settings).nearingDays);
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME) process.stdout.write(`${deadlineMetricLine(deadlines, clockNow)}\n`);
+  return { sweepId, now: now.toISOString(), due, count: due.length, remaining: total - due.length, deadlines };
 });

@@ -5,6 +5,7 @@
  * from the ledger's deadline index, never naming a subject. The engine's clock is moved.
  */
 import type { SubjectsReport } from '../../examples/voip-operator/generator';
+import { deadlineCounts, deadlineMetricLine } from '../../functions/core/deadlines';
 import { Ledger } from '../../functions/core/ledger';
 import { changeReceipts } from '../../functions/core/receipt';
 import { startSeededEngine, type SeededEngine, type TestEngine } from '../support/engine';
@@ -110,5 +111,15 @@ describe('dsr requests', () => {
     for (const s of subjects) expect(all).not.toContain(s.subjectId);
     expect(personalValuesIn(all, report)).toEqual([]);
     expect((await t.dsr('requests', '--status', 'nope')).code).toBe(2);
+
+    // What the deadline alarm reads (the sweep's deadline check): the same index, counts only.
+    const counts = await deadlineCounts({ dynamodb: env.ddb, ledger: { table: 'dsr-ledger' } }, new Date(NOW), 7);
+    const open = lastJson<Listing>((await t.dsr('requests', '--overdue', '--due-within', '7d', '--json')).out).requests;
+    expect(counts).toEqual({ nearing: open.length, overdue: open.filter((r) => r.overdue).length, nearingDays: 7 });
+    expect(counts.overdue).toBeGreaterThanOrEqual(1);
+    const line = JSON.parse(deadlineMetricLine(counts, new Date(NOW))) as Record<string, unknown>;
+    expect(line).toMatchObject({ RequestsNearingDeadline: counts.nearing, RequestsOverdue: counts.overdue, _aws: { CloudWatchMetrics: [{ Namespace: 'SubjectRightsOrchestrator' }] } });
+    const sweep = await t.dsr('sweep', '--json');
+    expect(sweep.code).toBe(0);
   }, 300_000);
 });

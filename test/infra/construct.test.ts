@@ -247,9 +247,20 @@ describe('SubjectRightsOrchestrator: state machines', () => {
         Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ExecutionsAborted' }) }) }),
       ]),
     };
-    t.resourceCountIs('AWS::CloudWatch::Alarm', MACHINES.length);
+    // One per machine, and the deadline alarm.
+    t.resourceCountIs('AWS::CloudWatch::Alarm', MACHINES.length + 1);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { ...alarm, AlarmActions: Match.absent() });
     tx.hasResourceProperties('AWS::CloudWatch::Alarm', { ...alarm, AlarmActions: ['arn:aws:sns:ca-central-1:111111111111:dsr-alarms'] });
+  });
+
+  it('alarms on requests nearing their deadline (the sweep\'s metric line), from a deadline index on the ledger that projects no subject id', () => {
+    const alarm = { ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, Namespace: 'SubjectRightsOrchestrator', MetricName: 'RequestsNearingDeadline', Statistic: 'Maximum', Period: 86400, TreatMissingData: 'notBreaching' };
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { ...alarm, AlarmActions: Match.absent() });
+    tx.hasResourceProperties('AWS::CloudWatch::Alarm', { ...alarm, AlarmActions: ['arn:aws:sns:ca-central-1:111111111111:dsr-alarms'] });
+    const index = { IndexName: 'by-due', Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: Match.arrayWith(['requestId', 'status', 'receivedAt']) } };
+    t.hasResourceProperties('AWS::DynamoDB::Table', { GlobalSecondaryIndexes: [Match.objectLike(index)] });
+    const table = Object.values(t.findResources('AWS::DynamoDB::Table')).find((r) => JSON.stringify(r).includes('by-due'))!;
+    expect(JSON.stringify(table)).not.toMatch(/"request"|subjectId/);
   });
 
   it('starts the retention sweep daily by default, on the given schedule otherwise, with a sweep id', () => {

@@ -1,0 +1,26 @@
+/**
+ * The deadline alarm: the daily sweep's first Task counts the open requests that are overdue
+ * or due within `settings.deadlines.nearingDays` and writes them as an embedded-metric-format
+ * log line (functions/core/deadlines.ts), so no function needs cloudwatch:PutMetricData. The
+ * alarm fires while that count is at least one; a missing day (no sweep ran) does not breach,
+ * the sweep machine's own alarm covers a sweep that failed.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { DEADLINE_METRICS } from '../functions/core/deadlines';
+
+export function deadlineAlarm(scope: Construct, topic?: sns.ITopic): cloudwatch.Alarm {
+  const alarm = new cloudwatch.Alarm(scope, 'RequestsNearingDeadline', {
+    alarmDescription: 'Requests overdue or nearing their statutory deadline (PIPEDA s.8(3)): npx dsr requests --due-within 7d --overdue',
+    metric: new cloudwatch.Metric({ namespace: DEADLINE_METRICS.namespace, metricName: DEADLINE_METRICS.nearing, statistic: 'Maximum', period: Duration.days(1) }),
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  if (topic) alarm.addAlarmAction(new actions.SnsAction(topic));
+  return alarm;
+}
