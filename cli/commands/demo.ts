@@ -65,6 +65,7 @@ export function demoCommand(printer: Printer, run: (argv: string[]) => Promise<n
       await step('erasure request', ['start', '--type', 'erasure', '--request-id', `demo-erasure-${suffix}`, ...common]);
       await step('the audit trail of the erasure', ['history', `demo-erasure-${suffix}`, '--data', dataDir]);
       await step('the receipt chain', ['receipt', 'verify', '--data', dataDir]);
+      await step('requests by statutory deadline (received, due, days left; no subject ids)', ['requests', '--data', dataDir]);
       await printErasureSummary(printer, `demo-erasure-${suffix}`);
       printer.out(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. The portability bundle: ${bundleFile}`);
       printer.out(`The engine keeps running with its data in ${dataDir}:`);

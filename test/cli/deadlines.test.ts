@@ -104,6 +104,8 @@ describe('dsr requests', () => {
     expect((await ids('--type', 'access')).map((r) => r.requestId)).toEqual(['ls-done']);
     expect((await ids()).map((r) => r.requestId)).toEqual(['ls-done', 'ls-over', 'ls-soon', 'ls-later']);
 
+    // Support's own policy allows it (the local engine enforces it: a denial fails the test at stop).
+    expect((await t.dsr('--as', 'support', 'requests', '--overdue', '--json')).code).toBe(0);
     const text = await t.dsr('requests');
     expect(text.out).toMatch(/^request +type +origin +status +received +due +days left\n/);
     expect(text.out).toMatch(/ls-over +rectification +subject +routed-to-person +2026-09-23 12:00 +2026-10-23 12:00 +-10 \(overdue\)/);
