@@ -49,7 +49,7 @@ export interface PolicyArns extends ProductArns {
 /** The ledger partition receipts live in (functions/core/receipt.ts): auditors read nothing else. */
 export const RECEIPT_PARTITION = 'receipt';
 
-const MACHINE_IDS: readonly MachineId[] = ['subject-request', 'retention-sweep'];
+const MACHINE_IDS: readonly MachineId[] = ['subject-request', 'retention-sweep', 'log-erasure'];
 
 /** The IAM role (or, for people, the permission set) name of each principal; locally also its access key id. */
 export const ROLE_NAMES = {

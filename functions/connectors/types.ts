@@ -197,3 +197,48 @@ export interface Connector<S extends Store = Store> {
  * gives functions/connectors/index.ts), so that core depends on this contract only.
  */
 export type ConnectorRegistry = (store: Store) => Connector;
+
+/** A key of a log store as a pass plans its work: sizes only, no record read. */
+export interface ListedKey {
+  readonly key: string;
+  /** Versions and delete markers under the key: every one is read or deleted by the pass. */
+  readonly versions: number;
+  /** Stored (compressed) bytes of all its versions. */
+  readonly storedBytes: number;
+}
+
+/** One subject's share of a batched apply: its identity and its planned actions. */
+export interface SubjectWork {
+  readonly identity: Identity;
+  readonly actions: readonly PlannedAction[];
+}
+
+/** What happened to one object of a batched apply: keyed by hash, so it may reach state and receipts. */
+export interface ObjectOutcome {
+  readonly keyHash: string;
+  readonly status: 'rewritten' | 'unchanged' | 'refused' | 'unreadable' | 'missing' | 'version-deleted';
+  /** The write-verify result of a rewrite: the new body's SHA-256 and record count, as read back. */
+  readonly verified?: { readonly sha256: string; readonly records: number };
+}
+
+export interface BatchApplyResult {
+  /** Per subject reference, what `apply` would have returned for that subject alone. */
+  readonly perSubject: ReadonlyMap<string, ApplyResult>;
+  readonly objects: readonly ObjectOutcome[];
+}
+
+/**
+ * Kinds whose stores are read once for many subjects (s3-records): the batched log-erasure pass
+ * lists the keys into work units, discovers every queued subject in a unit with one read of each
+ * object, and applies all their plans with at most one rewrite per object.
+ */
+export interface BatchConnector<S extends Store = Store> extends Connector<S> {
+  listKeys(store: S, ctx: ConnectorContext): AsyncIterable<ListedKey>;
+  discoverMany(store: S, subjects: ReadonlyMap<string, Identity>, keys: readonly string[], ctx: ConnectorContext): Promise<ReadonlyMap<string, Finding[]>>;
+  applyMany(store: S, work: ReadonlyMap<string, SubjectWork>, ctx: ConnectorContext): Promise<BatchApplyResult>;
+}
+
+export function isBatchConnector(c: Connector): c is BatchConnector {
+  const b = c as Partial<BatchConnector>;
+  return typeof b.listKeys === 'function' && typeof b.discoverMany === 'function' && typeof b.applyMany === 'function';
+}

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DataMapSchema, formatPath, type DataMap } from './datamap';
 import { ConfigError } from './errors';
 import { MAX_SWEEP_ENTRIES } from './sweep-limits';
+import { LogPassSettingsSchema } from './log-pass-settings';
 
 export { MAX_SWEEP_ENTRIES };
 
@@ -36,6 +37,8 @@ export const SettingsSchema = z
      * keeps both even with every entry at its longest (see sweep-limits.ts).
      */
     sweepMaxEntries: z.number().int().min(1).max(MAX_SWEEP_ENTRIES).default(DEFAULT_SWEEP_MAX_ENTRIES),
+    /** The batched log-erasure pass: see LogPassSettingsSchema. */
+    logPass: LogPassSettingsSchema.default(LogPassSettingsSchema.parse({})),
   })
   .strict();
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -23,6 +23,12 @@ export class Workspace {
     return sha256Hex(body);
   }
 
+  /** Writes a text document as it is (a JSON Lines manifest a Distributed Map reads). */
+  async putText(key: string, body: string, contentType: string): Promise<string> {
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+    return sha256Hex(body);
+  }
+
   /**
    * Writes the document unless the key already holds one (If-None-Match: *), so writers that
    * keep the same document — every store of an erasure, then ScheduleDeferred — leave one version.
