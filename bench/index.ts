@@ -8,7 +8,7 @@
  *
  * Datasets are generated once under .dsr/bench/ and reused.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,8 @@ import { startS3Server } from '../local/s3';
 import type { SubjectEntry } from '../examples/voip-operator/generator';
 import { ensureLogDataset, type LogDataset } from './dataset';
 import { runEngineBenches } from './engine';
+import { benchCompare } from './scan-compare';
+import { timeNode, timeShell, type Timing } from './timing';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -31,7 +33,10 @@ const arg = (name: string, dflt: string): string => {
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
 };
 const QUICK = argv.includes('--quick');
-const ONLY = new Set(arg('only', 'scan,batch,discovery,e2e,memory,cost').split(','));
+const ONLY = new Set(arg('only', 'scan,compare,batch,discovery,e2e,memory,cost').split(','));
+/** Uncompressed MB of logs for the side-by-side comparison (generated once, cached under --root). */
+const COMPARE_MB = Number(arg('compare-mb', QUICK ? '300' : '3200'));
+const COMPARE_KS = arg('compare-k', QUICK ? '1,100,1000' : '1,100,1000,10000').split(',').map(Number);
 const SCALE = arg('scale', 'large');
 const LOG_MB = Number(arg('log-mb', QUICK ? '60' : '300'));
 const RUNS = Number(arg('runs', QUICK ? '1' : '2'));
@@ -72,34 +77,6 @@ export function identityOf(s: SubjectEntry): Identity {
   return { ...rest, subjectId: s.identifiers.subjectId } as Identity;
 }
 
-interface Timing {
-  ms: number;
-  cpuMs: number;
-  out?: unknown;
-}
-
-async function timeNode(fn: () => Promise<unknown>): Promise<Timing> {
-  const c0 = process.cpuUsage();
-  const t = performance.now();
-  const out = await fn();
-  const ms = performance.now() - t;
-  const c = process.cpuUsage(c0);
-  return { ms, cpuMs: (c.user + c.system) / 1000, out };
-}
-
-/** A shell pipeline's wall time and its children's CPU time (bash `times`, last line). */
-function timeShell(script: string): Timing {
-  const t = performance.now();
-  const res = spawnSync('bash', ['-c', `${script}\ntimes`], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const ms = performance.now() - t;
-  if (res.status !== 0) throw new Error(`baseline failed: ${res.stderr}`);
-  const lines = res.stdout.trim().split('\n');
-  const children = (lines.at(-1) ?? '').split(/\s+/).map((v) => {
-    const m = /^(\d+)m([\d.]+)s$/.exec(v);
-    return m ? Number(m[1]) * 60_000 + Number(m[2]) * 1000 : 0;
-  });
-  return { ms, cpuMs: children[0] + children[1], out: lines[0] };
-}
 
 async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -114,6 +91,29 @@ function pickSubjects(ds: LogDataset, k: number): SubjectEntry[] {
   const step = Math.max(1, Math.floor(sorted.length / k));
   const out: SubjectEntry[] = [];
   for (let i = 0; out.length < k && i < sorted.length; i += step) out.push(sorted[i]);
+  return out;
+}
+
+/**
+ * `n` subjects for a K-subject pass: the dataset's own (a typical one first, so K=1 is not the
+ * busiest subject), then made-up ones that appear in no log (a batch is mostly subjects with
+ * few or no log records).
+ */
+function orderedSubjects(ds: LogDataset, n: number): Array<[string, Identity]> {
+  const real = [...ds.report.subjects].sort((a, b) => b.expected['sip-logs'].records - a.expected['sip-logs'].records);
+  const median = real.splice(Math.floor(real.length / 2), 1);
+  // One subject in ten has log records: the reference operator has 2,000 customers, and a batch
+  // of 1,000 of them would be half its traffic, not what a queue of erasures looks like.
+  const out: Array<[string, Identity]> = median.map((s) => [s.subjectId, identityOf(s)]);
+  for (let i = 0; out.length < n; i++) {
+    const r = out.length % 10 === 0 ? real.shift() : undefined;
+    if (r) {
+      out.push([r.subjectId, identityOf(r)]);
+      continue;
+    }
+    const id = `absent-${i}`;
+    out.push([id, { subjectId: [id], accountId: [`cust-9${String(i).padStart(5, '0')}`], email: [`absent.${i}@nowhere.example`], phone: [`+1819555${String(i).padStart(4, '0')}`], sipUsername: [`absent_${i}`], deviceId: [`dev-ffff${i.toString(16).padStart(8, '0')}`], ip: [`172.31.${(i >> 8) & 255}.${i & 255}`] } as Identity]);
+  }
   return out;
 }
 
@@ -311,6 +311,11 @@ async function main(): Promise<void> {
     : undefined;
   if (needLogs) process.stdout.write('\n');
   if (ds && ONLY.has('scan')) await benchScan(ds);
+  if (ONLY.has('compare')) {
+    const big = await ensureLogDataset({ root: ROOT, scale: SCALE, seed: SEED, logBytes: COMPARE_MB * 1e6, onProgress: progress('comparison dataset') });
+    process.stdout.write('\n');
+    results.compare = await benchCompare(big, { root: ROOT, stores: LOG_STORES, subjects: orderedSubjects(big, Math.max(...COMPARE_KS)), scanSubjects: pickSubjects(big, SCAN_K).map((s) => [s.subjectId, identityOf(s)] as [string, Identity]), ks: COMPARE_KS, concurrency: 4, row });
+  }
 
   if ((ds && ONLY.has('batch')) || ONLY.has('memory')) {
     const dataDir = fs.mkdtempSync(path.join(ROOT, 's3-'));

@@ -17,7 +17,8 @@ import { runInContainer } from '../functions/core/lambda-container';
 import { HANDLERS, localFunctionArn } from '../functions/handlers/registry';
 import { startDynamoDbLocal, type RunningDynamoDbLocal } from './dynamodb';
 import { LocalEngineError } from './errors';
-import { createLocalAuthorizer, handlerCredentials, type LocalAuthorizerOptions } from './iam/authorizer';
+import { createLocalAuthorizer, handlerCredentials, localCredentialsFor, type LocalAuthorizerOptions } from './iam/authorizer';
+import { ROLE_NAMES, type MachineId } from '../infra/policies';
 import { startDynamoDbProxy, type RunningDynamoDbProxy } from './iam/dynamodb-proxy';
 import { freePort } from './ports';
 import { startS3Server, type RunningS3Server } from './s3';
@@ -164,6 +165,13 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
       stateMachines: Object.entries(STATE_MACHINES).map(([id, m]) => ({ name: m.name, definitionPath: m.file, substitutions: substitutions[id] })),
       lambdas,
       authorize,
+      // A Distributed Map reads and writes S3 and starts its children as the machine's own role.
+      s3Endpoint: s3.endpoint,
+      machineCredentials: (name) => {
+        const id = (Object.keys(STATE_MACHINES) as MachineId[]).find((m) => STATE_MACHINES[m].name === name);
+        if (!id) throw new LocalEngineError(`no role for state machine ${name}`);
+        return localCredentialsFor(ROLE_NAMES.machine(id));
+      },
     });
     env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
     for (const m of Object.values(STATE_MACHINES)) env[m.envVar] = `arn:aws:states:${region}:000000000000:stateMachine:${m.name}`;

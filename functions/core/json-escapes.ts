@@ -13,8 +13,11 @@ export function indexOfByte(buf: Uint8Array, byte: number, start: number, end: n
  * `\"`, `\\`, `\/`, `\b\f\n\r\t`, and `\uXXXX` including surrogate pairs, as UTF-8. A lone
  * surrogate becomes U+FFFD, as Buffer.from does with a string holding one, so the result can
  * be searched for the UTF-8 of a parsed value. Invalid escapes are copied as they are.
+ *
+ * `decoded`, when given, receives the output span [start, end) of every escape undone, as pairs:
+ * every other output byte is a literal copy, and a run of them is a run of the input.
  */
-export function unescapeJsonBytes(buf: Uint8Array, start: number, end: number): Buffer {
+export function unescapeJsonBytes(buf: Uint8Array, start: number, end: number, decoded?: number[]): Buffer {
   const out = Buffer.allocUnsafe(end - start);
   let o = 0;
   let i = start;
@@ -28,6 +31,7 @@ export function unescapeJsonBytes(buf: Uint8Array, start: number, end: number): 
     const e = buf[i + 1];
     const simple = SIMPLE_ESCAPES[e];
     if (simple !== undefined) {
+      decoded?.push(o, o + 1);
       out[o++] = simple;
       i += 2;
       continue;
@@ -52,7 +56,9 @@ export function unescapeJsonBytes(buf: Uint8Array, start: number, end: number): 
       } else if (unit >= 0xdc00 && unit <= 0xdfff) {
         cp = 0xfffd;
       }
-      o += utf8(cp, out, o);
+      const n = utf8(cp, out, o);
+      decoded?.push(o, o + n);
+      o += n;
       i += consumed;
       continue;
     }

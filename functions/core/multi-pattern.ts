@@ -29,6 +29,8 @@ export interface PatternHit {
 export interface PatternSet {
   readonly size: number;
   readonly states: number;
+  /** The longest pattern's length in bytes. */
+  readonly maxLength: number;
   /** How `scanEnds` searches: native indexOf per pattern, a skip search, or the automaton. */
   readonly strategy: 'native' | 'skip' | 'automaton';
   /**
@@ -338,7 +340,7 @@ export function compilePatterns(patterns: readonly Uint8Array[], options: Compil
     return hits;
   }
 
-  return { size: patterns.length, states, strategy, scanHits, scanEnds, occursIn, occurrences };
+  return { size: patterns.length, states, maxLength, strategy, scanHits, scanEnds, occursIn, occurrences };
 }
 
 /**

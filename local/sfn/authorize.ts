@@ -11,7 +11,10 @@ import type { OperationName } from './operations';
 import { SfnError } from './protocol';
 
 /** The ARN field each operation is authorized on. */
-const RESOURCE_FIELD: Record<OperationName, 'stateMachineArn' | 'executionArn' | undefined> = {
+const RESOURCE_FIELD: Record<OperationName, 'stateMachineArn' | 'executionArn' | 'mapRunArn' | undefined> = {
+  DescribeMapRun: 'mapRunArn',
+  UpdateMapRun: 'mapRunArn',
+  ListMapRuns: 'executionArn',
   StartExecution: 'stateMachineArn',
   DescribeExecution: 'executionArn',
   GetExecutionHistory: 'executionArn',
@@ -23,7 +26,8 @@ const RESOURCE_FIELD: Record<OperationName, 'stateMachineArn' | 'executionArn' |
 };
 
 export function sfnRequest(operation: OperationName, body: unknown, region: string): AuthzRequest {
-  const field = RESOURCE_FIELD[operation];
+  // ListExecutions of a Map Run's children is authorized on the Map Run ARN, as on AWS.
+  const field = operation === 'ListExecutions' && typeof body === 'object' && body !== null && 'mapRunArn' in body ? 'mapRunArn' : RESOURCE_FIELD[operation];
   const value = field && typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
   // A missing or malformed ARN is the operation's own ValidationException/InvalidArn, after IAM.
   const resource = typeof value === 'string' && value !== '' ? value : `arn:aws:states:${region}:${ACCOUNT_ID}:stateMachine:*`;

@@ -109,10 +109,51 @@ export function collectStates(machine: AslMachine, where = 'definition'): StateR
 /** AWS gives a Task no timeout by default; the library gives it 60 s. Lambda's own ceiling is 900 s. */
 export const DEFAULT_TASK_TIMEOUT_SECONDS = 900;
 
+/** The Resource the library sees for a Distributed Map, which it cannot run (see distributed-map.ts). */
+export const DISTRIBUTED_MAP_RESOURCE = 'arn:aws:states:::local:distributedMap';
+
+export const isDistributed = (state: AslState): boolean =>
+  state.Type === 'Map' && (state.ItemProcessor as { ProcessorConfig?: { Mode?: string } } | undefined)?.ProcessorConfig?.Mode === 'DISTRIBUTED';
+
+const READERS = new Set(['arn:aws:states:::s3:getObject', 'arn:aws:states:::s3:listObjectsV2']);
+
+/**
+ * What the local engine cannot run as AWS would is refused at startup rather than run
+ * differently: EXPRESS children, readers other than JSON/JSONL getObject and listObjectsV2,
+ * writers other than putObject with JSON output.
+ */
+export function unsupportedDistributed(state: AslState): string | undefined {
+  const config = (state.ItemProcessor as { ProcessorConfig?: { ExecutionType?: string } }).ProcessorConfig;
+  if ((config?.ExecutionType ?? 'STANDARD') !== 'STANDARD') return `ExecutionType ${String(config?.ExecutionType)} child executions are not modelled locally (STANDARD is)`;
+  const reader = state.ItemReader as { Resource?: string; ReaderConfig?: { InputType?: string } } | undefined;
+  if (reader && !READERS.has(String(reader.Resource))) return `ItemReader resource ${String(reader.Resource)} is not modelled locally`;
+  const input = reader?.ReaderConfig?.InputType;
+  if (reader?.Resource === 'arn:aws:states:::s3:getObject' && input !== undefined && input !== 'JSON' && input !== 'JSONL') return `ReaderConfig InputType ${input} is not modelled locally (JSON and JSONL are)`;
+  const writer = state.ResultWriter as { Resource?: string; WriterConfig?: { OutputType?: string; Transformation?: string } } | undefined;
+  if (writer && writer.Resource !== 'arn:aws:states:::s3:putObject') return 'a ResultWriter without Resource arn:aws:states:::s3:putObject is not modelled locally';
+  if (writer?.WriterConfig) return 'ResultWriter WriterConfig is not modelled locally';
+  return undefined;
+}
+
+// What the library keeps of a Distributed Map: the Task fields that mean the same on a Map.
+const DISTRIBUTED_KEPT = new Set(['Comment', 'InputPath', 'ResultPath', 'ResultSelector', 'OutputPath', 'Retry', 'Catch', 'Next', 'End']);
+// Under 2^31 ms, Node's timer ceiling: a Map Run has no timeout of its own on AWS.
+const DISTRIBUTED_TIMEOUT_SECONDS = 2_000_000;
+
+/** A Distributed Map becomes, for the library, a Task whose handler runs the Map Run. */
+function distributedAsTask(state: AslState): void {
+  for (const key of Object.keys(state)) if (!DISTRIBUTED_KEPT.has(key)) delete state[key];
+  Object.assign(state, { Type: 'Task', Resource: DISTRIBUTED_MAP_RESOURCE, TimeoutSeconds: DISTRIBUTED_TIMEOUT_SECONDS });
+}
+
 /** Rewrites a copy of the definition into what the library should run for one execution. */
 export function prepareForRun(machine: AslMachine, startTimeIso: string): AslMachine {
   const copy = structuredClone(machine);
   for (const { name, state } of collectStates(copy)) {
+    if (isDistributed(state)) {
+      distributedAsTask(state);
+      continue;
+    }
     if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
       state.TimeoutSeconds = DEFAULT_TASK_TIMEOUT_SECONDS;
     }

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { prepareForRun, retryIntervals, type AslMachine } from './definition';
+import { collectStates, isDistributed, prepareForRun, retryIntervals, type AslMachine, type AslState } from './definition';
+import { distributedMapHandler, type MapRunHost } from './distributed-map';
+import { createMapRunHost } from './map-run-host';
+import { MapRuns } from './map-runs';
+import type { Authorizer } from '../iam/types';
 import { HistoryRecorder } from './history';
 import { ACCOUNT_ID, executionArn, type ExecutionRecord, type ExecutionStatus, type Outcome, type StoredExecution } from './model';
 import { SfnError, validateInput, validateName } from './protocol';
@@ -25,18 +29,32 @@ interface Live {
   settle: () => void;
 }
 
+interface Prepared {
+  definition: AslMachine;
+  stateMachine: StateMachine;
+  declaredStates: Map<string, AslState>;
+}
+
 interface ManagerOptions {
   region: string;
   machines: MachineEntry[];
   resolve: (ref: string) => LambdaHandler | undefined;
   retryIntervalScale: number;
   store: ExecutionStore;
+  /** IAM for what a machine's role does itself (starting a Map Run's children); default allow-all. */
+  authorize?: Authorizer;
+  /** The access key a machine's role signs with (its ItemReader/ResultWriter S3 calls, IAM); default the admin key. */
+  machineCredentials?: (machineName: string) => { accessKeyId: string; secretAccessKey: string };
+  /** The local S3 endpoint a Distributed Map's ItemReader and ResultWriter call. */
+  s3Endpoint?: string;
 }
 
 /** Owns every execution: starting them on the library, recording them, persisting them. */
 export class ExecutionManager {
   readonly machines = new Map<string, MachineEntry>();
   private readonly executions = new Map<string, Live>();
+  readonly mapRuns = new MapRuns();
+  private readonly preparedCache = new WeakMap<AslMachine, Prepared>();
   private nextSeq = 1;
   private closed = false;
 
@@ -55,6 +73,11 @@ export class ExecutionManager {
   private restore(stored: StoredExecution): void {
     const live = this.track(stored);
     this.nextSeq = Math.max(this.nextSeq, stored.execution.seq + 1);
+    for (const run of stored.mapRuns ?? []) {
+      // Same rule as the execution: a Map Run the previous server left running is over.
+      if (run.status === 'RUNNING') Object.assign(run, { status: 'FAILED', stopDate: Date.now() });
+      this.mapRuns.restore(run);
+    }
     if (stored.execution.status !== 'RUNNING') {
       live.settle();
       return;
@@ -81,20 +104,48 @@ export class ExecutionManager {
       if (existing.status === 'RUNNING' && existing.input === executionInput) return existing;
       throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
+    return this.launch(machine, arn, executionName, executionInput).stored.execution;
+  }
+
+  private launch(machine: MachineEntry, arn: string, name: string, input: string, mapRunArn?: string): Live {
     const record: ExecutionRecord = {
       seq: this.nextSeq++,
       executionArn: arn,
-      stateMachineArn: machineArn,
-      name: executionName,
+      stateMachineArn: machine.arn,
+      name,
       status: 'RUNNING',
-      input: executionInput,
+      input,
       startDate: Date.now(),
+      ...(mapRunArn ? { mapRunArn } : {}),
     };
     const live = this.track({ execution: record, events: [] });
     const recorder = this.recorderFor(live, machine.definition);
-    recorder.executionStarted(executionInput, ROLE_ARN);
+    recorder.executionStarted(input, ROLE_ARN);
     this.run(live, machine, recorder);
-    return record;
+    return live;
+  }
+
+  /** The child executions of a Map Run, newest first. */
+  listByMapRun(mapRunArn: string, status: ExecutionStatus | undefined): ExecutionRecord[] {
+    return [...this.executions.values()]
+      .map((live) => live.stored.execution)
+      .filter((e) => e.mapRunArn === mapRunArn && (status === undefined || e.status === status))
+      .sort((a, b) => b.seq - a.seq);
+  }
+
+  /** What a Distributed Map of `parent` needs: children, IAM as the machine's role, S3. */
+  private mapRunHost(parent: Live, machineName: string): MapRunHost {
+    return createMapRunHost({
+      ...this.opts,
+      machineName,
+      mapRuns: this.mapRuns,
+      parent: parent.stored,
+      launch: (entry, arn, name, input, mapRunArn) => this.launch(entry, arn, name, input, mapRunArn),
+      stop: (arn) => void this.stop(arn, undefined, undefined),
+      save: () => {
+        if (!this.closed) this.opts.store.save(parent.stored);
+      },
+    });
   }
 
   get(arn: string): StoredExecution {
@@ -183,6 +234,25 @@ export class ExecutionManager {
     live.settle();
   }
 
+  /**
+   * The library's machine for one execution. Validated once at server start; the per-execution
+   * copy only differs in the baked-in start time, so a definition that never reads
+   * `$$.Execution.StartTime` is prepared once and reused (a Map Run's 100,000 children).
+   */
+  private prepared(machine: MachineEntry, startDate: number): Prepared {
+    const reusable = !machine.text.includes('$$.Execution.StartTime');
+    const cached = reusable ? this.preparedCache.get(machine.definition) : undefined;
+    if (cached) return cached;
+    const definition = prepareForRun(machine.definition, new Date(startDate).toISOString());
+    const prepared: Prepared = {
+      definition,
+      stateMachine: new StateMachine(definition as unknown as StateMachineDefinition, { validationOptions: { noValidate: true } }),
+      declaredStates: new Map(collectStates(machine.definition).filter(({ state }) => isDistributed(state)).map(({ name, state }) => [name, state])),
+    };
+    if (reusable) this.preparedCache.set(machine.definition, prepared);
+    return prepared;
+  }
+
   private run(live: Live, machine: MachineEntry, recorder: HistoryRecorder): void {
     const record = live.stored.execution;
     const fail = (err: unknown): void => {
@@ -191,9 +261,8 @@ export class ExecutionManager {
       this.finish(live, { status: 'FAILED', error: 'Local.EngineError', cause });
     };
     try {
-      const definition = prepareForRun(machine.definition, new Date(record.startDate).toISOString());
-      // Validated once at server start; the per-execution copy only differs in baked-in constants.
-      const stateMachine = new StateMachine(definition as unknown as StateMachineDefinition, { validationOptions: { noValidate: true } });
+      const { definition, stateMachine, declaredStates } = this.prepared(machine, record.startDate);
+      const parent = { executionArn: record.executionArn, machineArn: machine.arn, machineName: machine.name, name: record.name, startDate: record.startDate, input: record.input };
       const execution = stateMachine.run(JSON.parse(record.input), {
         noThrowOnAbort: true,
         context: {
@@ -201,7 +270,13 @@ export class ExecutionManager {
           StateMachine: { Id: machine.arn, Name: machine.name },
         },
         overrides: {
-          taskResourceLocalHandlers: buildTaskHandlers(definition, { declared: machine.definition, region: this.opts.region, resolve: this.opts.resolve, recorder }) as never,
+          taskResourceLocalHandlers: buildTaskHandlers(definition, {
+            declared: machine.definition,
+            region: this.opts.region,
+            resolve: this.opts.resolve,
+            recorder,
+            distributed: (stateName) => distributedMapHandler(stateName, declaredStates.get(stateName) as never, parent, recorder, this.mapRunHost(live, machine.name)),
+          }) as never,
           retryIntervalOverrides: retryIntervals(definition, this.opts.retryIntervalScale),
         },
       });

@@ -1,5 +1,5 @@
 import { CompositeEvents, type LibraryEvent } from './composite-events';
-import { collectStates, type AslMachine, type AslState } from './definition';
+import { collectStates, isDistributed, type AslMachine, type AslState } from './definition';
 import {
   DATA_LIMIT_ERROR,
   exceedsPayloadLimit,
@@ -55,6 +55,10 @@ export class HistoryRecorder {
   private readonly tasks = new TaskSlots();
   private readonly composites: CompositeEvents;
   private readonly states = new Map<string, AslState>();
+  /** Distributed Maps: the library runs them as Tasks, AWS records Map events and the Map Run's. */
+  private readonly distributed = new Set<string>();
+  private readonly entered = new Set<string>();
+  private readonly enteredWaiters = new Map<string, (() => void)[]>();
   private readonly scopes: Scopes;
   private readonly pending: { ev: LibraryEvent; done: () => void }[] = [];
   private lastFailedState: string | undefined;
@@ -68,7 +72,10 @@ export class HistoryRecorder {
     machine: AslMachine,
     private readonly hooks: RecorderHooks,
   ) {
-    for (const { name, state } of collectStates(machine)) this.states.set(name, state);
+    for (const { name, state } of collectStates(machine)) {
+      this.states.set(name, state);
+      if (isDistributed(state)) this.distributed.add(name);
+    }
     this.scopes = new Scopes(machine);
     this.composites = new CompositeEvents(this, this.scopes, this.states);
   }
@@ -110,9 +117,18 @@ export class HistoryRecorder {
     let done = (): void => undefined;
     const processed = new Promise<void>((resolve) => (done = resolve));
     this.closed.then(done, done);
-    if ((ev.type === 'StateEntered' || ev.type === 'StateRetried') && ev.state.type === 'Task') this.tasks.queue(ev.state.name, this.laneOfState(ev), processed);
+    if ((ev.type === 'StateEntered' || ev.type === 'StateRetried') && ev.state.type === 'Task' && !this.distributed.has(ev.state.name)) this.tasks.queue(ev.state.name, this.laneOfState(ev), processed);
     this.pending.push({ ev, done });
     this.drain();
+  }
+
+  /** Resolves once the state's Entered event is in the history (the Distributed Map's events follow it). */
+  whenEntered(state: string): Promise<void> {
+    if (this.entered.has(state) || this.sealedFlag) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.enteredWaiters.set(state, [...(this.enteredWaiters.get(state) ?? []), resolve]);
+      this.closed.then(resolve, resolve);
+    });
   }
 
   /** Called by the Task handler once the library invokes it; pairs it with its StateEntered. */
@@ -211,6 +227,14 @@ export class HistoryRecorder {
     if (!this.composites.isLive(name, lane)) return;
     this.composites.flushFailures(lane);
     if (exceedsPayloadLimit(input)) return this.fatal(DATA_LIMIT_ERROR, inputTooLargeCause(name), this.last.get(lane) ?? 0);
+    if (this.distributed.has(name)) {
+      this.append('MapStateEntered', { key: 'stateEnteredEventDetails', value: { name, ...data('input', input) } }, lane);
+      this.inState.set(lane, 'Map');
+      this.entered.add(name);
+      for (const resolve of this.enteredWaiters.get(name) ?? []) resolve();
+      this.enteredWaiters.delete(name);
+      return;
+    }
     const entered = this.append(`${type}StateEntered`, { key: 'stateEnteredEventDetails', value: { name, ...data('input', input) } }, lane);
     this.inState.set(lane, type);
     if (type === 'Fail') this.composites.noteBranchFailure(name, lane);
@@ -221,6 +245,11 @@ export class HistoryRecorder {
     if (!this.composites.isLive(name, lane)) return;
     if (exceedsPayloadLimit(output)) return this.fatal(DATA_LIMIT_ERROR, resultTooLargeCause(name), this.last.get(lane) ?? 0);
     this.inState.delete(lane);
+    if (this.distributed.has(name)) {
+      this.entered.delete(name);
+      this.append('MapStateExited', { key: 'stateExitedEventDetails', value: { name, ...data('output', output) } }, lane);
+      return;
+    }
     const previous = this.composites.exiting(name, type, lane);
     this.append(`${type}StateExited`, { key: 'stateExitedEventDetails', value: { name, ...data('output', output) } }, lane, previous);
   }

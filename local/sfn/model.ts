@@ -1,3 +1,5 @@
+import type { MapRunRecord } from './map-runs';
+
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
 export const ACCOUNT_ID = '000000000000';
@@ -16,6 +18,8 @@ export interface ExecutionRecord {
   /** Epoch milliseconds; converted to AWS's epoch seconds only on the wire. */
   startDate: number;
   stopDate?: number;
+  /** A Distributed Map's child execution: the Map Run that started it. */
+  mapRunArn?: string;
 }
 
 /** A history event in AWS's shape (e.g. `{ type, stateEnteredEventDetails }`), timestamp in ms. */
@@ -30,6 +34,8 @@ export interface StoredEvent {
 export interface StoredExecution {
   execution: ExecutionRecord;
   events: StoredEvent[];
+  /** The Map Runs its Distributed Maps started (map-runs.ts). */
+  mapRuns?: MapRunRecord[];
 }
 
 export interface Outcome {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ExecutionManager } from './executions';
 import { ROLE_ARN } from './executions';
 import { toWire } from './wire';
+import { describeMapRun, listMapRuns, updateMapRun } from './map-run-operations';
 import type { ExecutionRecord } from './model';
 import { decodeToken, encodeToken, epochSeconds, pageSize, parseStatesArn, SfnError } from './protocol';
 
@@ -19,6 +20,14 @@ const schemas = {
   DescribeStateMachine: z.object({ stateMachineArn: arn }),
   DescribeStateMachineForExecution: z.object({ executionArn: arn }),
   ListStateMachines: z.object({ maxResults, nextToken }),
+  DescribeMapRun: z.object({ mapRunArn: arn }),
+  ListMapRuns: z.object({ executionArn: arn, maxResults, nextToken }),
+  UpdateMapRun: z.object({
+    mapRunArn: arn,
+    maxConcurrency: z.number().int().min(0).optional(),
+    toleratedFailurePercentage: z.number().min(0).max(100).optional(),
+    toleratedFailureCount: z.number().int().min(0).optional(),
+  }),
 };
 
 export type OperationName = keyof typeof schemas;
@@ -55,12 +64,13 @@ function describe(e: ExecutionRecord, includeData: boolean): Record<string, unkn
     ...(e.status === 'SUCCEEDED' ? { ...(includeData ? { output: e.output } : {}), outputDetails: { included: includeData } } : {}),
     ...(e.error !== undefined ? { error: e.error } : {}),
     ...(e.cause !== undefined ? { cause: e.cause } : {}),
+    ...(e.mapRunArn !== undefined ? { mapRunArn: e.mapRunArn } : {}),
   };
 }
 
 type Handler = (body: unknown, manager: ExecutionManager) => unknown;
 
-export const operations: Record<OperationName, Handler> = {
+export const operations = {
   StartExecution(body, manager) {
     const req = parse('StartExecution', body);
     const record = manager.start(machineArnChecked(req.stateMachineArn), req.name, req.input);
@@ -91,16 +101,23 @@ export const operations: Record<OperationName, Handler> = {
 
   ListExecutions(body, manager) {
     const req = parse('ListExecutions', body);
-    if (req.mapRunArn !== undefined) throw new SfnError('ResourceNotFound', 'Map Runs (distributed Map) are not supported locally');
-    if (req.stateMachineArn === undefined) throw new SfnError('ValidationException', 'Must provide a StateMachine ARN or MapRun ARN');
-    const machine = machineArnChecked(req.stateMachineArn);
-    if (!manager.machines.has(machine)) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${machine}'`);
+    if (req.mapRunArn !== undefined && req.stateMachineArn !== undefined) throw new SfnError('ValidationException', 'Must provide only a StateMachine ARN or a MapRun ARN, not both');
+    if (req.mapRunArn === undefined && req.stateMachineArn === undefined) throw new SfnError('ValidationException', 'Must provide a StateMachine ARN or MapRun ARN');
+    let machine = '';
+    if (req.mapRunArn !== undefined) {
+      if (parseStatesArn(req.mapRunArn).resourceType !== 'mapRun') throw new SfnError('InvalidArn', `Invalid Arn: '${req.mapRunArn}'`);
+      if (!manager.mapRuns.get(req.mapRunArn)) throw new SfnError('ResourceNotFound', `Resource not found: '${req.mapRunArn}'`);
+    } else {
+      machine = machineArnChecked(req.stateMachineArn as string);
+      if (!manager.machines.has(machine)) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${machine}'`);
+    }
     const size = pageSize(req.maxResults);
-    const scope = `${machine}|${req.statusFilter ?? ''}`;
+    const scope = `${req.mapRunArn ?? machine}|${req.statusFilter ?? ''}`;
     // The token holds a creation sequence, so executions started between pages cause no repeats.
     const before = req.nextToken !== undefined ? decodeToken(req.nextToken, scope) : Infinity;
     // Nothing is ever redrivable locally, so PENDING_REDRIVE matches no execution.
-    const matching = req.statusFilter === 'PENDING_REDRIVE' ? [] : manager.list(machine, req.statusFilter).filter((e) => e.seq < before);
+    const listed = req.mapRunArn !== undefined ? manager.listByMapRun(req.mapRunArn, req.statusFilter === 'PENDING_REDRIVE' ? undefined : req.statusFilter) : manager.list(machine, req.statusFilter === 'PENDING_REDRIVE' ? undefined : req.statusFilter);
+    const matching = req.statusFilter === 'PENDING_REDRIVE' ? [] : listed.filter((e) => e.seq < before);
     const page = matching.slice(0, size);
     return {
       executions: page.map((e) => ({
@@ -110,6 +127,7 @@ export const operations: Record<OperationName, Handler> = {
         status: e.status,
         startDate: epochSeconds(e.startDate),
         ...(e.stopDate !== undefined ? { stopDate: epochSeconds(e.stopDate) } : {}),
+        ...(e.mapRunArn !== undefined ? { mapRunArn: e.mapRunArn } : {}),
       })),
       ...(matching.length > size ? { nextToken: encodeToken(scope, page[page.length - 1].seq) } : {}),
     };
@@ -157,6 +175,15 @@ export const operations: Record<OperationName, Handler> = {
       ...(from + size < all.length ? { nextToken: encodeToken('machines', from + size) } : {}),
     };
   },
-};
+} as Record<OperationName, Handler>;
+
+Object.assign(operations, {
+  DescribeMapRun: (body: unknown, manager: ExecutionManager) => describeMapRun(manager, parse('DescribeMapRun', body).mapRunArn),
+  ListMapRuns: (body: unknown, manager: ExecutionManager) => {
+    const req = parse('ListMapRuns', body);
+    return listMapRuns(manager, req.executionArn, req.maxResults, req.nextToken);
+  },
+  UpdateMapRun: (body: unknown, manager: ExecutionManager) => updateMapRun(manager, parse('UpdateMapRun', body)),
+});
 
 export const isOperation = (name: string): name is OperationName => Object.prototype.hasOwnProperty.call(operations, name);

@@ -35,6 +35,10 @@ export interface SfnServerOptions {
   retryIntervalScale?: number;
   /** IAM for every call (see local/iam/types.ts); default: everything is allowed. */
   authorize?: Authorizer;
+  /** The local S3 endpoint for Distributed Map ItemReader/ResultWriter calls. */
+  s3Endpoint?: string;
+  /** The credentials a machine's role signs with (by machine name); default the admin key `local`. */
+  machineCredentials?: (machineName: string) => { accessKeyId: string; secretAccessKey: string };
 }
 
 export interface RunningSfnServer {
@@ -95,6 +99,9 @@ export async function startSfnServer(opts: SfnServerOptions): Promise<RunningSfn
     resolve: handlerResolver(opts.lambdas),
     retryIntervalScale: opts.retryIntervalScale ?? 0.001,
     store,
+    authorize: opts.authorize,
+    s3Endpoint: opts.s3Endpoint,
+    machineCredentials: opts.machineCredentials,
   });
   await store.flush();
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { collectStates, DEFAULT_TASK_TIMEOUT_SECONDS, DefinitionError, type AslMachine, type AslState } from './definition';
+import { collectStates, DEFAULT_TASK_TIMEOUT_SECONDS, DISTRIBUTED_MAP_RESOURCE, isDistributed, unsupportedDistributed, DefinitionError, type AslMachine, type AslState } from './definition';
 import type { HistoryRecorder, TaskSlot } from './history';
 import { ACCOUNT_ID } from './model';
 import { DATA_LIMIT_ERROR, exceedsPayloadLimit, inputTooLargeCause, MAX_PAYLOAD_BYTES, resultTooLargeCause } from './limits';
@@ -22,7 +22,7 @@ const FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:([^:]+)/;
 const SERVICE_ARN = /^arn:aws[a-z-]*:states:::([^:]+):(.+)$/;
 
 /** Thrown into the library so Retry/Catch match on `name`; the message is the Cause. */
-class TaskFailure extends Error {
+export class TaskFailure extends Error {
   constructor(name: string, cause: string) {
     super(cause);
     this.name = name;
@@ -30,7 +30,7 @@ class TaskFailure extends Error {
 }
 
 /** States.DataLimitExceeded is terminal on AWS: not even States.ALL retries or catches it. */
-class TerminalTaskFailure extends TaskFailure {
+export class TerminalTaskFailure extends TaskFailure {
   get isRetryable(): boolean {
     return false;
   }
@@ -55,6 +55,8 @@ export function handlerResolver(lambdas: Record<string, LambdaHandler>): (ref: s
  */
 export function assertRunnable(machine: AslMachine, lambdas: Record<string, LambdaHandler>, where: string): void {
   for (const { name, state } of collectStates(machine, where)) {
+    const refused = isDistributed(state) ? unsupportedDistributed(state) : undefined;
+    if (refused) throw new DefinitionError(`${where}: Distributed Map '${name}': ${refused}`);
     if (state.Type !== 'Task') continue;
     const resource = state.Resource ?? '';
     if (resource === LAMBDA_INVOKE || FUNCTION_ARN.test(resource) || lambdas[resource]) continue;
@@ -71,6 +73,8 @@ interface TaskEnv {
   region: string;
   resolve: (ref: string) => LambdaHandler | undefined;
   recorder: HistoryRecorder;
+  /** The handler of a Distributed Map state (distributed-map.ts). */
+  distributed?: (stateName: string) => (input: unknown) => Promise<unknown>;
 }
 
 type Kind = { integration: 'invoke' | 'function' | 'service'; resourceType: string; resource: string };
@@ -88,7 +92,9 @@ export function buildTaskHandlers(machine: AslMachine, env: TaskEnv): Record<str
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   const declared = new Map(collectStates(env.declared).map(({ name, state }) => [name, state.TimeoutSeconds]));
   for (const { name, state } of collectStates(machine)) {
-    if (state.Type === 'Task') handlers[name] = (input) => runTask(name, state, declared.get(name), input, env);
+    if (state.Type !== 'Task') continue;
+    if (state.Resource === DISTRIBUTED_MAP_RESOURCE && env.distributed) handlers[name] = env.distributed(name);
+    else handlers[name] = (input) => runTask(name, state, declared.get(name), input, env);
   }
   return handlers;
 }

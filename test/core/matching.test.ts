@@ -441,6 +441,30 @@ describe('RecordMatcher agrees with the reference (fast-check)', () => {
     );
   });
 
+  test('a value written with an escape far from the line\'s other escapes is still a candidate (the rescan looks around each escape)', () => {
+    const matcher = new RecordMatcher([{ path: 'd', identifier: 'deviceId', match: 'value' }], new Map([['s0', { deviceId: ['dev-77'] } as Identity]]), 'jsonl');
+    const pad = 'x'.repeat(400);
+    for (const written of [String.raw`dev-\u0037\u0037`, String.raw`\u0064ev-77`, 'dev-77']) {
+      const line = String.raw`{"n":"\"Bob\" ${pad}","d":"` + written + String.raw`","m":"${pad}\"q\""}`;
+      const raw = Buffer.from(line, 'utf8');
+      expect([...matcher.candidates(raw, 0, raw.length)]).toEqual([0]);
+    }
+    const miss = Buffer.from(String.raw`{"n":"\"Bob\" ${pad}","d":"dev-\u0037\u00378","m":"\"q\""}`, 'utf8');
+    expect([...matcher.candidates(miss, 0, miss.length)]).toEqual([]);
+  });
+
+  test('an escaped quote needs a second look only when some value holds a quote (quoted forms\' quotes are delimiters)', () => {
+    const fields: RecordFieldSpec[] = [{ path: 'd', identifier: 'deviceId', match: 'value' }, { path: 'u', identifier: 'sipUsername', match: 'value' }];
+    const line = Buffer.from(String.raw`{"n":"\"Bob\" <sip:u1@h>","d":"dev-1","u":"u1"}`, 'utf8');
+    const plain = new RecordMatcher(fields, new Map([['s0', { deviceId: ['dev-1'], sipUsername: ['u1'] } as Identity]]), 'jsonl');
+    expect(plain.escapeMayHideValue(line, 0, line.length)).toBe(false);
+    expect([...plain.candidates(line, 0, line.length)].sort()).toEqual([0, 1]);
+    const quoted = new RecordMatcher(fields, new Map([['s0', { deviceId: ['dev"1'] } as Identity]]), 'jsonl');
+    expect(quoted.escapeMayHideValue(line, 0, line.length)).toBe(true);
+    const hidden = Buffer.from(String.raw`{"d":"dev\"1"}`, 'utf8');
+    expect([...quoted.candidates(hidden, 0, hidden.length)]).toEqual([0]);
+  });
+
   test('the continuation classes are the documented ones', () => {
     const all = Array.from({ length: 128 }, (_v, i) => String.fromCharCode(i));
     for (const [type, value] of [['phone', '1'], ['email', 'a'], ['ip', '1.2'], ['ip', '::1'], ['accountId', 'a'], ['sipUsername', 'a'], ['deviceId', 'a'], ['subjectId', 'a']] as Array<[IdentifierType, string]>) {

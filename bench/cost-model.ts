@@ -1,0 +1,126 @@
+/**
+ * Time and cost of one log-erasure pass over a log store on a Distributed Map of Lambda
+ * workers, from figures the bench measures (CPU-seconds per GB of one worker, the store's
+ * compression ratio) and AWS list prices. Pure arithmetic, so it is unit-tested
+ * (test/core/cost-model.test.ts) and printed by `npm run bench` beside S3 Find and Forget's
+ * published figures.
+ *
+ * The shape modelled: the store's objects are listed into a manifest (LIST), batched by
+ * uncompressed bytes so a batch finishes inside the Lambda timeout, and scanned by child
+ * executions (one Lambda each, 1 vCPU at 1,769 MB) at most `concurrency` at a time; every
+ * object is read once (GET) whatever the number of subjects, and each batch writes one result
+ * (PUT). Rewrites of the objects that hold records are not counted (a few objects per subject).
+ */
+
+/**
+ * AWS list prices, us-east-1, USD, as recorded on 2026-12-02 from the public pricing pages
+ * (Lambda x86 duration and requests, Step Functions Standard state transitions, S3 Standard
+ * requests). Check them before relying on a figure; they change rarely.
+ */
+export const PRICES = {
+  recordedOn: '2026-12-02',
+  region: 'us-east-1',
+  lambdaGbSecond: 0.0000166667,
+  lambdaRequest: 0.2 / 1e6,
+  stepFunctionsTransition: 0.025 / 1000,
+  s3Get: 0.0004 / 1000,
+  s3List: 0.005 / 1000,
+  s3Put: 0.005 / 1000,
+} as const;
+
+/** Lambda gives one full vCPU at 1,769 MB. */
+export const LAMBDA_MB_PER_VCPU = 1769;
+export const LAMBDA_TIMEOUT_S = 900;
+
+/** S3 Find and Forget's COST_OVERVIEW figures, the anchor the model is set beside. */
+export const FIND_AND_FORGET = [
+  { dataset: '100 GB gzip JSON', seconds: 22 * 60, usd: 5.89, workers: '50 Fargate tasks' },
+  { dataset: '10 TB Parquet', seconds: 150 * 60, usd: 75.69, workers: 'Fargate tasks' },
+] as const;
+
+export interface Measured {
+  /** CPU-seconds one worker spends per GB (1e9 bytes) of uncompressed log, K subjects. */
+  readonly cpuSecondsPerUncompressedGb: number;
+  /** Uncompressed bytes per stored byte (gzip: about 8 on the reference SIP logs). */
+  readonly expansion: number;
+  /** Average stored bytes per object (one GET and one manifest line each). */
+  readonly storedBytesPerObject: number;
+}
+
+export interface Scenario {
+  readonly name: string;
+  /** Stored (compressed) bytes of the store, as S3 bills and lists them. */
+  readonly storedBytes: number;
+  readonly concurrency: number;
+  /** Fraction of the Lambda timeout a batch is sized to use (margin for slow objects). Default 0.5. */
+  readonly timeoutShare?: number;
+  /** Seconds per child execution beyond the scan: start, cold start, result write. Default 2. */
+  readonly overheadSecondsPerBatch?: number;
+  /** Seconds for listing into a manifest and the parent's own states. Default 10. */
+  readonly fixedSeconds?: number;
+}
+
+export interface Estimate {
+  readonly name: string;
+  readonly storedBytes: number;
+  readonly uncompressedBytes: number;
+  readonly objects: number;
+  readonly batches: number;
+  readonly uncompressedBytesPerBatch: number;
+  readonly secondsPerBatch: number;
+  readonly waves: number;
+  readonly wallSeconds: number;
+  readonly cpuSeconds: number;
+  readonly cost: { readonly lambda: number; readonly stepFunctions: number; readonly s3: number; readonly total: number };
+}
+
+/** State transitions per child execution (start, the scan Task, success) and for the parent. */
+const TRANSITIONS_PER_BATCH = 3;
+const PARENT_TRANSITIONS = 10;
+
+export function estimate(m: Measured, s: Scenario): Estimate {
+  if (!(m.cpuSecondsPerUncompressedGb > 0) || !(m.expansion > 0) || !(m.storedBytesPerObject > 0)) throw new RangeError('measured figures must be positive');
+  if (!(s.storedBytes > 0) || !(s.concurrency >= 1)) throw new RangeError('scenario needs bytes and a concurrency of at least 1');
+  const share = s.timeoutShare ?? 0.5;
+  const overhead = s.overheadSecondsPerBatch ?? 2;
+  const fixed = s.fixedSeconds ?? 10;
+  const uncompressed = s.storedBytes * m.expansion;
+  const objects = Math.ceil(s.storedBytes / m.storedBytesPerObject);
+  const bytesPerSecond = 1e9 / m.cpuSecondsPerUncompressedGb;
+  // The biggest batch that finishes inside its share of the timeout; but at least one batch per
+  // worker, so that the concurrency is used, and never less than one object per batch.
+  const maxBatchBytes = bytesPerSecond * (LAMBDA_TIMEOUT_S * share - overhead);
+  const batches = Math.min(objects, Math.max(s.concurrency, Math.ceil(uncompressed / maxBatchBytes)));
+  const perBatch = uncompressed / batches;
+  const scanSeconds = perBatch / bytesPerSecond;
+  const secondsPerBatch = scanSeconds + overhead;
+  const waves = Math.ceil(batches / s.concurrency);
+  const wallSeconds = fixed + waves * secondsPerBatch;
+  const gbSeconds = batches * secondsPerBatch * (LAMBDA_MB_PER_VCPU / 1024);
+  const lambda = gbSeconds * PRICES.lambdaGbSecond + batches * PRICES.lambdaRequest;
+  const stepFunctions = (batches * TRANSITIONS_PER_BATCH + PARENT_TRANSITIONS) * PRICES.stepFunctionsTransition;
+  // One LIST per 1,000 keys, one GET per object, one PUT per batch result and the manifest.
+  const s3 = Math.ceil(objects / 1000) * PRICES.s3List + objects * PRICES.s3Get + (batches + 1) * PRICES.s3Put;
+  return {
+    name: s.name,
+    storedBytes: s.storedBytes,
+    uncompressedBytes: uncompressed,
+    objects,
+    batches,
+    uncompressedBytesPerBatch: perBatch,
+    secondsPerBatch,
+    waves,
+    wallSeconds,
+    cpuSeconds: batches * scanSeconds,
+    cost: { lambda, stepFunctions, s3, total: lambda + stepFunctions + s3 },
+  };
+}
+
+/** The bench's table: 100 GB and 10 TB stored, at concurrency 100 and 1,000. */
+export function standardScenarios(): Scenario[] {
+  const out: Scenario[] = [];
+  for (const [name, bytes] of [['100 GB gzip JSON Lines', 100e9], ['10 TB gzip JSON Lines', 10e12]] as const) {
+    for (const concurrency of [100, 1000]) out.push({ name: `${name}, concurrency ${concurrency}`, storedBytes: bytes, concurrency });
+  }
+  return out;
+}
