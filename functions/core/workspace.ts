@@ -46,9 +46,14 @@ export class Workspace {
   }
 
   async getJson<T>(key: string): Promise<T | undefined> {
+    const text = await this.getText(key);
+    return text === undefined ? undefined : (JSON.parse(text) as T);
+  }
+
+  async getText(key: string): Promise<string | undefined> {
     try {
       const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return JSON.parse(await out.Body!.transformToString('utf8')) as T;
+      return await out.Body!.transformToString('utf8');
     } catch (err) {
       if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return undefined;
       throw err;
