@@ -40,10 +40,19 @@ export interface ProductArns {
 
 /** And those of the people's and the machines' statements, which exist once the functions and machines do. */
 export interface PolicyArns extends ProductArns {
-  /** Each machine's ARN, and the pattern of its executions' ARNs (`…:execution:<name>:*`). */
-  readonly machines: Readonly<Record<MachineId, { readonly arn: string; readonly executions: string }>>;
+  /**
+   * Each machine's ARN, the pattern of its executions' ARNs (`…:execution:<name>:*`) and of its
+   * Map Runs' child executions (`…:execution:<name>/*`).
+   */
+  readonly machines: Readonly<Record<MachineId, MachineArns>>;
   /** Function ARNs by handler id (what the machine roles invoke). */
   readonly functions: Readonly<Record<string, string>>;
+}
+
+export interface MachineArns {
+  readonly arn: string;
+  readonly executions: string;
+  readonly mapRunChildren: string;
 }
 
 /** The ledger partition receipts live in (functions/core/receipt.ts): auditors read nothing else. */
@@ -177,9 +186,9 @@ export function auditorPolicy(arns: PolicyArns): PrincipalPolicy {
  * states"): start its own child executions, follow and stop them, read the manifest its
  * ItemReader names and write what its ResultWriter writes, all under the pass's prefix.
  */
-function distributedMapStatements(p: PolicyBuilder, machine: { readonly arn: string; readonly executions: string }, workBucket: string): void {
+function distributedMapStatements(p: PolicyBuilder, machine: MachineArns, workBucket: string): void {
   p.allow('MapRunStart', ['states:StartExecution'], [machine.arn]);
-  const children = `${machine.executions.replace(/:\*$/, '')}/*`;
+  const children = machine.mapRunChildren;
   p.allow('MapRunChildren', ['states:DescribeExecution', 'states:StopExecution'], [children]);
   p.wildcard(children, 'Child executions of this machine\'s own Map Runs: their names are made by Step Functions.');
   const passes = `${workBucket}/log-passes/*`;

@@ -68,7 +68,7 @@ export function localPolicyArns(opts: Pick<LocalAuthorizerOptions, 'settings' | 
   const bucket = (name: string) => `arn:aws:s3:::${name}`;
   const machine = (id: MachineId) => {
     const name = opts.stateMachineNames?.[id] ?? `dsr-${id}`;
-    return { arn: `arn:aws:states:${opts.region}:${account}:stateMachine:${name}`, executions: `arn:aws:states:${opts.region}:${account}:execution:${name}:*` };
+    return { arn: `arn:aws:states:${opts.region}:${account}:stateMachine:${name}`, executions: `arn:aws:states:${opts.region}:${account}:execution:${name}:*`, mapRunChildren: `arn:aws:states:${opts.region}:${account}:execution:${name}/*` };
   };
   return {
     ledgerTable: table(opts.settings.ledgerTable),
