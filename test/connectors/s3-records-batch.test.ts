@@ -7,8 +7,9 @@
  */
 import { gzipSync } from 'node:zlib';
 import { DeleteObjectCommand, ListObjectVersionsCommand, PutObjectCommand, PutObjectLegalHoldCommand, type S3Client } from '@aws-sdk/client-s3';
+import { connectorFor } from '../../functions/connectors';
 import { createS3RecordsConnector } from '../../functions/connectors/s3-records';
-import type { ApplyResult, Finding, Identity, PlannedAction, S3RecordLocator } from '../../functions/connectors/types';
+import { isBatchConnector, type ApplyResult, type Finding, type Identity, type PlannedAction, type S3RecordLocator } from '../../functions/connectors/types';
 import type { S3RecordsStore } from '../../functions/core/datamap';
 import { sha256Hex } from '../../functions/core/hash';
 import { currentTexts, logStore, objectBytes, useLogStores, type LogEvent } from '../support/log-store';
@@ -281,6 +282,50 @@ describe('applyMany', () => {
     expect(again.perSubject.get('s1')!.applied).toEqual({ delete: 2 });
     expect((await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }))).Versions).toHaveLength(1);
   });
+});
+
+describe('applyMany where the plans disagree over one record', () => {
+  // Applied one after another, the first plan changes the record and the later ones no longer
+  // recognise it (its fingerprint changed): they report it missing and their redaction never
+  // happens. The batch decides for all of them at once.
+  test('a record one subject deletes and another has only a mention in is removed, and both are reported applied', async () => {
+    const bucket = await fx.newBucket();
+    const key = 'sip/both.jsonl.gz';
+    const shared = sip(0, { from: 'sip:+15145550101@pbx', to: 'sip:+15145550303@pbx' });
+    const other = sip(1, { from: 'sip:+15145559999@pbx', to: 'sip:+15145558888@pbx' });
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipSync(`${shared}\n${other}\n`) }));
+    const { sip: store } = stores(bucket);
+    const found = await connector.discoverMany(store, SUBJECTS, [key], fx.context());
+    const work = new Map([...SUBJECTS].map(([ref, identity]) => [ref, { identity, actions: plan(ref, found.get(ref)!) }]));
+    expect(work.get('s3')!.actions.map((a) => a.action)).toEqual(['redact-mentions']);
+    const out = await connector.applyMany(store, work, fx.context());
+    expect((await currentTexts(s3, bucket)).get(key)).toBe(`${other}\n`);
+    expect(out.perSubject.get('s1')).toEqual({ applied: { delete: 1 }, refused: [], missing: [], malformedKept: 0 });
+    expect(out.perSubject.get('s3')).toEqual({ applied: { 'redact-mentions': 1 }, refused: [], missing: [], malformedKept: 0 });
+  });
+
+  test('in a redact store, one subject anonymizing its fields and another redacting its mention in a third field: both edits, in one rewrite', async () => {
+    const bucket = await fx.newBucket();
+    const key = 'app/x.csv';
+    const text = ['ts,accountId,email,message', '2026-11-01T10:00:00Z,cust-1,alice@example.com,forwarded to carol@example.com', ''].join('\r\n');
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text }));
+    const store = { ...stores(bucket).app, erase: { mode: 'redact' as const, fields: { accountId: { strategy: 'redact' as const, token: '[ACCOUNT]' }, email: { strategy: 'redact' as const, token: '[EMAIL]' } } } };
+    const found = await connector.discoverMany(store, SUBJECTS, [key], fx.context());
+    const work = new Map([
+      ['s1', { identity: SUBJECTS.get('s1')!, actions: found.get('s1')!.map((finding) => ({ finding, action: 'anonymize' as const })) }],
+      ['s3', { identity: SUBJECTS.get('s3')!, actions: found.get('s3')!.map((finding) => ({ finding, action: 'redact-mentions' as const })) }],
+    ]);
+    const out = await connector.applyMany(store, work, fx.context());
+    expect((await currentTexts(s3, bucket)).get(key)).toBe(['ts,accountId,email,message', '2026-11-01T10:00:00Z,[ACCOUNT],[EMAIL],forwarded to [REDACTED]', ''].join('\r\n'));
+    expect(out.objects.map((o) => o.status)).toEqual(['rewritten']);
+    expect(out.perSubject.get('s1')!.applied).toEqual({ anonymize: 1 });
+    expect(out.perSubject.get('s3')!.applied).toEqual({ 'redact-mentions': 1 });
+  });
+});
+
+test('the registry hands out the s3-records connector as a batch connector', () => {
+  expect(isBatchConnector(connectorFor(stores('some-logs').sip))).toBe(true);
+  expect(isBatchConnector(connectorFor({ name: 'm', kind: 's3-objects', category: 'media', bucket: 'some-media', keyTemplate: '{subjectId}/' } as never))).toBe(false);
 });
 
 describe('listKeys', () => {
