@@ -16,16 +16,17 @@
 import type { S3RecordsStore } from '../core/datamap';
 import type { RecordMatches } from '../core/matching';
 import { applyOne } from './s3-records-apply';
+import { applyMany, discoverMany, listKeys } from './s3-records-batch';
 import { checkStore, ONE, settingsOf, type S3RecordsOptions, type StoreEraseResult, type StoreScanResult } from './s3-records-common';
 import { eraseFromStore as eraseStore } from './s3-records-erase';
 import { exportRecords } from './s3-records-export';
 import { scanStore as scanWholeStore } from './s3-records-read';
-import type { Connector, ConnectorContext, Identity } from './types';
+import type { BatchConnector, ConnectorContext, Identity } from './types';
 
 export { UnreadableObjectError, type UnreadableReason } from './s3-records-stream';
 export type { S3RecordsOptions, ScanTotals, StoreEraseResult, StoreScanResult, UnreadableObject } from './s3-records-common';
 
-export type S3RecordsConnector = Connector<S3RecordsStore> & {
+export type S3RecordsConnector = BatchConnector<S3RecordsStore> & {
   scanStore(store: S3RecordsStore, subjects: ReadonlyMap<string, Identity>, ctx: ConnectorContext): Promise<StoreScanResult>;
   eraseFromStore(store: S3RecordsStore, subjects: ReadonlyMap<string, Identity>, ctx: ConnectorContext): Promise<StoreEraseResult>;
 };
@@ -57,6 +58,10 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
       checkStore(store);
       return eraseStore(opt, store, subjects, ctx);
     },
+
+    listKeys: (store, ctx) => listKeys(opt, store, ctx),
+    discoverMany: (store, subjects, keys, ctx) => discoverMany(opt, store, subjects, keys, ctx),
+    applyMany: (store, work, ctx) => applyMany(opt, store, work, ctx),
   };
 }
 
