@@ -42,6 +42,7 @@ export interface Deployment {
   readonly bundleBucket: string;
   readonly stateMachineArn: string;
   readonly sweepStateMachineArn?: string;
+  readonly logErasureStateMachineArn?: string;
   readonly localDir?: string;
 }
 
@@ -70,6 +71,7 @@ export function deploymentFromEnv(env: NodeJS.ProcessEnv = process.env): Deploym
     bundleBucket: env.DSR_BUNDLE_BUCKET!,
     stateMachineArn: env.DSR_STATE_MACHINE_ARN!,
     sweepStateMachineArn: env.DSR_SWEEP_STATE_MACHINE_ARN,
+    logErasureStateMachineArn: env.DSR_LOG_ERASURE_STATE_MACHINE_ARN,
     localDir: env.DSR_LOCAL_DIR,
   };
 }

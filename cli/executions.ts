@@ -2,6 +2,7 @@
  * The executions of a request, as every command reaches them: where they are, starting one
  * (or rejoining it), listing them, reading their history, and the summary support reads.
  */
+import { queuedStoresOf } from '../functions/core/log-pass-route';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
@@ -125,6 +126,8 @@ export async function summarize(c: Clients, requestId: string, execution: Descri
     deadline: record?.dueAt
       ? { receivedAt: record.receivedAt ?? record.request.receivedAt, dueAt: record.dueAt, daysLeft: daysLeft(record.dueAt, cliClock(c).now()), extended: record.extension !== undefined, answered: ANSWERED.has(record.status) }
       : null,
+    // Log stores the batched pass erases after the request: queued, erased (with the pass), or postponed.
+    logErasure: record?.request.type === 'erasure' ? ((await readable(() => queuedStoresOf(c, requestId, { includeDone: true }))) ?? null) : null,
     receipt: receipt ? { sequence: receipt.sequence, hash: receipt.hash, planHash: (body?.planHash as string | null | undefined) ?? null } : null,
     next: nextStep(requestId, record, execution),
   };
@@ -166,6 +169,10 @@ export function printSummary(printer: Printer, summary: Summary, json: boolean |
   if (summary.receipt) {
     const other = summary.receipt.planHash && summary.receipt.planHash !== summary.planHash ? ` (of plan ${summary.receipt.planHash.slice(0, 12)}…)` : '';
     printer.out(`  receipt #${summary.receipt.sequence} sha256 ${summary.receipt.hash}${other}`);
+  }
+  for (const q of summary.logErasure ?? []) {
+    const state = q.status === 'done' ? `erased by pass ${q.passId} at ${q.doneAt}` : `${q.status === 'running' ? `in pass ${q.passId}` : 'queued'}, due by ${q.dueBy}${q.postponed ? ` (postponed ${q.postponed}x: ${q.lastPostponedBecause})` : ''}`;
+    printer.out(`  log store ${q.store}: ${state}`);
   }
   if (summary.next) printer.out(`  next: ${summary.next}`);
 }

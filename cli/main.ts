@@ -13,6 +13,7 @@ import { localCommand } from './commands/local';
 import { receiptCommand } from './commands/receipt';
 import { requestCommands } from './commands/request';
 import { retentionCommands } from './commands/retention';
+import { logsCommand } from './commands/logs';
 import { CliError, cliPrincipal, EXIT, parsePrincipal, stdPrinter, type Printer } from './context';
 
 export function buildProgram(printer: Printer, setExit: (code: number) => void): Command {
@@ -30,6 +31,7 @@ export function buildProgram(printer: Printer, setExit: (code: number) => void):
   program.addCommand(cancelCommand(printer, setExit));
   program.addCommand(historyCommand(printer));
   for (const cmd of retentionCommands(printer, setExit)) program.addCommand(cmd);
+  program.addCommand(logsCommand(printer, setExit));
   program.addCommand(receiptCommand(printer, setExit));
   program.addCommand(bundleCommand(printer, setExit));
   program.addCommand(demoCommand(printer, (args) => main(['node', 'dsr', ...args], printer)));

@@ -49,6 +49,8 @@ const LEDGER_RW = [...LEDGER_READ, ...LEDGER_WRITE];
 
 const REQUESTS = 'requests/';
 const DEFERRED = 'deferred/';
+/** The batched log-erasure pass: its manifest, work units, unit results and (until it finishes) the identities it erases. */
+export const LOG_PASSES = 'log-passes/';
 const NONE = { read: [], write: [] };
 const READ = { read: [REQUESTS], write: [] };
 const READ_WRITE = { read: [REQUESTS], write: [REQUESTS] };
@@ -60,7 +62,8 @@ const READ_WRITE = { read: [REQUESTS], write: [REQUESTS] };
 export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   'validate-request': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: [], anonymizer: false },
   'resolve-identity': { ledger: LEDGER_RW, work: { read: [REQUESTS, DEFERRED], write: [REQUESTS] }, bundles: 'none', stores: ['identity'], anonymizer: true },
-  'discover-store': { ledger: [], work: READ_WRITE, bundles: 'none', stores: ['discover'], anonymizer: true },
+  // Reads the request's type: an erasure queues a big log store for the pass instead of scanning it.
+  'discover-store': { ledger: ['dynamodb:GetItem'], work: READ_WRITE, bundles: 'none', stores: ['discover'], anonymizer: true },
   'apply-retention': { ledger: LEDGER_RW, work: READ_WRITE, bundles: 'none', stores: ['holds'], anonymizer: false },
   'load-approved-plan': { ledger: LEDGER_RW, work: READ, bundles: 'none', stores: [], anonymizer: false },
   // Destructive actions first take an erasure lease in the ledger (functions/core/erasure-lock.ts).
@@ -83,6 +86,12 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   'find-due-deferrals': { ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], work: NONE, bundles: 'none', stores: [], anonymizer: false, deadlineIndex: true },
   // Rediscovers, re-checks hold flags, erases what is now due, reschedules the rest.
   'erase-due-entry': { ledger: LEDGER_RW, work: { read: [DEFERRED], write: [] }, bundles: 'none', stores: ['discover', 'holds', 'erase'], anonymizer: true },
+  // Log-erasure pass: takes the queue and leases (TransactWriteItems: per-item actions), checks holds, lists the log stores into work units.
+  'begin-log-pass': { ledger: LEDGER_RW, work: { read: [DEFERRED, LOG_PASSES], write: [LOG_PASSES] }, bundles: 'none', stores: ['discover', 'holds'], anonymizer: true },
+  // One work unit: re-reads the subjects' hold versions (BatchGetItem), discovers and erases every subject of the pass in the unit's objects.
+  'erase-log-unit': { ledger: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], work: { read: [LOG_PASSES], write: [LOG_PASSES] }, bundles: 'none', stores: ['discover', 'erase'], anonymizer: true },
+  // Receipts, queue entries, leases, deferred entries (BatchWriteItem); deletes the pass's identities and the kept ones no entry waits on.
+  'finish-log-pass': { ledger: [...LEDGER_RW, 'dynamodb:BatchWriteItem'], work: { read: [LOG_PASSES], write: [LOG_PASSES], purge: [LOG_PASSES, DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
   // Appends the receipts, then deletes every version of a kept identity no entry waits on any more.
   'write-sweep-receipts': { ledger: LEDGER_RW, work: { read: [], write: [], purge: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
 };

@@ -25,9 +25,9 @@ import { HANDLER_ACCESS, storeGrants, writes, type StoreOperation, type StoreRes
 import { handlerFunction, pascal, writeConfigFile } from './functions';
 import { MACHINES, machineHandlers, scheduleMachine, stateMachine } from './machines';
 import { acknowledge, acknowledgeWildcards, type WildcardGrant } from './nag';
-import { auditorPolicy, handlerPolicy, productKeyActions, supportPolicy, type MachineId, type PolicyArns, type ProductArns } from './policies';
+import { auditorPolicy, handlerPolicy, machinePolicy, productKeyActions, supportPolicy, type MachineArns, type MachineId, type PolicyArns, type ProductArns } from './policies';
 import { validateProps, type SubjectRightsOrchestratorProps } from './props';
-import { attachUserPolicy, defaultPolicyNamePrefix, executionsArn, managedPolicyName, PolicyGrantee, renderStatements, userPolicy } from './user-policies';
+import { attachUserPolicy, defaultPolicyNamePrefix, executionsArn, managedPolicyName, mapRunChildrenArn, PolicyGrantee, renderStatements, userPolicy } from './user-policies';
 
 export type { SubjectRightsOrchestratorProps } from './props';
 
@@ -129,7 +129,7 @@ export class SubjectRightsOrchestrator extends Construct {
     // names are deploy-time values and travel as variables (functions/core/config.ts merges them).
     const configFile = writeConfigFile(this, {
       dataMap: v.dataMap,
-      settings: { approvalRequired: props.approvalRequired ?? false, bundleUrlExpirySeconds: v.bundleUrlExpirySeconds, sweepMaxEntries: v.sweepMaxEntries },
+      settings: { approvalRequired: props.approvalRequired ?? false, bundleUrlExpirySeconds: v.bundleUrlExpirySeconds, sweepMaxEntries: v.sweepMaxEntries, logPass: v.logPass },
       ...(v.retention ? { retention: v.retention } : {}),
     });
     const environment = {
@@ -176,7 +176,8 @@ export class SubjectRightsOrchestrator extends Construct {
       alarms.push(alarm);
       acknowledge(machine.role, 'AwsSolutions-IAM5[Resource::*]', 'Only X-Ray tracing and CloudWatch Logs vended-delivery actions (logs:CreateLogDelivery etc.), which support no resource-level permissions.');
       if (spec.schedule) {
-        schedules.push(scheduleMachine(this, `${pascal(spec.id)}Schedule`, machine, props.sweepSchedule ?? scheduler.ScheduleExpression.rate(Duration.days(1)), spec.schedule.input));
+        const expression = spec.id === 'log-erasure' ? props.logErasureSchedule : props.sweepSchedule;
+        schedules.push(scheduleMachine(this, `${pascal(spec.id)}Schedule`, machine, expression ?? scheduler.ScheduleExpression.rate(Duration.days(1)), spec.schedule.input));
       }
     }
     alarms.push(deadlineAlarm(this, props.alarmTopic));
@@ -187,9 +188,17 @@ export class SubjectRightsOrchestrator extends Construct {
 
     const policyArns: PolicyArns = {
       ...productArns,
-      machines: Object.fromEntries(MACHINES.map((m) => [m.id, { arn: machines.get(m.id)!.stateMachineArn, executions: executionsArn(machines.get(m.id)!) }])) as Record<MachineId, { arn: string; executions: string }>,
+      machines: Object.fromEntries(MACHINES.map((m) => [m.id, { arn: machines.get(m.id)!.stateMachineArn, executions: executionsArn(machines.get(m.id)!), mapRunChildren: mapRunChildrenArn(machines.get(m.id)!) }])) as Record<MachineId, MachineArns>,
       functions: Object.fromEntries([...functions].map(([id, fn]) => [id, fn.functionArn])),
     };
+    // The Distributed Map's own needs (start its children, read its manifest, write its results),
+    // in a policy of their own: the machine's default policy cannot name the machine's ARN (a cycle).
+    const logErasure = machines.get('log-erasure')!;
+    const mapRunPolicy = new iam.Policy(this, 'LogErasureMapRunPolicy', { roles: [logErasure.role] });
+    const mapRun = machinePolicy('log-erasure', [], policyArns);
+    renderStatements({ statements: mapRun.statements.filter((st) => st.Sid !== 'Invoke'), wildcards: mapRun.wildcards }, (st) => mapRunPolicy.addStatements(st), mapRunPolicy, this.wildcards);
+    mapRunPolicy.addStatements(new iam.PolicyStatement({ sid: 'MapRunKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.encryptionKey.keyArn] }));
+
     const prefix = props.managedPolicyNamePrefix ?? defaultPolicyNamePrefix(this, id);
     this.supportPolicyName = managedPolicyName(prefix, 'support');
     this.auditorPolicyName = managedPolicyName(prefix, 'auditor');

@@ -41,6 +41,13 @@ export const MACHINES: readonly MachineSpec[] = [
     // Each scheduled run is its own sweep, named after the Scheduler execution.
     schedule: { input: { sweepId: scheduler.ContextAttribute.executionId } },
   },
+  {
+    id: 'log-erasure',
+    file: 'statemachines/log-erasure.asl.json',
+    envVar: 'DSR_LOG_ERASURE_STATE_MACHINE_ARN',
+    // Every scheduled run looks; a pass runs when one is due (logPass.intervalDays) or a deadline is near.
+    schedule: { input: { force: false } },
+  },
 ];
 
 /** The Task handlers whose placeholders the machine's ASL uses. */

@@ -41,16 +41,25 @@ export interface ProductArns {
 
 /** And those of the people's and the machines' statements, which exist once the functions and machines do. */
 export interface PolicyArns extends ProductArns {
-  /** Each machine's ARN, and the pattern of its executions' ARNs (`…:execution:<name>:*`). */
-  readonly machines: Readonly<Record<MachineId, { readonly arn: string; readonly executions: string }>>;
+  /**
+   * Each machine's ARN, the pattern of its executions' ARNs (`…:execution:<name>:*`) and of its
+   * Map Runs' child executions (`…:execution:<name>/*`).
+   */
+  readonly machines: Readonly<Record<MachineId, MachineArns>>;
   /** Function ARNs by handler id (what the machine roles invoke). */
   readonly functions: Readonly<Record<string, string>>;
+}
+
+export interface MachineArns {
+  readonly arn: string;
+  readonly executions: string;
+  readonly mapRunChildren: string;
 }
 
 /** The ledger partition receipts live in (functions/core/receipt.ts): auditors read nothing else. */
 export const RECEIPT_PARTITION = 'receipt';
 
-const MACHINE_IDS: readonly MachineId[] = ['subject-request', 'retention-sweep'];
+const MACHINE_IDS: readonly MachineId[] = ['subject-request', 'retention-sweep', 'log-erasure'];
 
 /** The IAM role (or, for people, the permission set) name of each principal; locally also its access key id. */
 export const ROLE_NAMES = {
@@ -181,10 +190,27 @@ export function auditorPolicy(arns: PolicyArns): PrincipalPolicy {
   return p.build();
 }
 
+/**
+ * What a Distributed Map needs of its machine's role (AWS: "IAM policies for Distributed Map
+ * states"): start its own child executions, follow and stop them, read the manifest its
+ * ItemReader names and write what its ResultWriter writes, all under the pass's prefix.
+ */
+function distributedMapStatements(p: PolicyBuilder, machine: MachineArns, workBucket: string): void {
+  p.allow('MapRunStart', ['states:StartExecution'], [machine.arn]);
+  const children = machine.mapRunChildren;
+  p.allow('MapRunChildren', ['states:DescribeExecution', 'states:StopExecution'], [children]);
+  p.wildcard(children, 'Child executions of this machine\'s own Map Runs: their names are made by Step Functions.');
+  const passes = `${workBucket}/log-passes/*`;
+  p.allow('MapRunManifest', ['s3:GetObject'], [passes]);
+  p.allow('MapRunResults', ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], [passes]);
+  p.wildcard(passes, 'The log-erasure passes\' manifests and Map Run results: one prefix per pass, named at run time.');
+}
+
 /** A state machine's role: invoke exactly its Task functions, unqualified (the ASL calls those ARNs; no `:*` versions). */
 export function machinePolicy(machine: MachineId, handlerIds: readonly string[], arns: PolicyArns): PrincipalPolicy {
   const p = new PolicyBuilder();
   p.allow('Invoke', ['lambda:InvokeFunction'], handlerIds.map((id) => arns.functions[id]));
+  if (machine === 'log-erasure') distributedMapStatements(p, arns.machines[machine], arns.workBucket);
   return p.build();
 }
 

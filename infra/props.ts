@@ -15,6 +15,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { DEFAULT_SWEEP_MAX_ENTRIES, MAX_SWEEP_ENTRIES } from '../functions/core/config';
 import { DataMapSchema, formatPath, type DataMap } from '../functions/core/datamap';
 import { RetentionScheduleSchema, type RetentionSchedule } from '../functions/core/retention';
+import { LogPassSettingsSchema, type LogPassSettings } from '../functions/core/log-pass-settings';
 
 export interface SubjectRightsOrchestratorProps {
   /**
@@ -103,6 +104,22 @@ export interface SubjectRightsOrchestratorProps {
   readonly sweepMaxEntriesPerRun?: number;
 
   /**
+   * When the log-erasure machine looks at the queue (EventBridge Scheduler). A run does a pass
+   * when `logPass.intervalDays` have gone by since the last one or a queued request's deadline
+   * is within `logPass.deadlineMarginDays`; otherwise it ends at once.
+   * @default - once a day
+   */
+  readonly logErasureSchedule?: scheduler.ScheduleExpression;
+
+  /**
+   * The batched log-erasure pass (functions/core/log-pass-settings.ts): which log stores it
+   * takes (`aboveBytes`, for stores with `logPass: auto`), the work unit size, the subjects one
+   * pass takes, the Distributed Map's `MaxConcurrency`, the interval and the deadline margin.
+   * @default - see LogPassSettingsSchema: 10 GiB, 4 GiB units, 10,000 subjects, concurrency 100, daily, 7 days
+   */
+  readonly logPass?: Partial<LogPassSettings>;
+
+  /**
    * Lifetime of the presigned URL of a portability bundle (1 minute to 7 days).
    * @default Duration.minutes(15)
    */
@@ -157,6 +174,7 @@ export interface ValidatedProps {
   readonly bundleRetentionDays: number;
   readonly workRetentionDays: number;
   readonly sweepMaxEntries: number;
+  readonly logPass: LogPassSettings;
 }
 
 const TABLE_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/([A-Za-z0-9_.-]{3,255})$/;
@@ -190,8 +208,11 @@ export function validateProps(id: string, props: SubjectRightsOrchestratorProps)
     problems.push(`sweepMaxEntriesPerRun: ${sweepMaxEntries} is not a whole number from 1 to ${MAX_SWEEP_ENTRIES} (a sweep run's state and history must stay inside Step Functions' quotas)`);
   }
 
+  const logPassParsed = LogPassSettingsSchema.safeParse(props.logPass ?? {});
+  if (!logPassParsed.success) for (const issue of logPassParsed.error.issues) problems.push(`logPass.${issue.path.join('.')}: ${issue.message}`);
+
   if (problems.length > 0) throw new OrchestratorPropsError(id, problems);
-  return { dataMap: dataMap!, retention, bundleUrlExpirySeconds, bundleRetentionDays, workRetentionDays, sweepMaxEntries };
+  return { dataMap: dataMap!, retention, bundleUrlExpirySeconds, bundleRetentionDays, workRetentionDays, sweepMaxEntries, logPass: logPassParsed.data! };
 }
 
 function checkDataMap(raw: unknown, problems: string[]): DataMap | undefined {

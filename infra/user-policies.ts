@@ -48,6 +48,11 @@ export function executionsArn(machine: sfn.StateMachine): string {
   return Stack.of(machine).formatArn({ service: 'states', resource: 'execution', resourceName: `${machine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }
 
+/** The child executions of the machine's Distributed Map runs (`…:execution:<name>/<label>:<id>`). */
+export function mapRunChildrenArn(machine: sfn.StateMachine): string {
+  return Stack.of(machine).formatArn({ service: 'states', resource: 'execution', resourceName: `${machine.stateMachineName}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
 /** Renders model statements into a role's or a policy's document, one CDK statement each. */
 export function renderStatements(policy: PrincipalPolicy, add: (statement: iam.PolicyStatement) => void, holder: Construct, wildcards: WildcardGrant[]): void {
   for (const s of policy.statements) add(iam.PolicyStatement.fromJson(s));

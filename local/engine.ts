@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseDataMap, type DataMap } from '../functions/core/datamap';
 import { DEFAULT_SWEEP_MAX_ENTRIES, type DsrConfig } from '../functions/core/config';
+import { LogPassSettingsSchema, type LogPassSettings } from '../functions/core/log-pass-settings';
 import { ledgerTableDefinition } from '../functions/core/ledger';
 import { runInContainer } from '../functions/core/lambda-container';
 import { HANDLERS, localFunctionArn } from '../functions/handlers/registry';
@@ -29,6 +30,7 @@ export const DEFAULT_DATA_MAP = path.join(REPO_ROOT, 'examples/voip-operator/dat
 export const STATE_MACHINES = {
   'subject-request': { name: 'dsr-subject-request', file: path.join(REPO_ROOT, 'statemachines/subject-request.asl.json'), envVar: 'DSR_STATE_MACHINE_ARN' },
   'retention-sweep': { name: 'dsr-retention-sweep', file: path.join(REPO_ROOT, 'statemachines/retention-sweep.asl.json'), envVar: 'DSR_SWEEP_STATE_MACHINE_ARN' },
+  'log-erasure': { name: 'dsr-log-erasure', file: path.join(REPO_ROOT, 'statemachines/log-erasure.asl.json'), envVar: 'DSR_LOG_ERASURE_STATE_MACHINE_ARN' },
 } as const;
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local-secret' };
@@ -43,6 +45,8 @@ export interface EngineOptions {
   readonly verificationMaxAgeDays?: number;
   /** Entries one retention sweep run erases (see Settings.sweepMaxEntries). */
   readonly sweepMaxEntries?: number;
+  /** The batched log-erasure pass (see LogPassSettings); tests size it down. */
+  readonly logPass?: Partial<LogPassSettings>;
   /** Changes a principal's policy before it is enforced (a test showing that a missing action is denied). */
   readonly iamPolicyOverride?: LocalAuthorizerOptions['override'];
 }
@@ -101,6 +105,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     sweepMaxEntries: opts.sweepMaxEntries ?? DEFAULT_SWEEP_MAX_ENTRIES,
     bundleUrlExpirySeconds: 900,
     connectorConcurrency: 8,
+    logPass: LogPassSettingsSchema.parse(opts.logPass ?? {}),
   };
   const config: DsrConfig = { dataMap, settings };
   fs.writeFileSync(files.config, JSON.stringify(config, null, 2));
@@ -146,7 +151,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     await createProductResources(env, settings);
 
     const lambdas: Record<string, LambdaHandler> = {};
-    const substitutions: Record<string, Record<string, string>> = { 'subject-request': {}, 'retention-sweep': {} };
+    const substitutions: Record<string, Record<string, string>> = { 'subject-request': {}, 'retention-sweep': {}, 'log-erasure': {} };
     for (const spec of HANDLERS) {
       const arn = localFunctionArn(region, spec.id);
       substitutions[spec.machine][spec.substitution] = arn;

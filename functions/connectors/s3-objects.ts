@@ -27,6 +27,7 @@ import { DataMapError, DsrError, InvalidInputError, StoreUnavailableError, Verif
 import { findingId } from '../core/hash';
 import { mapLimit } from '../core/map-limit';
 import { versionPages } from '../aws/s3-version-pages';
+import { compareText, isGone, pageEntries, refusalFor } from './s3-shared';
 import type {
   Action,
   ApplyResult,
@@ -263,13 +264,12 @@ async function listVersions(s3: S3Client, store: S3ObjectsStore, prefix: string,
   };
   const pages = versionPages(send, { Bucket: store.bucket, Prefix: prefix, ...(pageSize ? { MaxKeys: pageSize } : {}) }, (message) => new StoreUnavailableError(store.name, message));
   for await (const page of pages) {
-    const entries: ListedVersion[] = [
-      ...(page.Versions ?? []).map((v) => ({ key: v.Key ?? '', versionId: versionOf(v.VersionId), isDeleteMarker: false, isLatest: v.IsLatest === true, size: v.Size ?? 0, lastModified: v.LastModified })),
-      ...(page.DeleteMarkers ?? []).map((m) => ({ key: m.Key ?? '', versionId: versionOf(m.VersionId), isDeleteMarker: true, isLatest: m.IsLatest === true, size: 0, lastModified: m.LastModified })),
-    ];
-    for (const e of entries) {
-      if (e.key.startsWith(prefix)) out.push(e);
-      else stats.outsidePrefix++;
+    for (const e of pageEntries(page)) {
+      if (!e.key.startsWith(prefix)) {
+        stats.outsidePrefix++;
+        continue;
+      }
+      out.push({ key: e.key, versionId: versionOf(e.versionId), isDeleteMarker: e.deleteMarker, isLatest: e.isLatest, size: e.size, lastModified: e.lastModified });
     }
   }
   // Versions and markers come in two lists; S3's order is by key, then newest first.
@@ -327,15 +327,6 @@ async function readTags(s3: S3Client, store: S3ObjectsStore, key: string, versio
     if (isGone(err)) return GONE;
     throw new StoreUnavailableError(store.name, `GetObjectTagging failed (${errorName(err)})`, { cause: err });
   }
-}
-
-/** Why S3 will refuse to delete a version protected so at `now`; undefined if it will not. */
-export function refusalFor(p: Protection, now: Date): RefusalReason | undefined {
-  if (p.legalHold) return 'legal-hold';
-  if (p.retention && new Date(p.retention.retainUntil).getTime() > now.getTime()) {
-    return p.retention.mode === 'COMPLIANCE' ? 'object-lock-compliance' : 'object-lock-governance';
-  }
-  return undefined;
 }
 
 function groupActions(store: S3ObjectsStore, prefixes: readonly string[], actions: readonly PlannedAction[]): Record<Action, Finding[]> {
@@ -552,13 +543,6 @@ function errorName(err: unknown): string {
   return (err as { name?: string })?.name ?? 'Error';
 }
 
-/** The version (or its key) no longer exists. HEAD answers carry no code: a bare 404. */
-function isGone(err: unknown): boolean {
-  const name = errorName(err);
-  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  return name === 'NoSuchVersion' || name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchBucket' && name !== 'NoSuchObjectLockConfiguration');
-}
-
 function isTransient(code: string | undefined): boolean {
   return code === 'InternalError' || code === 'SlowDown' || code === 'ServiceUnavailable' || code === 'RequestTimeout';
 }
@@ -571,8 +555,4 @@ async function call<T>(store: S3ObjectsStore, operation: string, send: () => Pro
     if (name === 'NoSuchBucket') throw new DataMapError(`store ${store.name}: bucket ${store.bucket} does not exist`, { store: store.name }, { cause: err });
     throw new StoreUnavailableError(store.name, `${operation} failed (${name})`, { cause: err });
   }
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -18,6 +18,7 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApplyResult } from '../connectors/types';
 import { ANSWERED, reasonHash } from './deadlines';
 import { releaseErasureLeases } from './erasure-lock';
+import { queuedStoresOf } from './log-pass-route';
 import { DsrError, InvalidInputError } from './errors';
 import type { RequestRecord, RequestStatus } from './ledger';
 import { appendReceipt, type StoredReceipt } from './receipt';
@@ -80,7 +81,7 @@ export async function requestCancel(rt: Ctx, record: RequestRecord, reason: stri
 export interface CancelledStore {
   readonly store: string;
   /** `done`: its erasure finished before the cancel was seen (counts say what); `untouched`: not begun. */
-  readonly state: 'done' | 'untouched';
+  readonly state: 'done' | 'untouched' | 'queued';
   readonly counts: Record<string, number>;
 }
 
@@ -98,8 +99,14 @@ export async function recordCancellation(
   if (!record.cancelRequested) throw new InvalidInputError(`request ${requestId} has no cancel requested`);
   const names = opts.stores ?? rt.config.dataMap.stores.map((s) => s.name);
   const stores: CancelledStore[] = [];
+  // A log store queued for the batched pass before the cancel was seen: the pass erases it (its queue is the pass's).
+  const queued = new Set((await queuedStoresOf(rt, requestId, { includeDone: true })).map((q) => q.store));
   // Only a run that reached its plan may have applied anything; otherwise every store is untouched.
   for (const store of names) {
+    if (queued.has(store)) {
+      stores.push({ store, state: 'queued', counts: {} });
+      continue;
+    }
     const applied = record.planHash ? await rt.workspace.getJson<ApplyResult>(docKeys.applied(requestId, store)) : undefined;
     stores.push(applied ? { store, state: 'done', counts: { ...applied.applied, refused: applied.refused.length, missing: applied.missing.length } } : { store, state: 'untouched', counts: {} });
   }
@@ -127,6 +134,7 @@ export function cancelledReceipt(rt: Ctx, record: RequestRecord, stores: readonl
     stores: Object.fromEntries(stores.map((s) => [s.store, { state: s.state, ...s.counts }])),
     storesDone: stores.filter((s) => s.state === 'done').length,
     storesUntouched: stores.filter((s) => s.state === 'untouched').length,
+    storesQueued: stores.filter((s) => s.state === 'queued').length,
     previousReceipt: record.receiptKey ?? null,
     at: now.toISOString(),
   });

@@ -9,6 +9,7 @@ import { DataMapSchema, formatPath, type DataMap } from './datamap';
 import { ConfigError } from './errors';
 import { DeadlineSettingsSchema } from './deadline-settings';
 import { MAX_SWEEP_ENTRIES } from './sweep-limits';
+import { LogPassSettingsSchema } from './log-pass-settings';
 
 export { MAX_SWEEP_ENTRIES };
 
@@ -39,6 +40,8 @@ export const SettingsSchema = z
     sweepMaxEntries: z.number().int().min(1).max(MAX_SWEEP_ENTRIES).default(DEFAULT_SWEEP_MAX_ENTRIES),
     /** Statutory response periods per jurisdiction (functions/core/deadline-settings.ts); absent: 30 days (CA, CA-QC). */
     deadlines: DeadlineSettingsSchema.optional(),
+    /** The batched log-erasure pass: see LogPassSettingsSchema. */
+    logPass: LogPassSettingsSchema.default(LogPassSettingsSchema.parse({})),
   })
   .strict();
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -188,6 +188,14 @@ export const S3RecordsStoreSchema = z
      * complete while the identifier is readable.
      */
     malformed: z.enum(['redact', 'report']).default('redact'),
+    /**
+     * How an erasure request reaches this store's records. `queued`: the request queues the
+     * store and the scheduled log-erasure pass erases every queued subject in one read of the
+     * store (functions/core/log-pass.ts); `inline`: the request scans and rewrites the store
+     * itself; `auto` (default): queued once the store holds `logPassAboveBytes` (a setting) or
+     * more, inline below.
+     */
+    logPass: z.enum(['auto', 'queued', 'inline']).default('auto'),
   })
   .strict();
 

@@ -40,13 +40,17 @@ export function deferredEntries(plan: Plan, planHash: string): DeferredEntry[] {
 
 export async function scheduleDeferred(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, plan: Plan, planHash: string): Promise<{ scheduled: number; nextDue: string | null }> {
   const entries = deferredEntries(plan, planHash);
-  // 25 per request (one by one took 2-3 s for the ~130 entries of a busy subject). Rerunning
-  // the step writes the same items again: idempotent.
+  await putDeferredEntries(rt, entries);
+  const dated = entries.map((e) => e.due).filter((d) => d !== 'hold').sort();
+  return { scheduled: entries.reduce((n, e) => n + e.findingIds.length, 0), nextDue: dated[0] ?? null };
+}
+
+/** Writes entries to the deferred ledger; writing the same entries again is idempotent. */
+export async function putDeferredEntries(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, entries: readonly DeferredEntry[]): Promise<void> {
+  // 25 per request (one by one took 2-3 s for the ~130 entries of a busy subject).
   await batchPutItems(
     { client: rt.dynamodb, store: 'ledger', table: rt.ledger.table, partitionKey: 'pk', sortKey: 'sk' },
     entries.map((entry) => marshall({ pk: 'deferred', sk: `${entry.due}#${entry.requestId}#${entry.store}#${entry.basis}`, status: 'pending', ...entry }, { removeUndefinedValues: true })),
     DEFAULT_BACKOFF,
   );
-  const dated = entries.map((e) => e.due).filter((d) => d !== 'hold').sort();
-  return { scheduled: entries.reduce((n, e) => n + e.findingIds.length, 0), nextDue: dated[0] ?? null };
 }

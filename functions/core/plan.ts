@@ -21,6 +21,11 @@ export interface StorePlan {
   /** Hash of the findings file the entries refer to. */
   readonly findingsHash: string;
   readonly entries: readonly PlanEntry[];
+  /**
+   * An erasure's log store that the batched log-erasure pass erases (functions/core/log-pass.ts):
+   * no entries here; the pass decides each record by the same schedule and holds.
+   */
+  readonly queued?: true;
 }
 
 export interface Plan {

@@ -46,7 +46,9 @@ const byContainer = new Map<string, ContainerClients>();
 
 function containerClients(): ContainerClients {
   const container = currentContainer();
-  const id = container?.id ?? '';
+  // A local engine started after another one in the same process (a test comparing two data
+  // maps) has other endpoints and key: its containers are new ones, as on AWS per deployment.
+  const id = `${container?.id ?? ''}|${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}|${process.env.AWS_ENDPOINT_URL_S3 ?? ''}|${process.env.DSR_HMAC_KEY_FILE ?? ''}`;
   let clients = byContainer.get(id);
   if (!clients) {
     const credentials = container?.credentials ? { accessKeyId: container.credentials.accessKeyId, secretAccessKey: container.credentials.secretAccessKey } : undefined;

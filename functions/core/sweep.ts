@@ -23,6 +23,7 @@ import { DEFAULT_SCHEDULE, parseSchedule } from './retention';
 import type { Runtime } from './runtime';
 import { canonicalJson, sha256Hex } from './hash';
 import type { Identity } from '../connectors/types';
+import { hasQueuedLogErasure } from './log-queue';
 
 /** The deferred entries of one request and store that are due: swept together, once. */
 export interface DueEntry {
@@ -49,6 +50,8 @@ export async function forgetIdentityWhenDone(rt: Runtime, requestId: string, opt
     values: { ':pending': 'pending', ':rid': requestId },
   });
   for await (const _ of stillPending) return false;
+  // A log store queued for the batched pass still needs it (functions/core/log-pass.ts).
+  if (await hasQueuedLogErasure(rt, requestId)) return false;
   const key = deferredIdentityKey(requestId);
   for await (const page of versionPages((command) => rt.s3.send(command), { Bucket: rt.workspace.bucket, Prefix: key })) {
     for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].filter((v) => v.Key === key)) {

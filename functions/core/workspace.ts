@@ -23,6 +23,12 @@ export class Workspace {
     return sha256Hex(body);
   }
 
+  /** Writes a text document as it is (a JSON Lines manifest a Distributed Map reads). */
+  async putText(key: string, body: string, contentType: string): Promise<string> {
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+    return sha256Hex(body);
+  }
+
   /**
    * Writes the document unless the key already holds one (If-None-Match: *), so writers that
    * keep the same document — every store of an erasure, then ScheduleDeferred — leave one version.
@@ -40,9 +46,14 @@ export class Workspace {
   }
 
   async getJson<T>(key: string): Promise<T | undefined> {
+    const text = await this.getText(key);
+    return text === undefined ? undefined : (JSON.parse(text) as T);
+  }
+
+  async getText(key: string): Promise<string | undefined> {
     try {
       const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return JSON.parse(await out.Body!.transformToString('utf8')) as T;
+      return await out.Body!.transformToString('utf8');
     } catch (err) {
       if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return undefined;
       throw err;

@@ -36,7 +36,8 @@ export const handler = taskHandler('apply-retention', Input, async ({ requestId,
     const store = storeNamed(rt, result.store);
     const findings = await loadFindings(rt, requestId, store.name);
     const findingsHash = sha256Hex(canonicalJson(findings));
-    const slice = planStore({ store, findings, findingsHash, type, now, schedule, holds: holds.forStore(store) });
+    const planned = planStore({ store, findings, findingsHash, type, now, schedule, holds: holds.forStore(store) });
+    const slice = result.counts?.queued ? { ...planned, queued: true as const } : planned;
     // Lifting a restriction undoes it everywhere; nothing else changes.
     stores.push(mode === 'lift' ? { ...slice, entries: slice.entries.map((e) => ({ ...e, action: 'unrestrict' as const, basis: 'restriction-lifted' })) } : slice);
   }

@@ -5,6 +5,7 @@ import { acquireErasureLease } from '../core/erasure-lock';
 import { InvalidInputError, RequestNotFoundError, RequestStateError } from '../core/errors';
 import { docKeys, loadFindings, loadIdentity, loadPlan, storeNamed } from '../core/request-data';
 import { keepIdentity } from '../core/resume';
+import { queueForLogPass } from '../core/log-pass-route';
 import { getRuntime } from './runtime';
 import { taskHandler } from './middleware';
 import { StoreTaskInput } from './schemas';
@@ -22,6 +23,12 @@ async function applyStorePlan({ requestId, store: storeName, planHash }: StoreTa
   const plan = await loadPlan(rt, requestId, planHash);
   const slice = plan.stores.find((s) => s.store === storeName);
   if (!slice) return { store: storeName, status: 'ok', counts: {} };
+  if (slice.queued) {
+    // The batched pass erases this store's records; it needs the identity until it has.
+    await keepIdentity(rt, requestId, await loadIdentity(rt, requestId));
+    await queueForLogPass(rt, { requestId, store: storeName, planHash, receivedAt: record.request.receivedAt });
+    return { store: storeName, status: 'ok', counts: { queued: 1 } };
+  }
   const findings = new Map((await loadFindings(rt, requestId, storeName)).map((f) => [f.id, f]));
   const actions: PlannedAction[] = slice.entries
     .filter((e) => e.action !== 'keep')

@@ -15,7 +15,7 @@ export interface HandlerSpec {
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
   /** The state machine whose ASL uses it. */
-  readonly machine: 'subject-request' | 'retention-sweep';
+  readonly machine: 'subject-request' | 'retention-sweep' | 'log-erasure';
 }
 
 export const HANDLERS: readonly HandlerSpec[] = [
@@ -34,6 +34,10 @@ export const HANDLERS: readonly HandlerSpec[] = [
   { id: 'record-failure', substitution: 'RecordFailureFunctionArn', module: 'record-failure', exportName: 'handler', memoryMb: 128, timeoutSeconds: 15, machine: 'subject-request' },
   { id: 'find-due-deferrals', substitution: 'FindDueDeferralsFunctionArn', module: 'find-due-deferrals', exportName: 'handler', memoryMb: 256, timeoutSeconds: 60, machine: 'retention-sweep' },
   { id: 'erase-due-entry', substitution: 'EraseDueEntryFunctionArn', module: 'erase-due-entry', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'retention-sweep' },
+  { id: 'begin-log-pass', substitution: 'BeginLogPassFunctionArn', module: 'begin-log-pass', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'log-erasure' },
+  // 1,769 MB is one full vCPU: a unit's time is spent inflating and matching.
+  { id: 'erase-log-unit', substitution: 'EraseLogUnitFunctionArn', module: 'erase-log-unit', exportName: 'handler', memoryMb: 1769, timeoutSeconds: 900, machine: 'log-erasure' },
+  { id: 'finish-log-pass', substitution: 'FinishLogPassFunctionArn', module: 'finish-log-pass', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'log-erasure' },
   { id: 'write-sweep-receipts', substitution: 'WriteSweepReceiptsFunctionArn', module: 'write-sweep-receipts', exportName: 'handler', memoryMb: 256, timeoutSeconds: 60, machine: 'retention-sweep' },
 ];
 

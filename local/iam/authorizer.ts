@@ -68,7 +68,7 @@ export function localPolicyArns(opts: Pick<LocalAuthorizerOptions, 'settings' | 
   const bucket = (name: string) => `arn:aws:s3:::${name}`;
   const machine = (id: MachineId) => {
     const name = opts.stateMachineNames?.[id] ?? `dsr-${id}`;
-    return { arn: `arn:aws:states:${opts.region}:${account}:stateMachine:${name}`, executions: `arn:aws:states:${opts.region}:${account}:execution:${name}:*` };
+    return { arn: `arn:aws:states:${opts.region}:${account}:stateMachine:${name}`, executions: `arn:aws:states:${opts.region}:${account}:execution:${name}:*`, mapRunChildren: `arn:aws:states:${opts.region}:${account}:execution:${name}/*` };
   };
   return {
     ledgerTable: table(opts.settings.ledgerTable),
@@ -76,7 +76,7 @@ export function localPolicyArns(opts: Pick<LocalAuthorizerOptions, 'settings' | 
     bundleBucket: bucket(opts.settings.bundleBucket),
     storeTable: table,
     storeBucket: bucket,
-    machines: { 'subject-request': machine('subject-request'), 'retention-sweep': machine('retention-sweep') },
+    machines: { 'subject-request': machine('subject-request'), 'retention-sweep': machine('retention-sweep'), 'log-erasure': machine('log-erasure') },
     functions: Object.fromEntries(HANDLERS.map((h) => [h.id, localFunctionArn(opts.region, h.id)])),
   };
 }

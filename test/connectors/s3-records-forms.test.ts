@@ -5,48 +5,27 @@
  * erased; other people's similar numbers and addresses keep every byte.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createAnonymizer } from '../../functions/core/anonymize';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+
 import { parseDataMap, type S3RecordsStore } from '../../functions/core/datamap';
 import { phoneWrittenForms } from '../../functions/core/phone-numbers';
 import { s3RecordsConnector } from '../../functions/connectors/s3-records';
-import type { ConnectorContext, Finding, Identity, PlannedAction, S3RecordLocator } from '../../functions/connectors/types';
-import { startTestEndpoints, type TestEndpoints } from '../support/endpoints';
+import type { ConnectorContext, Identity, S3RecordLocator } from '../../functions/connectors/types';
+import { deleteAll, objectBytes, useLogStores } from '../support/log-store';
 
-let endpoints: TestEndpoints;
+const fx = useLogStores('forms');
 let s3: S3Client;
-let bucketSeq = 0;
-
-beforeAll(async () => {
-  endpoints = await startTestEndpoints({ dynamodb: false });
-  s3 = endpoints.s3;
-});
-afterAll(async () => {
-  await endpoints?.close();
+beforeAll(() => {
+  s3 = fx.s3;
 });
 
 const logs: Array<{ event: string; fields?: Record<string, unknown> }> = [];
 function context(): ConnectorContext {
-  return {
-    dynamodb: endpoints.dynamodb,
-    s3,
-    now: new Date('2026-11-22T12:00:00Z'),
-    anonymizer: createAnonymizer('test-hmac-key-0123456789abcdef'),
-    log: (event, fields) => void logs.push({ event, fields }),
-  };
+  return fx.context({ log: (e) => void logs.push(e) });
 }
 
-async function newBucket(): Promise<string> {
-  const bucket = `forms-${++bucketSeq}-${Date.now().toString(36)}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  return bucket;
-}
-
-async function body(bucket: string, key: string): Promise<Buffer> {
-  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return Buffer.from(await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-}
+const newBucket = () => fx.newBucket();
+const body = async (bucket: string, key: string): Promise<Buffer> => (await objectBytes(s3, bucket, key)).body;
 
 /** The reference operator's log stores, as the data map gives them to the connector (default country included). */
 function stores(bucket: string): { sip: S3RecordsStore; app: S3RecordsStore } {
@@ -114,10 +93,6 @@ const OTHER_URIS = [
 
 function sipLine(i: number, from: string, to: string, caller?: string): string {
   return JSON.stringify({ ts: `2026-11-01T10:00:${String(i % 60).padStart(2, '0')}Z`, from, to, ...(caller === undefined ? {} : { caller }) });
-}
-
-function deleteAll(findings: readonly Finding[]): PlannedAction[] {
-  return findings.map((finding) => ({ finding, action: 'delete' as const }));
 }
 
 afterEach(() => {

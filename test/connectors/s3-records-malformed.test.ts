@@ -5,31 +5,25 @@
  * of every other record); `malformed: report` leaves them and reports them instead. Against the
  * project's own S3 server, through the whole stage, verify, conditional-replace rewrite.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { CreateBucketCommand, GetObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { gzipSync } from 'node:zlib';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3RecordsConnector } from '../../functions/connectors/s3-records';
 import { identifierTokens } from '../../functions/connectors/s3-records-malformed';
-import type { ConnectorContext, Finding, Identity } from '../../functions/connectors/types';
-import { createAnonymizer } from '../../functions/core/anonymize';
+import type { ConnectorContext, Identity } from '../../functions/connectors/types';
+
 import { S3RecordsStoreSchema, type S3RecordsStore } from '../../functions/core/datamap';
 import type { IdentifierSettings } from '../../functions/core/identifiers';
 import { RecordMatcher } from '../../functions/core/matching';
-import { startTestEndpoints, type TestEndpoints } from '../support/endpoints';
+import { deleteAll, useLogStores, versionTexts } from '../support/log-store';
 
-let endpoints: TestEndpoints;
+const fx = useLogStores('mal');
 let s3: S3Client;
-let seq = 0;
 const connector = createS3RecordsConnector();
-
-beforeAll(async () => {
-  endpoints = await startTestEndpoints({ dynamodb: false });
-  s3 = endpoints.s3;
+beforeAll(() => {
+  s3 = fx.s3;
 });
-afterAll(() => endpoints?.close());
 
-function context(): ConnectorContext {
-  return { dynamodb: endpoints.dynamodb, s3, now: new Date('2026-11-22T12:00:00Z'), anonymizer: createAnonymizer('test-hmac-key-0123456789abcdef'), log: () => undefined };
-}
+const context = (): ConnectorContext => fx.context();
 
 const PHONE = '+15145550101';
 const subject: Identity = { phone: [PHONE], accountId: ['cust-1'], email: ['bob@example.com'] };
@@ -70,28 +64,9 @@ function appStore(bucket: string): S3RecordsStore {
   });
 }
 
-async function newBucket(): Promise<string> {
-  const bucket = `mal-${++seq}-${Date.now().toString(36)}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  return bucket;
-}
-
+const newBucket = () => fx.newBucket();
 /** Every version of every key in the bucket (staging included), decompressed. */
-async function everyVersion(bucket: string): Promise<string[]> {
-  const out = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
-  const texts: string[] = [];
-  for (const v of out.Versions ?? []) {
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: v.Key, VersionId: v.VersionId }));
-    const bytes = Buffer.from(await got.Body!.transformToByteArray());
-    texts.push((bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8'));
-  }
-  return texts;
-}
-
-function deleteAll(findings: readonly Finding[]) {
-  return findings.map((finding) => ({ finding, action: 'delete' as const }));
-}
+const everyVersion = (bucket: string) => versionTexts(s3, bucket);
 
 const SIP = [
   `{"ts":"2026-11-01T10:00:00Z","from":"sip:${PHONE}@pbx","to":"sip:+15145559999@pbx"}`,

@@ -6,32 +6,24 @@
  */
 import { gzipSync } from 'node:zlib';
 import {
-  CreateBucketCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
-  PutBucketVersioningCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createS3RecordsConnector, type S3RecordsOptions } from '../../functions/connectors/s3-records';
 import type { ConnectorContext, Identity } from '../../functions/connectors/types';
-import { createAnonymizer } from '../../functions/core/anonymize';
+
 import { S3RecordsStoreSchema, type S3RecordsStore } from '../../functions/core/datamap';
-import { startTestEndpoints, type TestEndpoints } from '../support/endpoints';
+import { useLogStores } from '../support/log-store';
 
-let endpoints: TestEndpoints;
+const fx = useLogStores('rw');
 let s3: S3Client;
-let seq = 0;
-
-beforeAll(async () => {
-  endpoints = await startTestEndpoints({ dynamodb: false });
-  s3 = endpoints.s3;
+beforeAll(() => {
+  s3 = fx.s3;
 });
-afterAll(() => endpoints?.close());
 
-function context(): ConnectorContext {
-  return { dynamodb: endpoints.dynamodb, s3, now: new Date('2026-11-22T12:00:00Z'), anonymizer: createAnonymizer('test-hmac-key-0123456789abcdef'), log: () => undefined };
-}
+const context = (): ConnectorContext => fx.context();
 
 function store(bucket: string): S3RecordsStore {
   return S3RecordsStoreSchema.parse({
@@ -56,9 +48,7 @@ const TAGS = [
 ];
 
 async function seeded(): Promise<{ bucket: string; key: string }> {
-  const bucket = `rw-${++seq}-${Date.now().toString(36)}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  const bucket = await fx.newBucket();
   const key = 'sip/2026/11/01/10.jsonl.gz';
   await s3.send(
     new PutObjectCommand({

@@ -6,52 +6,33 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import {
-  CreateBucketCommand,
   DeleteObjectCommand,
-  GetObjectCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
-  PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectLegalHoldCommand,
   PutObjectRetentionCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { createAnonymizer } from '../../functions/core/anonymize';
+
 import { S3RecordsStoreSchema, type S3RecordsStore } from '../../functions/core/datamap';
 import { createS3RecordsConnector, s3RecordsConnector, type S3RecordsOptions } from '../../functions/connectors/s3-records';
-import type { ConnectorContext, ExportItem, Finding, Identity, PlannedAction, S3RecordLocator } from '../../functions/connectors/types';
-import { startTestEndpoints, type TestEndpoints } from '../support/endpoints';
+import type { ConnectorContext, ExportItem, Finding, Identity, S3RecordLocator } from '../../functions/connectors/types';
+import { deleteAll, objectBytes, useLogStores } from '../support/log-store';
 
-let endpoints: TestEndpoints;
+const fx = useLogStores('logs');
 let s3: S3Client;
-let bucketSeq = 0;
-
-beforeAll(async () => {
-  endpoints = await startTestEndpoints({ dynamodb: false });
-  s3 = endpoints.s3;
-});
-afterAll(async () => {
-  await endpoints?.close();
+beforeAll(() => {
+  s3 = fx.s3;
 });
 
 const logs: Array<{ event: string; fields?: Record<string, unknown> }> = [];
 function context(now = new Date('2026-11-22T12:00:00Z')): ConnectorContext {
-  return {
-    dynamodb: endpoints.dynamodb,
-    s3,
-    now,
-    anonymizer: createAnonymizer('test-hmac-key-0123456789abcdef'),
-    log: (event, fields) => void logs.push({ event, fields }),
-  };
+  return fx.context({ now, log: (e) => void logs.push(e) });
 }
 
-async function newBucket(): Promise<string> {
-  const bucket = `logs-${++bucketSeq}-${Date.now().toString(36)}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
-  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  return bucket;
-}
+/** Object Lock on: some tests here place legal holds and retention. */
+const newBucket = () => fx.newBucket({ objectLock: true });
 
 function sipStore(bucket: string, extra: Partial<S3RecordsStore> = {}): S3RecordsStore {
   return S3RecordsStoreSchema.parse({
@@ -135,10 +116,7 @@ async function put(bucket: string, key: string, body: string | Buffer, contentTy
   return { etag: out.ETag as string, versionId: out.VersionId as string };
 }
 
-async function getBytes(bucket: string, key: string, versionId?: string): Promise<{ body: Buffer; etag: string; contentType?: string; metadata?: Record<string, string> }> {
-  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
-  return { body: Buffer.from(await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()), etag: out.ETag as string, contentType: out.ContentType, metadata: out.Metadata };
-}
+const getBytes = (bucket: string, key: string, versionId?: string) => objectBytes(s3, bucket, key, versionId);
 
 async function versions(bucket: string, prefix = ''): Promise<Array<{ key: string; versionId: string; deleteMarker: boolean }>> {
   const out = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }));
@@ -151,10 +129,6 @@ async function versions(bucket: string, prefix = ''): Promise<Array<{ key: strin
 /** The physical lines of a text, each with its terminator. */
 function physicalLines(text: string): string[] {
   return text.split(/(?<=\n)/).filter((l) => l !== '');
-}
-
-function deleteAll(findings: readonly Finding[]): PlannedAction[] {
-  return findings.map((finding) => ({ finding, action: 'delete' as const }));
 }
 
 function line(f: Finding): number {
@@ -503,8 +477,7 @@ describe('apply (erase)', () => {
   });
 
   test('an unversioned bucket: the object is replaced in place, nothing else to delete', async () => {
-    const bucket = `plain-${++bucketSeq}-${Date.now().toString(36)}`;
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const bucket = await fx.newBucket({ versioned: false, label: 'plain' });
     const key = 'sip/plain.jsonl.gz';
     await put(bucket, key, gzipSync(SIP_TEXT));
     const store = sipStore(bucket);

@@ -14,7 +14,8 @@ import { loadDefinition } from '../../local/sfn/definition';
 import { HANDLER_ACCESS, storeGrants, type StoreResource } from '../../infra/access';
 import { SubjectRightsOrchestrator } from '../../infra/construct';
 import { auditorPolicy, handlerPolicy, machinePolicy, supportPolicy, type PolicyArns } from '../../infra/policies';
-import { executionsArn } from '../../infra/user-policies';
+import { executionsArn, mapRunChildrenArn } from '../../infra/user-policies';
+import { LogPassSettingsSchema } from '../../functions/core/log-pass-settings';
 import { MACHINES, machineFile, machineHandlers } from '../../infra/machines';
 import { ReferenceOperatorStack } from '../../infra/stack';
 import { actionsOf, flat, nagViolations, referenceDataMap, resourcesOf, roleStatements, testApp, type Statement } from './synth';
@@ -190,13 +191,13 @@ describe('SubjectRightsOrchestrator: functions', () => {
     const files = fs.readdirSync(outdir).filter((f) => /^dsr-config-[0-9a-f]{16}\.json$/.test(f));
     const configs = files.map((f) => JSON.parse(fs.readFileSync(path.join(outdir, f), 'utf8')));
     const refConfig = configs.find((c) => c.dataMap.stores.length === refMap.stores.length)!;
-    expect(refConfig.settings).toEqual({ approvalRequired: false, bundleUrlExpirySeconds: 900, sweepMaxEntries: 250 });
+    expect(refConfig.settings).toEqual({ approvalRequired: false, bundleUrlExpirySeconds: 900, sweepMaxEntries: 250, logPass: LogPassSettingsSchema.parse({}) });
     const env = { DSR_LEDGER_TABLE: 'ledger-from-cfn', DSR_WORK_BUCKET: 'work-from-cfn', DSR_BUNDLE_BUCKET: 'bundles-from-cfn' };
     const parsed = parseConfig(withEnvironmentSettings(refConfig, env));
     expect(parsed.settings).toMatchObject({ ledgerTable: 'ledger-from-cfn', workBucket: 'work-from-cfn', bundleBucket: 'bundles-from-cfn', approvalRequired: false });
     expect(parsed.dataMap).toEqual(refMap);
     const extraConfig = configs.find((c) => c.dataMap.stores.some((s: { name: string }) => s.name === 'loyalty'))!;
-    expect(extraConfig.settings).toEqual({ approvalRequired: true, bundleUrlExpirySeconds: 3600, sweepMaxEntries: 250 });
+    expect(extraConfig.settings).toEqual({ approvalRequired: true, bundleUrlExpirySeconds: 3600, sweepMaxEntries: 250, logPass: LogPassSettingsSchema.parse({}) });
   });
 });
 
@@ -292,7 +293,7 @@ describe('SubjectRightsOrchestrator: least privilege from the data map', () => {
     const writers = HANDLERS.filter((h) =>
       roleStatements(t, rolePrefix(h.id)).filter(onStores).some((s) => actionsOf(s).some((a) => /^(dynamodb:(BatchWriteItem|DeleteItem)|s3:DeleteObjectVersion|s3:PutObjectTagging)$/.test(a))),
     ).map((h) => h.id);
-    expect(writers.sort()).toEqual(['erase-due-entry', 'erase-store', 'restrict-store']);
+    expect(writers.sort()).toEqual(['erase-due-entry', 'erase-log-unit', 'erase-store', 'restrict-store']);
   });
 
   it('limits bucket listing to the mapped prefixes', () => {
@@ -361,10 +362,10 @@ describe('SubjectRightsOrchestrator: people', () => {
   it('exports the CLI variables and both policies as outputs', () => {
     const outputs = t.toJSON().Outputs as Record<string, { Description: string }>;
     expect(Object.keys(outputs).sort()).toEqual(
-      ['DsrAuditorPolicyArn', 'DsrBundleBucket', 'DsrBundleUrlExpirySeconds', 'DsrCliEnv', 'DsrLedgerTable', 'DsrStateMachineArn', 'DsrSupportPolicyArn', 'DsrSweepStateMachineArn', 'DsrWorkBucket'].sort(),
+      ['DsrAuditorPolicyArn', 'DsrBundleBucket', 'DsrBundleUrlExpirySeconds', 'DsrCliEnv', 'DsrLedgerTable', 'DsrLogErasureStateMachineArn', 'DsrStateMachineArn', 'DsrSupportPolicyArn', 'DsrSweepStateMachineArn', 'DsrWorkBucket'].sort(),
     );
     expect(outputs.DsrSweepStateMachineArn.Description).toMatch(/DSR_SWEEP_STATE_MACHINE_ARN/);
-    expect(Object.keys(extra.cliEnvironment).sort()).toEqual(['DSR_BUNDLE_BUCKET', 'DSR_BUNDLE_URL_EXPIRY_SECONDS', 'DSR_LEDGER_TABLE', 'DSR_STATE_MACHINE_ARN', 'DSR_SWEEP_STATE_MACHINE_ARN', 'DSR_WORK_BUCKET']);
+    expect(Object.keys(extra.cliEnvironment).sort()).toEqual(['DSR_BUNDLE_BUCKET', 'DSR_BUNDLE_URL_EXPIRY_SECONDS', 'DSR_LEDGER_TABLE', 'DSR_LOG_ERASURE_STATE_MACHINE_ARN', 'DSR_STATE_MACHINE_ARN', 'DSR_SWEEP_STATE_MACHINE_ARN', 'DSR_WORK_BUCKET']);
   });
 });
 
@@ -379,7 +380,7 @@ describe('SubjectRightsOrchestrator: the statements are infra/policies.ts\'s', (
       bundleBucket: arn(dsr.bundleBucket.bucketArn),
       storeTable: (name) => `arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${name}`,
       storeBucket: (name) => `arn:<AWS::Partition>:s3:::${name}`,
-      machines: Object.fromEntries([...dsr.stateMachines].map(([id, m]) => [id, { arn: arn(m.stateMachineArn), executions: flat(ref.resolve(executionsArn(m))) }])) as PolicyArns['machines'],
+      machines: Object.fromEntries([...dsr.stateMachines].map(([id, m]) => [id, { arn: arn(m.stateMachineArn), executions: flat(ref.resolve(executionsArn(m))), mapRunChildren: flat(ref.resolve(mapRunChildrenArn(m))) }])) as PolicyArns['machines'],
       functions: Object.fromEntries([...dsr.functions].map(([id, fn]) => [id, arn(fn.functionArn)])),
     };
   }
@@ -404,9 +405,19 @@ describe('SubjectRightsOrchestrator: the statements are infra/policies.ts\'s', (
     const arns = modelArns();
     for (const spec of MACHINES) {
       const invoke = roleStatements(t, `Dsr${spec.id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}Role`).filter((st) => actionsOf(st).includes('lambda:InvokeFunction'));
-      const model = machinePolicy(spec.id, machineHandlers(spec).map((h) => h.id), arns).statements;
+      const model = machinePolicy(spec.id, machineHandlers(spec).map((h) => h.id), arns).statements.filter((st) => st.Sid === 'Invoke');
       expect([spec.id, invoke.flatMap(resourcesOf).map(flat).sort()]).toEqual([spec.id, model.flatMap((st) => st.Resource).sort()]);
     }
+  });
+
+  it("gives the log-erasure machine its Distributed Map's statements: start its own children, follow and stop them, read the manifest, write the results", () => {
+    const arns = modelArns();
+    const model = machinePolicy('log-erasure', [], arns).statements.filter((st) => st.Sid !== 'Invoke');
+    const policy = Object.entries(t.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DsrLogErasureMapRunPolicy'))![1];
+    const rendered = (policy.Properties.PolicyDocument.Statement as Array<Statement & { Sid?: string }>).filter((st) => st.Sid !== 'MapRunKey');
+    expect(normalized(rendered as never)).toEqual(normalized(model as never));
+    expect(model.map((st) => st.Sid).sort()).toEqual(['MapRunChildren', 'MapRunManifest', 'MapRunResults', 'MapRunStart']);
+    expect(model.find((st) => st.Sid === 'MapRunChildren')!.Resource.map(flat)).toEqual([expect.stringMatching(/:execution:<DsrLogErasure[0-9A-F]+\.Name>\/\*$/)]);
   });
 
   it('renders the support and auditor policies exactly, under stable names for Identity Center', () => {

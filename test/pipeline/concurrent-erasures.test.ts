@@ -6,13 +6,12 @@
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { gunzipSync } from 'node:zlib';
 import type { SubjectEntry, SubjectsReport } from '../../examples/voip-operator/generator';
 import { ErasureInProgressError, storeLockKey } from '../../functions/core/erasure-lock';
 import { placeHold } from '../../functions/core/hold-ledger';
 import { Ledger } from '../../functions/core/ledger';
 import { startSeededEngine, type SeededEngine, type TestEngine } from '../support/engine';
+import { currentTexts } from '../support/log-store';
 import { phonesIn } from '../examples/voip-support';
 
 const NOW = '2026-11-02T12:00:00.000Z';
@@ -30,17 +29,8 @@ async function erase(requestId: string, subject: string) {
 
 /** Every log object's lines (decompressed), by key. */
 async function logLines(): Promise<Map<string, string[]>> {
-  const objects = new Map<string, string[]>();
-  let token: string | undefined;
-  do {
-    const page = await env.s3.send(new ListObjectsV2Command({ Bucket: 'voip-logs', ContinuationToken: token }));
-    for (const o of page.Contents ?? []) {
-      const body = Buffer.from(await (await env.s3.send(new GetObjectCommand({ Bucket: 'voip-logs', Key: o.Key! }))).Body!.transformToByteArray());
-      objects.set(o.Key!, (body[0] === 0x1f && body[1] === 0x8b ? gunzipSync(body) : body).toString('utf8').split('\n'));
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-  return objects;
+  const texts = await currentTexts(env.s3, 'voip-logs');
+  return new Map([...texts].map(([key, text]) => [key, text.split('\n')]));
 }
 
 const sipUserOf = (line: string): string | undefined => {

@@ -7,10 +7,10 @@
  * that still shows a subject's number: after the erasure no version holds the number, and every
  * other line is byte for byte what it was.
  */
-import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectVersionsCommand, PutObjectLegalHoldCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectVersionsCommand, PutObjectLegalHoldCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SubjectsReport } from '../../examples/voip-operator/generator';
 import { startSeededEngine, type SeededEngine, type TestEngine } from '../support/engine';
+import { versionTexts } from '../support/log-store';
 
 const NOW = '2026-11-02T12:00:00.000Z';
 const MEDIA = 'voip-media';
@@ -103,15 +103,7 @@ describe('erasure of held media versions', () => {
 });
 
 describe('erasure of a subject named in a truncated log line', () => {
-  async function versionsOf(bucket: string, key: string): Promise<string[]> {
-    const out = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
-    const texts: string[] = [];
-    for (const v of (out.Versions ?? []).filter((x) => x.Key === key)) {
-      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: v.VersionId }));
-      texts.push(gunzipSync(Buffer.from(await got.Body!.transformToByteArray())).toString('utf8'));
-    }
-    return texts;
-  }
+  const versionsOf = (bucket: string, key: string): Promise<string[]> => versionTexts(s3, bucket, key, true);
   const parses = (line: string): boolean => {
     try {
       JSON.parse(line);

@@ -6,10 +6,10 @@
  * the request kept, can reach the rest.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
-import { gunzipSync } from 'node:zlib';
+import { ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import type { SubjectEntry, SubjectsReport } from '../../examples/voip-operator/generator';
 import { startSeededEngine, type SeededEngine, type TestEngine } from '../support/engine';
+import { currentTexts } from '../support/log-store';
 
 const NOW = '2026-11-02T12:00:00.000Z';
 let env: SeededEngine;
@@ -22,22 +22,15 @@ const lastJson = (out: string) => JSON.parse(out.trim().split('\n').pop() ?? '{}
 /** The `sipUser` of every SIP log line still in the bucket (current versions). */
 async function sipUsers(): Promise<string[]> {
   const users: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await env.s3.send(new ListObjectsV2Command({ Bucket: 'voip-logs', Prefix: 'sip/', ContinuationToken: token }));
-    for (const o of page.Contents ?? []) {
-      const body = Buffer.from(await (await env.s3.send(new GetObjectCommand({ Bucket: 'voip-logs', Key: o.Key! }))).Body!.transformToByteArray());
-      const text = (body[0] === 0x1f && body[1] === 0x8b ? gunzipSync(body) : body).toString('utf8');
-      for (const line of text.split('\n').filter(Boolean)) {
-        try {
-          users.push(String((JSON.parse(line) as { sipUser?: unknown }).sipUser));
-        } catch {
-          // A truncated line is the store's own; it names nobody we look for.
-        }
+  for (const text of (await currentTexts(env.s3, 'voip-logs', 'sip/')).values()) {
+    for (const line of text.split('\n').filter(Boolean)) {
+      try {
+        users.push(String((JSON.parse(line) as { sipUser?: unknown }).sipUser));
+      } catch {
+        // A truncated line is the store's own; it names nobody we look for.
       }
     }
-    token = page.NextContinuationToken;
-  } while (token);
+  }
   return users;
 }
 

@@ -1,0 +1,117 @@
+/**
+ * The retention sweep's erasure: every record of a batch of subjects out of a store, one scan
+ * and at most one rewrite per object. Only where the subjects are is kept in memory (keys, and
+ * noncurrent versions with per-subject counts): a finding per record would hold hundreds of MB
+ * for a busy archive object.
+ */
+import type { S3RecordsStore } from '../core/datamap';
+import { RecordMatcher } from '../core/matching';
+import { fieldSpecs, forEachLimit, keyHash, newTotals, type S3RecordsSettings, type StoreEraseResult, type UnreadableObject } from './s3-records-common';
+import { malformedDecision } from './s3-records-malformed';
+import { listReads, scanObjects } from './s3-records-read';
+import { redactionToken, redactRecord } from './s3-records-redact';
+import { rewriteObject } from './s3-records-rewrite';
+import { removeStaleStaging, type Rewriter } from './s3-records-stage';
+import type { UnreadableReason } from './s3-records-stream';
+import { compareText } from './s3-shared';
+import { eraseNoncurrentVersion } from './s3-records-versions';
+import type { ConnectorContext, Identity, RefusalReason } from './types';
+
+export async function eraseFromStore(opt: S3RecordsSettings, store: S3RecordsStore, subjects: ReadonlyMap<string, Identity>, ctx: ConnectorContext): Promise<StoreEraseResult> {
+  const matcher = new RecordMatcher(fieldSpecs(store), subjects, store.format, store.identifiers);
+  const keys = new Set<string>();
+  const versions = new Map<string, { key: string; versionId: string; refs: Map<string, number> }>();
+  const scan = matcher.empty
+    ? { unreadable: [] as UnreadableObject[], totals: newTotals() }
+    : await scanObjects(
+        opt,
+        store,
+        matcher,
+        ctx,
+        await listReads(opt, store, ctx),
+        // A current version only needs to be known to match; a noncurrent one, by whom.
+        ({ key, versionId }, r) => (versionId === undefined ? key : { key, versionId, refs: [...r.matches.keys()] }),
+        (found) => {
+          for (const f of found) {
+            if (typeof f === 'string') {
+              keys.add(f);
+              continue;
+            }
+            const { key, versionId, refs } = f;
+            const id = `${key}\u0000${versionId}`;
+            const v = versions.get(id) ?? { key, versionId, refs: new Map<string, number>() };
+            for (const ref of refs) v.refs.set(ref, (v.refs.get(ref) ?? 0) + 1);
+            versions.set(id, v);
+          }
+        },
+      );
+  const refs = new Set(subjects.keys());
+  const erased = new Map<string, number>();
+  const refusedOut: Array<{ key: string; keyHash: string; reason: RefusalReason }> = [];
+  const unreadable = [...scan.unreadable];
+  let rewritten = 0;
+  let removedTotal = 0;
+  let redactedTotal = 0;
+  let malformedKept = 0;
+  if (keys.size > 0) await removeStaleStaging(opt, store, ctx);
+  await forEachLimit([...keys].sort(compareText), opt.concurrency, async (key) => {
+    let perSubject = new Map<string, number>();
+    let reportedMalformed = 0;
+    const outcome = await rewriteObject(
+      opt,
+      store,
+      key,
+      matcher,
+      () => {
+        perSubject = new Map();
+        reportedMalformed = 0;
+        const removed = new Set<string>();
+        const rewriter: Rewriter = (r) => {
+          if (r.malformed && store.malformed === 'report') {
+            reportedMalformed++;
+            return { kind: 'keep' };
+          }
+          for (const ref of r.matches.keys()) perSubject.set(ref, (perSubject.get(ref) ?? 0) + 1);
+          if (r.malformed) {
+            const d = malformedDecision(store.malformed, r, refs, redactionToken(ctx));
+            if (d.kind === 'replace') removed.add(r.fingerprint);
+            return d;
+          }
+          if (store.erase.mode === 'delete-record') {
+            removed.add(r.fingerprint);
+            return { kind: 'remove' };
+          }
+          const bytes = redactRecord(store, r, 'store-fields', refs, matcher, ctx);
+          if (bytes.equals(r.bytes)) return { kind: 'keep' };
+          removed.add(r.fingerprint);
+          return { kind: 'replace', bytes };
+        };
+        return { rewriter, removed };
+      },
+      ctx,
+    );
+    const kh = keyHash(store.bucket, key);
+    if (outcome.status === 'refused') refusedOut.push({ key, keyHash: kh, reason: outcome.reason as RefusalReason });
+    if (outcome.status !== 'refused' && reportedMalformed > 0) refusedOut.push({ key, keyHash: kh, reason: 'malformed-record' });
+    if (outcome.status === 'unreadable') unreadable.push({ key, keyHash: kh, reason: outcome.unreadable as UnreadableReason });
+    if (outcome.status !== 'rewritten' || !outcome.counts) return;
+    rewritten++;
+    removedTotal += outcome.counts.removed;
+    redactedTotal += outcome.counts.replaced;
+    malformedKept += outcome.counts.malformed - outcome.counts.malformedReplaced;
+    if (outcome.protectedOld) refusedOut.push({ key, keyHash: kh, reason: outcome.protectedOld });
+    for (const [ref, n] of perSubject) erased.set(ref, (erased.get(ref) ?? 0) + n);
+  });
+  // Noncurrent versions (after the rewrites, which delete their objects' older versions).
+  let versionsDeleted = 0;
+  await forEachLimit([...versions.values()], opt.concurrency, async ({ key, versionId, refs: found }) => {
+    const outcome = await eraseNoncurrentVersion(store, key, versionId, 'all', matcher, ctx);
+    if (outcome.status === 'refused') {
+      refusedOut.push({ key, keyHash: keyHash(store.bucket, key), reason: outcome.reason });
+      return;
+    }
+    if (outcome.status === 'deleted') versionsDeleted++;
+    for (const [ref, n] of found) erased.set(ref, (erased.get(ref) ?? 0) + n);
+  });
+  return { rewritten, versionsDeleted, erased, removed: removedTotal, redacted: redactedTotal, malformedKept, refused: refusedOut, unreadable, totals: scan.totals };
+}

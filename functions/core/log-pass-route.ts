@@ -1,0 +1,38 @@
+/**
+ * Which way an erasure request reaches a log store's records: the request itself (scan and
+ * rewrite, inline) or the batched log-erasure pass (queued). The data map chooses per store
+ * (`logPass`); `auto` queues a store once it holds `logPass.aboveBytes` or more, counted from
+ * its listing (every version), which stops as soon as the threshold is passed.
+ */
+import type { Store } from './datamap';
+import { isBatchConnector } from '../connectors/types';
+import { deadlineOf, enqueueLogErasure, queuedLogErasures, type QueuedLogErasure } from './log-queue';
+import type { Runtime } from './runtime';
+
+export async function queuesForLogPass(rt: Runtime, store: Store, requestType: string): Promise<boolean> {
+  if (store.kind !== 's3-records' || requestType !== 'erasure' || store.logPass === 'inline') return false;
+  if (store.logPass === 'queued') return true;
+  const connector = rt.connectors(store);
+  if (!isBatchConnector(connector)) return false;
+  const threshold = rt.config.settings.logPass.aboveBytes;
+  let bytes = 0;
+  for await (const listed of connector.listKeys(store, rt.connectorContext())) {
+    bytes += listed.storedBytes;
+    if (bytes >= threshold) return true;
+  }
+  return false;
+}
+
+/** Queues the request's store for the next pass, with the request's statutory deadline. */
+export async function queueForLogPass(rt: Runtime, args: { requestId: string; store: string; planHash: string; receivedAt: string }): Promise<'queued' | 'already-queued'> {
+  const now = rt.clock.now().toISOString();
+  const dueBy = deadlineOf(args.receivedAt, rt.config.settings.logPass.responseDays);
+  return enqueueLogErasure(rt, { requestId: args.requestId, store: args.store, planHash: args.planHash, queuedAt: now, dueBy });
+}
+
+/** What a receipt and `dsr status` say of a request's queued stores: names, statuses and dates only. */
+export async function queuedStoresOf(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, requestId: string, opts: { includeDone?: boolean } = {}): Promise<Array<Pick<QueuedLogErasure, 'store' | 'status' | 'dueBy' | 'queuedAt' | 'passId' | 'doneAt' | 'postponed' | 'lastPostponedBecause'>>> {
+  return (await queuedLogErasures(rt, { requestId, includeDone: opts.includeDone })).map(({ store, status, dueBy, queuedAt, passId, doneAt, postponed, lastPostponedBecause }) =>
+    Object.fromEntries(Object.entries({ store, status, dueBy, queuedAt, passId, doneAt, postponed, lastPostponedBecause }).filter(([, v]) => v !== undefined)) as never,
+  );
+}

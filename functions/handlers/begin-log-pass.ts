@@ -1,0 +1,29 @@
+/** BeginLogPass: take the queued log erasures (or resume an unfinished pass) and write the pass's work units. */
+import { z } from 'zod';
+import { InvalidInputError } from '../core/errors';
+import { beginLogPass } from '../core/log-pass';
+import { getRuntime } from './runtime';
+import { taskHandler } from './middleware';
+
+const Input = z.object({
+  executionName: z.string().min(1).max(80),
+  input: z
+    .object({
+      /** Run a pass now even if none is due (`dsr logs erase-pending`). */
+      force: z.boolean().default(false),
+      /** Decide as of this date: only backwards on AWS; forwards only where the operator allows it (the local engine). */
+      now: z.iso.datetime({ offset: true }).optional(),
+    })
+    .strict(),
+});
+
+export const handler = taskHandler('begin-log-pass', Input, async ({ input }) => {
+  const rt = getRuntime();
+  const clockNow = rt.clock.now();
+  const now = input.now ? new Date(input.now) : clockNow;
+  // Deciding "in the future" would erase records whose retention has not ended.
+  if (now.getTime() > clockNow.getTime() + 60_000 && process.env.DSR_ALLOW_SWEEP_IN_FUTURE !== 'true') {
+    throw new InvalidInputError('the pass date is in the future; only a local engine allows that');
+  }
+  return beginLogPass(rt, { force: input.force, now });
+});
