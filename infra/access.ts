@@ -21,7 +21,11 @@ export type StoreOperation =
   /** Erasure: deletes, anonymizes, redacts mentions, restricts held records. */
   | 'erase'
   /** Restriction: marks records restricted. */
-  | 'restrict';
+  | 'restrict'
+  /** Retention enforcement: lists subjects by the subject dates' indexes (functions/core/enforcement-subjects.ts). */
+  | 'subject-dates'
+  /** Retention enforcement: finds records past their limit (date index or Scan), deletes them, and discovers held subjects there (enforcement-purge.ts). */
+  | 'expire';
 
 export interface HandlerAccess {
   /** DynamoDB actions on the ledger table. */
@@ -38,6 +42,8 @@ export interface HandlerAccess {
   readonly stores: readonly StoreOperation[];
   /** Builds a connector context, which needs the anonymization key. */
   readonly anonymizer: boolean;
+  /** State machines it starts executions of (infra/policies.ts: `states:StartExecution`). */
+  readonly starts?: readonly ('subject-request' | 'retention-sweep' | 'retention-enforcement')[];
 }
 
 const LEDGER_READ = ['dynamodb:GetItem', 'dynamodb:Query'];
@@ -81,6 +87,13 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   'erase-due-entry': { ledger: LEDGER_RW, work: { read: [DEFERRED], write: [] }, bundles: 'none', stores: ['discover', 'holds', 'erase'], anonymizer: true },
   // Appends the receipts, then deletes every version of a kept identity no entry waits on any more.
   'write-sweep-receipts': { ledger: LEDGER_RW, work: { read: [], write: [], purge: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
+  // Retention enforcement. The pending access requests are found by a ledger Scan until they are indexed (functions/core/pending-requests.ts).
+  'plan-enforcement': { ledger: [], work: NONE, bundles: 'none', stores: [], anonymizer: false },
+  // Request ids are HMACs under the anonymization key; the requests go in the ledger and their executions are started here.
+  'start-retention-erasures': { ledger: [...LEDGER_RW, 'dynamodb:Scan'], work: NONE, bundles: 'none', stores: ['subject-dates'], anonymizer: true, starts: ['subject-request'] },
+  // Resolves held subjects and discovers them in the purged store, then deletes the rest; the Scan cursor stays in the ledger.
+  'purge-expired-records': { ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'], work: NONE, bundles: 'none', stores: ['identity', 'expire'], anonymizer: true },
+  'write-enforcement-receipt': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: [], anonymizer: false },
 };
 
 /** Where the s3-records connector stages rewritten objects, in the store's own bucket (its `stagingPrefix` default). */
@@ -172,6 +185,14 @@ function dynamoNeeds(store: DynamoDbStore, operation: StoreOperation): Need[] {
     }
     case 'restrict':
       return [describe, on(['dynamodb:UpdateItem'])];
+    case 'subject-dates':
+      return Object.values(store.subjectDates).map((d) => on(['dynamodb:Query'], { type: 'index', table: store.table, index: d.index }));
+    case 'expire': {
+      if (!store.expiry) return [];
+      const find = store.expiry.method === 'index' ? on(['dynamodb:Query'], { type: 'index', table: store.table, index: store.expiry.index }) : on(['dynamodb:Scan']);
+      // Held subjects' records are found as discovery finds them, so they can be kept.
+      return [find, on(['dynamodb:BatchWriteItem']), ...dynamoNeeds(store, 'discover')];
+    }
   }
 }
 
@@ -189,6 +210,8 @@ function s3ObjectsNeeds(store: S3ObjectsStore, operation: StoreOperation): Need[
   switch (operation) {
     case 'identity':
     case 'holds':
+    case 'subject-dates':
+    case 'expire':
       return [];
     case 'discover':
       return [list, on([...S3_READ_OBJECTS, ...S3_PROTECTION, ...S3_READ_TAGS])];
@@ -218,6 +241,8 @@ function s3RecordsNeeds(store: S3RecordsStore, operation: StoreOperation): Need[
   switch (operation) {
     case 'identity':
     case 'holds':
+    case 'subject-dates':
+    case 'expire':
       return [];
     case 'discover':
       // Noncurrent versions (older copies, objects under a delete marker) hold records too.

@@ -36,6 +36,8 @@ export interface ProductArns {
   /** Operator stores by the names the data map gives them. */
   readonly storeTable: (table: string) => string;
   readonly storeBucket: (bucket: string) => string;
+  /** The machines, where known when the function's policy is made (a handler that starts executions needs them). */
+  readonly machines?: Readonly<Partial<Record<MachineId, { readonly arn: string; readonly executions: string }>>>;
 }
 
 /** And those of the people's and the machines' statements, which exist once the functions and machines do. */
@@ -49,7 +51,7 @@ export interface PolicyArns extends ProductArns {
 /** The ledger partition receipts live in (functions/core/receipt.ts): auditors read nothing else. */
 export const RECEIPT_PARTITION = 'receipt';
 
-const MACHINE_IDS: readonly MachineId[] = ['subject-request', 'retention-sweep'];
+const MACHINE_IDS: readonly MachineId[] = ['subject-request', 'retention-sweep', 'retention-enforcement'];
 
 /** The IAM role (or, for people, the permission set) name of each principal; locally also its access key id. */
 export const ROLE_NAMES = {
@@ -109,7 +111,21 @@ export function handlerPolicy(id: string, dataMap: DataMap, arns: ProductArns): 
     for (const prefix of ['bundles/', 'reports/']) p.wildcard(objects(arns.bundleBucket, `${prefix}*`), `One bundle or report per request id under ${prefix.slice(0, -1)}, written once.`);
   }
   if (access.stores.length > 0) addStoreGrants(p, storeGrants(dataMap, access.stores), arns);
+  const starts = startStatement(id, arns);
+  if (starts) p.allow(starts.Sid, starts.Action, starts.Resource);
   return p.build();
+}
+
+/**
+ * A handler that starts executions (retention enforcement starts erasures): StartExecution on
+ * exactly those machines. Undefined where the machines are not known yet: the construct adds
+ * it once they exist (the function is not part of the machines it starts, so no cycle).
+ */
+export function startStatement(id: string, arns: Pick<ProductArns, 'machines'>): PolicyStatementJson | undefined {
+  const starts = HANDLER_ACCESS[id]?.starts ?? [];
+  const machines = starts.map((m) => arns.machines?.[m]?.arn);
+  if (starts.length === 0 || machines.some((m) => m === undefined)) return undefined;
+  return { Sid: 'StartExecutions', Effect: 'Allow', Action: ['states:StartExecution'], Resource: machines as string[] };
 }
 
 /** The data map's stores: exactly the actions, tables, indexes, buckets and key patterns access.ts derived. */

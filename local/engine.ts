@@ -29,6 +29,7 @@ export const DEFAULT_DATA_MAP = path.join(REPO_ROOT, 'examples/voip-operator/dat
 export const STATE_MACHINES = {
   'subject-request': { name: 'dsr-subject-request', file: path.join(REPO_ROOT, 'statemachines/subject-request.asl.json'), envVar: 'DSR_STATE_MACHINE_ARN' },
   'retention-sweep': { name: 'dsr-retention-sweep', file: path.join(REPO_ROOT, 'statemachines/retention-sweep.asl.json'), envVar: 'DSR_SWEEP_STATE_MACHINE_ARN' },
+  'retention-enforcement': { name: 'dsr-retention-enforcement', file: path.join(REPO_ROOT, 'statemachines/retention-enforcement.asl.json'), envVar: 'DSR_ENFORCEMENT_STATE_MACHINE_ARN' },
 } as const;
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local-secret' };
@@ -101,6 +102,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     sweepMaxEntries: opts.sweepMaxEntries ?? DEFAULT_SWEEP_MAX_ENTRIES,
     bundleUrlExpirySeconds: 900,
     connectorConcurrency: 8,
+    enforcementMaxStartsPerRun: 100,
   };
   const config: DsrConfig = { dataMap, settings };
   fs.writeFileSync(files.config, JSON.stringify(config, null, 2));
@@ -146,7 +148,12 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     await createProductResources(env, settings);
 
     const lambdas: Record<string, LambdaHandler> = {};
-    const substitutions: Record<string, Record<string, string>> = { 'subject-request': {}, 'retention-sweep': {} };
+    // The enforcement machine starts subject requests: the machine's ARN is one of its substitutions (as in infra/machines.ts).
+    const substitutions: Record<string, Record<string, string>> = {
+      'subject-request': {},
+      'retention-sweep': {},
+      'retention-enforcement': { SubjectRequestStateMachineArn: `arn:aws:states:${region}:${ACCOUNT_ID}:stateMachine:${STATE_MACHINES['subject-request'].name}` },
+    };
     for (const spec of HANDLERS) {
       const arn = localFunctionArn(region, spec.id);
       substitutions[spec.machine][spec.substitution] = arn;
