@@ -4,6 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,6 +48,9 @@ const extra = new SubjectRightsOrchestrator(extraStack, 'Dsr', {
   tables: { 'voip-accounts': dynamodb.Table.fromTableAttributes(extraStack, 'Accounts', { tableName: 'voip-accounts', encryptionKey: accountsKey }) },
   buckets: { 'voip-media': 'arn:aws:s3:::voip-media' },
 });
+// A log bucket the app owns: the construct adds the schedule's lifecycle rules to it.
+const ownedLogsStack = new Stack(app, 'OwnedLogs');
+const ownedLogs = new SubjectRightsOrchestrator(ownedLogsStack, 'Dsr', { dataMap: referenceDataMap(), buckets: { 'voip-logs': new s3.Bucket(ownedLogsStack, 'Logs', { bucketName: 'voip-logs', versioned: true }) } });
 let t: Template;
 let tx: Template;
 let refMap: DataMap;
@@ -261,6 +265,28 @@ describe('SubjectRightsOrchestrator: state machines', () => {
   });
 });
 
+describe('SubjectRightsOrchestrator: retention enforcement', () => {
+  it('starts the enforcement machine daily with a run id, and lets only its starter start subject requests', () => {
+    const target = { Arn: { Ref: Match.stringLikeRegexp('^DsrRetentionEnforcement') }, Input: JSON.stringify({ runId: '<aws.scheduler.execution-id>' }) };
+    t.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 day)', Target: Match.objectLike(target) });
+    const starters = HANDLERS.filter((h) => roleStatements(t, rolePrefix(h.id)).some((st) => actionsOf(st).includes('states:StartExecution'))).map((h) => h.id);
+    expect(starters).toEqual(['start-retention-erasures']);
+    const started = roleStatements(t, rolePrefix('start-retention-erasures')).filter((st) => actionsOf(st).includes('states:StartExecution')).flatMap(resourcesOf).map(flat);
+    expect(started).toHaveLength(1);
+    expect(started[0]).toMatch(/^<DsrSubjectRequest[0-9A-F]{8}>$/);
+  });
+
+  it('adds the schedule\'s lifecycle rules to a log bucket the app owns, and lists them for imported ones', () => {
+    const rules = Template.fromStack(ownedLogsStack).findResources('AWS::S3::Bucket', { Properties: { BucketName: 'voip-logs' } });
+    const config = Object.values(rules)[0].Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>;
+    expect(config).toContainEqual({ Id: 'dsr-expire-sip-logs', Prefix: 'sip/', ExpirationInDays: 372, Status: 'Enabled' });
+    expect(config).toContainEqual({ Id: 'dsr-expire-noncurrent-app-logs', Prefix: 'app/', NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' });
+    expect(config).toContainEqual({ Id: 'dsr-expired-delete-markers', ExpiredObjectDeleteMarker: true, Status: 'Enabled' });
+    expect(ownedLogs.retentionLifecycleRules.map((r) => r.id)).toEqual(config.map((r) => r.Id));
+    expect(ref.orchestrator.retentionLifecycleRules.length).toBe(config.length);
+  });
+});
+
 describe('SubjectRightsOrchestrator: least privilege from the data map', () => {
   it('names, for every handler, exactly the store ARNs its operations derive from the data map', () => {
     for (const spec of HANDLERS) {
@@ -353,10 +379,10 @@ describe('SubjectRightsOrchestrator: people', () => {
   it('exports the CLI variables and both policies as outputs', () => {
     const outputs = t.toJSON().Outputs as Record<string, { Description: string }>;
     expect(Object.keys(outputs).sort()).toEqual(
-      ['DsrAuditorPolicyArn', 'DsrBundleBucket', 'DsrBundleUrlExpirySeconds', 'DsrCliEnv', 'DsrLedgerTable', 'DsrStateMachineArn', 'DsrSupportPolicyArn', 'DsrSweepStateMachineArn', 'DsrWorkBucket'].sort(),
+      ['DsrAuditorPolicyArn', 'DsrBundleBucket', 'DsrBundleUrlExpirySeconds', 'DsrCliEnv', 'DsrEnforcementStateMachineArn', 'DsrLedgerTable', 'DsrStateMachineArn', 'DsrSupportPolicyArn', 'DsrSweepStateMachineArn', 'DsrWorkBucket'].sort(),
     );
     expect(outputs.DsrSweepStateMachineArn.Description).toMatch(/DSR_SWEEP_STATE_MACHINE_ARN/);
-    expect(Object.keys(extra.cliEnvironment).sort()).toEqual(['DSR_BUNDLE_BUCKET', 'DSR_BUNDLE_URL_EXPIRY_SECONDS', 'DSR_LEDGER_TABLE', 'DSR_STATE_MACHINE_ARN', 'DSR_SWEEP_STATE_MACHINE_ARN', 'DSR_WORK_BUCKET']);
+    expect(Object.keys(extra.cliEnvironment).sort()).toEqual(['DSR_BUNDLE_BUCKET', 'DSR_BUNDLE_URL_EXPIRY_SECONDS', 'DSR_ENFORCEMENT_STATE_MACHINE_ARN', 'DSR_LEDGER_TABLE', 'DSR_STATE_MACHINE_ARN', 'DSR_SWEEP_STATE_MACHINE_ARN', 'DSR_WORK_BUCKET']);
   });
 });
 
