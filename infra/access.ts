@@ -8,6 +8,8 @@
  */
 import type { DataMap, DynamoDbStore, S3ObjectsStore, S3RecordsStore, Store } from '../functions/core/datamap';
 
+type MachineName = 'subject-request' | 'retention-sweep' | 'retention-enforcement';
+
 /** What a handler does against the operator's stores. */
 export type StoreOperation =
   /** Identity resolution: the owner lookups of the DynamoDB stores that yield identifiers. */
@@ -42,8 +44,8 @@ export interface HandlerAccess {
   readonly stores: readonly StoreOperation[];
   /** Builds a connector context, which needs the anonymization key. */
   readonly anonymizer: boolean;
-  /** State machines it starts executions of (infra/policies.ts: `states:StartExecution`). */
-  readonly starts?: readonly ('subject-request' | 'retention-sweep' | 'retention-enforcement')[];
+  /** State machines it starts executions of (`states:StartExecution`), and whose executions it lists (`states:ListExecutions`). */
+  readonly machines?: { readonly start?: readonly MachineName[]; readonly list?: readonly MachineName[] };
 }
 
 const LEDGER_READ = ['dynamodb:GetItem', 'dynamodb:Query'];
@@ -87,12 +89,12 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   'erase-due-entry': { ledger: LEDGER_RW, work: { read: [DEFERRED], write: [] }, bundles: 'none', stores: ['discover', 'holds', 'erase'], anonymizer: true },
   // Appends the receipts, then deletes every version of a kept identity no entry waits on any more.
   'write-sweep-receipts': { ledger: LEDGER_RW, work: { read: [], write: [], purge: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
-  // Retention enforcement. The pending access requests are found by a ledger Scan until they are indexed (functions/core/pending-requests.ts).
+  // Retention enforcement. Pending access requests: the subject-request machine's running executions, read in the ledger (functions/core/pending-requests.ts).
   'plan-enforcement': { ledger: [], work: NONE, bundles: 'none', stores: [], anonymizer: false },
   // Request ids are HMACs under the anonymization key; the requests go in the ledger and their executions are started here.
-  'start-retention-erasures': { ledger: [...LEDGER_RW, 'dynamodb:Scan'], work: NONE, bundles: 'none', stores: ['subject-dates'], anonymizer: true, starts: ['subject-request'] },
-  // Resolves held subjects and discovers them in the purged store, then deletes the rest; the Scan cursor stays in the ledger.
-  'purge-expired-records': { ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'], work: NONE, bundles: 'none', stores: ['identity', 'expire'], anonymizer: true },
+  'start-retention-erasures': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: ['subject-dates'], anonymizer: true, machines: { start: ['subject-request'], list: ['subject-request'] } },
+  // Resolves held subjects and discovers them in the purged store, then deletes the rest; the Scan cursor and the unit's lease stay in the ledger.
+  'purge-expired-records': { ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], work: NONE, bundles: 'none', stores: ['identity', 'expire'], anonymizer: true, machines: { list: ['subject-request'] } },
   'write-enforcement-receipt': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: [], anonymizer: false },
 };
 

@@ -23,7 +23,7 @@ import { HANDLER_ACCESS, storeGrants, writes, type StoreOperation, type StoreRes
 import { handlerFunction, pascal, writeConfigFile } from './functions';
 import { MACHINES, machineHandlers, scheduleMachine, stateMachine } from './machines';
 import { acknowledge, acknowledgeWildcards, type WildcardGrant } from './nag';
-import { auditorPolicy, handlerPolicy, productKeyActions, startStatement, supportPolicy, type MachineId, type PolicyArns, type ProductArns } from './policies';
+import { auditorPolicy, handlerPolicy, machineStatements, productKeyActions, supportPolicy, type MachineId, type PolicyArns, type ProductArns } from './policies';
 import { lifecycleRules, type LifecycleRuleSpec } from '../functions/core/retention-limits';
 import { DEFAULT_SCHEDULE, parseSchedule } from '../functions/core/retention';
 import { validateProps, type SubjectRightsOrchestratorProps } from './props';
@@ -189,10 +189,9 @@ export class SubjectRightsOrchestrator extends Construct {
       machines: Object.fromEntries(MACHINES.map((m) => [m.id, { arn: machines.get(m.id)!.stateMachineArn, executions: executionsArn(machines.get(m.id)!) }])) as Record<MachineId, { arn: string; executions: string }>,
       functions: Object.fromEntries([...functions].map(([id, fn]) => [id, fn.functionArn])),
     };
-    // Handlers that start executions (retention enforcement): StartExecution on the machines, which exist now.
+    // Handlers that start or list executions (retention enforcement): StartExecution on the machines, which exist now.
     for (const [handlerId, fn] of functions) {
-      const starts = startStatement(handlerId, policyArns);
-      if (starts) fn.addToRolePolicy(iam.PolicyStatement.fromJson(starts));
+      for (const st of machineStatements(handlerId, policyArns)) fn.addToRolePolicy(iam.PolicyStatement.fromJson(st));
     }
     this.retentionLifecycleRules = lifecycleRules(v.dataMap, v.retention ? parseSchedule(v.retention) : DEFAULT_SCHEDULE);
     this.applyLifecycleRules(this.retentionLifecycleRules);

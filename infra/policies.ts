@@ -111,21 +111,25 @@ export function handlerPolicy(id: string, dataMap: DataMap, arns: ProductArns): 
     for (const prefix of ['bundles/', 'reports/']) p.wildcard(objects(arns.bundleBucket, `${prefix}*`), `One bundle or report per request id under ${prefix.slice(0, -1)}, written once.`);
   }
   if (access.stores.length > 0) addStoreGrants(p, storeGrants(dataMap, access.stores), arns);
-  const starts = startStatement(id, arns);
-  if (starts) p.allow(starts.Sid, starts.Action, starts.Resource);
+  for (const st of machineStatements(id, arns)) p.allow(st.Sid, st.Action, st.Resource);
   return p.build();
 }
 
 /**
- * A handler that starts executions (retention enforcement starts erasures): StartExecution on
- * exactly those machines. Undefined where the machines are not known yet: the construct adds
- * it once they exist (the function is not part of the machines it starts, so no cycle).
+ * A handler that starts or lists executions (retention enforcement starts erasures, and looks
+ * for running access requests): those actions on exactly those machines. Empty where the
+ * machines are not known yet: the construct adds them once they exist (the function is not
+ * part of the machines it starts, so no cycle).
  */
-export function startStatement(id: string, arns: Pick<ProductArns, 'machines'>): PolicyStatementJson | undefined {
-  const starts = HANDLER_ACCESS[id]?.starts ?? [];
-  const machines = starts.map((m) => arns.machines?.[m]?.arn);
-  if (starts.length === 0 || machines.some((m) => m === undefined)) return undefined;
-  return { Sid: 'StartExecutions', Effect: 'Allow', Action: ['states:StartExecution'], Resource: machines as string[] };
+export function machineStatements(id: string, arns: Pick<ProductArns, 'machines'>): PolicyStatementJson[] {
+  const wanted = HANDLER_ACCESS[id]?.machines ?? {};
+  const out: PolicyStatementJson[] = [];
+  for (const [sid, action, ids] of [['StartExecutions', 'states:StartExecution', wanted.start ?? []], ['ListExecutions', 'states:ListExecutions', wanted.list ?? []]] as const) {
+    const machines = ids.map((m) => arns.machines?.[m]?.arn);
+    if (ids.length === 0 || machines.some((m) => m === undefined)) continue;
+    out.push({ Sid: sid, Effect: 'Allow', Action: [action], Resource: machines as string[] });
+  }
+  return out;
 }
 
 /** The data map's stores: exactly the actions, tables, indexes, buckets and key patterns access.ts derived. */

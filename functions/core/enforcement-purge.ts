@@ -49,14 +49,14 @@ export interface PurgeResult {
 const PAGE = 500;
 
 /** Keys of the store's records that a hold or a pending access request covers, with the basis. */
-async function keptKeys(rt: Runtime, store: DynamoDbStore, now: Date): Promise<{ wholeStore?: string; keys: Map<string, string>; holdIds: string }> {
+async function keptKeys(rt: Runtime, store: DynamoDbStore, now: Date, stateMachineArn: string): Promise<{ wholeStore?: string; keys: Map<string, string>; holdIds: string }> {
   const holds = await listActiveHolds(rt, now);
   const holdIds = holds.map((h) => h.holdId).sort().join(',');
   const onStore = holds.find((h) => h.scope === 'store' && h.store === store.name);
   if (onStore) return { wholeStore: onStore.kind, keys: new Map(), holdIds };
   const subjects = new Map<string, string>();
   for (const h of holds) if (h.scope === 'subject' && h.subjectId) subjects.set(h.subjectId, h.kind);
-  for (const s of await subjectsWithPendingAccessRequests(rt)) if (!subjects.has(s)) subjects.set(s, 'pending-request');
+  for (const s of await subjectsWithPendingAccessRequests(rt, stateMachineArn)) if (!subjects.has(s)) subjects.set(s, 'pending-request');
   const keys = new Map<string, string>();
   const ctx = rt.connectorContext();
   for (const [subjectId, basis] of subjects) {
@@ -106,24 +106,24 @@ async function releaseLease(rt: Runtime, unit: PurgeUnit, runId: string): Promis
   await DynamoDBDocumentClient.from(rt.dynamodb).send(new PutCommand({ TableName: rt.ledger.table, Item: { pk: 'retention-lease', sk: cursorKey(unit).sk, runId, expiresAt: 0 } }));
 }
 
-export async function purgeUnit(rt: Runtime, unit: PurgeUnit, now: Date, runId: string): Promise<PurgeResult> {
+export async function purgeUnit(rt: Runtime, unit: PurgeUnit, now: Date, runId: string, stateMachineArn: string): Promise<PurgeResult> {
   if (!(await takeLease(rt, unit, runId))) {
     const basis = recordLimits(rt.config.dataMap, scheduleOf(rt)).find((l) => l.store === unit.store)?.basis ?? 'none';
     return { store: unit.store, segment: unit.segment, status: 'running-elsewhere', basis, counts: { itemsRead: 0, pastLimit: 0, purged: 0, kept: {}, readUnits: 0, writeUnits: 0 } };
   }
   try {
-    return await purgeLeased(rt, unit, now);
+    return await purgeLeased(rt, unit, now, stateMachineArn);
   } finally {
     await releaseLease(rt, unit, runId);
   }
 }
 
-async function purgeLeased(rt: Runtime, unit: PurgeUnit, now: Date): Promise<PurgeResult> {
+async function purgeLeased(rt: Runtime, unit: PurgeUnit, now: Date, stateMachineArn: string): Promise<PurgeResult> {
   const limit = recordLimits(rt.config.dataMap, scheduleOf(rt)).find((l) => l.store === unit.store);
   const store = rt.config.dataMap.stores.find((s) => s.name === unit.store);
   if (!limit || store?.kind !== 'dynamodb') throw new InvalidInputError(`store ${unit.store} has no record-level limit to enforce`);
   const counts: PurgeCounts = { itemsRead: 0, pastLimit: 0, purged: 0, kept: {}, readUnits: 0, writeUnits: 0 };
-  const kept = await keptKeys(rt, store, now);
+  const kept = await keptKeys(rt, store, now, stateMachineArn);
   const cutoff = cutoffFor(now, limit.after).toISOString();
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
   const target = { client: rt.dynamodb, store: store.name, table: store.table, partitionKey: store.key.partitionKey, sortKey: store.key.sortKey };

@@ -11,11 +11,10 @@
  * The id cannot be turned back into a subject id by guessing ids (the key is secret).
  */
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { currentContainer } from './lambda-container';
-import { subjectsWithPendingAccessRequests } from './pending-requests';
+import { containerSfnClient, subjectsWithPendingAccessRequests } from './pending-requests';
 import { createRequest, type ExecutionInput } from './request';
 import { cutoffFor, durationText, subjectLimits, type SubjectLimit } from './retention-limits';
 import { addDuration, DEFAULT_SCHEDULE, parseSchedule } from './retention';
@@ -40,11 +39,6 @@ export const RETENTION_REQUESTS_PK = 'retention-request';
 
 export function scheduleOf(rt: Pick<Runtime, 'config'>) {
   return rt.config.retention === undefined ? DEFAULT_SCHEDULE : parseSchedule(rt.config.retention);
-}
-
-function sfnClient(): SFNClient {
-  const credentials = currentContainer()?.credentials;
-  return new SFNClient(credentials ? { credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey } } : {});
 }
 
 /** Subjects whose anchor date is before the limit's cutoff: (subject id, anchor), from the index, page by page. */
@@ -83,9 +77,9 @@ export function retentionRequestId(rt: Pick<Runtime, 'connectorContext'>, limit:
 export async function enforceSubjectLimits(rt: Runtime, opts: { runId: string; now: Date; stateMachineArn: string; maxStarts: number }): Promise<SubjectEnforcement> {
   const { runId, now } = opts;
   const limits = subjectLimits(rt.config.dataMap, scheduleOf(rt));
-  const pending = await subjectsWithPendingAccessRequests(rt);
+  const sfn = containerSfnClient();
+  const pending = await subjectsWithPendingAccessRequests(rt, opts.stateMachineArn, sfn);
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  const sfn = sfnClient();
   const byLimit: Record<string, LimitCounts> = {};
   let budget = opts.maxStarts;
   let started = 0;

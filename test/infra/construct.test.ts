@@ -300,11 +300,11 @@ describe('SubjectRightsOrchestrator: least privilege from the data map', () => {
     const query = discover.filter((s) => actionsOf(s).includes('dynamodb:Query')).flatMap(resourcesOf).map(flat);
     expect(query).toContain('arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/voip-accounts/index/by-email');
     expect(query).toContain('arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/voip-contacts/index/by-contact-phone');
-    // Scan: the ledger for pending access requests (functions/core/pending-requests.ts), and the one store whose expiry the data map says is a Scan.
+    // Scan: only the purge, and only of the one store whose expiry the data map says is a Scan (never the ledger).
     const scanning = HANDLERS.filter((h) => roleStatements(t, rolePrefix(h.id)).some((st) => actionsOf(st).includes('dynamodb:Scan'))).map((h) => h.id);
-    expect(scanning.sort()).toEqual(['purge-expired-records', 'start-retention-erasures']);
-    const scannedStores = HANDLERS.flatMap((h) => roleStatements(t, rolePrefix(h.id)).filter((st) => actionsOf(st).includes('dynamodb:Scan')).flatMap(resourcesOf).map(flat)).filter((r) => /:table\/voip-/.test(r));
-    expect([...new Set(scannedStores)]).toEqual(['arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/voip-billing']);
+    expect(scanning).toEqual(['purge-expired-records']);
+    const scanned = roleStatements(t, rolePrefix('purge-expired-records')).filter((st) => actionsOf(st).includes('dynamodb:Scan')).flatMap(resourcesOf).map(flat);
+    expect(scanned).toEqual(['arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/voip-billing']);
     // On the operator's stores (the product's own ledger and work bucket are written by more).
     const onStores = (st: Statement) => resourcesOf(st).map(flat).some((r) => /:table\/voip-|:s3:::voip-/.test(r));
     const writers = HANDLERS.filter((h) =>
