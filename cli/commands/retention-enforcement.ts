@@ -106,7 +106,13 @@ export async function retentionReport(c: Clients, now?: string): Promise<Record<
     asOf: now ?? null,
     runs: runs.length,
     latestRun: latest ? { runId: latest.runId, enforcedAt: latest.enforcedAt, subjectLimits: latest.subjectLimits, subjectLimitsError: latest.subjectLimitsError } : null,
-    stores: latest?.stores ?? {},
+    // Per store, the latest run that worked it (a run that found another one on it has nothing to say).
+    stores: Object.fromEntries(
+      [...new Set(runs.flatMap((r) => Object.keys((r.stores ?? {}) as object)))].flatMap((name) => {
+        const worked = runs.map((r) => (r.stores as Record<string, { status: string[] }>)?.[name]).filter((s) => s && s.status.some((st) => st !== 'running-elsewhere'));
+        return worked.length > 0 ? [[name, worked.at(-1)]] : [];
+      }),
+    ),
     purgedAllRuns: Object.fromEntries(
       [...new Set(runs.flatMap((r) => Object.keys((r.stores ?? {}) as object)))].map((s) => [s, runs.reduce((n, r) => n + (((r.stores as Record<string, { purged: number }>)?.[s]?.purged) ?? 0), 0)]),
     ),

@@ -127,6 +127,20 @@ describe('retention enforcement', () => {
     expect(json.stores.invoices.basis).toBe('tax');
   }, 120_000);
 
+  it('erases the recordings of a contract terminated over 6 months ago, only those, keeping what a legal hold covers', async () => {
+    // Deactivated (and terminated) 240 days before the dataset's date, recordings under an S3 legal hold: a pinned customer.
+    const subject = report.subjects.find((s) => s.flags.deactivated && !s.flags.deactivatedOverTwoYearsAgo && s.flags.legalHeldMedia && s.expected['call-recordings'].objects > 0)!;
+    expect(subject).toBeDefined();
+    expect(await account(subject.subjectId)).toBeDefined();
+    const { json } = await retentionReport();
+    const recordings = json.subjectErasures['call-recording'];
+    expect(recordings.requests).toBeGreaterThanOrEqual(1);
+    expect(recordings.outcomes.completed).toBe(recordings.requests);
+    // The legal hold's versions stay, reported by their reason; no other store was touched.
+    expect(Object.keys(recordings.kept['call-recordings'] ?? {})).not.toHaveLength(0);
+    expect(Object.keys(recordings.kept).filter((store) => store !== 'call-recordings')).toEqual([]);
+  }, 120_000);
+
   it('erases an account deactivated 2 years and a day ago, not one deactivated 2 years less a day ago, and never twice', async () => {
     // Deactivated 90 days before the dataset's date (a pinned customer); not yet due at NOW.
     const subject = report.subjects.find((s) => s.flags.deactivated && !s.flags.deactivatedOverTwoYearsAgo && !s.flags.fraudInvestigation && !s.flags.specialCharacters && Date.parse(NOW) - Date.parse(s.flags.deactivatedAt!) < 100 * 86_400_000)!;
