@@ -45,7 +45,12 @@ async function enforce(...extra: string[]): Promise<EnforceResult> {
   return JSON.parse(r.out.trim().split('\n').pop()!) as EnforceResult;
 }
 
-async function retentionReport(): Promise<{ text: string; json: Record<string, any> }> {
+interface ReportJson {
+  stores: Record<string, { basis: string; purged: number; kept: Record<string, number> }>;
+  subjectErasures: Record<string, { requests: number; outcomes: Record<string, number>; kept: Record<string, Record<string, number>> }>;
+}
+
+async function retentionReport(): Promise<{ text: string; json: ReportJson }> {
   const r = await t.dsr('retention', 'report', '--json');
   expect(r.err).toBe('');
   expect(r.code).toBe(0);
