@@ -64,6 +64,7 @@ let held: SubjectEntry;
 let accountsBefore: Record<string, unknown>[];
 let cdrsBefore: Record<string, unknown>[];
 const runIds: string[] = [];
+const erasureIds: string[] = [];
 
 beforeAll(async () => {
   env = await startSeededEngine({ seed: 11, now: NOW });
@@ -163,6 +164,10 @@ describe('retention enforcement', () => {
     expect(after.subjectLimits.account.started).toBeGreaterThanOrEqual(1);
     expect(Object.values(after.erasures).every((s) => s === 'SUCCEEDED')).toBe(true);
     expect(await account(subject.subjectId)).toBeUndefined();
+    // Its audit trail says why it ran where a person's verification would be.
+    const history = await t.dsr('history', Object.keys(after.erasures)[0]);
+    expect(history.out).toMatch(/no verification: started by the retention schedule \(limit (account|call-recording), at most /);
+    erasureIds.push(...Object.keys(after.erasures));
 
     // Same day again: everything past the limit was started before.
     const again = await enforce();
@@ -182,6 +187,8 @@ describe('retention enforcement', () => {
       const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000 }));
       texts.push(JSON.stringify(history.events));
     }
+    // And the system-originated erasures' own histories, as `dsr history` prints them.
+    for (const id of erasureIds) texts.push((await t.dsr('history', id)).out);
     sfn.destroy();
     const all = texts.join('\n');
     expect(all.length).toBeGreaterThan(1000);
