@@ -92,6 +92,12 @@ export async function enforceSubjectLimits(rt: Runtime, opts: { runId: string; n
         counts.keptPendingRequest++;
         continue;
       }
+      // Due by the run's date but not yet by the clock ValidateRequest reads (`--now` ahead of a
+      // local engine's clock): started now, it would be refused for good under its one id. Later.
+      if (addDuration(new Date(anchorAt), limit.after).getTime() > rt.clock.now().getTime()) {
+        counts.deferredToNextRun++;
+        continue;
+      }
       const requestId = retentionRequestId(rt, limit, subjectId, anchorAt);
       const existing = await rt.ledger.getRequest(requestId);
       if (existing && existing.status !== 'received') {

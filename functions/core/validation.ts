@@ -22,7 +22,7 @@ export function checkRequest(
   // The execution name is the idempotency key: it must be the one derived from this request.
   if (!isExecutionNameOf(input.executionName, input)) return { decision: 'refused', reason: 'invalid-request' };
   // A system-originated erasure carries its retention basis instead of a person's verification.
-  if (record.request.origin === 'retention-schedule') return checkRetentionOrigin(record, input, now);
+  if (record.request.origin === 'retention-schedule') return checkRetentionOrigin(record, input, settings, now);
   const verification = record.request.verification;
   if (!verification) return { decision: 'refused', reason: 'verification-missing' };
   // A resume finishes an erasure that was verified and started; its verification is not
@@ -61,15 +61,20 @@ export function attemptExecutionName(input: Pick<ExecutionInput, 'requestId' | '
 /**
  * The retention-enforcement machine's own requests: an erasure (nothing else is ever started
  * without a person), with a basis and no verification (a verification it wrote itself would be
- * a fake one), due by its own basis at this date (an anchor moved, or a clock set back, must
- * not erase early), run or resumed only (no approval flow: a limit is not a judgement call).
+ * a fake one), and due by its own basis at this date (an anchor moved, or a clock set back,
+ * must not erase early). Where erasures need approval these do too: a person approves the
+ * plan as for any erasure (`dsr approve`), and only an approved one is applied or resumed.
  */
-function checkRetentionOrigin(record: RequestRecord, input: Pick<ExecutionInput, 'mode'>, now: Date): Verdict {
+function checkRetentionOrigin(record: RequestRecord, input: Pick<ExecutionInput, 'mode'>, settings: Partial<Pick<Settings, 'approvalRequired'>>, now: Date): Verdict {
   const { request } = record;
   if (!request.retentionBasis) return { decision: 'refused', reason: 'verification-missing' };
   if (request.type !== 'erasure' || request.verification) return { decision: 'refused', reason: 'invalid-request' };
-  if (input.mode !== 'run' && input.mode !== 'resume' && input.mode !== 'plan') return { decision: 'refused', reason: 'invalid-request' };
-  if (input.mode === 'resume' && !isResumable(record)) return { decision: 'refused', reason: 'invalid-request' };
+  if (input.mode === 'lift') return { decision: 'refused', reason: 'invalid-request' };
+  if (input.mode === 'resume') {
+    if (!isResumable(record)) return { decision: 'refused', reason: 'invalid-request' };
+    return settings.approvalRequired && !record.approval ? { decision: 'refused', reason: 'not-approved' } : { decision: 'accepted' };
+  }
   if (new Date(request.retentionBasis.dueAt).getTime() > now.getTime() + CLOCK_SKEW_MS) return { decision: 'refused', reason: 'invalid-request' };
+  if (input.mode === 'apply' && record.status !== 'approved') return { decision: 'refused', reason: 'not-approved' };
   return { decision: 'accepted' };
 }
