@@ -8,6 +8,8 @@
  */
 import type { DataMap, DynamoDbStore, S3ObjectsStore, S3RecordsStore, Store } from '../functions/core/datamap';
 
+type MachineName = 'subject-request' | 'retention-sweep' | 'retention-enforcement';
+
 /** What a handler does against the operator's stores. */
 export type StoreOperation =
   /** Identity resolution: the owner lookups of the DynamoDB stores that yield identifiers. */
@@ -21,7 +23,11 @@ export type StoreOperation =
   /** Erasure: deletes, anonymizes, redacts mentions, restricts held records. */
   | 'erase'
   /** Restriction: marks records restricted. */
-  | 'restrict';
+  | 'restrict'
+  /** Retention enforcement: lists subjects by the subject dates' indexes (functions/core/enforcement-subjects.ts). */
+  | 'subject-dates'
+  /** Retention enforcement: finds records past their limit (date index or Scan), deletes them, and discovers held subjects there (enforcement-purge.ts). */
+  | 'expire';
 
 export interface HandlerAccess {
   /** DynamoDB actions on the ledger table. */
@@ -40,6 +46,8 @@ export interface HandlerAccess {
   readonly anonymizer: boolean;
   /** Queries the ledger's deadline index (requests by due date). */
   readonly deadlineIndex?: boolean;
+  /** State machines it starts executions of (`states:StartExecution`), and whose executions it lists (`states:ListExecutions`). */
+  readonly machines?: { readonly start?: readonly MachineName[]; readonly list?: readonly MachineName[] };
 }
 
 const LEDGER_READ = ['dynamodb:GetItem', 'dynamodb:Query'];
@@ -94,6 +102,13 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   'finish-log-pass': { ledger: [...LEDGER_RW, 'dynamodb:BatchWriteItem'], work: { read: [LOG_PASSES], write: [LOG_PASSES], purge: [LOG_PASSES, DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
   // Appends the receipts, then deletes every version of a kept identity no entry waits on any more.
   'write-sweep-receipts': { ledger: LEDGER_RW, work: { read: [], write: [], purge: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
+  // Retention enforcement. Pending access requests: the subject-request machine's running executions, read in the ledger (functions/core/pending-requests.ts).
+  'plan-enforcement': { ledger: [], work: NONE, bundles: 'none', stores: [], anonymizer: false },
+  // Request ids are HMACs under the anonymization key; the requests go in the ledger and their executions are started here.
+  'start-retention-erasures': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: ['subject-dates'], anonymizer: true, machines: { start: ['subject-request'], list: ['subject-request'] } },
+  // Resolves held subjects and discovers them in the purged store, then deletes the rest; the Scan cursor and the unit's lease stay in the ledger.
+  'purge-expired-records': { ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], work: NONE, bundles: 'none', stores: ['identity', 'expire'], anonymizer: true, machines: { list: ['subject-request'] } },
+  'write-enforcement-receipt': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: [], anonymizer: false },
 };
 
 /** Where the s3-records connector stages rewritten objects, in the store's own bucket (its `stagingPrefix` default). */
@@ -185,6 +200,14 @@ function dynamoNeeds(store: DynamoDbStore, operation: StoreOperation): Need[] {
     }
     case 'restrict':
       return [describe, on(['dynamodb:UpdateItem'])];
+    case 'subject-dates':
+      return Object.values(store.subjectDates).map((d) => on(['dynamodb:Query'], { type: 'index', table: store.table, index: d.index }));
+    case 'expire': {
+      if (!store.expiry) return [];
+      const find = store.expiry.method === 'index' ? on(['dynamodb:Query'], { type: 'index', table: store.table, index: store.expiry.index }) : on(['dynamodb:Scan']);
+      // Held subjects' records are found as discovery finds them, so they can be kept.
+      return [find, on(['dynamodb:BatchWriteItem']), ...dynamoNeeds(store, 'discover')];
+    }
   }
 }
 
@@ -202,6 +225,8 @@ function s3ObjectsNeeds(store: S3ObjectsStore, operation: StoreOperation): Need[
   switch (operation) {
     case 'identity':
     case 'holds':
+    case 'subject-dates':
+    case 'expire':
       return [];
     case 'discover':
       return [list, on([...S3_READ_OBJECTS, ...S3_PROTECTION, ...S3_READ_TAGS])];
@@ -231,6 +256,8 @@ function s3RecordsNeeds(store: S3RecordsStore, operation: StoreOperation): Need[
   switch (operation) {
     case 'identity':
     case 'holds':
+    case 'subject-dates':
+    case 'expire':
       return [];
     case 'discover':
       // Noncurrent versions (older copies, objects under a delete marker) hold records too.

@@ -25,7 +25,9 @@ import { HANDLER_ACCESS, storeGrants, writes, type StoreOperation, type StoreRes
 import { handlerFunction, pascal, writeConfigFile } from './functions';
 import { MACHINES, machineHandlers, scheduleMachine, stateMachine } from './machines';
 import { acknowledge, acknowledgeWildcards, type WildcardGrant } from './nag';
-import { auditorPolicy, handlerPolicy, machinePolicy, productKeyActions, supportPolicy, type MachineArns, type MachineId, type PolicyArns, type ProductArns } from './policies';
+import { auditorPolicy, handlerPolicy, machinePolicy, machineStatements, productKeyActions, supportPolicy, type MachineArns, type MachineId, type PolicyArns, type ProductArns } from './policies';
+import { lifecycleRules, type LifecycleRuleSpec } from '../functions/core/retention-limits';
+import { DEFAULT_SCHEDULE, parseSchedule } from '../functions/core/retention';
 import { validateProps, type SubjectRightsOrchestratorProps } from './props';
 import { attachUserPolicy, defaultPolicyNamePrefix, executionsArn, managedPolicyName, mapRunChildrenArn, PolicyGrantee, renderStatements, userPolicy } from './user-policies';
 
@@ -57,6 +59,13 @@ export class SubjectRightsOrchestrator extends Construct {
   /** Stable names, for IAM Identity Center permission sets (customer managed policies are referenced by name). */
   readonly supportPolicyName: string;
   readonly auditorPolicyName: string;
+  /**
+   * S3 lifecycle rules of the log stores, generated from the retention schedule's record-level
+   * limits (functions/core/retention-limits.ts). Added to the buckets given as `s3.Bucket`s in
+   * `buckets` (owned by the app); an imported bucket cannot take them from CDK: apply them with
+   * `dsr retention lifecycle --json` (PutBucketLifecycleConfiguration input per bucket).
+   */
+  readonly retentionLifecycleRules: readonly LifecycleRuleSpec[];
   /** The variables the `dsr` CLI reads, by name. */
   readonly cliEnvironment: Readonly<Record<string, string>>;
 
@@ -171,13 +180,13 @@ export class SubjectRightsOrchestrator extends Construct {
     const alarms: cloudwatch.Alarm[] = [];
     const schedules: scheduler.Schedule[] = [];
     for (const spec of MACHINES) {
-      const { machine, alarm } = stateMachine(this, spec, { functions, logRetention, logKey, alarmTopic: props.alarmTopic });
+      const { machine, alarm } = stateMachine(this, spec, { functions, logRetention, logKey, alarmTopic: props.alarmTopic, machines });
       machines.set(spec.id, machine);
       alarms.push(alarm);
       acknowledge(machine.role, 'AwsSolutions-IAM5[Resource::*]', 'Only X-Ray tracing and CloudWatch Logs vended-delivery actions (logs:CreateLogDelivery etc.), which support no resource-level permissions.');
       if (spec.schedule) {
-        const expression = spec.id === 'log-erasure' ? props.logErasureSchedule : props.sweepSchedule;
-        schedules.push(scheduleMachine(this, `${pascal(spec.id)}Schedule`, machine, expression ?? scheduler.ScheduleExpression.rate(Duration.days(1)), spec.schedule.input));
+        const expression = (spec.schedule.prop === 'enforcementSchedule' ? props.enforcementSchedule : spec.schedule.prop === 'logErasureSchedule' ? props.logErasureSchedule : props.sweepSchedule) ?? scheduler.ScheduleExpression.rate(Duration.days(1));
+        schedules.push(scheduleMachine(this, `${pascal(spec.id)}Schedule`, machine, expression, spec.schedule.input, spec.schedule.description));
       }
     }
     alarms.push(deadlineAlarm(this, props.alarmTopic));
@@ -199,6 +208,12 @@ export class SubjectRightsOrchestrator extends Construct {
     renderStatements({ statements: mapRun.statements.filter((st) => st.Sid !== 'Invoke'), wildcards: mapRun.wildcards }, (st) => mapRunPolicy.addStatements(st), mapRunPolicy, this.wildcards);
     mapRunPolicy.addStatements(new iam.PolicyStatement({ sid: 'MapRunKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.encryptionKey.keyArn] }));
 
+    // Handlers that start or list executions (retention enforcement): StartExecution on the machines, which exist now.
+    for (const [handlerId, fn] of functions) {
+      for (const st of machineStatements(handlerId, policyArns)) fn.addToRolePolicy(iam.PolicyStatement.fromJson(st));
+    }
+    this.retentionLifecycleRules = lifecycleRules(v.dataMap, v.retention ? parseSchedule(v.retention) : DEFAULT_SCHEDULE);
+    this.applyLifecycleRules(this.retentionLifecycleRules);
     const prefix = props.managedPolicyNamePrefix ?? defaultPolicyNamePrefix(this, id);
     this.supportPolicyName = managedPolicyName(prefix, 'support');
     this.auditorPolicyName = managedPolicyName(prefix, 'auditor');
@@ -257,6 +272,20 @@ export class SubjectRightsOrchestrator extends Construct {
         ? ['kms:Decrypt', 'kms:DescribeKey', ...(writes(grant.actions) ? ['kms:Encrypt', 'kms:GenerateDataKey'] : [])]
         : ['kms:Decrypt', ...(writes(grant.actions) ? ['kms:GenerateDataKey'] : [])];
       for (const key of new Set(grant.resources.flatMap((r) => this.storeKey(r) ?? []))) key.grant(grantee, ...keyActions);
+    }
+  }
+
+  private applyLifecycleRules(rules: readonly LifecycleRuleSpec[]): void {
+    for (const rule of rules) {
+      const given = this.props.buckets?.[rule.bucket];
+      if (!(given instanceof s3.Bucket)) continue;
+      given.addLifecycleRule({
+        id: rule.id,
+        ...(rule.prefix ? { prefix: rule.prefix } : {}),
+        ...(rule.expirationDays !== undefined ? { expiration: Duration.days(rule.expirationDays) } : {}),
+        ...(rule.noncurrentVersionExpirationDays !== undefined ? { noncurrentVersionExpiration: Duration.days(rule.noncurrentVersionExpirationDays) } : {}),
+        ...(rule.expiredObjectDeleteMarker ? { expiredObjectDeleteMarker: true } : {}),
+      });
     }
   }
 

@@ -27,8 +27,10 @@ export interface MachineSpec {
   readonly file: string;
   /** The CLI variable the machine's ARN is exported as. */
   readonly envVar: string;
-  /** Started by EventBridge Scheduler on `sweepSchedule`, with this input. */
-  readonly schedule?: { readonly input: Record<string, unknown> };
+  /** Started by EventBridge Scheduler on the construct prop `prop` (default once a day), with this input. */
+  readonly schedule?: { readonly input: Record<string, unknown>; readonly prop?: 'sweepSchedule' | 'enforcementSchedule' | 'logErasureSchedule'; readonly description?: string };
+  /** ASL placeholders that receive another machine's ARN (a machine it starts executions of). */
+  readonly machineSubstitutions?: Readonly<Record<string, HandlerSpec['machine']>>;
 }
 
 /** The product's machines; a machine's Task handlers are the registry entries naming it. */
@@ -46,7 +48,15 @@ export const MACHINES: readonly MachineSpec[] = [
     file: 'statemachines/log-erasure.asl.json',
     envVar: 'DSR_LOG_ERASURE_STATE_MACHINE_ARN',
     // Every scheduled run looks; a pass runs when one is due (logPass.intervalDays) or a deadline is near.
-    schedule: { input: { force: false } },
+    schedule: { input: { force: false }, prop: 'logErasureSchedule', description: 'Subject Rights Orchestrator: erase the queued subjects from the big log stores in one pass' },
+  },
+  {
+    id: 'retention-enforcement',
+    file: 'statemachines/retention-enforcement.asl.json',
+    envVar: 'DSR_ENFORCEMENT_STATE_MACHINE_ARN',
+    // Each scheduled run is its own enforcement run; its handler starts subject-request executions.
+    schedule: { input: { runId: scheduler.ContextAttribute.executionId }, prop: 'enforcementSchedule', description: 'Subject Rights Orchestrator: enforce the retention schedule\'s time limits without a request' },
+    machineSubstitutions: { SubjectRequestStateMachineArn: 'subject-request' },
   },
 ];
 
@@ -65,7 +75,10 @@ export function machineFile(spec: MachineSpec): string {
  * with the same check the local engine runs; throws DefinitionError naming both.
  */
 export function checkSubstitutions(spec: MachineSpec): void {
-  const dummy = Object.fromEntries(machineHandlers(spec).map((h) => [h.substitution, `arn:aws:lambda:us-east-1:000000000000:function:${h.id}`]));
+  const dummy = {
+    ...Object.fromEntries(machineHandlers(spec).map((h) => [h.substitution, `arn:aws:lambda:us-east-1:000000000000:function:${h.id}`])),
+    ...Object.fromEntries(Object.entries(spec.machineSubstitutions ?? {}).map(([placeholder, m]) => [placeholder, `arn:aws:states:us-east-1:000000000000:stateMachine:${m}`])),
+  };
   loadDefinition(machineFile(spec), dummy);
 }
 
@@ -87,6 +100,8 @@ export interface MachineOptions {
   readonly logRetention: logs.RetentionDays;
   readonly logKey?: kms.IKey;
   readonly alarmTopic?: sns.ITopic;
+  /** Machines made before this one, for its machineSubstitutions. */
+  readonly machines?: ReadonlyMap<string, sfn.IStateMachine>;
 }
 
 export function stateMachine(scope: Construct, spec: MachineSpec, opts: MachineOptions): { machine: sfn.StateMachine; alarm: cloudwatch.Alarm } {
@@ -105,7 +120,16 @@ export function stateMachine(scope: Construct, spec: MachineSpec, opts: MachineO
   });
   const machine = new sfn.StateMachine(scope, id, {
     definitionBody: sfn.DefinitionBody.fromFile(machineFile(spec)),
-    definitionSubstitutions: Object.fromEntries(fns.map(({ spec: h, fn }) => [h.substitution, fn.functionArn])),
+    definitionSubstitutions: {
+      ...Object.fromEntries(fns.map(({ spec: h, fn }) => [h.substitution, fn.functionArn])),
+      ...Object.fromEntries(
+        Object.entries(spec.machineSubstitutions ?? {}).map(([placeholder, m]) => {
+          const other = opts.machines?.get(m);
+          if (!other) throw new Error(`state machine ${spec.id}: machine ${m} must be made before it`);
+          return [placeholder, other.stateMachineArn];
+        }),
+      ),
+    },
     stateMachineType: sfn.StateMachineType.STANDARD,
     // History carries ids, counts and hashes; the logs do not even carry those.
     logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
@@ -138,10 +162,10 @@ export function stateMachine(scope: Construct, spec: MachineSpec, opts: MachineO
 }
 
 /** Starts `machine` on `expression` through EventBridge Scheduler, with a role that may start only it. */
-export function scheduleMachine(scope: Construct, id: string, machine: sfn.IStateMachine, expression: scheduler.ScheduleExpression, input: Record<string, unknown>): scheduler.Schedule {
+export function scheduleMachine(scope: Construct, id: string, machine: sfn.IStateMachine, expression: scheduler.ScheduleExpression, input: Record<string, unknown>, description = 'Subject Rights Orchestrator: erase what was held once the hold has ended'): scheduler.Schedule {
   return new scheduler.Schedule(scope, id, {
     schedule: expression,
-    description: 'Subject Rights Orchestrator: erase what was held once the hold has ended',
+    description,
     target: new targets.StepFunctionsStartExecution(machine, { input: scheduler.ScheduleTargetInput.fromObject(input), retryAttempts: 3 }),
   });
 }

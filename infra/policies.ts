@@ -37,6 +37,8 @@ export interface ProductArns {
   /** Operator stores by the names the data map gives them. */
   readonly storeTable: (table: string) => string;
   readonly storeBucket: (bucket: string) => string;
+  /** The machines, where known when the function's policy is made (a handler that starts executions needs them). */
+  readonly machines?: Readonly<Partial<Record<MachineId, { readonly arn: string; readonly executions: string }>>>;
 }
 
 /** And those of the people's and the machines' statements, which exist once the functions and machines do. */
@@ -59,7 +61,7 @@ export interface MachineArns {
 /** The ledger partition receipts live in (functions/core/receipt.ts): auditors read nothing else. */
 export const RECEIPT_PARTITION = 'receipt';
 
-const MACHINE_IDS: readonly MachineId[] = ['subject-request', 'retention-sweep', 'log-erasure'];
+const MACHINE_IDS: readonly MachineId[] = ['subject-request', 'retention-sweep', 'log-erasure', 'retention-enforcement'];
 
 /** The IAM role (or, for people, the permission set) name of each principal; locally also its access key id. */
 export const ROLE_NAMES = {
@@ -125,7 +127,25 @@ export function handlerPolicy(id: string, dataMap: DataMap, arns: ProductArns): 
     for (const prefix of ['bundles/', 'reports/']) p.wildcard(objects(arns.bundleBucket, `${prefix}*`), `One bundle or report per request id under ${prefix.slice(0, -1)}, written once.`);
   }
   if (access.stores.length > 0) addStoreGrants(p, storeGrants(dataMap, access.stores), arns);
+  for (const st of machineStatements(id, arns)) p.allow(st.Sid, st.Action, st.Resource);
   return p.build();
+}
+
+/**
+ * A handler that starts or lists executions (retention enforcement starts erasures, and looks
+ * for running access requests): those actions on exactly those machines. Empty where the
+ * machines are not known yet: the construct adds them once they exist (the function is not
+ * part of the machines it starts, so no cycle).
+ */
+export function machineStatements(id: string, arns: Pick<ProductArns, 'machines'>): PolicyStatementJson[] {
+  const wanted = HANDLER_ACCESS[id]?.machines ?? {};
+  const out: PolicyStatementJson[] = [];
+  for (const [sid, action, ids] of [['StartExecutions', 'states:StartExecution', wanted.start ?? []], ['ListExecutions', 'states:ListExecutions', wanted.list ?? []]] as const) {
+    const machines = ids.map((m) => arns.machines?.[m]?.arn);
+    if (ids.length === 0 || machines.some((m) => m === undefined)) continue;
+    out.push({ Sid: sid, Effect: 'Allow', Action: [action], Resource: machines as string[] });
+  }
+  return out;
 }
 
 /** The data map's stores: exactly the actions, tables, indexes, buckets and key patterns access.ts derived. */

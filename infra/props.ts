@@ -95,6 +95,13 @@ export interface SubjectRightsOrchestratorProps {
   readonly sweepSchedule?: scheduler.ScheduleExpression;
 
   /**
+   * When the retention-enforcement machine runs (EventBridge Scheduler): it erases subjects
+   * past a subject-level limit and purges records past a record-level one.
+   * @default rate(1 day)
+   */
+  readonly enforcementSchedule?: scheduler.ScheduleExpression;
+
+  /**
    * Due (request, store) entries one sweep run erases (1-280). A run carries its entries in its
    * state (256 KB) and history (25,000 events); 280 keeps both with every entry at its longest.
    * The next run goes on where it stopped, so a backlog bigger than this takes several scheduled

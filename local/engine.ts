@@ -31,6 +31,7 @@ export const STATE_MACHINES = {
   'subject-request': { name: 'dsr-subject-request', file: path.join(REPO_ROOT, 'statemachines/subject-request.asl.json'), envVar: 'DSR_STATE_MACHINE_ARN' },
   'retention-sweep': { name: 'dsr-retention-sweep', file: path.join(REPO_ROOT, 'statemachines/retention-sweep.asl.json'), envVar: 'DSR_SWEEP_STATE_MACHINE_ARN' },
   'log-erasure': { name: 'dsr-log-erasure', file: path.join(REPO_ROOT, 'statemachines/log-erasure.asl.json'), envVar: 'DSR_LOG_ERASURE_STATE_MACHINE_ARN' },
+  'retention-enforcement': { name: 'dsr-retention-enforcement', file: path.join(REPO_ROOT, 'statemachines/retention-enforcement.asl.json'), envVar: 'DSR_ENFORCEMENT_STATE_MACHINE_ARN' },
 } as const;
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local-secret' };
@@ -106,6 +107,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     bundleUrlExpirySeconds: 900,
     connectorConcurrency: 8,
     logPass: LogPassSettingsSchema.parse(opts.logPass ?? {}),
+    enforcementMaxStartsPerRun: 100,
   };
   const config: DsrConfig = { dataMap, settings };
   fs.writeFileSync(files.config, JSON.stringify(config, null, 2));
@@ -151,7 +153,13 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     await createProductResources(env, settings);
 
     const lambdas: Record<string, LambdaHandler> = {};
-    const substitutions: Record<string, Record<string, string>> = { 'subject-request': {}, 'retention-sweep': {}, 'log-erasure': {} };
+    // The enforcement machine starts subject requests: the machine's ARN is one of its substitutions (as in infra/machines.ts).
+    const substitutions: Record<string, Record<string, string>> = {
+      'subject-request': {},
+      'retention-sweep': {},
+      'log-erasure': {},
+      'retention-enforcement': { SubjectRequestStateMachineArn: `arn:aws:states:${region}:${ACCOUNT_ID}:stateMachine:${STATE_MACHINES['subject-request'].name}` },
+    };
     for (const spec of HANDLERS) {
       const arn = localFunctionArn(region, spec.id);
       substitutions[spec.machine][spec.substitution] = arn;

@@ -1,7 +1,7 @@
 /**
  * `dsr demo` (`npm run demo`): a real request on the local engine, start to finish — start
  * the engine, seed the small reference dataset, run an access request and an erasure for one
- * subject, and say where to look next.
+ * subject, one retention-enforcement run, and say where to look next.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -64,6 +64,9 @@ export function demoCommand(printer: Printer, run: (argv: string[]) => Promise<n
       await step('verify the bundle: manifests, hashes, JSON schemas', ['bundle', 'verify', bundleFile]);
       await step('erasure request', ['start', '--type', 'erasure', '--request-id', `demo-erasure-${suffix}`, ...common]);
       await step('the audit trail of the erasure', ['history', `demo-erasure-${suffix}`, '--data', dataDir]);
+      // No request: the schedule's own limits (accounts 2 years after deactivation, CDRs 12 months, ...).
+      await step('retention enforcement: erase and purge what is past its limit, holds kept', ['retention', 'enforce', '--wait', '--data', dataDir]);
+      await step('what enforcement found, did and kept, per store and limit', ['retention', 'report', '--data', dataDir]);
       await step('the receipt chain', ['receipt', 'verify', '--data', dataDir]);
       await step('requests by statutory deadline (received, due, days left; no subject ids)', ['requests', '--data', dataDir]);
       await printErasureSummary(printer, `demo-erasure-${suffix}`);

@@ -180,6 +180,13 @@ async function actorOf(c: Clients, requestId: string, r: StoredReceipt) {
   return changeId ? readable(() => c.ledger.getActor(requestId, changeId)) : undefined;
 }
 
+/** A system-originated erasure (retention enforcement) states its basis where a person's verification would be. */
+function systemOrigin(record: RequestRecord | undefined, own: Record<string, unknown> | undefined): string | undefined {
+  const basis = (record?.request.retentionBasis ?? own?.retentionBasis) as { category?: string; after?: string; from?: string; basis?: string; runId?: string } | undefined | null;
+  if (!basis) return undefined;
+  return `  no verification: started by the retention schedule (limit ${basis.category}, at most ${basis.after} from ${basis.from}, basis ${basis.basis}, run ${basis.runId})`;
+}
+
 /** The request as the ledger has it, or (for a role that reads receipts only) as its receipt says. */
 function requestHeader(requestId: string, record: RequestRecord | undefined, receipts: readonly StoredReceipt[]): string[] {
   const own = receipts.map((r) => JSON.parse(r.body) as Record<string, unknown>).find((b) => b.kind === 'request' && b.id === requestId);
@@ -189,7 +196,7 @@ function requestHeader(requestId: string, record: RequestRecord | undefined, rec
   const now = record ? `; now ${record.status}${record.reason ? ` — ${record.reason}` : ''}` : '';
   return [
     `request ${requestId} (${type}), received ${received}${now}`,
-    v ? `  verified${v.verifiedAt ? ` ${v.verifiedAt}` : ''} by method ${v.method}, reference ${v.reference}` : '  no verification on record',
+    v ? `  verified${v.verifiedAt ? ` ${v.verifiedAt}` : ''} by method ${v.method}, reference ${v.reference}` : systemOrigin(record, own) ?? '  no verification on record',
     '  counts: third-party records are counted under their decision too, and shown apart as "of which … third-party"',
   ];
 }

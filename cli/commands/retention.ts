@@ -13,6 +13,7 @@ import { createAnonymizer } from '../../functions/core/anonymize';
 import { CliError, EXIT, type Clients, type Printer } from '../context';
 import { withClients } from '../executions';
 import { waitForExecution } from '../progress';
+import { enforcementCommand } from './retention-enforcement';
 
 function deploymentConfig(c: Clients): DsrConfig {
   const file = process.env.DSR_CONFIG_FILE ?? (c.deployment.localDir ? path.join(c.deployment.localDir, 'config.json') : undefined);
@@ -139,5 +140,5 @@ export function retentionCommands(printer: Printer, setExit: (code: number) => v
         setExit(total.status === 'SUCCEEDED' ? EXIT.ok : EXIT.failed);
       });
     });
-  return [hold, sweep];
+  return [hold, sweep, enforcementCommand(printer, setExit)];
 }

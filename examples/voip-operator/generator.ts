@@ -345,7 +345,12 @@ export class ReferenceDataset {
       marketingConsent: s.marketingConsent,
       createdAt: isoDate(s.createdAt),
       ...(s.deactivatedAt !== undefined
-        ? { deactivatedAt: isoDate(s.deactivatedAt), deactivationReason: s.fraudInvestigation ? 'suspended-fraud' : rng.pick(['customer-request', 'moved', 'non-payment', 'switched-provider']) }
+        ? {
+            deactivatedAt: isoDate(s.deactivatedAt),
+            deactivationReason: s.fraudInvestigation ? 'suspended-fraud' : rng.pick(['customer-request', 'moved', 'non-payment', 'switched-provider']),
+            // The contract ends when the service is deactivated: recordings' 6 months count from here.
+            terminatedAt: isoDate(s.deactivatedAt),
+          }
         : {}),
       fraudInvestigation: s.fraudInvestigation,
       ...(s.fraudInvestigation ? { fraudCaseId: `FR-${2020 + rng.int(3, 6)}-${rng.int(100, 999)}` } : {}),
@@ -452,6 +457,7 @@ export class ReferenceDataset {
       callerNumber: c.direction === 'outbound' ? c.ownNumber : c.otherNumber,
       calleeNumber: c.direction === 'outbound' ? c.otherNumber : c.ownNumber,
       startTime: isoDate(c.start),
+      startShard: startShard(c.callId),
       endTime: isoDate(c.start + c.durationSeconds * 1000),
       durationSeconds: c.durationSeconds,
       billedSeconds: billed,
@@ -473,6 +479,7 @@ export class ReferenceDataset {
       callerNumber: c.ownNumber,
       calleeNumber: c.otherNumber,
       startTime: isoDate(c.start),
+      startShard: startShard(c.callId),
       endTime: isoDate(c.start + c.durationSeconds * 1000),
       durationSeconds: c.durationSeconds,
       billedSeconds: 0,
@@ -828,4 +835,15 @@ export interface SubjectsReport {
   readonly subjects: SubjectEntry[];
   readonly nearMisses: NearMiss[];
   readonly malformed: Array<{ store: string; bucket: string; key: string; lines: number[]; mentions: string[] }>;
+}
+
+/**
+ * The CDR date index's partition (`by-start-shard`): four shards, so the index's writes spread
+ * over four partitions instead of one. A hash of the call id, with no draw from the generator's
+ * random streams, so every other byte of the dataset stays as it was.
+ */
+export function startShard(callId: string): string {
+  let h = 0;
+  for (let i = 0; i < callId.length; i++) h = (h * 31 + callId.charCodeAt(i)) >>> 0;
+  return `s${h % 4}`;
 }

@@ -34,6 +34,18 @@ function gsi(name: string, attribute: string) {
   return { IndexName: name, KeySchema: [{ AttributeName: attribute, KeyType: 'HASH' as const }], Projection: { ProjectionType: 'ALL' as const } };
 }
 
+/** A date index for retention enforcement: status (or shard) and date, table keys only. */
+function dateGsi(name: string, partition: string, date: string) {
+  return {
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: partition, KeyType: 'HASH' as const },
+      { AttributeName: date, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'KEYS_ONLY' as const },
+  };
+}
+
 export const OPERATOR_TABLES: readonly CreateTableCommandInput[] = [
   {
     TableName: 'voip-accounts',
@@ -41,9 +53,13 @@ export const OPERATOR_TABLES: readonly CreateTableCommandInput[] = [
     AttributeDefinitions: [
       { AttributeName: 'accountId', AttributeType: S },
       { AttributeName: 'email', AttributeType: S },
+      { AttributeName: 'status', AttributeType: S },
+      { AttributeName: 'deactivatedAt', AttributeType: S },
+      { AttributeName: 'terminatedAt', AttributeType: S },
     ],
     KeySchema: [{ AttributeName: 'accountId', KeyType: 'HASH' }],
-    GlobalSecondaryIndexes: [gsi('by-email', 'email')],
+    // Sparse: only deactivated accounts have the dates, so the retention indexes list only them.
+    GlobalSecondaryIndexes: [gsi('by-email', 'email'), dateGsi('by-status-deactivated', 'status', 'deactivatedAt'), dateGsi('by-status-terminated', 'status', 'terminatedAt')],
   },
   {
     TableName: 'voip-billing',
@@ -77,12 +93,14 @@ export const OPERATOR_TABLES: readonly CreateTableCommandInput[] = [
       { AttributeName: 'callId', AttributeType: S },
       { AttributeName: 'calleeNumber', AttributeType: S },
       { AttributeName: 'callerNumber', AttributeType: S },
+      { AttributeName: 'startShard', AttributeType: S },
+      { AttributeName: 'startTime', AttributeType: S },
     ],
     KeySchema: [
       { AttributeName: 'accountId', KeyType: 'HASH' },
       { AttributeName: 'callId', KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: [gsi('by-callee', 'calleeNumber'), gsi('by-caller', 'callerNumber')],
+    GlobalSecondaryIndexes: [gsi('by-callee', 'calleeNumber'), gsi('by-caller', 'callerNumber'), dateGsi('by-start-shard', 'startShard', 'startTime')],
   },
   {
     TableName: 'voip-contacts',

@@ -42,6 +42,11 @@ export const SettingsSchema = z
     deadlines: DeadlineSettingsSchema.optional(),
     /** The batched log-erasure pass: see LogPassSettingsSchema. */
     logPass: LogPassSettingsSchema.default(LogPassSettingsSchema.parse({})),
+    /**
+     * System-originated erasures one retention-enforcement run starts; subjects past a limit
+     * beyond it wait for the next run (each erasure is a subject-request execution of its own).
+     */
+    enforcementMaxStartsPerRun: z.number().int().min(1).max(10_000).default(100),
   })
   .strict();
 export type Settings = z.infer<typeof SettingsSchema>;

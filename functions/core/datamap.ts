@@ -120,6 +120,41 @@ const storeCommon = {
   dateField: attribute.optional(),
 };
 
+/**
+ * An index that lists records or subjects by a date, for retention enforcement: a GSI whose
+ * partition key takes one of `partitionValues` (a status such as `deactivated`, or shard
+ * names that spread a busy table's writes) and whose sort key is the ISO date `dateAttribute`.
+ * Enforcement Queries each value for dates before the limit's cutoff; a KEYS_ONLY projection
+ * is enough (it reads the table keys only).
+ */
+export const DateIndexSchema = z
+  .object({
+    index: z.string().min(3).max(255),
+    partitionKey: attribute,
+    partitionValues: z.array(z.string().min(1).max(255)).min(1).max(100),
+    dateAttribute: attribute,
+  })
+  .strict();
+export type DateIndex = z.infer<typeof DateIndexSchema>;
+
+/**
+ * How enforcement finds a table's records past their record-level limit (CDRs older than 12
+ * months): through a date index, or with a parallel segmented Scan as a bounded maintenance
+ * job (each segment reads at most `maxItemsPerSegment` items a run and goes on from there the
+ * next run), filtered on the store's `dateField`.
+ */
+export const ExpirySchema = z.discriminatedUnion('method', [
+  DateIndexSchema.extend({ method: z.literal('index') }).strict(),
+  z
+    .object({
+      method: z.literal('scan'),
+      segments: z.number().int().min(1).max(64).default(4),
+      maxItemsPerSegment: z.number().int().min(100).max(10_000_000).default(1_000_000),
+    })
+    .strict(),
+]);
+export type Expiry = z.infer<typeof ExpirySchema>;
+
 export const DynamoDbStoreSchema = z
   .object({
     ...storeCommon,
@@ -138,6 +173,13 @@ export const DynamoDbStoreSchema = z
     holdFlags: z.record(attribute, z.enum(['court-order', 'law-enforcement', 'litigation', 'debt-recovery', 'investigation'])).default({}),
     /** A full-table Scan is expensive and slow: only where the operator says so explicitly. */
     allowScan: z.boolean().default(false),
+    /**
+     * On the subject's own store (accounts): the dates subject-level retention limits count
+     * from (`deactivation`, `termination`), each with the index that lists subjects by it.
+     */
+    subjectDates: z.record(name, DateIndexSchema).default({}),
+    /** How enforcement finds records past a record-level limit (absent: not enforced here). */
+    expiry: ExpirySchema.optional(),
     /** How this table writes identifiers; defaults to the data map's `identifiers`. */
     identifiers: IdentifierSettingsSchema.optional(),
   })
@@ -229,6 +271,12 @@ export const DataMapSchema = z
         const thirdPartyLookups = store.lookups.filter((l) => l.role === 'third-party');
         if (thirdPartyLookups.length > 0 && !store.thirdParty) {
           ctx.addIssue({ code: 'custom', path: ['stores', i, 'thirdParty'], message: 'required when a lookup has role "third-party"' });
+        }
+        if (store.expiry?.method === 'scan' && !store.dateField) {
+          ctx.addIssue({ code: 'custom', path: ['stores', i, 'expiry'], message: 'a scan expiry filters on the store\'s dateField: set dateField' });
+        }
+        if (Object.keys(store.subjectDates).length > 0 && !store.lookups.some((l) => l.identifier === 'subjectId' && l.role === 'owner' && !l.index)) {
+          ctx.addIssue({ code: 'custom', path: ['stores', i, 'subjectDates'], message: 'subject dates belong on the store whose partition key is the subject id (an owner lookup by "subjectId" without an index)' });
         }
         store.lookups.forEach((l, j) => {
           if (l.stored === 'canonical' && (l.identifier === 'subjectId' || l.identifier === 'accountId' || l.identifier === 'deviceId')) {

@@ -5,6 +5,11 @@
  * (`subject#<sha256>` / `request#<id>`, the partition of the subject's lock item), written
  * with the request itself, so finding a subject's pending requests is one Query of one small
  * partition plus a read of each request's status, and no key holds the subject id in clear.
+ *
+ * Retention enforcement's record-level purge needs the other question, every subject with a
+ * pending request at once: `subjectsWithPendingAccessRequests` answers it from the running
+ * executions of the subject-request machine (requests received but not started are not seen
+ * there; `pendingAccessRequests` sees them, one subject at a time).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -12,6 +17,9 @@ import { ANSWERED } from './deadlines';
 import { subjectLockKey } from './erasure-lock';
 import type { RequestStatus } from './ledger';
 import type { SubjectRequest } from './request';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { currentContainer } from './lambda-container';
+import type { Runtime } from './runtime';
 
 /** The basis recorded for what a pending access or portability request holds. */
 export const PENDING_ACCESS_BASIS = 'pending-access-request';
@@ -79,4 +87,34 @@ export async function pendingAccessRequests(rt: Ctx, subjectId: string, opts: { 
     start = out.LastEvaluatedKey;
   } while (start);
   return found;
+}
+
+const ANSWERED_BY_ACCESS = new Set(['access', 'portability']);
+
+/** The SDK client of the calling function's container (its own role's credentials locally). */
+export function containerSfnClient(): SFNClient {
+  const credentials = currentContainer()?.credentials;
+  return new SFNClient(credentials ? { credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey } } : {});
+}
+
+/** Every subject with a running access or portability request. */
+export async function subjectsWithPendingAccessRequests(rt: Pick<Runtime, 'ledger'>, stateMachineArn: string, sfn: SFNClient = containerSfnClient()): Promise<Set<string>> {
+  const subjects = new Set<string>();
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken }));
+    for (const e of page.executions ?? []) {
+      // A plan or a resume runs as `<requestId>--<mode>`: the request id comes first.
+      const requestId = (e.name ?? '').split('--')[0];
+      const record = requestId ? await rt.ledger.getRequest(requestId) : undefined;
+      if (record && ANSWERED_BY_ACCESS.has(record.request.type)) subjects.add(record.request.subjectId);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return subjects;
+}
+
+/** The question enforcement asks of one subject (see the module comment for what answers it). */
+export async function subjectHasPendingAccessRequest(rt: Pick<Runtime, 'ledger'>, subjectId: string, stateMachineArn: string): Promise<boolean> {
+  return (await subjectsWithPendingAccessRequests(rt, stateMachineArn)).has(subjectId);
 }

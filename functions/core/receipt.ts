@@ -23,7 +23,8 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 export interface ReceiptBody {
   readonly receiptVersion: 1;
-  readonly kind: 'request' | 'sweep' | 'change';
+  /** `retention`: one retention-enforcement run (functions/core/enforcement-*.ts). */
+  readonly kind: 'request' | 'sweep' | 'change' | 'retention';
   readonly id: string;
   readonly [field: string]: unknown;
 }
@@ -83,7 +84,7 @@ export function receiptPointerKey(body: Pick<ReceiptBody, 'kind' | 'id'> & { rea
     if (typeof body.requestId !== 'string') throw new InvalidInputError(`change receipt ${body.id} names no request`, { id: body.id });
     return { pk: RECEIPT_PK, sk: `${changePrefix(body.requestId)}${body.id}` };
   }
-  return { pk: RECEIPT_PK, sk: body.kind === 'request' ? requestPk(body.id) : `sweep#${body.id}` };
+  return { pk: RECEIPT_PK, sk: body.kind === 'request' ? requestPk(body.id) : `${body.kind}#${body.id}` };
 }
 
 /** Request ids have no `#`, so this prefix is exactly one request's changes. */
@@ -93,7 +94,7 @@ function changePrefix(requestId: string): string {
 
 function legacyPointerKey(kind: ReceiptBody['kind'], id: string): { pk: string; sk: string } | undefined {
   // Change receipts came after the pointers moved: they have no older place.
-  if (kind === 'change') return undefined;
+  if (kind === 'change' || kind === 'retention') return undefined;
   return { pk: kind === 'request' ? requestPk(id) : `sweep#${id}`, sk: 'receipt' };
 }
 

@@ -40,6 +40,25 @@ export const VerificationSchema = z
   .strict();
 export type Verification = z.infer<typeof VerificationSchema>;
 
+/**
+ * Why the retention-enforcement machine asked for an erasure nobody requested: which limit of
+ * the schedule, counted from which subject date, due when, found by which enforcement run. It
+ * stands in the place of a person's verification, and is checked as strictly (validation.ts).
+ */
+export const RetentionBasisSchema = z
+  .object({
+    category: z.string().min(1).max(64),
+    basis: z.string().min(1).max(64),
+    from: z.string().min(1).max(64),
+    /** The limit, e.g. `2y`, `6m`. */
+    after: z.string().regex(/^[0-9]+y[0-9]+m[0-9]+d$/),
+    anchorAt: z.iso.datetime({ offset: true }),
+    dueAt: z.iso.datetime({ offset: true }),
+    runId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
+  })
+  .strict();
+export type RetentionBasis = z.infer<typeof RetentionBasisSchema>;
+
 export const SubjectRequestSchema = z
   .object({
     requestId: RequestIdSchema,
@@ -50,13 +69,13 @@ export const SubjectRequestSchema = z
     receivedAt: z.iso.datetime({ offset: true }),
     /** Whose law sets the response period (absent: the deployment's default jurisdiction). */
     jurisdiction: JurisdictionSchema.optional(),
-    /**
-     * Who asked: absent is the subject (through support); a system-originated request names
-     * its origin (`retention-schedule`). Listed by `dsr requests`.
-     */
-    origin: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/).optional(),
     /** Random, so the hash in the execution input cannot be reversed by guessing subject ids. */
     nonce: z.string().regex(/^[0-9a-f]{32}$/),
+    /** Absent: the subject asked (and a verification is required). `retention-schedule`: the retention-enforcement machine did, with `retentionBasis`. Listed by `dsr requests` (absent as `subject`). */
+    origin: z.enum(['retention-schedule']).optional(),
+    retentionBasis: RetentionBasisSchema.optional(),
+    /** Only these stores of the data map (a limit of one category); absent: every store. */
+    stores: z.array(z.string().regex(/^[a-z][a-z0-9-]{0,62}$/)).min(1).max(100).optional(),
   })
   .strict();
 export type SubjectRequest = z.infer<typeof SubjectRequestSchema>;

@@ -29,6 +29,22 @@ export const RetentionRuleSchema = z
     basis: z.string().min(1).max(64),
     /** Where the rule comes from (a statute, a policy section). */
     source: z.string().max(300).optional(),
+    /**
+     * The longest the records may be kept, enforced without a request by the
+     * `retention-enforcement` machine (functions/core/retention-limits.ts). `from: "record"`
+     * counts from each record's `dateField` (a record-level limit: purge the records); any other
+     * name is a subject date of the data map (`subjectDates`, e.g. `deactivation`), and the
+     * subject gets a system-originated erasure: of everything (`erases: "subject"`) or of the
+     * rule's category only (`"category"`, the default).
+     */
+    limit: z
+      .object({
+        after: DurationSchema,
+        from: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+        erases: z.enum(['subject', 'category']).default('category'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type RetentionRule = z.infer<typeof RetentionRuleSchema>;
@@ -45,16 +61,17 @@ export type RetentionSchedule = z.infer<typeof RetentionScheduleSchema>;
 /** The default schedule, taken from the seed policies (see the README's table). */
 export const DEFAULT_SCHEDULE: RetentionSchedule = {
   rules: [
-    { category: 'billing', keep: { years: 7 }, basis: 'tax', source: 'Billing data: 7 years (Canadian tax requirement)' },
-    { category: 'call-metadata', keep: { months: 12 }, basis: 'telecom-regulator', source: 'Call metadata: 12 months (CRTC compliance)' },
-    { category: 'call-recording', basis: 'none', source: 'Call recordings: until you delete them, at most 6 months after termination' },
+    { category: 'billing', keep: { years: 7 }, basis: 'tax', source: 'Billing data: 7 years (Canadian tax requirement)', limit: { after: { years: 7 }, from: 'record', erases: 'category' } },
+    { category: 'call-metadata', keep: { months: 12 }, basis: 'telecom-regulator', source: 'Call metadata: 12 months (CRTC compliance)', limit: { after: { months: 12 }, from: 'record', erases: 'category' } },
+    { category: 'call-recording', basis: 'none', source: 'Call recordings: until you delete them, at most 6 months after termination', limit: { after: { months: 6 }, from: 'termination', erases: 'category' } },
     { category: 'voicemail', basis: 'none', source: 'Voicemail: the subject\'s own content, erased on request' },
     { category: 'fax', basis: 'none', source: 'Fax: the subject\'s own content, erased on request' },
-    { category: 'account', basis: 'none', source: 'Account information: up to 2 years after deactivation, unless flagged for investigation' },
+    { category: 'account', basis: 'none', source: 'Account information: up to 2 years after deactivation, unless flagged for investigation', limit: { after: { years: 2 }, from: 'deactivation', erases: 'subject' } },
     { category: 'payment-method', basis: 'none', source: 'Payment tokens are not billing records: erased on request' },
     { category: 'contacts', basis: 'none', source: 'Contact lists: the subject\'s own content' },
     { category: 'devices', basis: 'none', source: 'Device and IP data: account information' },
-    { category: 'logs', basis: 'none', source: 'Operational logs: no retention obligation' },
+    // No seed policy names a period for logs; SIP logs are call signalling, so they get the call metadata's 12 months (an operator choice).
+    { category: 'logs', basis: 'none', source: 'Operational logs: no retention obligation; kept at most as long as call metadata', limit: { after: { months: 12 }, from: 'record', erases: 'category' } },
   ],
   stores: {},
 };

@@ -21,6 +21,8 @@ export function checkRequest(
   if (!record || record.requestHash !== input.requestHash) return { decision: 'refused', reason: 'invalid-request' };
   // The execution name is the idempotency key: it must be the one derived from this request.
   if (!isExecutionNameOf(input.executionName, input)) return { decision: 'refused', reason: 'invalid-request' };
+  // A system-originated erasure carries its retention basis instead of a person's verification.
+  if (record.request.origin === 'retention-schedule') return checkRetentionOrigin(record, input, settings, now);
   const verification = record.request.verification;
   if (!verification) return { decision: 'refused', reason: 'verification-missing' };
   // A resume finishes an erasure that was verified and started; its verification is not
@@ -54,4 +56,25 @@ export function isResumable(record: RequestRecord): boolean {
 export function attemptExecutionName(input: Pick<ExecutionInput, 'requestId' | 'mode'>, suffix: string): string {
   if (!/^[0-9a-z]{1,8}$/.test(suffix)) throw new InvalidInputError(`an attempt suffix is 1-8 lowercase letters or digits, not ${JSON.stringify(suffix)}`);
   return `${executionName(input)}-${suffix}`;
+}
+
+/**
+ * The retention-enforcement machine's own requests: an erasure (nothing else is ever started
+ * without a person), with a basis and no verification (a verification it wrote itself would be
+ * a fake one), and due by its own basis at this date (an anchor moved, or a clock set back,
+ * must not erase early). Where erasures need approval these do too: a person approves the
+ * plan as for any erasure (`dsr approve`), and only an approved one is applied or resumed.
+ */
+function checkRetentionOrigin(record: RequestRecord, input: Pick<ExecutionInput, 'mode'>, settings: Partial<Pick<Settings, 'approvalRequired'>>, now: Date): Verdict {
+  const { request } = record;
+  if (!request.retentionBasis) return { decision: 'refused', reason: 'verification-missing' };
+  if (request.type !== 'erasure' || request.verification) return { decision: 'refused', reason: 'invalid-request' };
+  if (input.mode === 'lift') return { decision: 'refused', reason: 'invalid-request' };
+  if (input.mode === 'resume') {
+    if (!isResumable(record)) return { decision: 'refused', reason: 'invalid-request' };
+    return settings.approvalRequired && !record.approval ? { decision: 'refused', reason: 'not-approved' } : { decision: 'accepted' };
+  }
+  if (new Date(request.retentionBasis.dueAt).getTime() > now.getTime() + CLOCK_SKEW_MS) return { decision: 'refused', reason: 'invalid-request' };
+  if (input.mode === 'apply' && record.status !== 'approved') return { decision: 'refused', reason: 'not-approved' };
+  return { decision: 'accepted' };
 }

@@ -15,7 +15,7 @@ export interface HandlerSpec {
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
   /** The state machine whose ASL uses it. */
-  readonly machine: 'subject-request' | 'retention-sweep' | 'log-erasure';
+  readonly machine: 'subject-request' | 'retention-sweep' | 'log-erasure' | 'retention-enforcement';
 }
 
 export const HANDLERS: readonly HandlerSpec[] = [
@@ -39,6 +39,10 @@ export const HANDLERS: readonly HandlerSpec[] = [
   { id: 'erase-log-unit', substitution: 'EraseLogUnitFunctionArn', module: 'erase-log-unit', exportName: 'handler', memoryMb: 1769, timeoutSeconds: 900, machine: 'log-erasure' },
   { id: 'finish-log-pass', substitution: 'FinishLogPassFunctionArn', module: 'finish-log-pass', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'log-erasure' },
   { id: 'write-sweep-receipts', substitution: 'WriteSweepReceiptsFunctionArn', module: 'write-sweep-receipts', exportName: 'handler', memoryMb: 256, timeoutSeconds: 60, machine: 'retention-sweep' },
+  { id: 'plan-enforcement', substitution: 'PlanEnforcementFunctionArn', module: 'plan-enforcement', exportName: 'handler', memoryMb: 256, timeoutSeconds: 30, machine: 'retention-enforcement' },
+  { id: 'start-retention-erasures', substitution: 'StartRetentionErasuresFunctionArn', module: 'start-retention-erasures', exportName: 'handler', memoryMb: 512, timeoutSeconds: 900, machine: 'retention-enforcement' },
+  { id: 'purge-expired-records', substitution: 'PurgeExpiredRecordsFunctionArn', module: 'purge-expired-records', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'retention-enforcement' },
+  { id: 'write-enforcement-receipt', substitution: 'WriteEnforcementReceiptFunctionArn', module: 'write-enforcement-receipt', exportName: 'handler', memoryMb: 256, timeoutSeconds: 60, machine: 'retention-enforcement' },
 ];
 
 export function localFunctionArn(region: string, id: string): string {

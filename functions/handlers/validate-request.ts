@@ -30,7 +30,8 @@ export const handler = taskHandler('validate-request', Input, async (input) => {
     reason: verdict.decision === 'refused' ? verdict.reason : null,
     type: record?.request.type ?? null,
     mode: input.mode,
-    stores: rt.config.dataMap.stores.map((s) => ({ name: s.name, kind: s.kind })),
+    // A request limited to some stores (a retention limit of one category) runs on those only.
+    stores: rt.config.dataMap.stores.filter((s) => !record?.request.stores || record.request.stores.includes(s.name)).map((s) => ({ name: s.name, kind: s.kind })),
     approvalRequired: rt.config.settings.approvalRequired,
   };
 });

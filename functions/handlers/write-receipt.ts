@@ -150,5 +150,9 @@ function receiptHead(requestId: string, record: RequestRecord) {
     type: record.request.type,
     verificationReference: record.request.verification?.reference ?? null,
     verificationMethod: record.request.verification?.method ?? null,
+    // A system-originated erasure: the limit it enforces, in place of a verification (no date, no subject value).
+    ...(record.request.origin
+      ? { origin: record.request.origin, retentionBasis: record.request.retentionBasis ? { category: record.request.retentionBasis.category, basis: record.request.retentionBasis.basis, from: record.request.retentionBasis.from, after: record.request.retentionBasis.after, runId: record.request.retentionBasis.runId } : null, stores: record.request.stores ?? null }
+      : {}),
   };
 }

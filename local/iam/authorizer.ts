@@ -76,7 +76,7 @@ export function localPolicyArns(opts: Pick<LocalAuthorizerOptions, 'settings' | 
     bundleBucket: bucket(opts.settings.bundleBucket),
     storeTable: table,
     storeBucket: bucket,
-    machines: { 'subject-request': machine('subject-request'), 'retention-sweep': machine('retention-sweep'), 'log-erasure': machine('log-erasure') },
+    machines: { 'subject-request': machine('subject-request'), 'retention-sweep': machine('retention-sweep'), 'log-erasure': machine('log-erasure'), 'retention-enforcement': machine('retention-enforcement') },
     functions: Object.fromEntries(HANDLERS.map((h) => [h.id, localFunctionArn(opts.region, h.id)])),
   };
 }

@@ -51,3 +51,30 @@ describe('checkRequest for a resume', () => {
     expect(resume(record({ approval: { planHash: 'a'.repeat(64), approvedBy: 'dpo', approvedAt: '' } }), { verificationMaxAgeDays: 30, approvalRequired: true })).toEqual({ decision: 'accepted' });
   });
 });
+
+describe('checkRequest for a system-originated erasure (retention schedule)', () => {
+  const basis = { category: 'account', basis: 'none', from: 'deactivation', after: '2y0m0d', anchorAt: '2024-11-01T00:00:00.000Z', dueAt: '2026-11-01T00:00:00.000Z', runId: 'enforce-1' };
+  const system = createRequest({ requestId: 'ret-account-1', subjectId: 'cust-1', type: 'erasure', origin: 'retention-schedule', retentionBasis: basis }, new Date('2026-11-02T00:00:00Z'));
+  const record = (request = system, over: Partial<RequestRecord> = {}): RequestRecord => ({ request, requestHash: requestHash(request), status: 'received', updatedAt: '', ...over });
+  const check = (r: RequestRecord, mode: 'run' | 'apply' | 'lift' = 'run', now = '2026-11-02T00:00:00Z', approvalRequired = false) =>
+    checkRequest(r, { requestId: r.request.requestId, requestHash: r.requestHash, mode, executionName: mode === 'run' ? r.request.requestId : `${r.request.requestId}--${mode}` }, { verificationMaxAgeDays: 30, approvalRequired }, new Date(now));
+
+  it('accepts it without a verification once due by its own basis, and never before', () => {
+    expect(check(record())).toEqual({ decision: 'accepted' });
+    // Enforcement's date runs ahead of the clock the machine checks against: not due yet, refused.
+    expect(check(record(), 'run', '2026-10-31T00:00:00Z')).toEqual({ decision: 'refused', reason: 'invalid-request' });
+  });
+
+  it('refuses one without a basis, one that carries a verification, and one of another type', () => {
+    const { retentionBasis: _b, ...noBasis } = system;
+    expect(check(record(noBasis as typeof system))).toEqual({ decision: 'refused', reason: 'verification-missing' });
+    expect(check(record({ ...system, verification }))).toEqual({ decision: 'refused', reason: 'invalid-request' });
+    expect(check(record({ ...system, type: 'access' }))).toEqual({ decision: 'refused', reason: 'invalid-request' });
+    expect(check(record(), 'lift')).toEqual({ decision: 'refused', reason: 'invalid-request' });
+  });
+
+  it('applies only an approved plan where approval is required', () => {
+    expect(check(record(), 'apply', '2026-11-02T00:00:00Z', true)).toEqual({ decision: 'refused', reason: 'not-approved' });
+    expect(check(record(system, { status: 'approved' }), 'apply', '2026-11-02T00:00:00Z', true)).toEqual({ decision: 'accepted' });
+  });
+});

@@ -93,6 +93,15 @@ describe('layout agrees with the data map', () => {
         const index = table!.GlobalSecondaryIndexes?.find((g) => g.IndexName === lookup.index);
         expect(index?.KeySchema).toEqual([{ AttributeName: lookup.attribute, KeyType: 'HASH' }]);
       }
+      // The retention date indexes (subject dates, record expiry): status or shard, then the date.
+      const dateIndexes = [...Object.values(store.subjectDates), ...(store.expiry?.method === 'index' ? [store.expiry] : [])];
+      for (const d of dateIndexes) {
+        const index = table!.GlobalSecondaryIndexes?.find((g) => g.IndexName === d.index);
+        expect(index?.KeySchema).toEqual([{ AttributeName: d.partitionKey, KeyType: 'HASH' }, { AttributeName: d.dateAttribute, KeyType: 'RANGE' }]);
+        const listed = itemsOf(store.table).filter((i) => i[d.dateAttribute] !== undefined);
+        expect(listed.length).toBeGreaterThan(0);
+        for (const item of listed) expect(d.partitionValues).toContain(item[d.partitionKey]);
+      }
       // Every item generated for that table carries its key attributes as strings.
       const items = itemsOf(store.table);
       expect(items.length).toBeGreaterThan(0);

@@ -92,7 +92,7 @@ describe('Function: storeGrants', () => {
     expect(erase).toContain(`s3:PutObject voip-logs/${S3_RECORDS_STAGING_PREFIX}*`);
     expect(erase).toContain('s3:PutObject voip-logs/sip/*');
     expect(erase).toContain(`s3:ListBucketVersions voip-logs if prefix ${S3_RECORDS_STAGING_PREFIX}*|app/*|sip/*`);
-    const source = fs.readFileSync(path.join(__dirname, '../../functions/connectors/s3-records.ts'), 'utf8');
+    const source = fs.readFileSync(path.join(__dirname, '../../functions/connectors/s3-records-common.ts'), 'utf8');
     expect(source).toContain(`stagingPrefix: '${S3_RECORDS_STAGING_PREFIX}'`);
   });
 

@@ -21,12 +21,16 @@ describe('State machine definitions', () => {
   it.each(MACHINES.map((m) => [m.id, m] as const))('%s: every ${…} placeholder is a handler substitution, and every substitution is used', (_id, spec) => {
     const raw = fs.readFileSync(machineFile(spec), 'utf8');
     const placeholders = [...raw.matchAll(PLACEHOLDER)].filter((m) => !m[1]).map((m) => m[2]);
-    expect(new Set(placeholders)).toEqual(new Set(machineHandlers(spec).map((h) => h.substitution)));
+    // Handlers' function ARNs, and the ARNs of machines this one starts executions of.
+    expect(new Set(placeholders)).toEqual(new Set([...machineHandlers(spec).map((h) => h.substitution), ...Object.keys(spec.machineSubstitutions ?? {})]));
     expect(() => checkSubstitutions(spec)).not.toThrow();
   });
 
   it.each(MACHINES.map((m) => [m.id, m] as const))('%s: passes asl-validator once substituted, and every Task invokes a function', (_id, spec) => {
-    const subs = Object.fromEntries(machineHandlers(spec).map((h) => [h.substitution, `arn:aws:lambda:ca-central-1:111111111111:function:dsr-${h.id}`]));
+    const subs = {
+      ...Object.fromEntries(machineHandlers(spec).map((h) => [h.substitution, `arn:aws:lambda:ca-central-1:111111111111:function:dsr-${h.id}`])),
+      ...Object.fromEntries(Object.entries(spec.machineSubstitutions ?? {}).map(([k, m]) => [k, `arn:aws:states:ca-central-1:111111111111:stateMachine:dsr-${m}`])),
+    };
     const { definition } = loadDefinition(machineFile(spec), subs);
     const result = aslValidator(definition);
     expect(result.isValid ? '' : result.errorsText('\n')).toBe('');

@@ -4,6 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -48,6 +49,9 @@ const extra = new SubjectRightsOrchestrator(extraStack, 'Dsr', {
   tables: { 'voip-accounts': dynamodb.Table.fromTableAttributes(extraStack, 'Accounts', { tableName: 'voip-accounts', encryptionKey: accountsKey }) },
   buckets: { 'voip-media': 'arn:aws:s3:::voip-media' },
 });
+// A log bucket the app owns: the construct adds the schedule's lifecycle rules to it.
+const ownedLogsStack = new Stack(app, 'OwnedLogs');
+const ownedLogs = new SubjectRightsOrchestrator(ownedLogsStack, 'Dsr', { dataMap: referenceDataMap(), buckets: { 'voip-logs': new s3.Bucket(ownedLogsStack, 'Logs', { bucketName: 'voip-logs', versioned: true }) } });
 let t: Template;
 let tx: Template;
 let refMap: DataMap;
@@ -218,7 +222,7 @@ describe('SubjectRightsOrchestrator: state machines', () => {
     const machines = Object.values(t.findResources('AWS::StepFunctions::StateMachine'));
     expect(machines).toHaveLength(MACHINES.length);
     for (const spec of MACHINES) {
-      const keys = machineHandlers(spec).map((h) => h.substitution);
+      const keys = [...machineHandlers(spec).map((h) => h.substitution), ...Object.keys(spec.machineSubstitutions ?? {})];
       const inTemplate = machines.find((m) => Object.keys(m.Properties.DefinitionSubstitutions).sort().join() === [...keys].sort().join());
       expect([spec.id, inTemplate !== undefined]).toEqual([spec.id, true]);
       // The local engine's loader fails on a missing or an unused substitution.
@@ -273,6 +277,28 @@ describe('SubjectRightsOrchestrator: state machines', () => {
   });
 });
 
+describe('SubjectRightsOrchestrator: retention enforcement', () => {
+  it('starts the enforcement machine daily with a run id, and lets only its starter start subject requests', () => {
+    const target = { Arn: { Ref: Match.stringLikeRegexp('^DsrRetentionEnforcement') }, Input: JSON.stringify({ runId: '<aws.scheduler.execution-id>' }) };
+    t.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 day)', Target: Match.objectLike(target) });
+    const starters = HANDLERS.filter((h) => roleStatements(t, rolePrefix(h.id)).some((st) => actionsOf(st).includes('states:StartExecution'))).map((h) => h.id);
+    expect(starters).toEqual(['start-retention-erasures']);
+    const started = roleStatements(t, rolePrefix('start-retention-erasures')).filter((st) => actionsOf(st).includes('states:StartExecution')).flatMap(resourcesOf).map(flat);
+    expect(started).toHaveLength(1);
+    expect(started[0]).toMatch(/^<DsrSubjectRequest[0-9A-F]{8}>$/);
+  });
+
+  it('adds the schedule\'s lifecycle rules to a log bucket the app owns, and lists them for imported ones', () => {
+    const rules = Template.fromStack(ownedLogsStack).findResources('AWS::S3::Bucket', { Properties: { BucketName: 'voip-logs' } });
+    const config = Object.values(rules)[0].Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>;
+    expect(config).toContainEqual({ Id: 'dsr-expire-sip-logs', Prefix: 'sip/', ExpirationInDays: 372, Status: 'Enabled' });
+    expect(config).toContainEqual({ Id: 'dsr-expire-noncurrent-app-logs', Prefix: 'app/', NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' });
+    expect(config).toContainEqual({ Id: 'dsr-expired-delete-markers', ExpiredObjectDeleteMarker: true, Status: 'Enabled' });
+    expect(ownedLogs.retentionLifecycleRules.map((r) => r.id)).toEqual(config.map((r) => r.Id));
+    expect(ref.orchestrator.retentionLifecycleRules.length).toBe(config.length);
+  });
+});
+
 describe('SubjectRightsOrchestrator: least privilege from the data map', () => {
   it('names, for every handler, exactly the store ARNs its operations derive from the data map', () => {
     for (const spec of HANDLERS) {
@@ -281,19 +307,22 @@ describe('SubjectRightsOrchestrator: least privilege from the data map', () => {
     }
   });
 
-  it('grants discovery Query on the mapped indexes, Scan nowhere (no store allows it), writes only to erasing and restricting functions', () => {
+  it('grants discovery Query on the mapped indexes, Scan only where retention enforcement needs it, writes only to erasing, restricting and purging functions', () => {
     const discover = roleStatements(t, rolePrefix('discover-store'));
     const query = discover.filter((s) => actionsOf(s).includes('dynamodb:Query')).flatMap(resourcesOf).map(flat);
     expect(query).toContain('arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/voip-accounts/index/by-email');
     expect(query).toContain('arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/voip-contacts/index/by-contact-phone');
-    const everything = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement).flatMap(actionsOf);
-    expect(everything).not.toContain('dynamodb:Scan');
+    // Scan: only the purge, and only of the one store whose expiry the data map says is a Scan (never the ledger).
+    const scanning = HANDLERS.filter((h) => roleStatements(t, rolePrefix(h.id)).some((st) => actionsOf(st).includes('dynamodb:Scan'))).map((h) => h.id);
+    expect(scanning).toEqual(['purge-expired-records']);
+    const scanned = roleStatements(t, rolePrefix('purge-expired-records')).filter((st) => actionsOf(st).includes('dynamodb:Scan')).flatMap(resourcesOf).map(flat);
+    expect(scanned).toEqual(['arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/voip-billing']);
     // On the operator's stores (the product's own ledger and work bucket are written by more).
     const onStores = (st: Statement) => resourcesOf(st).map(flat).some((r) => /:table\/voip-|:s3:::voip-/.test(r));
     const writers = HANDLERS.filter((h) =>
       roleStatements(t, rolePrefix(h.id)).filter(onStores).some((s) => actionsOf(s).some((a) => /^(dynamodb:(BatchWriteItem|DeleteItem)|s3:DeleteObjectVersion|s3:PutObjectTagging)$/.test(a))),
     ).map((h) => h.id);
-    expect(writers.sort()).toEqual(['erase-due-entry', 'erase-log-unit', 'erase-store', 'restrict-store']);
+    expect(writers.sort()).toEqual(['erase-due-entry', 'erase-log-unit', 'erase-store', 'purge-expired-records', 'restrict-store']);
   });
 
   it('limits bucket listing to the mapped prefixes', () => {
@@ -362,10 +391,10 @@ describe('SubjectRightsOrchestrator: people', () => {
   it('exports the CLI variables and both policies as outputs', () => {
     const outputs = t.toJSON().Outputs as Record<string, { Description: string }>;
     expect(Object.keys(outputs).sort()).toEqual(
-      ['DsrAuditorPolicyArn', 'DsrBundleBucket', 'DsrBundleUrlExpirySeconds', 'DsrCliEnv', 'DsrLedgerTable', 'DsrLogErasureStateMachineArn', 'DsrStateMachineArn', 'DsrSupportPolicyArn', 'DsrSweepStateMachineArn', 'DsrWorkBucket'].sort(),
+      ['DsrAuditorPolicyArn', 'DsrBundleBucket', 'DsrBundleUrlExpirySeconds', 'DsrCliEnv', 'DsrEnforcementStateMachineArn', 'DsrLedgerTable', 'DsrLogErasureStateMachineArn', 'DsrStateMachineArn', 'DsrSupportPolicyArn', 'DsrSweepStateMachineArn', 'DsrWorkBucket'].sort(),
     );
     expect(outputs.DsrSweepStateMachineArn.Description).toMatch(/DSR_SWEEP_STATE_MACHINE_ARN/);
-    expect(Object.keys(extra.cliEnvironment).sort()).toEqual(['DSR_BUNDLE_BUCKET', 'DSR_BUNDLE_URL_EXPIRY_SECONDS', 'DSR_LEDGER_TABLE', 'DSR_LOG_ERASURE_STATE_MACHINE_ARN', 'DSR_STATE_MACHINE_ARN', 'DSR_SWEEP_STATE_MACHINE_ARN', 'DSR_WORK_BUCKET']);
+    expect(Object.keys(extra.cliEnvironment).sort()).toEqual(['DSR_BUNDLE_BUCKET', 'DSR_BUNDLE_URL_EXPIRY_SECONDS', 'DSR_ENFORCEMENT_STATE_MACHINE_ARN', 'DSR_LEDGER_TABLE', 'DSR_LOG_ERASURE_STATE_MACHINE_ARN', 'DSR_STATE_MACHINE_ARN', 'DSR_SWEEP_STATE_MACHINE_ARN', 'DSR_WORK_BUCKET']);
   });
 });
 

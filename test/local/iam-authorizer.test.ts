@@ -31,7 +31,7 @@ describe('local principals', () => {
     expect(personCredentials('auditor').accessKeyId).toBe('dsrAuditor');
     expect(ADMIN_ACCESS_KEY_ID).toBe(LOCAL_CREDENTIALS.accessKeyId);
     expect([...localPolicies(options).values()].map((p) => p.roleName).sort()).toEqual(
-      [...HANDLERS.map((h) => `dsr-${h.id}`), 'dsr-support', 'dsr-auditor', 'dsr-subject-request-machine', 'dsr-retention-sweep-machine', 'dsr-log-erasure-machine'].sort(),
+      [...HANDLERS.map((h) => `dsr-${h.id}`), 'dsr-support', 'dsr-auditor', 'dsr-subject-request-machine', 'dsr-retention-sweep-machine', 'dsr-log-erasure-machine', 'dsr-retention-enforcement-machine'].sort(),
     );
     // Alphanumeric, as AWS's are (and DynamoDB Local insists).
     for (const key of localPolicies(options).keys()) expect(key).toMatch(/^[A-Za-z0-9]+$/);
