@@ -24,9 +24,10 @@ export async function queuesForLogPass(rt: Runtime, store: Store, requestType: s
 }
 
 /** Queues the request's store for the next pass, with the request's statutory deadline. */
-export async function queueForLogPass(rt: Runtime, args: { requestId: string; store: string; planHash: string; receivedAt: string }): Promise<'queued' | 'already-queued'> {
+export async function queueForLogPass(rt: Runtime, args: { requestId: string; store: string; planHash: string; receivedAt: string; dueAt?: string }): Promise<'queued' | 'already-queued'> {
   const now = rt.clock.now().toISOString();
-  const dueBy = deadlineOf(args.receivedAt, rt.config.settings.logPass.responseDays);
+  // The request's own deadline (extended or not, per jurisdiction); requests recorded before deadlines existed: received + the period.
+  const dueBy = args.dueAt ?? deadlineOf(args.receivedAt, rt.config.settings.logPass.responseDays);
   return enqueueLogErasure(rt, { requestId: args.requestId, store: args.store, planHash: args.planHash, queuedAt: now, dueBy });
 }
 

@@ -142,6 +142,11 @@ async function takeSubjects(rt: Runtime, passId: string, queue: readonly QueuedL
   for (const entry of queue) {
     const record = await rt.ledger.getRequest(entry.requestId);
     if (!record) continue;
+    // A cancelled request waits: `dsr resume` reopens it, and the next pass then erases its logs.
+    if (record.cancelRequested) {
+      await markPostponed(rt, entry.store, entry.requestId, 'request-cancelled');
+      continue;
+    }
     const ref = subjectRef(record.request.subjectId);
     if (!bySubject.has(ref) && bySubject.size >= max) continue;
     const group = bySubject.get(ref) ?? { subjectId: record.request.subjectId, entries: [] };

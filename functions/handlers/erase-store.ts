@@ -26,7 +26,7 @@ async function applyStorePlan({ requestId, store: storeName, planHash }: StoreTa
   if (slice.queued) {
     // The batched pass erases this store's records; it needs the identity until it has.
     await keepIdentity(rt, requestId, await loadIdentity(rt, requestId));
-    await queueForLogPass(rt, { requestId, store: storeName, planHash, receivedAt: record.request.receivedAt });
+    await queueForLogPass(rt, { requestId, store: storeName, planHash, receivedAt: record.request.receivedAt, dueAt: record.dueAt });
     return { store: storeName, status: 'ok', counts: { queued: 1 } };
   }
   const findings = new Map((await loadFindings(rt, requestId, storeName)).map((f) => [f.id, f]));
