@@ -5,6 +5,7 @@ import { LocalEngineError } from '../local/errors';
 import { approvalCommands } from './commands/approval';
 import { bundleCommand } from './commands/bundle';
 import { changeCommands } from './commands/changes';
+import { consoleCommand } from './commands/console';
 import { demoCommand } from './commands/demo';
 import { historyCommand } from './commands/history';
 import { localCommand } from './commands/local';
@@ -28,6 +29,7 @@ export function buildProgram(printer: Printer, setExit: (code: number) => void):
   for (const cmd of retentionCommands(printer, setExit)) program.addCommand(cmd);
   program.addCommand(receiptCommand(printer, setExit));
   program.addCommand(bundleCommand(printer, setExit));
+  program.addCommand(consoleCommand(printer));
   program.addCommand(demoCommand(printer, (args) => main(['node', 'dsr', ...args], printer)));
   // Every level, so a subcommand's usage errors reach the printer too (and tests see them).
   const override = (cmd: Command): void => {
