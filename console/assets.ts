@@ -3,7 +3,7 @@
  * (preact + htm, minified, one ES module). The local server serves them from memory; the CDK
  * construct uploads the same files to the UI bucket.
  */
-import { build } from 'esbuild';
+import { build, buildSync, type BuildOptions } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -13,29 +13,33 @@ export interface UiAssets {
   readonly [file: string]: { readonly type: string; readonly body: Buffer };
 }
 
+const BUILD: BuildOptions & { write: false } = {
+  entryPoints: [path.join(UI_DIR, 'main.ts')],
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  target: 'es2022',
+  write: false,
+  legalComments: 'none',
+  logLevel: 'silent',
+};
+
 export async function buildUiAssets(): Promise<UiAssets> {
-  const out = await build({
-    entryPoints: [path.join(UI_DIR, 'main.ts')],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    target: 'es2022',
-    write: false,
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
+  return assetsOf((await build(BUILD)).outputFiles[0].contents);
+}
+
+function assetsOf(js: Uint8Array): UiAssets {
   return {
     'index.html': { type: 'text/html; charset=utf-8', body: fs.readFileSync(path.join(UI_DIR, 'index.html')) },
     'app.css': { type: 'text/css; charset=utf-8', body: fs.readFileSync(path.join(UI_DIR, 'app.css')) },
-    'app.js': { type: 'text/javascript; charset=utf-8', body: Buffer.from(out.outputFiles[0].contents) },
+    'app.js': { type: 'text/javascript; charset=utf-8', body: Buffer.from(js) },
   };
 }
 
-/** Writes the files into `dir` (what the construct deploys), with a config.json telling the page how to sign in. */
-export async function writeUiAssets(dir: string, config: Record<string, unknown>): Promise<void> {
+/** Writes the files into `dir`, synchronously (a CDK construct builds them at synth); config.json is deployed apart. */
+export function writeUiAssetsSync(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
-  for (const [name, file] of Object.entries(await buildUiAssets())) fs.writeFileSync(path.join(dir, name), file.body);
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  for (const [name, file] of Object.entries(assetsOf(buildSync(BUILD).outputFiles[0].contents))) fs.writeFileSync(path.join(dir, name), file.body);
 }
 
 /**

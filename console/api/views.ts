@@ -5,7 +5,7 @@
  * in a view: the request item's `subjectId` is never copied out, and everything else comes from
  * execution histories and receipts, which carry ids, counts, decisions and hashes only.
  */
-import { DescribeExecutionCommand, ListExecutionsCommand, type ExecutionListItem } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, type ExecutionListItem, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { RequestRecord } from '../../functions/core/ledger';
 import { allReceipts, checkChain, type StoredReceipt } from '../../functions/core/receipt';
 import type { Clients } from '../../cli/context';
@@ -121,13 +121,14 @@ export async function requestDetail(c: Clients, requestId: string, now = new Dat
   }
   const chain = checkChain(receipts);
   const latest = trail.executions.at(-1);
-  const planHash = record?.planHash ?? (typeof body?.planHash === 'string' ? body.planHash : null);
+  // Without the request item, the plan is the last one the executions' histories name.
+  const planHash = record?.planHash ?? (typeof body?.planHash === 'string' ? body.planHash : ([...trail.plans.keys()].at(-1) ?? null));
   const plan = planHash ? await c.ledger.getPlanSummary(requestId, planHash) : undefined;
   return {
     requestId,
     type: record?.request.type ?? (typeof body?.type === 'string' ? body.type : null),
     // Without the request item (auditors): the receipt's outcome, else the last execution's status.
-    status: record?.status ?? (running ? 'running' : typeof body?.outcome === 'string' ? body.outcome : (latest?.status ?? 'unknown').toLowerCase()),
+    status: record?.status ?? (running ? 'running' : typeof body?.outcome === 'string' ? body.outcome : endState(latest ? trail.histories[latest.executionArn!] : undefined, latest?.status)),
     reason: record?.reason ?? null,
     receivedAt: record?.request.receivedAt ?? (typeof body?.receivedAt === 'string' ? body.receivedAt : null),
     ...deadline(record, now),
@@ -153,6 +154,16 @@ export async function requestDetail(c: Clients, requestId: string, now = new Dat
     changes: changes.map((r) => ({ sequence: r.sequence, hash: r.hash, change: receiptBody(r)?.change ?? null, planHash: receiptBody(r)?.planHash ?? null, at: receiptBody(r)?.at ?? null })),
     chain: { ok: chain.ok, count: chain.count, problems: chain.ok ? [] : chain.problems, includesReceipt: own ? receipts.some((r) => r.sequence === own.sequence && r.hash === own.hash) : null },
   };
+}
+
+/**
+ * Where an execution left the request, read from its history when no receipt says it: the
+ * last state it entered (`AwaitingApproval` → `awaiting-approval`), else its own status.
+ */
+function endState(events: readonly HistoryEvent[] | undefined, status: string | undefined): string {
+  const last = [...(events ?? [])].reverse().find((e) => e.stateEnteredEventDetails?.name)?.stateEnteredEventDetails?.name;
+  if (status === 'SUCCEEDED' && last === 'AwaitingApproval') return 'awaiting-approval';
+  return (status ?? 'unknown').toLowerCase();
 }
 
 /** The retention sweep's runs, newest first, with what each did (counts only). */

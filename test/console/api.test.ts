@@ -73,7 +73,8 @@ describe('console API', () => {
     const prefix = await c.call('support', 'POST', '/api/requests/api-er-1/approve', { planHash: planHash.slice(0, 12) });
     expect(prefix.body.fields).toEqual([{ field: 'planHash', message: expect.stringMatching(/full plan hash/) }]);
     const wrong = await c.call('support', 'POST', '/api/requests/api-er-1/approve', { planHash: 'f'.repeat(64) });
-    expect(wrong).toMatchObject({ status: 400, body: { fields: [{ field: 'planHash' }] } });
+    // A well-formed hash of another plan: the ledger's conditional approval refuses it.
+    expect(wrong).toMatchObject({ status: 409, body: { error: 'conflict', message: expect.stringMatching(/the plan awaiting approval is [0-9a-f]{12}…/) } });
     const ok = await c.call('support', 'POST', '/api/requests/api-er-1/approve', { planHash });
     expect(ok).toMatchObject({ status: 202, body: { planHash, status: 'approved' } });
 
