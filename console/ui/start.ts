@@ -21,7 +21,7 @@ export function StartPage({ me }: { me: Me }) {
       requestId: v.requestId ?? '',
       type: v.type,
       subjectId: v.subjectId ?? '',
-      verification: { method: v.method ?? '', reference: v.reference ?? '', verifiedBy: v.verifiedBy ?? '' },
+      verification: { method: v['verification.method'] ?? '', reference: v['verification.reference'] ?? '', verifiedBy: v['verification.verifiedBy'] ?? '' },
     };
     setBusy(true);
     const res = await api<{ requestId: string }>('POST', '/api/requests', body);
