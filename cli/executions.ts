@@ -16,6 +16,8 @@ import type { RequestRecord } from '../functions/core/ledger';
 import { getReceipt, receiptForRequest } from '../functions/core/receipt';
 import { executionName, type ExecutionInput } from '../functions/core/request';
 import { isExecutionNameOf } from '../functions/core/validation';
+import { ANSWERED, daysLeft } from '../functions/core/deadlines';
+import { cliClock } from './deadline-context';
 import { CliError, cliPrincipal, clientsFor, deploymentFromEnv, EXIT, loadLocalEnv, type Clients, type Printer } from './context';
 import { waitForExecution } from './progress';
 
@@ -120,11 +122,14 @@ export async function summarize(c: Clients, requestId: string, execution: Descri
     planHash: record?.planHash ?? null,
     counts: body ? { totals: body.totals, decisions: body.decisions, applied: body.applied, exported: body.exported, verification: body.verification } : null,
     bundle: body?.bundle ?? null,
+    deadline: record?.dueAt
+      ? { receivedAt: record.receivedAt ?? record.request.receivedAt, dueAt: record.dueAt, daysLeft: daysLeft(record.dueAt, cliClock(c).now()), extended: record.extension !== undefined, answered: ANSWERED.has(record.status) }
+      : null,
     receipt: receipt ? { sequence: receipt.sequence, hash: receipt.hash, planHash: (body?.planHash as string | null | undefined) ?? null } : null,
     next: nextStep(requestId, record, execution),
   };
   const exitCode =
-    execution.status === 'SUCCEEDED' ? EXIT.ok : execution.error === 'RequestRefused' || execution.error === 'PlanOutdated' ? EXIT.refused : EXIT.failed;
+    execution.status === 'SUCCEEDED' ? EXIT.ok : ['RequestRefused', 'PlanOutdated', 'RequestCancelled'].includes(execution.error ?? '') ? EXIT.refused : EXIT.failed;
   return { summary, exitCode };
 }
 
@@ -150,6 +155,11 @@ export function printSummary(printer: Printer, summary: Summary, json: boolean |
   if (json) return printer.out(JSON.stringify(summary));
   printer.out(`request ${summary.requestId} (${summary.type}): ${summary.status}${summary.reason ? ` — ${summary.reason}` : ''}`);
   printer.out(`  execution ${summary.execution.status}${summary.execution.error ? ` (${summary.execution.error}: ${summary.execution.cause})` : ''}`);
+  if (summary.deadline) {
+    const d = summary.deadline;
+    const left = d.answered ? 'answered' : d.daysLeft < 0 ? `overdue by ${-d.daysLeft} days` : `${d.daysLeft} days left`;
+    printer.out(`  received ${d.receivedAt}, due ${d.dueAt}${d.extended ? ' (extended)' : ''}: ${left}`);
+  }
   if (summary.planHash) printer.out(`  plan ${summary.planHash}`);
   const totals = summary.counts?.totals as Record<string, number> | undefined;
   if (totals) printer.out(`  decisions: ${decisionLine(summary.type, totals)}`);

@@ -6,6 +6,7 @@ import { approvalCommands } from './commands/approval';
 import { bundleCommand } from './commands/bundle';
 import { changeCommands } from './commands/changes';
 import { consoleCommand } from './commands/console';
+import { deadlineCommands } from './commands/deadlines';
 import { demoCommand } from './commands/demo';
 import { historyCommand } from './commands/history';
 import { localCommand } from './commands/local';
@@ -25,6 +26,7 @@ export function buildProgram(printer: Printer, setExit: (code: number) => void):
   for (const cmd of requestCommands(printer, setExit)) program.addCommand(cmd);
   for (const cmd of approvalCommands(printer, setExit)) program.addCommand(cmd);
   for (const cmd of changeCommands(printer, setExit)) program.addCommand(cmd);
+  for (const cmd of deadlineCommands(printer, setExit)) program.addCommand(cmd);
   program.addCommand(historyCommand(printer));
   for (const cmd of retentionCommands(printer, setExit)) program.addCommand(cmd);
   program.addCommand(receiptCommand(printer, setExit));

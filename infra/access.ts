@@ -38,6 +38,8 @@ export interface HandlerAccess {
   readonly stores: readonly StoreOperation[];
   /** Builds a connector context, which needs the anonymization key. */
   readonly anonymizer: boolean;
+  /** Queries the ledger's deadline index (requests by due date). */
+  readonly deadlineIndex?: boolean;
 }
 
 const LEDGER_READ = ['dynamodb:GetItem', 'dynamodb:Query'];

@@ -18,6 +18,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import type { DataMap } from '../functions/core/datamap';
+import { DEADLINE_INDEX } from '../functions/core/deadlines';
 import { LEDGER_KEY } from '../functions/core/ledger';
 import { HANDLER_ACCESS, storeGrants, writes, type StoreOperation, type StoreResource } from './access';
 import { handlerFunction, pascal, writeConfigFile } from './functions';
@@ -92,6 +93,14 @@ export class SubjectRightsOrchestrator extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // `dsr requests` and the deadline alarm: requests by due date, without the request itself (the subject id).
+    this.ledgerTable.addGlobalSecondaryIndex({
+      indexName: DEADLINE_INDEX.name,
+      partitionKey: { name: DEADLINE_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: DEADLINE_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...DEADLINE_INDEX.projected],
     });
     this.workBucket = this.productBucket('WorkBucket', accessLogs, 'work/', {
       versioned: true,

@@ -8,6 +8,7 @@
  * from `productKeyActions` and the store keys. Log and X-Ray grants stay CDK's too.
  */
 import type { DataMap } from '../functions/core/datamap';
+import { DEADLINE_INDEX } from '../functions/core/deadlines';
 import type { HandlerSpec } from '../functions/handlers/registry';
 import { HANDLER_ACCESS, storeGrants, writes, type HandlerAccess, type StoreGrant, type StoreResource } from './access';
 
@@ -81,12 +82,18 @@ class PolicyBuilder {
 
 const objects = (bucketArn: string, pattern: string) => `${bucketArn}/${pattern}`;
 
+/** The ledger's deadline index (functions/core/deadlines.ts). */
+export function ledgerIndexArn(ledgerTable: string): string {
+  return `${ledgerTable}/index/${DEADLINE_INDEX.name}`;
+}
+
 /** A Task function's role: the ledger, the work and bundle buckets, and the operator's stores, as its access profile says. */
 export function handlerPolicy(id: string, dataMap: DataMap, arns: ProductArns): PrincipalPolicy {
   const access = HANDLER_ACCESS[id];
   if (!access) throw new Error(`handler ${id} has no access profile in infra/access.ts: decide what it may touch before deploying it`);
   const p = new PolicyBuilder();
   if (access.ledger.length > 0) p.allow('Ledger', access.ledger, [arns.ledgerTable]);
+  if (access.deadlineIndex) p.allow('LedgerDeadlines', ['dynamodb:Query'], [ledgerIndexArn(arns.ledgerTable)]);
   const workReason = (prefix: string) => `The work bucket's ${prefix} documents, one set per request id, unknown in advance.`;
   const work = (prefixes: readonly string[]) => prefixes.map((prefix) => objects(arns.workBucket, `${prefix}*`));
   for (const [sid, prefixes, actions] of [
@@ -150,6 +157,8 @@ export function supportPolicy(dataMap: DataMap, arns: PolicyArns): PrincipalPoli
   addHistory(p, arns, true);
   // Requests, approvals, holds, rectification receipts: put and conditional update; never delete (receipts chain).
   p.allow('Ledger', ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'], [arns.ledgerTable]);
+  // `dsr requests`: the deadline index (its projection holds no subject id).
+  p.allow('LedgerDeadlines', ['dynamodb:Query'], [ledgerIndexArn(arns.ledgerTable)]);
   // Presigned bundle and report URLs are signed with the support principal's own access.
   p.allow('Bundles', ['s3:GetObject'], [objects(arns.bundleBucket, 'bundles/*'), objects(arns.bundleBucket, 'reports/*')]);
   for (const prefix of ['bundles/', 'reports/']) {

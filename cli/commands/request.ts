@@ -20,6 +20,8 @@ interface StartOptions {
   verificationMethod?: string;
   verificationRef?: string;
   verifiedAt?: string;
+  receivedAt?: string;
+  jurisdiction?: string;
   wait?: boolean;
   json?: boolean;
   timeout: number;
@@ -34,6 +36,8 @@ const CLI_NAMES: FieldNames = {
   verificationMethod: '--verification-method',
   verificationRef: '--verification-ref',
   verifiedAt: '--verified-at',
+  receivedAt: '--received-at',
+  jurisdiction: '--jurisdiction',
 };
 
 function startOptions(cmd: Command): Command {
@@ -45,6 +49,8 @@ function startOptions(cmd: Command): Command {
     .option('--verification-method <method>', 'how (e.g. id-document, account-login, callback)')
     .option('--verification-ref <ref>', 'the verification\'s reference (ticket, case number)')
     .option('--verified-at <iso>', 'when it was verified (default: now)')
+    .option('--received-at <iso>', 'when the request was received, if before now (its deadline counts from then; default: now)')
+    .option('--jurisdiction <code>', 'whose law sets the response period, e.g. CA or CA-QC (default: the deployment\'s)')
     .option('--wait', 'wait for the execution to end')
     .option('--json', 'print one JSON object')
     .option('--timeout <seconds>', 'how long --wait waits', (v) => Number(v), 900)

@@ -8,6 +8,8 @@ import { InvalidInputError } from '../../functions/core/errors';
 import type { RequestRecord } from '../../functions/core/ledger';
 import { createRequest, RequestIdSchema, sameRequest, type ExecutionInput, type NewSubjectRequest } from '../../functions/core/request';
 import { CliError, type Clients } from '../context';
+import { cliClock, cliDeadlineSettings } from '../deadline-context';
+import { requestDeadline } from '../../functions/core/deadlines';
 import { startExecution } from '../executions';
 
 /** An input refused because of one field, named as the caller calls it. */
@@ -29,6 +31,8 @@ export interface StartFields {
   readonly verificationMethod?: string;
   readonly verificationRef?: string;
   readonly verifiedAt?: string;
+  readonly receivedAt?: string;
+  readonly jurisdiction?: string;
 }
 
 export type FieldNames = Record<keyof StartFields, string>;
@@ -54,6 +58,8 @@ export function newRequest(opts: StartFields, names: FieldNames): NewSubjectRequ
     requestId: opts.requestId,
     subjectId: opts.subject,
     type: opts.type as NewSubjectRequest['type'],
+    ...(opts.receivedAt !== undefined ? { receivedAt: opts.receivedAt } : {}),
+    ...(opts.jurisdiction !== undefined ? { jurisdiction: opts.jurisdiction } : {}),
     verification:
       given === 3
         ? { method: opts.verificationMethod!, verifiedBy: opts.verifiedBy!, reference: opts.verificationRef!, verifiedAt: opts.verifiedAt ?? new Date().toISOString() }
@@ -62,15 +68,26 @@ export function newRequest(opts: StartFields, names: FieldNames): NewSubjectRequ
 }
 
 /** Stores the request (or finds the identical one) and starts — or rejoins — its execution. */
-export async function startRequest(c: Clients, input: NewSubjectRequest, mode: ExecutionInput['mode'], verifiedAtDefaulted: boolean): Promise<{ record: RequestRecord; executionArn: string }> {
+export async function startRequest(
+  c: Clients,
+  input: NewSubjectRequest,
+  mode: ExecutionInput['mode'],
+  verifiedAtDefaulted: boolean,
+  names: Pick<FieldNames, 'receivedAt'> = { receivedAt: '--received-at' },
+): Promise<{ record: RequestRecord; executionArn: string }> {
   let request;
+  let deadline;
+  // The engine's clock on a local engine: a deadline counts in the time the handlers see.
+  const now = cliClock(c).now();
   try {
-    request = createRequest(input, new Date());
+    request = createRequest(input, now);
+    if (new Date(request.receivedAt).getTime() > now.getTime()) throw new FieldError(names.receivedAt, `${names.receivedAt}: ${request.receivedAt} is in the future (now is ${now.toISOString()})`);
+    deadline = requestDeadline(request, cliDeadlineSettings(c));
   } catch (err) {
     if (err instanceof InvalidInputError) throw new CliError(err.message);
     throw err;
   }
-  const record = await c.ledger.putRequest(request, new Date(), (existing) => sameRequest(existing, input, { verifiedAtDefaulted }));
+  const record = await c.ledger.putRequest(request, now, (existing) => sameRequest(existing, input, { verifiedAtDefaulted }), deadline);
   const started = await startExecution(c, { requestId: record.request.requestId, requestHash: record.requestHash, mode });
   return { record, executionArn: started };
 }

@@ -48,6 +48,8 @@ const API_NAMES: FieldNames = {
   verificationMethod: 'verification.method',
   verificationRef: 'verification.reference',
   verifiedAt: 'verification.verifiedAt',
+  receivedAt: 'receivedAt',
+  jurisdiction: 'jurisdiction',
 };
 
 /** A hold as the console shows it: whose data it holds is never shown back (a subject id). */

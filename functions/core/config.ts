@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { DataMapSchema, formatPath, type DataMap } from './datamap';
 import { ConfigError } from './errors';
+import { DeadlineSettingsSchema } from './deadline-settings';
 import { MAX_SWEEP_ENTRIES } from './sweep-limits';
 
 export { MAX_SWEEP_ENTRIES };
@@ -36,6 +37,8 @@ export const SettingsSchema = z
      * keeps both even with every entry at its longest (see sweep-limits.ts).
      */
     sweepMaxEntries: z.number().int().min(1).max(MAX_SWEEP_ENTRIES).default(DEFAULT_SWEEP_MAX_ENTRIES),
+    /** Statutory response periods per jurisdiction (functions/core/deadline-settings.ts); absent: 30 days (CA, CA-QC). */
+    deadlines: DeadlineSettingsSchema.optional(),
   })
   .strict();
 export type Settings = z.infer<typeof SettingsSchema>;

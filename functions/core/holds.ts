@@ -7,6 +7,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoLocator, Finding, Identity } from '../connectors/types';
 import { listActiveHolds } from './hold-ledger';
+import { pendingAccessRequests, PENDING_ACCESS_BASIS } from './pending-requests';
 import { RequestNotFoundError } from './errors';
 import type { Category, Store } from './datamap';
 import { docKeys } from './request-data';
@@ -26,16 +27,29 @@ export interface HoldsInForce {
 export async function findHolds(rt: Runtime, requestId: string, now: Date): Promise<HoldsInForce> {
   const record = await rt.ledger.getRequest(requestId);
   if (!record) throw new RequestNotFoundError(requestId);
-  return holdsFor(rt, record.request.subjectId, now, (store) => rt.workspace.getJson<Finding[]>(docKeys.findings(requestId, store)));
+  // Only an erasure is held back by the subject's pending access requests: an access request's own plan withholds nothing.
+  const pending = record.request.type === 'erasure' ? await pendingHolds(rt, record.request.subjectId, requestId) : [];
+  return holdsFor(rt, record.request.subjectId, now, (store) => rt.workspace.getJson<Finding[]>(docKeys.findings(requestId, store)), pending);
+}
+
+/** The subject's unanswered access and portability requests, as holds on all of the subject's data (PIPEDA s.8(8)). */
+async function pendingHolds(rt: Runtime, subjectId: string, except?: string): Promise<ActiveHold[]> {
+  return (await pendingAccessRequests(rt, subjectId, { except })).map((p) => ({ kind: 'pending-request' as const, holdId: `pending-request:${p.requestId}`, basis: PENDING_ACCESS_BASIS }));
 }
 
 /** Holds for a subject at sweep time: the flag stores are searched again. */
 export async function findHoldsForSubject(rt: Runtime, subjectId: string, now: Date, identity?: Identity): Promise<HoldsInForce> {
-  return holdsFor(rt, subjectId, now, async (storeName) => {
-    const store = rt.config.dataMap.stores.find((s) => s.name === storeName);
-    if (!store || !identity) return undefined;
-    return rt.connectors(store).discover(store, identity, rt.connectorContext());
-  });
+  return holdsFor(
+    rt,
+    subjectId,
+    now,
+    async (storeName) => {
+      const store = rt.config.dataMap.stores.find((s) => s.name === storeName);
+      if (!store || !identity) return undefined;
+      return rt.connectors(store).discover(store, identity, rt.connectorContext());
+    },
+    await pendingHolds(rt, subjectId),
+  );
 }
 
 async function holdsFor(
@@ -44,7 +58,9 @@ async function holdsFor(
   now: Date,
   /** A store's findings; undefined when there are none to read. */
   findingsOf: (store: string) => Promise<Finding[] | undefined>,
+  pending: readonly ActiveHold[] = [],
 ): Promise<HoldsInForce> {
+  // Ledger holds first: their basis is the one a record's decision names when both apply.
   const holds: (ActiveHold & { store?: string; category?: Category })[] = [];
   for (const hold of await listActiveHolds(rt, now)) {
     if (hold.scope === 'store') holds.push({ kind: hold.kind, holdId: hold.holdId, endsAt: hold.endsAt, store: hold.store });
@@ -69,6 +85,7 @@ async function holdsFor(
       }
     }
   }
+  holds.push(...pending);
   return {
     all: holds,
     // A flag on an account record (an investigation) holds the subject's data of that

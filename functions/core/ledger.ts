@@ -4,14 +4,32 @@
  *   request#<id> / request        the request (personal: subject id), its status and outcome
  *   receipt / plan#<id>#<hash>    a stored plan's summary (counts and bases, where the full plan lives):
  *                                 in the receipt partition, so auditors read the bases of every count
+ *   subject#<sha256> / request#<id>   an access or portability request of that subject (functions/core/pending-requests.ts):
+ *                                 keyed by the subject's hash, as the subject's lock item is
+ * The request item also carries, at its top level, what `dsr requests` lists (type, origin,
+ * status, received, due) and the sparse index DEADLINE_INDEX over (`dueState`, `dueAt`), whose
+ * projection leaves out the request itself (the subject id).
  * Writes that race (two starts, two approvals) are conditional.
  */
-import { ConditionalCheckFailedException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DEADLINE_INDEX, dueStateOf, requestDeadline, type RequestDeadline } from './deadlines';
 import { DsrError, InvalidInputError } from './errors';
+import { pendingRequestWrites } from './pending-requests';
 import { requestHash, type SubjectRequest } from './request';
 
-export type RequestStatus = 'received' | 'running' | 'refused' | 'planned' | 'awaiting-approval' | 'approved' | 'rejected' | 'routed-to-person' | 'completed' | 'failed';
+export type RequestStatus =
+  | 'received'
+  | 'running'
+  | 'refused'
+  | 'planned'
+  | 'awaiting-approval'
+  | 'approved'
+  | 'rejected'
+  | 'routed-to-person'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
 
 export interface RequestRecord {
   readonly request: SubjectRequest;
@@ -22,6 +40,16 @@ export interface RequestRecord {
   readonly planHash?: string;
   readonly approval?: { readonly planHash: string; readonly approvedBy: string; readonly approvedAt: string };
   readonly receiptKey?: string;
+  /** When it was received and when the answer is due (after an extension: the extended date). */
+  readonly receivedAt?: string;
+  readonly dueAt?: string;
+  readonly jurisdiction?: string;
+  /** The one extension (`dsr extend`): its length, the hash of its reason, and when. The reason itself is `extensionReason`. */
+  readonly extension?: { readonly days: number; readonly reasonHash: string; readonly at: string; readonly firstDueAt: string };
+  readonly extensionReason?: string;
+  /** `dsr cancel` asked the running request to stop (the Task handlers look between units of work). */
+  readonly cancelRequested?: { readonly at: string; readonly reasonHash: string };
+  readonly cancelReason?: string;
 }
 
 export class RequestConflictError extends DsrError {
@@ -41,19 +69,26 @@ export class Ledger {
   }
 
   /** Stores a new request; an existing one with the same id is returned when it is the same request. */
-  async putRequest(request: SubjectRequest, now: Date, isSame: (existing: SubjectRequest) => boolean): Promise<RequestRecord> {
-    const record: RequestRecord = { request, requestHash: requestHash(request), status: 'received', updatedAt: now.toISOString() };
+  /**
+   * Stores a new request with its deadline (default: the default settings' period), and, for
+   * an access or portability request, its entry under the subject's hash, in one write.
+   */
+  async putRequest(request: SubjectRequest, now: Date, isSame: (existing: SubjectRequest) => boolean, deadline: RequestDeadline = requestDeadline(request)): Promise<RequestRecord> {
+    const record: RequestRecord = { request, requestHash: requestHash(request), status: 'received', updatedAt: now.toISOString(), ...deadline };
+    const listed = { requestId: request.requestId, requestType: request.type, origin: request.origin ?? 'subject', dueState: dueStateOf('received') };
     try {
       await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { pk: requestPk(request.requestId), sk: 'request', ...record },
-          ConditionExpression: 'attribute_not_exists(pk)',
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.table, Item: { pk: requestPk(request.requestId), sk: 'request', ...record, ...listed }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            ...pendingRequestWrites(request, this.table),
+          ],
         }),
       );
       return record;
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const exists = err instanceof TransactionCanceledException && (err.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
+      if (!exists && !(err instanceof ConditionalCheckFailedException)) throw err;
       const existing = await this.getRequest(request.requestId);
       if (existing && isSame(existing.request)) return existing;
       throw new RequestConflictError(request.requestId);
@@ -63,15 +98,16 @@ export class Ledger {
   async getRequest(requestId: string): Promise<RequestRecord | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: requestPk(requestId), sk: 'request' }, ConsistentRead: true }));
     if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, ...record } = out.Item;
+    const { pk: _pk, sk: _sk, requestId: _id, requestType: _type, origin: _origin, dueState: _state, ...record } = out.Item;
     return record as RequestRecord;
   }
 
   /** `null` removes a field (a reason that no longer applies). */
   async setStatus(requestId: string, status: RequestStatus, now: Date, extra: { reason?: string | null; planHash?: string; receiptKey?: string } = {}): Promise<void> {
-    const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
-    const values: Record<string, unknown> = { ':status': status, ':now': now.toISOString() };
-    const sets = ['#status = :status', '#updatedAt = :now'];
+    // dueState follows the status, so DEADLINE_INDEX lists open requests apart from answered ones.
+    const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt', '#dueState': 'dueState' };
+    const values: Record<string, unknown> = { ':status': status, ':now': now.toISOString(), ':dueState': dueStateOf(status) };
+    const sets = ['#status = :status', '#updatedAt = :now', '#dueState = :dueState'];
     const removes: string[] = [];
     for (const [k, v] of Object.entries(extra)) {
       if (v === undefined) continue;
@@ -212,10 +248,22 @@ export function ledgerTableDefinition(tableName: string): CreateTableCommandInpu
     AttributeDefinitions: [
       { AttributeName: LEDGER_KEY.partitionKey, AttributeType: 'S' },
       { AttributeName: LEDGER_KEY.sortKey, AttributeType: 'S' },
+      { AttributeName: DEADLINE_INDEX.partitionKey, AttributeType: 'S' },
+      { AttributeName: DEADLINE_INDEX.sortKey, AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: LEDGER_KEY.partitionKey, KeyType: 'HASH' },
       { AttributeName: LEDGER_KEY.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: DEADLINE_INDEX.name,
+        KeySchema: [
+          { AttributeName: DEADLINE_INDEX.partitionKey, KeyType: 'HASH' },
+          { AttributeName: DEADLINE_INDEX.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...DEADLINE_INDEX.projected] },
+      },
     ],
   };
 }

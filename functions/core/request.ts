@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { formatPath } from './datamap';
+import { JurisdictionSchema } from './deadline-settings';
 import { InvalidInputError } from './errors';
 import { hashOf } from './hash';
 
@@ -47,6 +48,13 @@ export const SubjectRequestSchema = z
     /** Absent verification is accepted here and refused by the state machine, so the refusal is on record. */
     verification: VerificationSchema.optional(),
     receivedAt: z.iso.datetime({ offset: true }),
+    /** Whose law sets the response period (absent: the deployment's default jurisdiction). */
+    jurisdiction: JurisdictionSchema.optional(),
+    /**
+     * Who asked: absent is the subject (through support); a system-originated request names
+     * its origin (`retention-schedule`). Listed by `dsr requests`.
+     */
+    origin: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/).optional(),
     /** Random, so the hash in the execution input cannot be reversed by guessing subject ids. */
     nonce: z.string().regex(/^[0-9a-f]{32}$/),
   })

@@ -80,7 +80,8 @@ export interface Decision {
 
 /** A hold in force for this subject or store at decision time. */
 export interface ActiveHold {
-  readonly kind: HoldKind;
+  /** `pending-request`: an access or portability request not answered yet (functions/core/pending-requests.ts). */
+  readonly kind: HoldKind | 'pending-request';
   readonly holdId: string;
   readonly endsAt?: string;
   /** The decision's basis when it is not the kind: `hold-flags-unreadable`, a hold not ruled out. */

@@ -69,6 +69,7 @@ export const handler = taskHandler('write-receipt', Input, async ({ requestId, e
     verification: state.verification ? { remaining: state.verification.remaining, held: heldOf(state.verification), unexpected: state.verification.unexpected } : null,
     bundle: state.bundle ? { key: state.bundle.bundleKey, sha256: state.bundle.bundleHash } : null,
     receivedAt: record.request.receivedAt,
+    dueAt: record.dueAt ?? null,
     completedAt: now.toISOString(),
   });
   await releaseErasureLeases(rt, record.request.subjectId, (state.applied ?? []).map((s) => s.store), requestId);
@@ -124,6 +125,7 @@ async function routeToPerson(rt: Runtime, requestId: string, record: RequestReco
     planHash: null,
     outcome: 'routed-to-person',
     receivedAt: record.request.receivedAt,
+    dueAt: record.dueAt ?? null,
     completedAt: now.toISOString(),
   });
   const receiptKey = `receipt/${receipt.sequence}`;
