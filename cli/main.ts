@@ -6,6 +6,7 @@ import { approvalCommands } from './commands/approval';
 import { bundleCommand } from './commands/bundle';
 import { cancelCommand } from './commands/cancel';
 import { changeCommands } from './commands/changes';
+import { consoleCommand } from './commands/console';
 import { deadlineCommands } from './commands/deadlines';
 import { demoCommand } from './commands/demo';
 import { historyCommand } from './commands/history';
@@ -34,6 +35,7 @@ export function buildProgram(printer: Printer, setExit: (code: number) => void):
   program.addCommand(logsCommand(printer, setExit));
   program.addCommand(receiptCommand(printer, setExit));
   program.addCommand(bundleCommand(printer, setExit));
+  program.addCommand(consoleCommand(printer));
   program.addCommand(demoCommand(printer, (args) => main(['node', 'dsr', ...args], printer)));
   // Every level, so a subcommand's usage errors reach the printer too (and tests see them).
   const override = (cmd: Command): void => {

@@ -24,6 +24,7 @@ import { LEDGER_KEY } from '../functions/core/ledger';
 import { HANDLER_ACCESS, storeGrants, writes, type StoreOperation, type StoreResource } from './access';
 import { handlerFunction, pascal, writeConfigFile } from './functions';
 import { MACHINES, machineHandlers, scheduleMachine, stateMachine } from './machines';
+import { DsrConsole } from './console';
 import { acknowledge, acknowledgeWildcards, type WildcardGrant } from './nag';
 import { auditorPolicy, handlerPolicy, machinePolicy, machineStatements, productKeyActions, supportPolicy, type MachineArns, type MachineId, type PolicyArns, type ProductArns } from './policies';
 import { lifecycleRules, type LifecycleRuleSpec } from '../functions/core/retention-limits';
@@ -68,6 +69,8 @@ export class SubjectRightsOrchestrator extends Construct {
   readonly retentionLifecycleRules: readonly LifecycleRuleSpec[];
   /** The variables the `dsr` CLI reads, by name. */
   readonly cliEnvironment: Readonly<Record<string, string>>;
+  /** The web console, when the `console` prop asks for it. */
+  readonly console?: DsrConsole;
 
   private readonly props: SubjectRightsOrchestratorProps;
   private readonly wildcards: WildcardGrant[] = [];
@@ -245,6 +248,16 @@ export class SubjectRightsOrchestrator extends Construct {
       ...Object.fromEntries(MACHINES.map((m) => [m.envVar, machines.get(m.id)!.stateMachineArn])),
     };
     this.addOutputs(id);
+    if (props.console) {
+      const web = new DsrConsole(this, 'Console', props.console, { configFile, environment: { ...this.cliEnvironment }, logRetention, logKey, accessLogs });
+      // The console's API acts as support does (the router refuses an auditor every write and
+      // every request item): the support policy's statements, exactly, and its key grants.
+      renderStatements(supportPolicy(v.dataMap, policyArns), (s) => web.function.addToRolePolicy(s), web.function.role!, this.wildcards);
+      this.encryptionKey.grant(web.function, 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey');
+      this.grantStoreKeys(web.function, v.dataMap, ['identity']);
+      new CfnOutput(this, 'OutputConsoleUrl', { value: `https://${web.distribution.distributionDomainName}/`, description: 'The web console' }).overrideLogicalId(`${id.replace(/[^A-Za-z0-9]/g, '')}ConsoleUrl`);
+      this.console = web;
+    }
     if (this.anonymizationSecret instanceof secretsmanager.Secret) {
       acknowledge(this.anonymizationSecret, 'AwsSolutions-SMG4', 'A pseudonymization key, not a credential: rotating it would change every HMAC pseudonym, so records anonymized before and after no longer join.');
     }

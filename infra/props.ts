@@ -12,6 +12,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { ConsoleOptions } from './console';
 import { DEFAULT_SWEEP_MAX_ENTRIES, MAX_SWEEP_ENTRIES } from '../functions/core/config';
 import { DataMapSchema, formatPath, type DataMap } from '../functions/core/datamap';
 import { RetentionScheduleSchema, type RetentionSchedule } from '../functions/core/retention';
@@ -162,6 +163,13 @@ export interface SubjectRightsOrchestratorProps {
    * @default - a new bucket, SSE-S3 (S3 log delivery cannot write SSE-KMS), logs expire after a year
    */
   readonly accessLogsBucket?: s3.IBucket;
+
+  /**
+   * The web console for support and auditors: an HTTP API + Lambda behind a Cognito JWT
+   * authorizer (groups `support` and `auditor`), the page on S3 behind CloudFront.
+   * @default - no console
+   */
+  readonly console?: ConsoleOptions;
 }
 
 export class OrchestratorPropsError extends Error {

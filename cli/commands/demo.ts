@@ -74,6 +74,7 @@ export function demoCommand(printer: Printer, run: (argv: string[]) => Promise<n
       printer.out(`The engine keeps running with its data in ${dataDir}:`);
       printer.out(`  npx dsr history demo-erasure-${suffix} --data ${dataDir}        # the audit trail`);
       printer.out(`  npx dsr receipt demo-erasure-${suffix} --data ${dataDir}        # the receipt (--html FILE: a page to file)`);
+      printer.out(`  npx dsr console --data ${dataDir}                      # the web console (prints its URL and two users)`);
       printer.out(`  eval "$(cat ${path.join(dataDir, 'endpoints.env')})"; aws --endpoint-url "$AWS_ENDPOINT_URL_S3" s3api list-object-versions --bucket voip-media`);
       if (opts.stop) await step('stop the engine', ['local', 'down', '--data', dataDir]);
       else printer.out(`  npx dsr local down --data ${dataDir}                         # stop it`);

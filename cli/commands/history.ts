@@ -201,6 +201,47 @@ function requestHeader(requestId: string, record: RequestRecord | undefined, rec
   ];
 }
 
+export interface Trail {
+  readonly record: RequestRecord | undefined;
+  readonly executions: ExecutionListItem[];
+  readonly receipts: StoredReceipt[];
+  readonly histories: Record<string, HistoryEvent[]>;
+  /** Plan summaries (counts and bases) by plan hash, as the ledger's receipt partition keeps them. */
+  readonly plans: Map<string, Record<string, PlanBreakdownRow[]> | undefined>;
+  readonly header: string[];
+  /** Executions and receipts in order, each as the lines an auditor reads. */
+  readonly entries: Entry[];
+}
+
+/**
+ * Everything the trail of a request is made of: its executions and their histories, its
+ * receipts, the bases of its plans, and the readable entries (`dsr history` prints them, the
+ * console's API serves them). Reads only what the caller's role may (`readable`).
+ */
+export async function requestTrail(c: Clients, requestId: string, eventsOnly = false): Promise<Trail> {
+  const record = await readable(() => c.ledger.getRequest(requestId));
+  const executions = await requestExecutions(c, requestId);
+  const receipts = await receiptsOf(c, requestId);
+  if (!record && executions.length === 0 && receipts.length === 0) throw new CliError(`no such request ${requestId}`);
+  const all: Record<string, HistoryEvent[]> = {};
+  for (const e of executions) all[e.executionArn!] = await executionHistory(c, e.executionArn!);
+  const plans = new Map<string, Record<string, PlanBreakdownRow[]> | undefined>();
+  if (eventsOnly) return { record, executions, receipts, histories: all, plans, header: [], entries: [] };
+  for (const events of Object.values(all)) {
+    for (const e of events) {
+      const hash = (JSON.parse(e.stateExitedEventDetails?.output ?? '{}') as { plan?: { planHash?: string } }).plan?.planHash;
+      if (hash && !plans.has(hash)) plans.set(hash, (await c.ledger.getPlanSummary(requestId, hash))?.breakdown as Record<string, PlanBreakdownRow[]> | undefined);
+    }
+  }
+  const ctx: RenderContext = { type: record?.request.type ?? (receipts.map((r) => JSON.parse(r.body) as { type?: string }).find((b) => b.type)?.type), bases: (hash) => plans.get(hash) };
+  const entries: Entry[] = executions.map((e) => ({
+    at: new Date(e.startDate ?? 0).toISOString(),
+    lines: [`execution ${e.name}`, `  ${modeOfExecution(requestId, e.name!)} · ${e.status}`, ...renderTimeline(all[e.executionArn!], ctx)],
+  }));
+  for (const r of receipts) entries.push({ ...receiptEntry(r, (await actorOf(c, requestId, r))?.by), at: placeOf(r, executions, all) });
+  return { record, executions, receipts, histories: all, plans, header: requestHeader(requestId, record, receipts), entries: entries.sort((a, b) => a.at.localeCompare(b.at)) };
+}
+
 export function historyCommand(printer: Printer): Command {
   return new Command('history')
     .description('the audit trail of a request: every execution and change, UTC times, counts, decisions and their bases')
@@ -217,38 +258,19 @@ export function historyCommand(printer: Printer): Command {
           for (const line of renderTimeline(events)) printer.out(line);
           return;
         }
-        const record = await readable(() => c.ledger.getRequest(requestId));
-        const executions = await requestExecutions(c, requestId);
-        const receipts = await receiptsOf(c, requestId);
-        if (!record && executions.length === 0 && receipts.length === 0) throw new CliError(`no such request ${requestId}`);
-        const all: Record<string, HistoryEvent[]> = {};
-        for (const e of executions) all[e.executionArn!] = await executionHistory(c, e.executionArn!);
+        const trail = await requestTrail(c, requestId, opts.json);
         if (opts.json) {
-          const arns = Object.keys(all);
-          return printer.out(JSON.stringify(arns.length === 1 ? { events: all[arns[0]] } : { executions: all }, null, 2));
+          const arns = Object.keys(trail.histories);
+          return printer.out(JSON.stringify(arns.length === 1 ? { events: trail.histories[arns[0]] } : { executions: trail.histories }, null, 2));
         }
-        const plans = new Map<string, Record<string, PlanBreakdownRow[]> | undefined>();
-        for (const events of Object.values(all)) {
-          for (const e of events) {
-            const hash = (JSON.parse(e.stateExitedEventDetails?.output ?? '{}') as { plan?: { planHash?: string } }).plan?.planHash;
-            if (hash && !plans.has(hash)) plans.set(hash, (await c.ledger.getPlanSummary(requestId, hash))?.breakdown as Record<string, PlanBreakdownRow[]> | undefined);
-          }
-        }
-        const ctx: RenderContext = { type: record?.request.type ?? (receipts.map((r) => JSON.parse(r.body) as { type?: string }).find((b) => b.type)?.type), bases: (hash) => plans.get(hash) };
-        const entries: Entry[] = executions.map((e) => ({
-          at: new Date(e.startDate ?? 0).toISOString(),
-          lines: [`execution ${e.name}`, `  ${modeOfExecution(requestId, e.name!)} · ${e.status}`, ...renderTimeline(all[e.executionArn!], ctx)],
-        }));
-        for (const r of receipts) entries.push({ ...receiptEntry(r, (await actorOf(c, requestId, r))?.by), at: placeOf(r, executions, all) });
-        for (const line of requestHeader(requestId, record, receipts)) printer.out(line);
-        for (const entry of entries.sort((a, b) => a.at.localeCompare(b.at))) {
+        for (const line of trail.header) printer.out(line);
+        for (const entry of trail.entries) {
           printer.out('');
           for (const line of entry.lines) printer.out(line);
         }
       }),
     );
 }
-
 /**
  * Where a receipt goes in the trail. The clocks of the machine (whose handlers may run on a
  * moved clock locally) and of the CLI differ, so a receipt an execution wrote goes right after

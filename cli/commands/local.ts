@@ -95,7 +95,7 @@ export function localCommand(printer: Printer, setExit: (code: number) => void):
 }
 
 /** Starts `dsr local up` in a detached child and waits until it has written its state. */
-async function startDetached(dataDir: string, opts: { dataMap?: string; approvalRequired?: boolean; verificationMaxAgeDays?: number }): Promise<Record<string, string>> {
+export async function startDetached(dataDir: string, opts: { dataMap?: string; approvalRequired?: boolean; verificationMaxAgeDays?: number }): Promise<Record<string, string>> {
   const existing = readEngineState(dataDir);
   // Running, and really answering: a state file alone may outlive a killed engine.
   if (existing && isAlive(existing.pid) && (await answers(existing.env.AWS_ENDPOINT_URL_S3))) return existing.env;

@@ -2,13 +2,11 @@
 import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, type ExecutionListItem } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import { CancelRefusedError, reopenCancelled } from '../../functions/core/cancel';
-import { InvalidInputError } from '../../functions/core/errors';
 import type { RequestRecord } from '../../functions/core/ledger';
 import { isResumable } from '../../functions/core/validation';
-import { createRequest, executionName, RequestIdSchema, sameRequest, type ExecutionInput, type NewSubjectRequest } from '../../functions/core/request';
+import { executionName } from '../../functions/core/request';
+import { newRequest, startRequest, type FieldNames } from '../operations/start';
 import { CliError, type Clients, type Printer } from '../context';
-import { cliClock, cliDeadlineSettings } from '../deadline-context';
-import { requestDeadline } from '../../functions/core/deadlines';
 import { executionArn, modeOfExecution, printSummary, requestExecutions, requireRequest, startExecution, summarize, waitAndReport, withClients } from '../executions';
 
 // Other modules imported these from here before they moved.
@@ -31,52 +29,17 @@ interface StartOptions {
   data?: string;
 }
 
-/** Newlines, tabs and other control characters: never part of an id, often a paste accident. */
-const CONTROL_CHARACTER = /[\p{Cc}\u2028\u2029]/u;
-
-function newRequest(opts: StartOptions): NewSubjectRequest {
-  const text: Array<[string, string | undefined]> = [
-    ['--subject', opts.subject],
-    ['--verified-by', opts.verifiedBy],
-    ['--verification-method', opts.verificationMethod],
-    ['--verification-ref', opts.verificationRef],
-  ];
-  // The option is named, never the value: a subject id is personal.
-  for (const [option, value] of text) if (value !== undefined && CONTROL_CHARACTER.test(value)) throw new CliError(`${option}: contains a control character (a newline, tab or similar); give the value on one line`);
-  const given = [opts.verifiedBy, opts.verificationMethod, opts.verificationRef].filter((v) => v !== undefined).length;
-  if (given > 0 && given < 3) throw new CliError('a verification needs all of --verified-by, --verification-method and --verification-ref');
-  if (!RequestIdSchema.safeParse(opts.requestId).success) throw new CliError(`--request-id: ${RequestIdSchema.safeParse(opts.requestId).error?.issues[0]?.message}`);
-  return {
-    requestId: opts.requestId,
-    subjectId: opts.subject,
-    type: opts.type as NewSubjectRequest['type'],
-    ...(opts.receivedAt !== undefined ? { receivedAt: opts.receivedAt } : {}),
-    ...(opts.jurisdiction !== undefined ? { jurisdiction: opts.jurisdiction } : {}),
-    verification:
-      given === 3
-        ? { method: opts.verificationMethod!, verifiedBy: opts.verifiedBy!, reference: opts.verificationRef!, verifiedAt: opts.verifiedAt ?? new Date().toISOString() }
-        : undefined,
-  };
-}
-
-/** Stores the request (or finds the identical one) and starts — or rejoins — its execution. */
-async function startRequest(c: Clients, input: NewSubjectRequest, mode: ExecutionInput['mode'], verifiedAtDefaulted: boolean): Promise<{ record: RequestRecord; executionArn: string }> {
-  let request;
-  let deadline;
-  // The engine's clock on a local engine: a deadline counts in the time the handlers see.
-  const now = cliClock(c).now();
-  try {
-    request = createRequest(input, now);
-    if (new Date(request.receivedAt).getTime() > now.getTime()) throw new CliError(`--received-at: ${request.receivedAt} is in the future (now is ${now.toISOString()})`);
-    deadline = requestDeadline(request, cliDeadlineSettings(c));
-  } catch (err) {
-    if (err instanceof InvalidInputError) throw new CliError(err.message);
-    throw err;
-  }
-  const record = await c.ledger.putRequest(request, now, (existing) => sameRequest(existing, input, { verifiedAtDefaulted }), deadline);
-  const started = await startExecution(c, { requestId: record.request.requestId, requestHash: record.requestHash, mode });
-  return { record, executionArn: started };
-}
+const CLI_NAMES: FieldNames = {
+  type: '--type',
+  subject: '--subject',
+  requestId: '--request-id',
+  verifiedBy: '--verified-by',
+  verificationMethod: '--verification-method',
+  verificationRef: '--verification-ref',
+  verifiedAt: '--verified-at',
+  receivedAt: '--received-at',
+  jurisdiction: '--jurisdiction',
+};
 
 function startOptions(cmd: Command): Command {
   return cmd
@@ -98,7 +61,7 @@ function startOptions(cmd: Command): Command {
 export function requestCommands(printer: Printer, setExit: (code: number) => void): Command[] {
   const start = startOptions(new Command('start').description('record a verified request and start its execution')).action(async (opts: StartOptions) =>
     withClients(opts, async (c) => {
-      const { record, executionArn: arn } = await startRequest(c, newRequest(opts), 'run', opts.verifiedAt === undefined);
+      const { record, executionArn: arn } = await startRequest(c, newRequest(opts, CLI_NAMES), 'run', opts.verifiedAt === undefined);
       if (!opts.wait) {
         if (opts.json) printer.out(JSON.stringify({ requestId: record.request.requestId, executionArn: arn, status: 'started' }));
         else printer.out(`started ${arn}\nfollow it with: npx dsr status ${record.request.requestId} · npx dsr history ${record.request.requestId}`);

@@ -1,0 +1,180 @@
+/**
+ * What the console shows of requests, read through the same modules as `dsr status|history|
+ * receipt`: the list (from the executions, with the ledger's request item where the role may
+ * read it, else the receipt) and one request's trail. No subject id, name or identifier is put
+ * in a view: the request item's `subjectId` is never copied out, and everything else comes from
+ * execution histories and receipts, which carry ids, counts, decisions and hashes only.
+ */
+import { DescribeExecutionCommand, ListExecutionsCommand, type ExecutionListItem, type HistoryEvent } from '@aws-sdk/client-sfn';
+import type { RequestRecord } from '../../functions/core/ledger';
+import { allReceipts, checkChain, type StoredReceipt } from '../../functions/core/receipt';
+import type { Clients } from '../../cli/context';
+import { executionHistory, modeOfExecution, readable } from '../../cli/executions';
+import { requestTrail } from '../../cli/commands/history';
+import { groupDeferrals, receiptSections } from '../../cli/commands/receipt';
+import { RunProgress } from '../../cli/progress';
+import { sweepRunResult } from '../../cli/operations/holds';
+
+/** At most this many requests in a list (the newest); a filter narrows within them. */
+export const LIST_LIMIT = 200;
+
+export interface RequestRow {
+  readonly requestId: string;
+  readonly type: string | null;
+  readonly status: string;
+  readonly execution: string | undefined;
+  readonly startedAt: string | null;
+  readonly receivedAt: string | null;
+  readonly dueAt: string | null;
+  readonly daysLeft: number | null;
+}
+
+/** Executions whose name is a request id (not `<id>--plan`, `--apply…`, `--lift`, `--resume-n` of a listed one). */
+export function requestRuns(executions: readonly ExecutionListItem[]): ExecutionListItem[] {
+  const names = new Set(executions.map((e) => e.name ?? ''));
+  const isDerived = (name: string) => {
+    for (let i = name.indexOf('--'); i > 0; i = name.indexOf('--', i + 1)) {
+      const base = name.slice(0, i);
+      if (names.has(base) && modeOfExecution(base, name) && modeOfExecution(base, name) !== 'run') return true;
+    }
+    return false;
+  };
+  return executions.filter((e) => e.name && !isDerived(e.name));
+}
+
+async function listAll(c: Clients, stateMachineArn: string): Promise<ExecutionListItem[]> {
+  const found: ExecutionListItem[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await c.sfn.send(new ListExecutionsCommand({ stateMachineArn, nextToken }));
+    found.push(...(out.executions ?? []));
+    nextToken = out.nextToken;
+  } while (nextToken);
+  return found;
+}
+
+/** The statutory deadline, when the ledger has one (another part of the product sets `dueAt`). */
+function deadline(record: RequestRecord | undefined, now: Date): { dueAt: string | null; daysLeft: number | null } {
+  const dueAt = (record as { dueAt?: unknown } | undefined)?.dueAt;
+  if (typeof dueAt !== 'string') return { dueAt: null, daysLeft: null };
+  return { dueAt, daysLeft: Math.ceil((new Date(dueAt).getTime() - now.getTime()) / 86_400_000) };
+}
+
+const receiptBody = (r: StoredReceipt | undefined) => (r ? (JSON.parse(r.body) as Record<string, unknown>) : undefined);
+
+/**
+ * Each request's own receipt (its latest, by request id), read off the chain in one query of
+ * the receipt partition: both roles may read it, and no lookup falls back to a request item.
+ */
+async function ownReceipts(c: Clients): Promise<{ all: StoredReceipt[]; byRequest: Map<string, StoredReceipt> }> {
+  const all: StoredReceipt[] = [];
+  const byRequest = new Map<string, StoredReceipt>();
+  for await (const r of allReceipts(c)) {
+    all.push(r);
+    const b = receiptBody(r);
+    if (b?.kind === 'request' && typeof b.id === 'string') byRequest.set(b.id, r);
+  }
+  return { all, byRequest };
+}
+
+export async function listRequests(c: Clients, filter: { status?: string; type?: string }, now = new Date()): Promise<RequestRow[]> {
+  const all = await listAll(c, c.deployment.stateMachineArn);
+  const runs = requestRuns(all)
+    .sort((a, b) => new Date(b.startDate ?? 0).getTime() - new Date(a.startDate ?? 0).getTime())
+    .slice(0, LIST_LIMIT);
+  const { byRequest } = await ownReceipts(c);
+  const rows: RequestRow[] = [];
+  for (const e of runs) {
+    const requestId = e.name!;
+    const record = await readable(() => c.ledger.getRequest(requestId));
+    // A role that cannot read the request item (auditors) reads the type and times off the receipt.
+    const body = record ? undefined : receiptBody(byRequest.get(requestId));
+    const latest = all.filter((x) => x.name === requestId || (x.name && modeOfExecution(requestId, x.name))).sort((a, b) => new Date(b.startDate ?? 0).getTime() - new Date(a.startDate ?? 0).getTime())[0];
+    const status = record?.status ?? (latest?.status === 'RUNNING' ? 'running' : typeof body?.outcome === 'string' ? body.outcome : (latest?.status ?? 'unknown').toLowerCase());
+    rows.push({
+      requestId,
+      type: record?.request.type ?? (typeof body?.type === 'string' ? body.type : null),
+      status,
+      execution: latest?.status,
+      startedAt: e.startDate ? new Date(e.startDate).toISOString() : null,
+      receivedAt: record?.request.receivedAt ?? (typeof body?.receivedAt === 'string' ? body.receivedAt : null),
+      ...deadline(record, now),
+    });
+  }
+  return rows.filter((r) => (!filter.status || r.status === filter.status) && (!filter.type || r.type === filter.type));
+}
+
+/** One request as the detail page shows it: where it is, its trail, its plan's bases, its receipt and the chain. */
+export async function requestDetail(c: Clients, requestId: string, now = new Date()) {
+  const trail = await requestTrail(c, requestId);
+  const { record } = trail;
+  const { all: receipts, byRequest } = await ownReceipts(c);
+  const own = byRequest.get(requestId);
+  const body = receiptBody(own);
+  const changes = trail.receipts.filter((r) => receiptBody(r)?.kind === 'change');
+  const running = trail.executions.filter((e) => e.status === 'RUNNING').at(-1);
+  let progress: string | null = null;
+  if (running) {
+    const p = new RunProgress();
+    p.add(await executionHistory(c, running.executionArn!));
+    progress = p.describe();
+  }
+  const chain = checkChain(receipts);
+  const latest = trail.executions.at(-1);
+  // Without the request item, the plan is the last one the executions' histories name.
+  const planHash = record?.planHash ?? (typeof body?.planHash === 'string' ? body.planHash : ([...trail.plans.keys()].at(-1) ?? null));
+  const plan = planHash ? await c.ledger.getPlanSummary(requestId, planHash) : undefined;
+  return {
+    requestId,
+    type: record?.request.type ?? (typeof body?.type === 'string' ? body.type : null),
+    // Without the request item (auditors): the receipt's outcome, else the last execution's status.
+    status: record?.status ?? (running ? 'running' : typeof body?.outcome === 'string' ? body.outcome : endState(latest ? trail.histories[latest.executionArn!] : undefined, latest?.status)),
+    reason: record?.reason ?? null,
+    receivedAt: record?.request.receivedAt ?? (typeof body?.receivedAt === 'string' ? body.receivedAt : null),
+    ...deadline(record, now),
+    verification: record?.request.verification ? { method: record.request.verification.method, reference: record.request.verification.reference, verifiedAt: record.request.verification.verifiedAt } : null,
+    running: Boolean(running),
+    progress,
+    awaitingApproval: record?.status === 'awaiting-approval',
+    plan: plan ? { planHash, totals: plan.totals ?? {}, counts: plan.counts ?? {}, breakdown: plan.breakdown ?? {} } : null,
+    executions: trail.executions.map((e) => ({ name: e.name, mode: modeOfExecution(requestId, e.name ?? ''), status: e.status, startedAt: e.startDate ? new Date(e.startDate).toISOString() : null })),
+    header: trail.header,
+    timeline: trail.entries,
+    receipt: own
+      ? {
+          sequence: own.sequence,
+          hash: own.hash,
+          previousHash: own.previousHash,
+          sections: receiptSections(own, changes),
+          decisions: body?.decisions ?? null,
+          refusals: body?.refusals ?? [],
+          deferrals: groupDeferrals(body?.deferrals as Parameters<typeof groupDeferrals>[0]),
+        }
+      : null,
+    changes: changes.map((r) => ({ sequence: r.sequence, hash: r.hash, change: receiptBody(r)?.change ?? null, planHash: receiptBody(r)?.planHash ?? null, at: receiptBody(r)?.at ?? null })),
+    chain: { ok: chain.ok, count: chain.count, problems: chain.ok ? [] : chain.problems, includesReceipt: own ? receipts.some((r) => r.sequence === own.sequence && r.hash === own.hash) : null },
+  };
+}
+
+/**
+ * Where an execution left the request, read from its history when no receipt says it: the
+ * last state it entered (`AwaitingApproval` → `awaiting-approval`), else its own status.
+ */
+function endState(events: readonly HistoryEvent[] | undefined, status: string | undefined): string {
+  const last = [...(events ?? [])].reverse().find((e) => e.stateEnteredEventDetails?.name)?.stateEnteredEventDetails?.name;
+  if (status === 'SUCCEEDED' && last === 'AwaitingApproval') return 'awaiting-approval';
+  return (status ?? 'unknown').toLowerCase();
+}
+
+/** The retention sweep's runs, newest first, with what each did (counts only). */
+export async function listSweeps(c: Clients, limit = 20) {
+  const arn = c.deployment.sweepStateMachineArn;
+  if (!arn) return [];
+  const runs = (await listAll(c, arn)).sort((a, b) => new Date(b.startDate ?? 0).getTime() - new Date(a.startDate ?? 0).getTime()).slice(0, limit);
+  const out = [];
+  for (const e of runs) {
+    const described = await c.sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
+    out.push({ ...sweepRunResult(e.name!, described), startedAt: e.startDate ? new Date(e.startDate).toISOString() : null });
+  }
+  return out;
+}
