@@ -53,7 +53,7 @@ describe('dsr local', () => {
     const tables = aws(env, ['--endpoint-url', env.AWS_ENDPOINT_URL_DYNAMODB, 'dynamodb', 'list-tables', '--output', 'json']);
     expect(JSON.parse(tables.stdout).TableNames).toContain('dsr-ledger');
     const machines = aws(env, ['--endpoint-url', env.AWS_ENDPOINT_URL_SFN, 'stepfunctions', 'list-state-machines', '--output', 'json']);
-    expect(JSON.parse(machines.stdout).stateMachines.map((m: { name: string }) => m.name).sort()).toEqual(['dsr-retention-sweep', 'dsr-subject-request']);
+    expect(JSON.parse(machines.stdout).stateMachines.map((m: { name: string }) => m.name).sort()).toEqual(['dsr-log-erasure', 'dsr-retention-enforcement', 'dsr-retention-sweep', 'dsr-subject-request']);
   });
 
   it('up again on a running engine returns the same endpoints', async () => {

@@ -73,7 +73,7 @@ const lambdas: Record<string, LambdaHandler> = {
   [fn('find-due-deferrals')]: async (event) => {
     const { sweepId } = event as { sweepId: string };
     retryErrors('FindDueDeferrals', `find:${sweepId}`);
-    return { sweepId, now: '2031-12-31T23:59:59.999Z', due: scenario.due, count: scenario.due.length, remaining: Number.MAX_SAFE_INTEGER };
+    return { sweepId, now: '2031-12-31T23:59:59.999Z', due: scenario.due, count: scenario.due.length, remaining: Number.MAX_SAFE_INTEGER, deadlines: { nearing: Number.MAX_SAFE_INTEGER, overdue: Number.MAX_SAFE_INTEGER, nearingDays: 29 } };
   },
   [fn('erase-due-entry')]: async (event) => {
     const { sweepId, entry } = event as { sweepId: string; entry: DueEntry };
