@@ -127,3 +127,10 @@ export function clientsFor(deployment: Deployment): Clients {
     },
   };
 }
+
+/** A date option (`--now`, `--ends-at`) as ISO 8601; a clear error naming the option otherwise. */
+export function parseDateOption(value: string, flag: string): string {
+  const d = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) throw new CliError(`${flag}: not a date: "${value}" (use ISO 8601, e.g. 2027-01-31 or 2027-01-31T00:00:00Z)`);
+  return d.toISOString();
+}

@@ -8,15 +8,9 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { queuedLogErasures } from '../../functions/core/log-queue';
-import { CliError, EXIT, type Printer } from '../context';
+import { CliError, EXIT, type Printer, parseDateOption } from '../context';
 import { withClients } from '../executions';
 import { waitForExecution } from '../progress';
-
-function parseDate(value: string, flag: string): string {
-  const d = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) throw new CliError(`${flag}: not a date: "${value}" (use ISO 8601, e.g. 2027-01-31 or 2027-01-31T00:00:00Z)`);
-  return d.toISOString();
-}
 
 interface PassOutput {
   pass?: { passId: string | null; status: string; units: number; subjects: number; requests: number; postponed: number };
@@ -35,7 +29,7 @@ export function logsCommand(printer: Printer, setExit: (code: number) => void): 
     .option('--timeout <seconds>', 'how long to wait for the pass', (v) => Number(v), 3600)
     .option('--data <dir>', "a local engine's directory")
     .action(async (opts: { ifDue?: boolean; now?: string; json?: boolean; timeout: number; data?: string }) => {
-      const now = opts.now ? parseDate(opts.now, '--now') : undefined;
+      const now = opts.now ? parseDateOption(opts.now, '--now') : undefined;
       await withClients(opts, async (c) => {
         const arn = c.deployment.logErasureStateMachineArn;
         if (!arn) throw new CliError('no log-erasure state machine configured (DSR_LOG_ERASURE_STATE_MACHINE_ARN)', EXIT.environment);

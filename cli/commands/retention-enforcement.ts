@@ -16,16 +16,10 @@ import { queryPartition } from '../../functions/core/ledger';
 import { getReceipt, receiptForRequest } from '../../functions/core/receipt';
 import { DEFAULT_SCHEDULE, parseSchedule } from '../../functions/core/retention';
 import { lifecycleRules, type LifecycleRuleSpec } from '../../functions/core/retention-limits';
-import { CliError, EXIT, type Clients, type Printer } from '../context';
+import { CliError, EXIT, type Clients, type Printer, parseDateOption } from '../context';
 import { executionArn, withClients } from '../executions';
 import { waitForExecution } from '../progress';
 import { DEFAULT_DATA_MAP } from '../../local/engine';
-
-function parseDate(value: string, flag: string): string {
-  const d = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) throw new CliError(`${flag}: not a date: "${value}" (use ISO 8601, e.g. 2028-11-02)`);
-  return d.toISOString();
-}
 
 interface RunOutput {
   plan?: { runId: string; now: string };
@@ -154,7 +148,7 @@ export function enforcementCommand(printer: Printer, setExit: (code: number) => 
     .option('--timeout <seconds>', 'how long to wait for each execution', (v) => Number(v), 900)
     .option('--data <dir>', 'a local engine\'s directory')
     .action(async (opts: { now?: string; wait?: boolean; json?: boolean; timeout: number; data?: string }) => {
-      const now = opts.now ? parseDate(opts.now, '--now') : undefined;
+      const now = opts.now ? parseDateOption(opts.now, '--now') : undefined;
       await withClients(opts, async (c) => setExit(await enforce(c, { ...opts, now }, printer)));
     });
   retention
@@ -164,7 +158,7 @@ export function enforcementCommand(printer: Printer, setExit: (code: number) => 
     .option('--json', 'print one JSON object')
     .option('--data <dir>', 'a local engine\'s directory')
     .action(async (opts: { now?: string; json?: boolean; data?: string }) => {
-      const now = opts.now ? parseDate(opts.now, '--now') : undefined;
+      const now = opts.now ? parseDateOption(opts.now, '--now') : undefined;
       await withClients(opts, async (c) => {
         const report = await retentionReport(c, now);
         if (opts.json) return printer.out(JSON.stringify(report));

@@ -3,16 +3,10 @@ import { Command } from 'commander';
 import { listHolds } from '../../functions/core/hold-ledger';
 import { HOLD_KINDS } from '../../functions/core/retention';
 import { placeCheckedHold, releaseHoldAs, startSweepRun, sweepRunResult } from '../operations/holds';
-import { CliError, EXIT, type Printer } from '../context';
+import { EXIT, parseDateOption, type Printer } from '../context';
 import { withClients } from '../executions';
 import { waitForExecution } from '../progress';
 import { enforcementCommand } from './retention-enforcement';
-
-function parseDate(value: string, flag: string): string {
-  const d = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) throw new CliError(`${flag}: not a date: "${value}" (use ISO 8601, e.g. 2027-01-31 or 2027-01-31T00:00:00Z)`);
-  return d.toISOString();
-}
 
 export function retentionCommands(printer: Printer, setExit: (code: number) => void): Command[] {
   const hold = new Command('hold').description('legal holds: keep a subject\'s or a store\'s data whatever the schedule says, until released');
@@ -29,7 +23,7 @@ export function retentionCommands(printer: Printer, setExit: (code: number) => v
     .option('--json', 'print the hold as JSON')
     .option('--data <dir>', 'a local engine\'s directory')
     .action(async (opts: { subject?: string; store?: string; kind: string; reference: string; placedBy: string; endsAt?: string; json?: boolean; data?: string }) => {
-      const endsAt = opts.endsAt ? parseDate(opts.endsAt, '--ends-at') : undefined;
+      const endsAt = opts.endsAt ? parseDateOption(opts.endsAt, '--ends-at') : undefined;
       await withClients(opts, async (c) => {
         const placed = await placeCheckedHold(c, { ...opts, endsAt }, { subject: '--subject', store: '--store', kind: '--kind' });
         const holdId = placed.holdId;
@@ -73,7 +67,7 @@ export function retentionCommands(printer: Printer, setExit: (code: number) => v
     .option('--timeout <seconds>', 'how long to wait for each run', (v) => Number(v), 900)
     .option('--data <dir>', 'a local engine\'s directory')
     .action(async (opts: { now?: string; json?: boolean; timeout: number; data?: string }) => {
-      const now = opts.now ? parseDate(opts.now, '--now') : undefined;
+      const now = opts.now ? parseDateOption(opts.now, '--now') : undefined;
       await withClients(opts, async (c) => {
         const total = { sweepIds: [] as string[], status: 'SUCCEEDED' as string, now: (now ?? null) as string | null, due: 0, erased: 0, receipts: 0, failed: 0, remaining: 0, error: null as string | null };
         // A run sweeps at most sweepMaxEntries entries, from where the last run stopped: run again

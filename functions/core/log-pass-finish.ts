@@ -12,8 +12,6 @@
  * version), and so is each request's kept identity once nothing of it waits any more.
  * Every step is idempotent: a finish retried half-way writes nothing twice.
  */
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { versionPages } from '../aws/s3-version-pages';
 import type { Action } from '../connectors/types';
 import { putDeferredEntries, type DeferredEntry } from './deferred';
 import { releaseErasureLeases } from './erasure-lock';
@@ -56,14 +54,6 @@ async function manifestUnits(rt: Runtime, passId: string): Promise<ManifestLine[
   const text = await rt.workspace.getText(passKeys.manifest(passId));
   if (text === undefined) throw new RequestStateError(`log pass ${passId} has no manifest`, { passId });
   return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as ManifestLine);
-}
-
-async function deleteEveryVersion(rt: Runtime, key: string): Promise<void> {
-  for await (const page of versionPages((command) => rt.s3.send(command), { Bucket: rt.workspace.bucket, Prefix: key })) {
-    for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].filter((v) => v.Key === key)) {
-      await rt.s3.send(new DeleteObjectCommand({ Bucket: rt.workspace.bucket, Key: key, VersionId: v.VersionId }));
-    }
-  }
 }
 
 export async function finishLogPass(rt: Runtime, passId: string): Promise<PassFinish> {
@@ -173,7 +163,7 @@ export async function finishLogPass(rt: Runtime, passId: string): Promise<PassFi
   for (const [storeName, subjects] of subjectsOf) {
     for (const s of subjects) await releaseErasureLeases(rt, s.subjectId, [storeName], leaseId);
   }
-  for (const storeName of Object.keys(pass.stores)) await deleteEveryVersion(rt, passKeys.subjects(passId, storeName));
+  for (const storeName of Object.keys(pass.stores)) await rt.workspace.deleteEveryVersion(passKeys.subjects(passId, storeName));
   for (const requestId of perRequest.keys()) await forgetIdentityWhenDone(rt, requestId);
   await closeLogPass(rt, passId, at);
   rt.logger.info('log-pass.finished', { passId, requests: perRequest.size, erased, postponed, objectsRewritten, objectsVerified });

@@ -7,8 +7,6 @@
  * applies only what is now erasable; what must still be kept is scheduled again. Entries move
  * from `pending` to `done` with a conditional write, so a repeated sweep does nothing twice.
  */
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { versionPages } from '../aws/s3-version-pages';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { queryPartition } from './ledger';
 import type { PlannedAction } from '../connectors/types';
@@ -52,12 +50,7 @@ export async function forgetIdentityWhenDone(rt: Runtime, requestId: string, opt
   for await (const _ of stillPending) return false;
   // A log store queued for the batched pass still needs it (functions/core/log-pass.ts).
   if (await hasQueuedLogErasure(rt, requestId)) return false;
-  const key = deferredIdentityKey(requestId);
-  for await (const page of versionPages((command) => rt.s3.send(command), { Bucket: rt.workspace.bucket, Prefix: key })) {
-    for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].filter((v) => v.Key === key)) {
-      await rt.s3.send(new DeleteObjectCommand({ Bucket: rt.workspace.bucket, Key: key, VersionId: v.VersionId }));
-    }
-  }
+  await rt.workspace.deleteEveryVersion(deferredIdentityKey(requestId));
   return true;
 }
 

@@ -2,7 +2,8 @@
  * The work bucket: where the personal parts of a running request live (identity, findings,
  * plan), so the state machine only carries references, counts and hashes.
  */
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { versionPages } from '../aws/s3-version-pages';
 import { canonicalJson, sha256Hex } from './hash';
 import { IntegrityError } from './errors';
 
@@ -57,6 +58,15 @@ export class Workspace {
     } catch (err) {
       if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return undefined;
       throw err;
+    }
+  }
+
+  /** Deletes every version and delete marker of exactly this key (personal documents whose purpose is over). */
+  async deleteEveryVersion(key: string): Promise<void> {
+    for await (const page of versionPages((command) => this.s3.send(command), { Bucket: this.bucket, Prefix: key })) {
+      for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].filter((v) => v.Key === key)) {
+        await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, VersionId: v.VersionId }));
+      }
     }
   }
 
