@@ -2,7 +2,6 @@
  * IAM on the local Step Functions endpoint: the SDK v3 and the aws CLI against the real
  * endpoint, with a small identity policy per principal (test/support/test-policy.ts).
  */
-import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
   DescribeExecutionCommand,
@@ -16,12 +15,12 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { startSfnServer, type RunningSfnServer } from '../../local/sfn';
+import { awsCli, awsCliEnv, hasAwsCli } from '../support/aws-cli';
 import { roleArn, testAuthorizer, type TestAuthorizer } from '../support/test-policy';
 
 const FLOW = 'arn:aws:states:us-east-1:000000000000:stateMachine:dsr-flow';
 const executionArn = (name: string) => `arn:aws:states:us-east-1:000000000000:execution:dsr-flow:${name}`;
 const fn = (name: string): string => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
-const hasAws = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
 
 let server: RunningSfnServer;
 let authz: TestAuthorizer;
@@ -109,22 +108,10 @@ describe('Step Functions asks IAM for every call', () => {
   });
 });
 
-(hasAws ? describe : describe.skip)('the aws CLI', () => {
+(hasAwsCli ? describe : describe.skip)('the aws CLI', () => {
   it('prints AccessDeniedException for a denied call', async () => {
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      AWS_ACCESS_KEY_ID: 'AKSTARTER',
-      AWS_SECRET_ACCESS_KEY: 'x',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: '/nonexistent/aws-config',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
-    };
-    const stderr = await new Promise<string>((resolve) =>
-      execFile('aws', ['--endpoint-url', server.endpoint, 'stepfunctions', 'list-state-machines'], { env }, (err, _out, errText) => resolve(err ? errText : 'succeeded')),
-    );
+    const { code, stderr } = await awsCli(server.endpoint, ['stepfunctions', 'list-state-machines'], awsCliEnv('AKSTARTER'));
+    expect(code).not.toBe(0);
     expect(stderr).toContain(
       `An error occurred (AccessDeniedException) when calling the ListStateMachines operation: ${message('states:ListStateMachines', 'arn:aws:states:us-east-1:000000000000:stateMachine:*')}`,
     );
