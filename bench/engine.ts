@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { dynamodbConnector } from '../functions/connectors/dynamodb';
 import { createAnonymizer } from '../functions/core/anonymize';
 import { parseDataMap, type DynamoDbStore } from '../functions/core/datamap';
@@ -15,6 +15,7 @@ import { HANDLERS } from '../functions/handlers/registry';
 import type { SubjectEntry, SubjectsReport } from '../examples/voip-operator/generator';
 import { seedReferenceDataset } from '../examples/voip-operator/seed';
 import { startTestEngine } from '../test/support/engine';
+import { fullHistory } from '../test/support/history';
 import type { Identity } from '../functions/connectors/types';
 
 /** AWS list prices, read 2026-11-22 (see PRICES.source). us-east-1 and ca-central-1 are equal. */
@@ -83,16 +84,6 @@ export function costOfHistory(events: readonly HistoryEvent[]): HistoryCost {
   return { transitions, lambdaInvocations, gbSeconds, handlerMs };
 }
 
-export async function history(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }));
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
-}
 
 export async function runEngineBenches(o: { root: string; n: number; seed: number; only: Set<string>; row: RowFn }): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
@@ -156,7 +147,7 @@ export async function runEngineBenches(o: { root: string; n: number; seed: numbe
           ms.push(performance.now() - t0);
           const summary = r.out.trim() ? (JSON.parse(r.out.trim().split('\n').pop()!) as { status?: string; execution?: { arn?: string } }) : undefined;
           statuses[summary?.status ?? `exit-${r.code}`] = (statuses[summary?.status ?? `exit-${r.code}`] ?? 0) + 1;
-          if (summary?.execution?.arn) hist.push(costOfHistory(await history(sfn, summary.execution.arn)));
+          if (summary?.execution?.arn) hist.push(costOfHistory(await fullHistory(sfn, summary.execution.arn)));
         }
         const sorted = [...ms].sort((a, b) => a - b);
         e2e[type] = { n: o.n, medianMs: quantile(sorted, 0.5), p95Ms: quantile(sorted, 0.95), minMs: sorted[0], statuses };

@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, DescribeMapRunCommand, GetExecutionHistoryCommand, ListExecutionsCommand, ListMapRunsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, DescribeMapRunCommand, ListExecutionsCommand, ListMapRunsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { startS3Server, type RunningS3Server } from '../../local/s3';
 import { startSfnServer, type RunningSfnServer } from '../../local/sfn';
 import type { Authorizer } from '../../local/iam/types';
 import { awsJson, hasAwsCli } from '../support/aws-cli';
+import { fullHistory } from '../support/history';
 
 const ASL = join(__dirname, '..', 'fixtures', 'asl');
 const ACCT = 'arn:aws:states:us-east-1:000000000000';
@@ -38,16 +39,7 @@ const putManifest = async (key: string, lines: string[]): Promise<void> => {
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: lines.join('\n') }));
 };
 
-const historyOf = async (executionArn: string): Promise<HistoryEvent[]> => {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
-};
+const historyOf = (executionArn: string): Promise<HistoryEvent[]> => fullHistory(sfn, executionArn);
 
 const run = async (machine: string, input: unknown) => {
   const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: `${ACCT}:stateMachine:${machine}`, input: JSON.stringify(input) }));
