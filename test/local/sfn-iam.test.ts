@@ -117,3 +117,54 @@ describe('Step Functions asks IAM for every call', () => {
     );
   });
 });
+
+describe('a Task invokes Lambda as the machine role', () => {
+  let flowServer: RunningSfnServer;
+  let invoked: string[];
+  beforeAll(async () => {
+    invoked = [];
+    // The machine's role may invoke the validator only: ValidateRequest runs, nothing else.
+    const machineAuthz = testAuthorizer({
+      AKFLOWROLE: { arn: roleArn('dsr-flow-role'), statements: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: fn('dsr-validate') }] },
+    });
+    flowServer = await startSfnServer({
+      stateMachines: [
+        { name: 'dsr-flow', definitionPath: join(__dirname, '..', 'fixtures', 'asl', 'dsr-flow.asl.json'), substitutions: { ValidateFunctionArn: fn('dsr-validate'), EraseFunctionArn: fn('dsr-erase') } },
+      ],
+      lambdas: {
+        'dsr-validate': async () => (invoked.push('validate'), { kind: 'erase', stores: ['a'] }),
+        'dsr-erase': async () => (invoked.push('erase'), {}),
+      },
+      authorize: machineAuthz.authorize,
+      machineCredentials: () => ({ accessKeyId: 'AKFLOWROLE', secretAccessKey: 'x' }),
+    });
+  });
+  afterAll(async () => {
+    await flowServer?.close();
+  });
+
+  it('fails the Task with Lambda.AWSLambdaException and AWS message when the role may not invoke the function, and never calls it', async () => {
+    const sfn = new SFNClient({ endpoint: flowServer.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'x' } });
+    try {
+      const { executionArn: arn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: FLOW, name: 'invoke-denied', input: '{}' }));
+      await flowServer.waitForExecution(arn as string);
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+      expect(described.status).toBe('FAILED');
+      expect(invoked).toEqual(['validate']);
+      const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn }));
+      const failed = events.find((e) => e.type === 'TaskFailed');
+      expect(failed?.taskFailedEventDetails?.error).toBe('Lambda.AWSLambdaException');
+      expect(failed?.taskFailedEventDetails?.cause).toMatch(
+        new RegExp(
+          `^User: ${roleArn('dsr-flow-role').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not authorized to perform: lambda:InvokeFunction on resource: ${fn('dsr-erase')} ` +
+            'because no identity-based policy allows the lambda:InvokeFunction action \\(Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: [0-9a-f-]{36}; Proxy: null\\)$',
+        ),
+      );
+      // As on AWS: scheduled, then failed; the function never started.
+      const erase = events.slice(events.indexOf(failed!) - 1, events.indexOf(failed!) + 1).map((e) => e.type);
+      expect(erase).toEqual(['TaskScheduled', 'TaskFailed']);
+    } finally {
+      sfn.destroy();
+    }
+  });
+});
