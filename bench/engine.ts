@@ -16,21 +16,9 @@ import type { SubjectEntry, SubjectsReport } from '../examples/voip-operator/gen
 import { seedReferenceDataset } from '../examples/voip-operator/seed';
 import { startTestEngine } from '../test/support/engine';
 import { fullHistory } from '../test/support/history';
+import { PRICES } from './prices';
 import type { Identity } from '../functions/connectors/types';
 
-/** AWS list prices, read 2026-11-22 (see PRICES.source). us-east-1 and ca-central-1 are equal. */
-export const PRICES = {
-  readOn: '2026-11-22',
-  region: 'us-east-1 (ca-central-1 is the same for all three)',
-  stepFunctionsStandardPerTransition: 0.025 / 1000,
-  lambdaArmPerGbSecond: 0.0000133334,
-  lambdaPerRequest: 0.2 / 1e6,
-  source: {
-    stepFunctions: 'https://aws.amazon.com/step-functions/pricing/ ($0.0250 per 1,000 state transitions, US East (N. Virginia) and Canada (Central))',
-    lambda: 'https://aws.amazon.com/lambda/pricing/ (Arm: $0.0000133334 per GB-second for the first 7.5 billion GB-s/month, $0.20 per 1M requests; arm figures as quoted by https://cloudchipr.com/blog/aws-lambda-pricing)',
-  },
-  note: 'free tiers ignored; Lambda billed duration = measured handler time (1 ms granularity), no init time',
-};
 
 type RowFn = (r: { section: string; name: string; value: string; baseline?: string; ratio?: string; note?: string }) => void;
 
@@ -158,10 +146,10 @@ export async function runEngineBenches(o: { root: string; n: number; seed: numbe
         const transitions = avg((h) => h.transitions);
         const gbSeconds = avg((h) => h.gbSeconds);
         const invocations = avg((h) => h.lambdaInvocations);
-        const usd = transitions * PRICES.stepFunctionsStandardPerTransition + gbSeconds * PRICES.lambdaArmPerGbSecond + invocations * PRICES.lambdaPerRequest;
+        const usd = transitions * PRICES.stepFunctionsTransition + gbSeconds * PRICES.lambdaGbSecond + invocations * PRICES.lambdaRequest;
         costs[type] = { transitions, lambdaInvocations: invocations, gbSeconds, usd };
         if (o.only.has('cost')) {
-          const sfnShare = (transitions * PRICES.stepFunctionsStandardPerTransition) / usd;
+          const sfnShare = (transitions * PRICES.stepFunctionsTransition) / usd;
           o.row({ section: 'cost', name: `${type}: per request`, value: `$${(usd * 1000).toFixed(4)}/1000`, baseline: `${transitions.toFixed(0)} transitions`, ratio: `${(sfnShare * 100).toFixed(0)}% SFN`, note: `${gbSeconds.toFixed(2)} GB-s over ${invocations.toFixed(0)} Lambda invocations (local handler times x configured memory)` });
         }
       }
