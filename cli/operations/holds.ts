@@ -15,6 +15,7 @@ import { resolveIdentity } from '../../functions/core/identity';
 import { HOLD_KINDS, type HoldKind } from '../../functions/core/retention';
 import { CliError, EXIT, type Clients } from '../context';
 import { FieldError } from './start';
+import { subjectHasQueuedLogErasure } from '../../functions/core/log-queue';
 
 export function deploymentConfig(c: Clients): DsrConfig {
   const file = process.env.DSR_CONFIG_FILE ?? (c.deployment.localDir ? path.join(c.deployment.localDir, 'config.json') : undefined);
@@ -42,7 +43,8 @@ export async function placeCheckedHold(c: Clients, opts: HoldFields, names: Reco
   if (opts.subject) {
     const ctx = { dynamodb: c.dynamodb, s3: c.s3, now: new Date(), anonymizer: createAnonymizer('x'.repeat(32)), log: () => undefined };
     const resolved = await resolveIdentity(config.dataMap, opts.subject, connectorFor, ctx);
-    if (!resolved.found) throw new FieldError(names.subject, `${names.subject}: no store knows this subject; no hold placed`);
+    // An erased subject whose big log stores wait for the batched pass is still known: a hold now keeps those records.
+    if (!resolved.found && !(await subjectHasQueuedLogErasure(c, opts.subject))) throw new FieldError(names.subject, `${names.subject}: no store knows this subject; no hold placed`);
   }
   const holdId = `hold-${randomBytes(6).toString('hex')}`;
   return placeHold(

@@ -107,6 +107,18 @@ export async function markDone(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, store: 
   );
 }
 
+/**
+ * Whether a queued log erasure still waits for this subject: the request was answered and its
+ * account erased, but its records in the big log stores are there until the pass, so the
+ * subject is still known (a hold placed now must reach them). One Query of the queue, then the
+ * open entries' requests (a pass's worth at most).
+ */
+export async function subjectHasQueuedLogErasure(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, subjectId: string): Promise<boolean> {
+  const requestIds = [...new Set((await queuedLogErasures(rt)).map((e) => e.requestId))];
+  for (const requestId of requestIds) if ((await rt.ledger.getRequest(requestId))?.request.subjectId === subjectId) return true;
+  return false;
+}
+
 /** Whether the request still has log stores queued (its kept identity must outlive them). */
 export async function hasQueuedLogErasure(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, requestId: string): Promise<boolean> {
   return (await queuedLogErasures(rt, { requestId })).length > 0;

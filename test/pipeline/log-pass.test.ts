@@ -6,7 +6,7 @@
  * chained change receipt when the pass has erased them, and nothing personal reaches the
  * pass's execution histories (parent and children).
  */
-import { ListExecutionsCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, DescribeMapRunCommand, ListExecutionsCommand, ListMapRunsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -71,6 +71,23 @@ async function passHistories(env: SeededEngine): Promise<HistoryEvent[]> {
   for (const e of (await sfn.send(new ListExecutionsCommand({ stateMachineArn: arn }))).executions ?? []) events.push(...(await historyWithChildren(sfn, e.executionArn!)));
   sfn.destroy();
   return events;
+}
+
+/** The unit result files (checkpoints) of every pass, in the work bucket. */
+async function resultKeys(s3: S3Client): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: 'dsr-work', Prefix: 'log-passes/' }));
+  return (out.Contents ?? []).map((o) => o.Key!).filter((k) => /\/results\//.test(k));
+}
+
+/** The outputs of the child executions of an execution's Map Runs. */
+async function childOutputs(sfn: SFNClient, executionArn: string): Promise<string[]> {
+  const outputs: string[] = [];
+  for (const run of (await sfn.send(new ListMapRunsCommand({ executionArn }))).mapRuns ?? []) {
+    for (const child of (await sfn.send(new ListExecutionsCommand({ mapRunArn: run.mapRunArn }))).executions ?? []) {
+      outputs.push((await sfn.send(new DescribeExecutionCommand({ executionArn: child.executionArn! }))).output ?? '');
+    }
+  }
+  return outputs;
 }
 
 let inlineLines: Map<string, string[]>;
@@ -144,6 +161,98 @@ describe('the batched log-erasure pass', () => {
       // Nothing left: the next run has nothing to do.
       const again = lastJson((await env.t.dsr('logs', 'erase-pending', '--json')).out);
       expect(again).toMatchObject({ status: 'SUCCEEDED', pass: { status: 'empty', units: 0, queue: { queued: 0, overdue: 0 } } });
+    } finally {
+      await env.close();
+    }
+  }, 900_000);
+  it('a pass stopped half-way is resumed by the next run: finished units are not done again, and the lines end as inline', async () => {
+    const env = await startSeededEngine({ seed: 41, now: NOW, dataMapFile: dataMapWith('queued'), logPass: { unitBytes: 1024 * 1024, maxConcurrency: 1 } });
+    const sfn = new SFNClient({});
+    try {
+      const subjects = subjectsOf(env.report);
+      expect(subjects.map((s) => s.subjectId)).toEqual(inlineSubjects);
+      for (const r of await eraseAll(env, subjects)) expect(r.summary).toMatchObject({ status: 'completed' });
+
+      // The pass, one unit at a time, stopped once at least one unit has finished.
+      const arn = env.t.engine.env.DSR_LOG_ERASURE_STATE_MACHINE_ARN;
+      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'logpass-stopped', input: JSON.stringify({ force: true }) }));
+      let mapRunArn: string | undefined;
+      for (let waited = 0; waited < 600_000; waited += 250) {
+        mapRunArn ??= (await sfn.send(new ListMapRunsCommand({ executionArn }))).mapRuns?.[0]?.mapRunArn;
+        if (mapRunArn && ((await sfn.send(new DescribeMapRunCommand({ mapRunArn }))).executionCounts?.succeeded ?? 0) >= 1) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(mapRunArn).toBeDefined();
+      await sfn.send(new StopExecutionCommand({ executionArn, cause: 'test: stopped half-way' }));
+      const described = await sfn.send(new DescribeMapRunCommand({ mapRunArn }));
+      const total = described.itemCounts?.total ?? 0;
+      expect(total).toBeGreaterThan(1);
+      // A handler cannot be cancelled (nor can a Lambda invocation): let the unit in flight finish.
+      let finished = await resultKeys(env.s3);
+      for (let stable = 0; stable < 4; ) {
+        await new Promise((r) => setTimeout(r, 1500));
+        const now = await resultKeys(env.s3);
+        stable = now.length === finished.length ? stable + 1 : 0;
+        finished = now;
+      }
+      expect(finished.length).toBeGreaterThanOrEqual(1);
+      expect(finished.length).toBeLessThan(total);
+
+      const resumed = await env.t.dsr('logs', 'erase-pending', '--json');
+      expect(resumed.code).toBe(0);
+      const result = lastJson(resumed.out);
+      expect(result).toMatchObject({ status: 'SUCCEEDED', pass: { status: 'resumed', requests: 3, subjects: 6 }, summary: { requests: 3, erased: 6, postponed: 0 } });
+      // Every unit finished before the stop was returned from its checkpoint, not done again.
+      const resumedArn = `${arn.replace(':stateMachine:', ':execution:')}:${result.execution}`;
+      const outputs = await childOutputs(sfn, resumedArn);
+      expect(outputs).toHaveLength(total);
+      expect(outputs.filter((o) => o.includes('"alreadyDone":1')).length).toBeGreaterThanOrEqual(finished.length);
+
+      // No record lost, none duplicated, none left: the very lines of the inline path.
+      const after = await logLines(env.s3);
+      expect([...after.keys()].sort()).toEqual([...inlineLines.keys()].sort());
+      for (const [key, lines] of inlineLines) expect({ key, lines: after.get(key) }).toEqual({ key, lines });
+      // One receipt of the pass per request, though it ran twice.
+      const doc = { dynamodb: env.ddb, ledger: { table: env.t.engine.env.DSR_LEDGER_TABLE } } as Parameters<typeof changeReceipts>[0];
+      for (let i = 1; i <= 3; i++) {
+        const changes = (await changeReceipts(doc, `req-logpass-${i}`)).map((r) => JSON.parse(r.body) as Record<string, unknown>);
+        expect(changes.filter((c) => c.change === 'log-erasure')).toHaveLength(1);
+      }
+    } finally {
+      sfn.destroy();
+      await env.close();
+    }
+  }, 900_000);
+
+  it('a subject placed under a hold after its erasure queued the logs keeps its log records; the others are erased', async () => {
+    const env = await startSeededEngine({ seed: 41, now: NOW, dataMapFile: dataMapWith('queued'), logPass: { unitBytes: 1024 * 1024 } });
+    try {
+      const subjects = subjectsOf(env.report);
+      const before = await logLines(env.s3);
+      for (const r of await eraseAll(env, subjects)) expect(r.summary).toMatchObject({ status: 'completed' });
+      const held = subjects[0];
+      const hold = await env.t.dsr('hold', 'place', '--subject', held.subjectId, '--kind', 'litigation', '--reference', 'CASE-41', '--placed-by', 'legal-3', '--json');
+      expect(hold.err).toBe('');
+      expect(hold.code).toBe(0);
+
+      const pass = lastJson((await env.t.dsr('logs', 'erase-pending', '--json')).out);
+      expect(pass).toMatchObject({ status: 'SUCCEEDED', pass: { status: 'started', requests: 3 } });
+      const after = await logLines(env.s3);
+      const sipLinesOf = (lines: Map<string, string[]>, s: SubjectEntry) =>
+        [...lines.values()].flat().filter((l) => s.identifiers.sipUsername.some((u) => l.includes(`"sipUser":${JSON.stringify(u)}`))).length;
+      // The held subject's own SIP records are all still there; the others' are gone.
+      expect(sipLinesOf(before, held)).toBeGreaterThan(0);
+      expect(sipLinesOf(after, held)).toBe(sipLinesOf(before, held));
+      for (const s of subjects.slice(1)) {
+        expect(sipLinesOf(before, s)).toBeGreaterThan(0);
+        expect(sipLinesOf(after, s)).toBe(0);
+      }
+      // Held is an outcome, recorded with its basis in the request's receipt of the pass.
+      const doc = { dynamodb: env.ddb, ledger: { table: env.t.engine.env.DSR_LEDGER_TABLE } } as Parameters<typeof changeReceipts>[0];
+      const receipt = (await changeReceipts(doc, 'req-logpass-1')).map((r) => r.body).find((b) => b.includes('"change":"log-erasure"'));
+      expect(receipt).toBeDefined();
+      expect(receipt).toContain('litigation');
+      expect(receipt).not.toContain(held.subjectId);
     } finally {
       await env.close();
     }
