@@ -314,6 +314,8 @@ export type DataMap = z.infer<typeof DataMapSchema>;
  */
 function consentLocationProblem(stores: readonly z.infer<typeof StoreSchema>[], storeName: string): string | undefined {
   const store = stores.find((s) => s.name === storeName);
+  // A store whose own name is invalid is reported as such; a reference to it is not reported again.
+  if (!store && stores.some((s) => !/^[a-z][a-z0-9-]{0,62}$/.test(s.name))) return undefined;
   if (!store) return `no store "${storeName}" in the data map`;
   if (store.kind !== 'dynamodb') return `store "${storeName}" is ${store.kind}: consent is recorded in dynamodb stores only`;
   if (!store.lookups.some((l) => l.role === 'owner' && !l.index && l.attribute === store.key.partitionKey)) {
