@@ -62,7 +62,7 @@ export function newRequest(opts: StartFields, names: FieldNames): NewSubjectRequ
   if (!id.success) throw new FieldError(names.requestId, `${names.requestId}: ${id.error.issues[0]?.message}`);
   const purposes = typeof opts.purposes === 'string' ? opts.purposes.split(',').map((p) => p.trim()) : opts.purposes;
   if (isConsentType(opts.type) && (!purposes || purposes.length === 0 || purposes.some((p) => p === ''))) {
-    throw new FieldError(names.purposes, `${names.purposes}: a ${opts.type} request names the purposes it is about, e.g. ${names.purposes} marketing,analytics`);
+    throw new FieldError(names.purposes, `${names.purposes}: ${opts.type === 'objection' ? 'an' : 'a'} ${opts.type} request names the purposes it is about, e.g. ${names.purposes} marketing,analytics`);
   }
   if (!isConsentType(opts.type) && purposes !== undefined) throw new FieldError(names.purposes, `${names.purposes}: only withdraw-consent and objection requests name purposes`);
   return {

@@ -87,7 +87,7 @@ export const SubjectRequestSchema = z
   })
   .strict()
   .superRefine((r, ctx) => {
-    if (isConsentType(r.type) && !r.purposes) ctx.addIssue({ code: 'custom', path: ['purposes'], message: `a ${r.type} request names the purposes it is about` });
+    if (isConsentType(r.type) && !r.purposes) ctx.addIssue({ code: 'custom', path: ['purposes'], message: `${r.type === 'objection' ? 'an' : 'a'} ${r.type} request names the purposes it is about` });
     if (!isConsentType(r.type) && r.purposes) ctx.addIssue({ code: 'custom', path: ['purposes'], message: `only withdraw-consent and objection requests name purposes, not ${r.type}` });
   });
 export type SubjectRequest = z.infer<typeof SubjectRequestSchema>;
