@@ -15,26 +15,11 @@ import type { AttributeChange } from '../connectors/types';
 import type { Anonymizer } from './anonymize';
 import { throwIfCancelled } from './cancel';
 import { DataMapError, RequestNotFoundError, RequestStateError } from './errors';
+import { consentKeys, type PlaceOutcome } from './consent-progress';
 import { canonicalJson } from './hash';
 import { checkPurposes, isConsentType, type LegalBasis } from './purposes';
 import { loadIdentity, storeNamed } from './request-data';
 import type { Runtime } from './runtime';
-import { Workspace } from './workspace';
-
-export interface PlaceOutcome {
-  readonly store: string;
-  readonly attribute: string;
-  /** The subject's items the place covers (after the `where` filter). */
-  readonly items: number;
-  readonly changed: number;
-  /** Already at the withdrawn value. */
-  readonly unchanged: number;
-  /** Items without the attribute: no consent recorded there, nothing written. */
-  readonly absent: number;
-  /** HMAC of every item's value before, and after, in item order. */
-  readonly beforeHash: string;
-  readonly afterHash: string;
-}
 
 export interface PurposeOutcome {
   readonly purpose: string;
@@ -52,10 +37,7 @@ export interface ConsentResult {
   readonly totals: { readonly applied: number; readonly refused: number; readonly items: number; readonly changed: number; readonly unchanged: number; readonly absent: number };
 }
 
-export const consentKeys = {
-  place: (requestId: string, purpose: string, index: number) => Workspace.key(requestId, `consent/${purpose}/${index}.json`),
-  result: (requestId: string) => Workspace.key(requestId, 'consent/result.json'),
-};
+export { consentKeys, type PlaceOutcome };
 
 export async function applyConsent(rt: Runtime, requestId: string): Promise<ConsentResult> {
   const record = await rt.ledger.getRequest(requestId);
