@@ -7,7 +7,9 @@
  * written; and neither the execution histories nor the receipts carry a personal value.
  */
 import { CreateTableCommand, DeleteTableCommand, PutItemCommand, ScanCommand, UpdateItemCommand, waitUntilTableExists, waitUntilTableNotExists, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { Ledger } from '../../functions/core/ledger';
+import { createRequest, requestHash } from '../../functions/core/request';
 import { OPERATOR_TABLES } from '../../examples/voip-operator/infrastructure';
 import { startSeededEngine, type SeededEngine, type TestEngine } from '../support/engine';
 
@@ -148,6 +150,28 @@ describe('withdraw-consent and objection', () => {
     expect(stray.err).toMatch(/only withdraw-consent and objection requests name purposes/);
   }, 300_000);
 
+  it('the machine refuses a purpose the data map no longer declares (recorded past the CLI\'s check), in a state named for it', async () => {
+    const acc = await accounts();
+    // As if the map had lost the purpose between `dsr start` and the run: recorded directly.
+    const request = createRequest({ requestId: 'wc-gone', subjectId: first, type: 'withdraw-consent', purposes: ['newsletters'], verification: { method: 'account-login', verifiedBy: 'agent-7', verifiedAt: NOW, reference: 'TICKET-32' } }, new Date(NOW));
+    await new Ledger(env.ddb, 'dsr-ledger').putRequest(request, new Date(NOW), () => false);
+    const sfn = new SFNClient({});
+    try {
+      await sfn.send(new StartExecutionCommand({ stateMachineArn: process.env.DSR_STATE_MACHINE_ARN!, name: 'wc-gone', input: JSON.stringify({ requestId: 'wc-gone', requestHash: requestHash(request), mode: 'run' }) }));
+    } finally {
+      sfn.destroy();
+    }
+    const status = await t.dsr('status', 'wc-gone', '--json');
+    let summary = lastJson(status.out);
+    for (let i = 0; i < 100 && summary.execution.status === 'RUNNING'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      summary = lastJson((await t.dsr('status', 'wc-gone', '--json')).out);
+    }
+    expect(summary).toMatchObject({ status: 'refused', reason: 'unknown-purpose', execution: { status: 'FAILED', error: 'RequestRefused', cause: 'unknown-purpose' } });
+    expect((await t.dsr('history', 'wc-gone')).out).toMatch(/RefusedUnknownPurpose/);
+    expect(differences(acc, await accounts())).toEqual({});
+  }, 300_000);
+
   it('two withdrawals side by side each change their own subject only', async () => {
     const [acc, con] = [await accounts(), await consents()];
     const targeted = [...acc.values()].filter((a) => a.consent?.M?.targetedAdvertising?.BOOL === true && con.get(`${a.accountId.S}|targeted-advertising`)).map((a) => a.accountId.S!);
@@ -201,7 +225,7 @@ describe('withdraw-consent and objection', () => {
     let text = '';
     for (const e of executions) text += JSON.stringify((await sfn.send(new GetExecutionHistoryCommand({ executionArn: e.executionArn, maxResults: 1000 }))).events);
     sfn.destroy();
-    for (const id of ['wc-1', 'wc-1-again', 'obj-1', 'wc-billing', 'wc-side-a', 'wc-side-b', 'wc-fail', 'wc-fail--resume-1']) text += (await t.dsr('receipt', id, '--json')).out;
+    for (const id of ['wc-1', 'wc-1-again', 'obj-1', 'wc-billing', 'wc-gone', 'wc-side-a', 'wc-side-b', 'wc-fail', 'wc-fail--resume-1']) text += (await t.dsr('receipt', id, '--json')).out;
     expect(text).toContain('ApplyConsent');
     const values = env.report.subjects.flatMap((s) => Object.values(s.identifiers).flat());
     expect(values.filter((v) => text.includes(v))).toEqual([]);
