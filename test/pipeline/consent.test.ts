@@ -129,6 +129,7 @@ describe('withdraw-consent and objection', () => {
     expect(receipt.purposes.find((p: { purpose: string }) => p.purpose === 'fraud-prevention')).toMatchObject({ outcome: 'refused', reason: 'overriding-basis', basis: 'fraud-prevention', places: [] });
     expect(differences(acc, await accounts())).toEqual({ [subject]: ['marketingConsent'] });
     expect((await t.dsr('status', 'obj-1')).out).toMatch(/purpose fraud-prevention: refused: its basis is fraud-prevention \(PIPEDA/);
+    expect((await t.dsr('history', 'obj-1')).out).toMatch(/ApplyConsent.*fraud-prevention refused \(basis fraud-prevention\); marketing withdrawn: 2 of 2 items changed/);
 
     // Withdrawing consent to a purpose that never rested on consent is refused the same way.
     const billing = await start('withdraw-consent', 'wc-billing', subject, 'billing');
