@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { DataMapError } from './errors';
 import { NANP_COUNTRIES } from './phone-numbers';
-import { PurposeSchema } from './purposes';
+import { consentLocationProblem, PurposeSchema } from './purposes';
 
 /** The kinds of identifier identity resolution knows how to follow. */
 export const IDENTIFIER_TYPES = ['subjectId', 'accountId', 'phone', 'email', 'sipUsername', 'deviceId', 'ip'] as const;
@@ -306,23 +306,6 @@ export const DataMapSchema = z
     stores: map.stores.map((s) => (s.kind !== 's3-objects' && s.identifiers === undefined ? { ...s, identifiers: map.identifiers } : s)),
   }));
 export type DataMap = z.infer<typeof DataMapSchema>;
-
-/**
- * Consent is set on the subject's own items, found by a Query of the table's partition key
- * (consistent, with the key and the consent attributes projected): the store needs an owner
- * lookup on its partition key.
- */
-function consentLocationProblem(stores: readonly z.infer<typeof StoreSchema>[], storeName: string): string | undefined {
-  const store = stores.find((s) => s.name === storeName);
-  // A store whose own name is invalid is reported as such; a reference to it is not reported again.
-  if (!store && stores.some((s) => !/^[a-z][a-z0-9-]{0,62}$/.test(s.name))) return undefined;
-  if (!store) return `no store "${storeName}" in the data map`;
-  if (store.kind !== 'dynamodb') return `store "${storeName}" is ${store.kind}: consent is recorded in dynamodb stores only`;
-  if (!store.lookups.some((l) => l.role === 'owner' && !l.index && l.attribute === store.key.partitionKey)) {
-    return `store "${storeName}" has no owner lookup on its partition key "${store.key.partitionKey}": the subject's consent items could not be found by key`;
-  }
-  return undefined;
-}
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 

@@ -6,6 +6,7 @@
  * applies them.
  */
 import { z } from 'zod';
+import type { Store } from './datamap';
 import { InvalidInputError } from './errors';
 
 /**
@@ -71,4 +72,21 @@ export function checkPurposes(named: readonly string[], declared: Readonly<Recor
   }
   const repeated = named.filter((n, i) => named.indexOf(n) !== i);
   if (repeated.length > 0) throw new InvalidInputError(`purpose "${repeated[0]}" is named twice`);
+}
+
+/**
+ * Consent is set on the subject's own items, found by a Query of the table's partition key
+ * (consistent, with the key and the consent attributes projected): the store needs an owner
+ * lookup on its partition key.
+ */
+export function consentLocationProblem(stores: readonly Store[], storeName: string): string | undefined {
+  const store = stores.find((s) => s.name === storeName);
+  // A store whose own name is invalid is reported as such; a reference to it is not reported again.
+  if (!store && stores.some((s) => !/^[a-z][a-z0-9-]{0,62}$/.test(s.name))) return undefined;
+  if (!store) return `no store "${storeName}" in the data map`;
+  if (store.kind !== 'dynamodb') return `store "${storeName}" is ${store.kind}: consent is recorded in dynamodb stores only`;
+  if (!store.lookups.some((l) => l.role === 'owner' && !l.index && l.attribute === store.key.partitionKey)) {
+    return `store "${storeName}" has no owner lookup on its partition key "${store.key.partitionKey}": the subject's consent items could not be found by key`;
+  }
+  return undefined;
 }
