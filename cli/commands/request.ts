@@ -160,7 +160,7 @@ async function resumeExecution(c: Clients, given: RequestRecord): Promise<string
     if ((await describeIfAny(c, other))?.status === 'RUNNING') throw new CliError(`request ${requestId} is still running (${other}); resume it once it has ended`);
   }
   if (record.status === 'completed') throw new CliError(`request ${requestId} is completed: nothing is left to resume`);
-  if (!isResumable(record) || record.status === 'running') throw new CliError(`request ${requestId} is ${record.status}${record.reason ? ` (${record.reason})` : ''}: only a failed request is resumed`);
+  if (!isResumable(record) || record.status === 'running') throw new CliError(`request ${requestId} is ${record.status}${record.reason ? ` (${record.reason})` : ''}: only a failed ${record.request.type === 'erasure' ? 'erasure' : `${record.request.type} request`} is resumed`);
   const attempt = (latest?.attempt ?? 0) + 1;
   if (attempt > MAX_RESUMES) throw new CliError(`request ${requestId} was resumed ${MAX_RESUMES} times; look at why it fails (dsr history) first`);
   return startExecution(c, { requestId, requestHash: record.requestHash, mode: 'resume' }, [executionName({ requestId, mode: 'resume' }, attempt)]);

@@ -3,7 +3,8 @@
  * cancel finds there: read by core/consent.ts (to reuse a place already written) and by
  * core/cancel.ts (to list it in the `cancelled` receipt), so neither imports the other.
  */
-import type { Purpose } from './purposes';
+import { hashOf } from './hash';
+import type { ConsentLocation, Purpose } from './purposes';
 import type { Runtime } from './runtime';
 import { Workspace } from './workspace';
 
@@ -23,7 +24,8 @@ export interface PlaceOutcome {
 }
 
 export const consentKeys = {
-  place: (requestId: string, purpose: string, index: number) => Workspace.key(requestId, `consent/${purpose}/${index}.json`),
+  /** By the place itself (store, attribute, value, filter): a data map changed before a resume does not pass one place's outcome off as another's. */
+  place: (requestId: string, purpose: string, place: ConsentLocation) => Workspace.key(requestId, `consent/${purpose}/${hashOf(place).slice(0, 16)}.json`),
   result: (requestId: string) => Workspace.key(requestId, 'consent/result.json'),
 };
 
@@ -36,8 +38,8 @@ export async function consentPlacesDone(
 ): Promise<Array<{ purpose: string; store: string; attribute: string; state: 'done' | 'untouched'; changed?: number; items?: number }>> {
   const out = [];
   for (const purpose of named.filter((n) => Object.hasOwn(declared, n))) {
-    for (const [i, place] of declared[purpose].consentAt.entries()) {
-      const done = await rt.workspace.getJson<PlaceOutcome>(consentKeys.place(requestId, purpose, i));
+    for (const place of declared[purpose].consentAt) {
+      const done = await rt.workspace.getJson<PlaceOutcome>(consentKeys.place(requestId, purpose, place));
       out.push(done ? { purpose, store: place.store, attribute: place.attribute, state: 'done' as const, items: done.items, changed: done.changed } : { purpose, store: place.store, attribute: place.attribute, state: 'untouched' as const });
     }
   }

@@ -61,8 +61,8 @@ export async function applyConsent(rt: Runtime, requestId: string): Promise<Cons
     // A unit of work: a cancel seen here leaves this purpose (and the rest) as they are.
     throwIfCancelled(await rt.ledger.getRequest(requestId));
     const places: PlaceOutcome[] = [];
-    for (const [i, place] of purpose.consentAt.entries()) {
-      const key = consentKeys.place(requestId, name, i);
+    for (const place of purpose.consentAt) {
+      const key = consentKeys.place(requestId, name, place);
       const done = await rt.workspace.getJson<PlaceOutcome>(key);
       if (done) {
         places.push(done);
