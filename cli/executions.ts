@@ -16,6 +16,7 @@ import {
 import type { RequestRecord } from '../functions/core/ledger';
 import { getReceipt, receiptForRequest } from '../functions/core/receipt';
 import { executionName, type ExecutionInput } from '../functions/core/request';
+import { isConsentType } from '../functions/core/purposes';
 import { isExecutionNameOf } from '../functions/core/validation';
 import { ANSWERED, daysLeft } from '../functions/core/deadlines';
 import { cliClock } from './deadline-context';
@@ -123,6 +124,8 @@ export async function summarize(c: Clients, requestId: string, execution: Descri
     planHash: record?.planHash ?? null,
     counts: body ? { totals: body.totals, decisions: body.decisions, applied: body.applied, exported: body.exported, verification: body.verification } : null,
     bundle: body?.bundle ?? null,
+    // A withdrawal or objection: per purpose applied or refused (with the basis), in counts.
+    purposes: Array.isArray(body?.purposes) ? purposeLines(body.purposes as ConsentReceiptPurpose[]) : null,
     deadline: record?.dueAt
       ? { receivedAt: record.receivedAt ?? record.request.receivedAt, dueAt: record.dueAt, daysLeft: daysLeft(record.dueAt, cliClock(c).now()), extended: record.extension !== undefined, answered: ANSWERED.has(record.status) }
       : null,
@@ -145,7 +148,7 @@ function nextStep(requestId: string, record: RequestRecord | undefined, executio
     const resume = erasure ? `finish it under today's holds: npx dsr resume ${requestId}; or ` : '';
     return `holds changed after the plan was approved; ${resume}plan again and review: npx dsr plan ${requestId} --replan, then npx dsr approve ${requestId} --plan-hash HASH`;
   }
-  if (erasure && record?.status === 'failed') return `see what failed: npx dsr history ${requestId}; finish it: npx dsr resume ${requestId}`;
+  if ((erasure || isConsentType(record?.request.type ?? '')) && record?.status === 'failed') return `see what failed: npx dsr history ${requestId}; finish it: npx dsr resume ${requestId}`;
   if (record?.status === 'awaiting-approval') return `review the plan: npx dsr plan ${requestId}; then npx dsr approve ${requestId} --plan-hash HASH (or npx dsr reject ${requestId})`;
   if (record?.status === 'rejected') return `plan again: npx dsr plan ${requestId} --replan`;
   if (record?.status === 'failed') return `see what failed: npx dsr history ${requestId}; plan again: npx dsr plan ${requestId} --replan`;
@@ -164,6 +167,7 @@ export function printSummary(printer: Printer, summary: Summary, json: boolean |
     printer.out(`  received ${d.receivedAt}, due ${d.dueAt}${d.extended ? ' (extended)' : ''}: ${left}`);
   }
   if (summary.planHash) printer.out(`  plan ${summary.planHash}`);
+  for (const p of summary.purposes ?? []) printer.out(`  purpose ${p.purpose}: ${purposeText(p)}`);
   const totals = summary.counts?.totals as Record<string, number> | undefined;
   if (totals) printer.out(`  decisions: ${decisionLine(summary.type, totals)}`);
   if (summary.receipt) {
@@ -175,6 +179,30 @@ export function printSummary(printer: Printer, summary: Summary, json: boolean |
     printer.out(`  log store ${q.store}: ${state}`);
   }
   if (summary.next) printer.out(`  next: ${summary.next}`);
+}
+
+/** A purpose of a withdrawal's or objection's receipt, as the receipt holds it (functions/core/consent.ts). */
+interface ConsentReceiptPurpose {
+  purpose: string;
+  basis: string;
+  citation: string | null;
+  outcome: 'applied' | 'refused';
+  places: Array<{ store: string; attribute: string; items: number; changed: number; unchanged: number; absent: number }>;
+}
+
+export type PurposeLine = ReturnType<typeof purposeLines>[number];
+
+/** Per purpose: the outcome, the basis, and the counts summed over its places. */
+export function purposeLines(purposes: readonly ConsentReceiptPurpose[]) {
+  return purposes.map((p) => {
+    const sum = (k: 'items' | 'changed' | 'unchanged' | 'absent') => p.places.reduce((n, x) => n + x[k], 0);
+    return { purpose: p.purpose, outcome: p.outcome, basis: p.basis, citation: p.citation, places: p.places.length, items: sum('items'), changed: sum('changed'), unchanged: sum('unchanged'), absent: sum('absent') };
+  });
+}
+
+export function purposeText(p: PurposeLine): string {
+  if (p.outcome === 'refused') return `refused: its basis is ${p.basis}${p.citation ? ` (${p.citation})` : ''}`;
+  return `consent withdrawn in ${p.places} place(s): ${p.items} item(s), ${p.changed} changed, ${p.unchanged} already withdrawn, ${p.absent} without the attribute`;
 }
 
 /**

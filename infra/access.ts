@@ -24,6 +24,8 @@ export type StoreOperation =
   | 'erase'
   /** Restriction: marks records restricted. */
   | 'restrict'
+  /** Consent withdrawal and objection: sets the consent attributes of the subject's own items in the stores the data map's purposes name. */
+  | 'consent'
   /** Retention enforcement: lists subjects by the subject dates' indexes (functions/core/enforcement-subjects.ts). */
   | 'subject-dates'
   /** Retention enforcement: finds records past their limit (date index or Scan), deletes them, and discovers held subjects there (enforcement-purge.ts). */
@@ -78,6 +80,8 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   // It also keeps the identity under deferred/ before the first erasure, for a resume (functions/core/resume.ts).
   'erase-store': { ledger: LEDGER_RW, work: { read: [REQUESTS], write: [REQUESTS, DEFERRED] }, bundles: 'none', stores: ['erase'], anonymizer: true },
   'restrict-store': { ledger: LEDGER_RW, work: READ_WRITE, bundles: 'none', stores: ['restrict'], anonymizer: true },
+  // Reads the request (its purposes and cancel flag), sets consent attributes, keeps each place's outcome under requests/; the key HMACs the before/after values.
+  'apply-consent': { ledger: ['dynamodb:GetItem'], work: READ_WRITE, bundles: 'none', stores: ['consent'], anonymizer: true },
   'export-store': { ledger: [], work: READ_WRITE, bundles: 'none', stores: ['export'], anonymizer: true },
   'assemble-export': { ledger: [], work: READ, bundles: 'write', stores: [], anonymizer: false },
   'verify-erasure': { ledger: [], work: READ, bundles: 'none', stores: ['discover'], anonymizer: true },
@@ -146,7 +150,9 @@ interface Need {
 
 /** The grants `operations` need on the stores of `dataMap`, merged into as few statements as their actions allow. */
 export function storeGrants(dataMap: DataMap, operations: readonly StoreOperation[]): StoreGrant[] {
-  const needs = operations.flatMap((operation) => dataMap.stores.flatMap((store) => storeNeeds(store, operation)));
+  const consentStores = new Set(Object.values(dataMap.purposes).flatMap((p) => p.consentAt.map((c) => c.store)));
+  // Consent is set only in the stores a purpose names; every other operation reads the whole map.
+  const needs = operations.flatMap((operation) => dataMap.stores.filter((s) => operation !== 'consent' || consentStores.has(s.name)).flatMap((store) => storeNeeds(store, operation)));
   return merge(needs);
 }
 
@@ -200,6 +206,9 @@ function dynamoNeeds(store: DynamoDbStore, operation: StoreOperation): Need[] {
     }
     case 'restrict':
       return [describe, on(['dynamodb:UpdateItem'])];
+    // A consistent Query of the partition key, a conditional UpdateItem, a GetItem when the value changed under it.
+    case 'consent':
+      return [describe, on(['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:GetItem'])];
     case 'subject-dates':
       return Object.values(store.subjectDates).map((d) => on(['dynamodb:Query'], { type: 'index', table: store.table, index: d.index }));
     case 'expire': {
@@ -227,6 +236,7 @@ function s3ObjectsNeeds(store: S3ObjectsStore, operation: StoreOperation): Need[
     case 'holds':
     case 'subject-dates':
     case 'expire':
+    case 'consent':
       return [];
     case 'discover':
       return [list, on([...S3_READ_OBJECTS, ...S3_PROTECTION, ...S3_READ_TAGS])];
@@ -258,6 +268,7 @@ function s3RecordsNeeds(store: S3RecordsStore, operation: StoreOperation): Need[
     case 'holds':
     case 'subject-dates':
     case 'expire':
+    case 'consent':
       return [];
     case 'discover':
       // Noncurrent versions (older copies, objects under a delete marker) hold records too.

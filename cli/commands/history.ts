@@ -14,7 +14,7 @@ import { byId, EventTree } from '../event-tree';
 import { CliError, type Clients, type Printer } from '../context';
 import { decisionLine, executionArn, executionHistory, modeOfExecution, readable, requestExecutions, withClients } from '../executions';
 
-const RESULT_FIELDS = ['request', 'identity', 'discovery', 'plan', 'export', 'bundle', 'applied', 'verification', 'deferred', 'receipt', 'sweep', 'results', 'summary'] as const;
+const RESULT_FIELDS = ['request', 'identity', 'consent', 'discovery', 'plan', 'export', 'bundle', 'applied', 'verification', 'deferred', 'receipt', 'sweep', 'results', 'summary'] as const;
 
 /** What the renderer needs besides the events: the request's type, and plan bases by hash. */
 export interface RenderContext {
@@ -42,6 +42,11 @@ export function describeState(output: Record<string, unknown> | undefined, previ
     case 'plan':
       if (ctx.mode === 'lift') return `plan ${String(value.planHash).slice(0, 12)}…: unmark the ${sumCounts(value.totals as Record<string, number>)} records the restriction marked`;
       return `plan ${String(value.planHash).slice(0, 12)}…: ${decisionLine(ctx.type, value.totals as Record<string, number>)}`;
+    case 'consent':
+      // Per purpose: applied (with the items changed) or refused (with the basis that overrides it).
+      return (value.purposes as Array<{ purpose: string; outcome: string; basis: string; places: Array<{ changed: number; items: number }> }>)
+        .map((p) => (p.outcome === 'refused' ? `${p.purpose} refused (basis ${p.basis})` : `${p.purpose} withdrawn: ${p.places.reduce((n, x) => n + x.changed, 0)} of ${p.places.reduce((n, x) => n + x.items, 0)} items changed`))
+        .join('; ');
     case 'verification':
       return `remaining ${value.remaining} (unexpected ${value.unexpected})`;
     case 'deferred':

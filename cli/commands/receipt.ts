@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { Command } from 'commander';
 import { allReceipts, changeReceipts, checkChain, receiptForRequest, type StoredReceipt } from '../../functions/core/receipt';
 import { CliError, EXIT, type Clients, type Printer } from '../context';
-import { decisionLine, readable, withClients } from '../executions';
+import { decisionLine, purposeLines, purposeText, readable, withClients } from '../executions';
 
 type Counts = Record<string, number>;
 
@@ -94,6 +94,14 @@ export function receiptSections(stored: StoredReceipt, changes: readonly StoredR
       title: 'Per store',
       rows: [['store', 'decided', done], ...stores.map((s) => [s, r.decisions?.[s] ? decisionLine(r.type, r.decisions[s]) : '—', show((done === 'exported' ? r.exported : r.applied)?.[s])])],
     });
+  }
+  if (Array.isArray(r.purposes)) {
+    // A withdrawal or objection: per purpose and place, counts and the keyed hashes of the values before and after.
+    sections.push({ title: 'Per purpose', rows: [['purpose', 'basis', 'outcome'], ...purposeLines(r.purposes as Parameters<typeof purposeLines>[0]).map((p) => [p.purpose, p.basis, purposeText(p)])] });
+    const places = (r.purposes as Array<{ purpose: string; places: Array<{ store: string; attribute: string; items: number; changed: number; beforeHash: string; afterHash: string }> }>).flatMap((p) => p.places.map((x) => ({ purpose: p.purpose, ...x })));
+    if (places.length > 0) {
+      sections.push({ title: 'Consent attributes set', rows: [['purpose', 'store', 'attribute', 'items', 'changed', 'before (keyed hash)', 'after (keyed hash)'], ...places.map((x) => [x.purpose, x.store, x.attribute, String(x.items), String(x.changed), x.beforeHash, x.afterHash])] });
+    }
   }
   if (r.failedStores?.length) sections.push({ title: 'Failed stores', rows: [['store', 'error'], ...r.failedStores.map((f) => [f.store, f.error])] });
   if (r.refusals?.length) sections.push({ title: 'Refused (kept, and why)', rows: [['store', 'reason', 'records'], ...r.refusals.map((f) => [f.store, f.reason, String(f.count)])] });

@@ -5,6 +5,9 @@ import { CancelRefusedError, reopenCancelled } from '../../functions/core/cancel
 import type { RequestRecord } from '../../functions/core/ledger';
 import { isResumable } from '../../functions/core/validation';
 import { executionName } from '../../functions/core/request';
+import { isConsentType } from '../../functions/core/purposes';
+
+const isResumableType = (type: string) => type === 'erasure' || isConsentType(type);
 import { newRequest, startRequest, type FieldNames } from '../operations/start';
 import { CliError, type Clients, type Printer } from '../context';
 import { executionArn, modeOfExecution, printSummary, requestExecutions, requireRequest, startExecution, summarize, waitAndReport, withClients } from '../executions';
@@ -23,6 +26,7 @@ interface StartOptions {
   verifiedAt?: string;
   receivedAt?: string;
   jurisdiction?: string;
+  purposes?: string;
   wait?: boolean;
   json?: boolean;
   timeout: number;
@@ -39,11 +43,12 @@ const CLI_NAMES: FieldNames = {
   verifiedAt: '--verified-at',
   receivedAt: '--received-at',
   jurisdiction: '--jurisdiction',
+  purposes: '--purposes',
 };
 
 function startOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('--type <type>', 'access | portability | erasure | restriction | rectification (recorded and routed to a person)')
+    .requiredOption('--type <type>', 'access | portability | erasure | restriction | rectification (recorded and routed to a person) | withdraw-consent | objection')
     .requiredOption('--subject <id>', 'the verified subject id (stored in the ledger only)')
     .requiredOption('--request-id <id>', 'unique request id; also the execution name (idempotency key)')
     .option('--verified-by <who>', 'who verified the subject\'s identity')
@@ -51,6 +56,7 @@ function startOptions(cmd: Command): Command {
     .option('--verification-ref <ref>', 'the verification\'s reference (ticket, case number)')
     .option('--verified-at <iso>', 'when it was verified (default: now)')
     .option('--received-at <iso>', 'when the request was received, if before now (its deadline counts from then; default: now)')
+    .option('--purposes <list>', 'withdraw-consent and objection: the purposes, comma-separated (e.g. marketing,analytics), as the data map names them')
     .option('--jurisdiction <code>', 'whose law sets the response period, e.g. CA or CA-QC (default: the deployment\'s)')
     .option('--wait', 'wait for the execution to end')
     .option('--json', 'print one JSON object')
@@ -147,14 +153,14 @@ async function resumeExecution(c: Clients, given: RequestRecord): Promise<string
     }
     record = await requireRequest(c, requestId);
   }
-  if (record.request.type !== 'erasure') throw new CliError(`request ${requestId} is a${record.request.type === 'access' ? 'n' : ''} ${record.request.type} request: only an erasure is resumed`);
+  if (!isResumableType(record.request.type)) throw new CliError(`request ${requestId} is a${record.request.type === 'access' ? 'n' : ''} ${record.request.type} request: only an erasure, a withdrawal of consent or an objection is resumed`);
   const latest = await latestResume(c, requestId);
   if (latest?.status === 'RUNNING') return latest.executionArn!;
   for (const other of [requestId, executionName({ requestId, mode: 'apply' })]) {
     if ((await describeIfAny(c, other))?.status === 'RUNNING') throw new CliError(`request ${requestId} is still running (${other}); resume it once it has ended`);
   }
   if (record.status === 'completed') throw new CliError(`request ${requestId} is completed: nothing is left to resume`);
-  if (!isResumable(record) || record.status === 'running') throw new CliError(`request ${requestId} is ${record.status}${record.reason ? ` (${record.reason})` : ''}: only a failed erasure is resumed`);
+  if (!isResumable(record) || record.status === 'running') throw new CliError(`request ${requestId} is ${record.status}${record.reason ? ` (${record.reason})` : ''}: only a failed ${record.request.type === 'erasure' ? 'erasure' : `${record.request.type} request`} is resumed`);
   const attempt = (latest?.attempt ?? 0) + 1;
   if (attempt > MAX_RESUMES) throw new CliError(`request ${requestId} was resumed ${MAX_RESUMES} times; look at why it fails (dsr history) first`);
   return startExecution(c, { requestId, requestHash: record.requestHash, mode: 'resume' }, [executionName({ requestId, mode: 'resume' }, attempt)]);

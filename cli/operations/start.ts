@@ -4,7 +4,11 @@
  * Each caller names its fields its own way (`--subject` for the CLI, `subjectId` for the API):
  * an error names the field, never the value (a subject id is personal).
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../../functions/core/config';
 import { InvalidInputError } from '../../functions/core/errors';
+import { checkPurposes, isConsentType } from '../../functions/core/purposes';
 import type { RequestRecord } from '../../functions/core/ledger';
 import { createRequest, RequestIdSchema, sameRequest, type ExecutionInput, type NewSubjectRequest } from '../../functions/core/request';
 import { CliError, type Clients } from '../context';
@@ -33,6 +37,8 @@ export interface StartFields {
   readonly verifiedAt?: string;
   readonly receivedAt?: string;
   readonly jurisdiction?: string;
+  /** A withdrawal's or objection's purposes, comma-separated (`marketing,analytics`) or a list. */
+  readonly purposes?: string | readonly string[];
 }
 
 export type FieldNames = Record<keyof StartFields, string>;
@@ -42,7 +48,7 @@ const CONTROL_CHARACTER = /[\p{Cc}\u2028\u2029]/u;
 
 /** The checks `createRequest`'s schema cannot word for a person: control characters, a partial verification, the id. */
 export function newRequest(opts: StartFields, names: FieldNames): NewSubjectRequest {
-  const text: Array<keyof StartFields> = ['subject', 'verifiedBy', 'verificationMethod', 'verificationRef'];
+  const text = ['subject', 'verifiedBy', 'verificationMethod', 'verificationRef'] as const;
   for (const key of text) {
     const value = opts[key];
     if (value !== undefined && CONTROL_CHARACTER.test(value)) throw new FieldError(names[key], `${names[key]}: contains a control character (a newline, tab or similar); give the value on one line`);
@@ -54,7 +60,13 @@ export function newRequest(opts: StartFields, names: FieldNames): NewSubjectRequ
   }
   const id = RequestIdSchema.safeParse(opts.requestId);
   if (!id.success) throw new FieldError(names.requestId, `${names.requestId}: ${id.error.issues[0]?.message}`);
+  const purposes = typeof opts.purposes === 'string' ? opts.purposes.split(',').map((p) => p.trim()) : opts.purposes;
+  if (isConsentType(opts.type) && (!purposes || purposes.length === 0 || purposes.some((p) => p === ''))) {
+    throw new FieldError(names.purposes, `${names.purposes}: ${opts.type === 'objection' ? 'an' : 'a'} ${opts.type} request names the purposes it is about, e.g. ${names.purposes} marketing,analytics`);
+  }
+  if (!isConsentType(opts.type) && purposes !== undefined) throw new FieldError(names.purposes, `${names.purposes}: only withdraw-consent and objection requests name purposes`);
   return {
+    ...(purposes !== undefined ? { purposes: [...purposes] } : {}),
     requestId: opts.requestId,
     subjectId: opts.subject,
     type: opts.type as NewSubjectRequest['type'],
@@ -67,13 +79,28 @@ export function newRequest(opts: StartFields, names: FieldNames): NewSubjectRequ
   };
 }
 
+/**
+ * Purposes the deployment's data map does not declare are refused before anything is stored
+ * (where the CLI can read the map; ValidateRequest refuses them again in any case).
+ */
+function checkPurposesKnown(c: Clients, purposes: readonly string[], names: Partial<Pick<FieldNames, 'purposes'>>): void {
+  const file = process.env.DSR_CONFIG_FILE ?? (c.deployment.localDir ? path.join(c.deployment.localDir, 'config.json') : undefined);
+  if (!file || !fs.existsSync(file)) return;
+  try {
+    checkPurposes(purposes, loadConfig(file).dataMap.purposes);
+  } catch (err) {
+    if (err instanceof InvalidInputError) throw new FieldError(names.purposes ?? '--purposes', `${names.purposes ?? '--purposes'}: ${err.message}`);
+    throw err;
+  }
+}
+
 /** Stores the request (or finds the identical one) and starts — or rejoins — its execution. */
 export async function startRequest(
   c: Clients,
   input: NewSubjectRequest,
   mode: ExecutionInput['mode'],
   verifiedAtDefaulted: boolean,
-  names: Pick<FieldNames, 'receivedAt'> = { receivedAt: '--received-at' },
+  names: Pick<FieldNames, 'receivedAt'> & Partial<Pick<FieldNames, 'purposes'>> = { receivedAt: '--received-at', purposes: '--purposes' },
 ): Promise<{ record: RequestRecord; executionArn: string }> {
   let request;
   let deadline;
@@ -81,6 +108,7 @@ export async function startRequest(
   const now = cliClock(c).now();
   try {
     request = createRequest(input, now);
+    if (request.purposes) checkPurposesKnown(c, request.purposes, names);
     if (new Date(request.receivedAt).getTime() > now.getTime()) throw new FieldError(names.receivedAt, `${names.receivedAt}: ${request.receivedAt} is in the future (now is ${now.toISOString()})`);
     deadline = requestDeadline(request, cliDeadlineSettings(c));
   } catch (err) {

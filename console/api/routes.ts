@@ -50,6 +50,7 @@ const API_NAMES: FieldNames = {
   verifiedAt: 'verification.verifiedAt',
   receivedAt: 'receivedAt',
   jurisdiction: 'jurisdiction',
+  purposes: 'purposes',
 };
 
 /** A hold as the console shows it: whose data it holds is never shown back (a subject id). */
@@ -80,10 +81,10 @@ export const ROUTES: readonly Route[] = [
       const b = parse(StartBodySchema, body);
       const v = b.verification;
       const input = newRequest(
-        { type: b.type, subject: b.subjectId, requestId: b.requestId, verifiedBy: v?.verifiedBy, verificationMethod: v?.method, verificationRef: v?.reference, verifiedAt: v?.verifiedAt },
+        { type: b.type, subject: b.subjectId, requestId: b.requestId, verifiedBy: v?.verifiedBy, verificationMethod: v?.method, verificationRef: v?.reference, verifiedAt: v?.verifiedAt, purposes: b.purposes },
         API_NAMES,
       );
-      const { record } = await startRequest(clients, input, 'run', v?.verifiedAt === undefined);
+      const { record } = await startRequest(clients, input, 'run', v?.verifiedAt === undefined, { receivedAt: 'receivedAt', purposes: 'purposes' });
       // The subject id is not echoed: the person just typed it, and the answer may be logged.
       return { status: 202, body: { requestId: record.request.requestId, status: record.status, started: true } };
     },

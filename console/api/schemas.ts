@@ -12,6 +12,8 @@ export const StartBodySchema = z
     requestId: RequestIdSchema,
     type: RequestTypeSchema,
     subjectId: SubjectRequestSchema.shape.subjectId,
+    /** withdraw-consent and objection: the purposes (checked against the data map). */
+    purposes: SubjectRequestSchema.shape.purposes,
     // verifiedAt defaults to now, as `dsr start` without --verified-at.
     verification: VerificationSchema.partial({ verifiedAt: true }).optional(),
   })

@@ -13,7 +13,7 @@ interface Row {
 }
 
 const STATUSES = ['', 'running', 'awaiting-approval', 'approved', 'completed', 'failed', 'refused', 'rejected', 'routed-to-person'];
-const TYPES = ['', 'access', 'portability', 'erasure', 'restriction', 'rectification'];
+const TYPES = ['', 'access', 'portability', 'erasure', 'restriction', 'rectification', 'withdraw-consent', 'objection'];
 
 export function ListPage() {
   const [rows, setRows] = useState<Row[] | null>(null);

@@ -52,6 +52,7 @@ export const LAYOUT = {
   callRecords: { store: 'call-records', table: 'voip-cdrs' },
   contacts: { store: 'contacts', table: 'voip-contacts' },
   devices: { store: 'devices', table: 'voip-devices' },
+  consents: { store: 'consents', table: 'voip-consents' },
   recordings: { store: 'call-recordings', bucket: 'voip-media', prefix: 'recordings/' },
   voicemail: { store: 'voicemail', bucket: 'voip-media', prefix: 'voicemail/' },
   fax: { store: 'fax', bucket: 'voip-media', prefix: 'fax/' },
@@ -59,7 +60,7 @@ export const LAYOUT = {
   appLogs: { store: 'app-logs', bucket: 'voip-logs', prefix: 'app/' },
 } as const;
 
-export const DYNAMODB_STORES = ['accounts', 'invoices', 'payment-tokens', 'call-records', 'contacts', 'devices'] as const;
+export const DYNAMODB_STORES = ['accounts', 'invoices', 'payment-tokens', 'call-records', 'contacts', 'devices', 'consents'] as const;
 export const MEDIA_STORES = ['call-recordings', 'voicemail', 'fax'] as const;
 export const LOG_STORES = ['sip-logs', 'app-logs'] as const;
 export type DynamoStoreName = (typeof DYNAMODB_STORES)[number];
@@ -265,6 +266,7 @@ export class ReferenceDataset {
     };
     const p = this.params;
     for (const s of this.subjects) yield emit('accounts', LAYOUT.accounts.table, s.index, this.accountItem(s));
+    for (const s of this.subjects) for (const item of this.consentItems(s)) yield emit('consents', LAYOUT.consents.table, s.index, item);
     for (const s of this.subjects) for (const item of this.deviceItems(s)) yield emit('devices', LAYOUT.devices.table, s.index, item);
     for (const s of this.subjects) for (const item of this.paymentTokenItems(s)) yield emit('payment-tokens', LAYOUT.paymentTokens.table, s.index, item);
     for (const s of this.subjects) for (const item of this.invoiceItems(s)) yield emit('invoices', LAYOUT.invoices.table, s.index, item);
@@ -343,6 +345,8 @@ export class ReferenceDataset {
       planName: s.plan.name,
       recordingEnabled: s.recordingEnabled,
       marketingConsent: s.marketingConsent,
+      // The portal's other opt-ins, as a map: consent.analytics, consent.targetedAdvertising.
+      consent: { ...this.consentChoices(s) },
       createdAt: isoDate(s.createdAt),
       ...(s.deactivatedAt !== undefined
         ? {
@@ -355,6 +359,30 @@ export class ReferenceDataset {
       fraudInvestigation: s.fraudInvestigation,
       ...(s.fraudInvestigation ? { fraudCaseId: `FR-${2020 + rng.int(3, 6)}-${rng.int(100, 999)}` } : {}),
     };
+  }
+
+  /**
+   * The opt-ins besides marketing, from a stream of their own (no other draw of the dataset
+   * moves): analytics and targeted advertising.
+   */
+  private consentChoices(s: Subject): { analytics: boolean; targetedAdvertising: boolean } {
+    const rng = rngFor(this.params.seed, 'consent', s.index);
+    return { analytics: rng.chance(0.6), targetedAdvertising: rng.chance(0.3) };
+  }
+
+  /**
+   * The consent table: one item per account and purpose the customer was asked about, with the
+   * answer, when and where. Marketing is asked at signup; targeted advertising only of those
+   * who opted in to it in the portal (the account's `consent.targetedAdvertising`).
+   */
+  private consentItems(s: Subject): Record<string, unknown>[] {
+    const rng = rngFor(this.params.seed, 'consent-records', s.index);
+    const at = (from: number) => isoDate(from + Math.floor(rng.next() * Math.max(1, s.activeUntil - from) * 0.5));
+    const items: Record<string, unknown>[] = [
+      { accountId: s.accountId, purpose: 'marketing', status: s.marketingConsent ? 'granted' : 'withdrawn', channel: 'signup', recordedAt: isoDate(s.createdAt) },
+    ];
+    if (this.consentChoices(s).targetedAdvertising) items.push({ accountId: s.accountId, purpose: 'targeted-advertising', status: 'granted', channel: 'portal', recordedAt: at(s.createdAt) });
+    return items;
   }
 
   private deviceItems(s: Subject): Record<string, unknown>[] {

@@ -120,6 +120,19 @@ export const OPERATOR_TABLES: readonly CreateTableCommandInput[] = [
     GlobalSecondaryIndexes: [gsi('by-contact-phone', 'contactPhone'), gsi('by-contact-email', 'contactEmail'), gsi('by-contact-email-normalized', 'contactEmailNormalized')],
   },
   {
+    // One item per account and purpose (marketing, targeted-advertising): the consent table.
+    TableName: 'voip-consents',
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'accountId', AttributeType: S },
+      { AttributeName: 'purpose', AttributeType: S },
+    ],
+    KeySchema: [
+      { AttributeName: 'accountId', KeyType: 'HASH' },
+      { AttributeName: 'purpose', KeyType: 'RANGE' },
+    ],
+  },
+  {
     TableName: 'voip-devices',
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [

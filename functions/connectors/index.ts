@@ -4,6 +4,7 @@
  */
 import type { DynamoDbStore, Store } from '../core/datamap';
 import { dynamodbConnector } from './dynamodb';
+import { setAttribute } from './dynamodb-attributes';
 import { createDynamoDbOwnerLookup } from './dynamodb-owners';
 import { s3ObjectsConnector } from './s3-objects';
 import { s3RecordsConnector } from './s3-records';
@@ -16,6 +17,7 @@ const dynamodb: Connector<DynamoDbStore> = {
   apply: (store, identity, actions, ctx) => dynamodbConnector.apply(store, identity, actions, ctx),
   export: (store, identity, findings, ctx) => dynamodbConnector.export(store, identity, findings, ctx),
   findOwnerRecords: createDynamoDbOwnerLookup(),
+  setAttribute,
 };
 
 export const connectorFor: ConnectorRegistry = (store: Store): Connector => {

@@ -190,6 +190,31 @@ export interface Connector<S extends Store = Store> {
    * must never feed the identity), with what they yield.
    */
   findOwnerRecords?(store: S, identity: Identity, ctx: Pick<ConnectorContext, 'dynamodb' | 'log'>): Promise<OwnerLookup>;
+  /**
+   * Consent withdrawal (dynamodb): sets one attribute of the subject's own items (found by the
+   * store's owner lookups on its partition key, optionally only those where another attribute
+   * equals a value) to `target.value`, each with a conditional write on the value it read, and
+   * touches nothing else. An item whose attribute is absent is left alone.
+   */
+  setAttribute?(store: S, identity: Identity, target: AttributeTarget, ctx: ConnectorContext): Promise<AttributeChange[]>;
+}
+
+/** One attribute to set on the subject's own items of a store (a dotted path reaches into maps). */
+export interface AttributeTarget {
+  readonly attribute: string;
+  readonly value: boolean | string;
+  readonly where?: { readonly attribute: string; readonly equals: string };
+}
+
+/**
+ * What setting one attribute did to one item. `before`/`after` are the values (personal data:
+ * memory only; core turns them into keyed hashes). `itemRef` is a finding id, safe anywhere.
+ */
+export interface AttributeChange {
+  readonly itemRef: string;
+  readonly status: 'changed' | 'unchanged' | 'absent';
+  readonly before: unknown;
+  readonly after: unknown;
 }
 
 /**

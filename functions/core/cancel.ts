@@ -16,11 +16,13 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApplyResult } from '../connectors/types';
+import { consentPlacesDone } from './consent-progress';
 import { ANSWERED, reasonHash } from './deadlines';
 import { releaseErasureLeases } from './erasure-lock';
 import { queuedStoresOf } from './log-pass-route';
 import { DsrError, InvalidInputError } from './errors';
 import type { RequestRecord, RequestStatus } from './ledger';
+import { isConsentType } from './purposes';
 import { appendReceipt, type StoredReceipt } from './receipt';
 import { docKeys } from './request-data';
 import type { Runtime } from './runtime';
@@ -110,14 +112,16 @@ export async function recordCancellation(
     const applied = record.planHash ? await rt.workspace.getJson<ApplyResult>(docKeys.applied(requestId, store)) : undefined;
     stores.push(applied ? { store, state: 'done', counts: { ...applied.applied, refused: applied.refused.length, missing: applied.missing.length } } : { store, state: 'untouched', counts: {} });
   }
-  const receipt = await cancelledReceipt(rt, record, stores, opts.now);
+  // A withdrawal or objection writes places, not store plans: which were done before the cancel.
+  const consentPlaces = isConsentType(record.request.type) ? await consentPlacesDone(rt, requestId, record.request.purposes ?? [], rt.config.dataMap.purposes) : undefined;
+  const receipt = await cancelledReceipt(rt, record, stores, opts.now, consentPlaces);
   await releaseErasureLeases(rt, record.request.subjectId, names, requestId);
   await rt.ledger.setStatus(requestId, 'cancelled', opts.now, { receiptKey: `receipt/${receipt.sequence}`, reason: CANCELLED });
   return receipt;
 }
 
 /** The receipt alone (the CLI's path for a request no execution runs: nothing was applied). */
-export function cancelledReceipt(rt: Ctx, record: RequestRecord, stores: readonly CancelledStore[], now: Date): Promise<StoredReceipt> {
+export function cancelledReceipt(rt: Ctx, record: RequestRecord, stores: readonly CancelledStore[], now: Date, consentPlaces?: readonly unknown[]): Promise<StoredReceipt> {
   const { requestId } = record.request;
   return appendReceipt(rt, {
     receiptVersion: 1,
@@ -135,6 +139,7 @@ export function cancelledReceipt(rt: Ctx, record: RequestRecord, stores: readonl
     storesDone: stores.filter((s) => s.state === 'done').length,
     storesUntouched: stores.filter((s) => s.state === 'untouched').length,
     storesQueued: stores.filter((s) => s.state === 'queued').length,
+    ...(consentPlaces ? { consentPlaces } : {}),
     previousReceipt: record.receiptKey ?? null,
     at: now.toISOString(),
   });

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { DataMapError } from './errors';
 import { NANP_COUNTRIES } from './phone-numbers';
+import { consentLocationProblem, PurposeSchema } from './purposes';
 
 /** The kinds of identifier identity resolution knows how to follow. */
 export const IDENTIFIER_TYPES = ['subjectId', 'accountId', 'phone', 'email', 'sipUsername', 'deviceId', 'ip'] as const;
@@ -29,6 +30,7 @@ export const CATEGORIES = [
   'contacts',
   'devices',
   'logs',
+  'consent',
 ] as const;
 export const CategorySchema = z.enum(CATEGORIES);
 export type Category = z.infer<typeof CategorySchema>;
@@ -255,9 +257,17 @@ export const DataMapSchema = z
     /** How identifiers are written across the operator's stores (a store may say otherwise). */
     identifiers: IdentifierSettingsSchema.default({}),
     stores: z.array(StoreSchema).min(1),
+    /** Purposes of processing: each one's legal basis and where its consent is recorded (functions/core/purposes.ts). */
+    purposes: z.record(name, PurposeSchema).default({}),
   })
   .strict()
   .superRefine((map, ctx) => {
+    for (const [purpose, p] of Object.entries(map.purposes)) {
+      p.consentAt.forEach((loc, j) => {
+        const problem = consentLocationProblem(map.stores, loc.store);
+        if (problem) ctx.addIssue({ code: 'custom', path: ['purposes', purpose, 'consentAt', j, 'store'], message: problem });
+      });
+    }
     const seen = new Set<string>();
     map.stores.forEach((store, i) => {
       if (seen.has(store.name)) ctx.addIssue({ code: 'custom', path: ['stores', i, 'name'], message: `duplicate store name "${store.name}"` });

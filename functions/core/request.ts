@@ -9,20 +9,26 @@ import { formatPath } from './datamap';
 import { JurisdictionSchema } from './deadline-settings';
 import { InvalidInputError } from './errors';
 import { hashOf } from './hash';
+import { isConsentType, PurposeListSchema } from './purposes';
 
 /**
  * `rectification` is recorded and routed to a person (correcting data needs judgement): the
  * machine checks its verification, writes its receipt and ends in RoutedToPerson;
  * `dsr rectification done` records that the person finished.
  */
-export const REQUEST_TYPES = ['access', 'portability', 'erasure', 'restriction', 'rectification'] as const;
+/**
+ * `withdraw-consent` and `objection` name purposes (`purposes`) rather than stores: the machine
+ * sets the consent attributes the data map names for each, or refuses a purpose whose basis
+ * overrides the request (functions/core/consent.ts).
+ */
+export const REQUEST_TYPES = ['access', 'portability', 'erasure', 'restriction', 'rectification', 'withdraw-consent', 'objection'] as const;
 export const RequestTypeSchema = z.enum(REQUEST_TYPES);
 export type RequestType = z.infer<typeof RequestTypeSchema>;
-/** The types the machine discovers and plans for (a rectification goes to a person instead). */
-export type PlannedRequestType = Exclude<RequestType, 'rectification'>;
+/** The types the machine discovers and plans for (a rectification goes to a person instead; consent types set attributes). */
+export type PlannedRequestType = Exclude<RequestType, 'rectification' | 'withdraw-consent' | 'objection'>;
 
 export function isPlannedType(type: RequestType): type is PlannedRequestType {
-  return type !== 'rectification';
+  return type !== 'rectification' && !isConsentType(type);
 }
 
 /** Step Functions execution names allow 1-80 of these; the request id is the execution name. */
@@ -76,8 +82,14 @@ export const SubjectRequestSchema = z
     retentionBasis: RetentionBasisSchema.optional(),
     /** Only these stores of the data map (a limit of one category); absent: every store. */
     stores: z.array(z.string().regex(/^[a-z][a-z0-9-]{0,62}$/)).min(1).max(100).optional(),
+    /** What a `withdraw-consent` or `objection` is about: purposes the data map declares (checked against it by the caller and by ValidateRequest). */
+    purposes: PurposeListSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((r, ctx) => {
+    if (isConsentType(r.type) && !r.purposes) ctx.addIssue({ code: 'custom', path: ['purposes'], message: `${r.type === 'objection' ? 'an' : 'a'} ${r.type} request names the purposes it is about` });
+    if (!isConsentType(r.type) && r.purposes) ctx.addIssue({ code: 'custom', path: ['purposes'], message: `only withdraw-consent and objection requests name purposes, not ${r.type}` });
+  });
 export type SubjectRequest = z.infer<typeof SubjectRequestSchema>;
 
 export type NewSubjectRequest = Omit<SubjectRequest, 'nonce' | 'receivedAt'> & { receivedAt?: string };

@@ -2,11 +2,12 @@
 import type { Settings } from './config';
 import { InvalidInputError } from './errors';
 import type { RequestRecord } from './ledger';
+import { checkPurposes, isConsentType, type Purpose } from './purposes';
 import { executionName, isExecutionNameOf, type ExecutionInput } from './request';
 
 export { isExecutionNameOf };
 
-export type RefusalReason = 'invalid-request' | 'verification-missing' | 'verification-stale' | 'verification-in-future' | 'not-approved';
+export type RefusalReason = 'invalid-request' | 'verification-missing' | 'verification-stale' | 'verification-in-future' | 'not-approved' | 'unknown-purpose';
 export type Verdict = { decision: 'accepted' } | { decision: 'refused'; reason: RefusalReason };
 
 /** Clocks of the support desk and of AWS differ a little; a verification a few minutes ahead is fine. */
@@ -17,6 +18,8 @@ export function checkRequest(
   input: Pick<ExecutionInput, 'requestId' | 'requestHash' | 'mode'> & { executionName: string },
   settings: Pick<Settings, 'verificationMaxAgeDays'> & Partial<Pick<Settings, 'approvalRequired'>>,
   now: Date,
+  /** The data map's purposes: a withdrawal or objection naming another one is refused. */
+  purposes: Readonly<Record<string, Purpose>> = {},
 ): Verdict {
   if (!record || record.requestHash !== input.requestHash) return { decision: 'refused', reason: 'invalid-request' };
   // The execution name is the idempotency key: it must be the one derived from this request.
@@ -25,12 +28,14 @@ export function checkRequest(
   if (record.request.origin === 'retention-schedule') return checkRetentionOrigin(record, input, settings, now);
   const verification = record.request.verification;
   if (!verification) return { decision: 'refused', reason: 'verification-missing' };
+  // The data map may have changed since `dsr start` checked the purposes.
+  if (isConsentType(record.request.type) && !knownPurposes(record.request.purposes ?? [], purposes)) return { decision: 'refused', reason: 'unknown-purpose' };
   // A resume finishes an erasure that was verified and started; its verification is not
   // checked for age again (finishing late must stay possible).
   if (input.mode === 'resume') {
     if (!isResumable(record)) return { decision: 'refused', reason: 'invalid-request' };
     // Where erasure needs approval, only an approved request may erase when resumed.
-    return settings.approvalRequired && !record.approval ? { decision: 'refused', reason: 'not-approved' } : { decision: 'accepted' };
+    return settings.approvalRequired && record.request.type === 'erasure' && !record.approval ? { decision: 'refused', reason: 'not-approved' } : { decision: 'accepted' };
   }
   const verifiedAt = new Date(verification.verifiedAt).getTime();
   if (verifiedAt > now.getTime() + CLOCK_SKEW_MS) return { decision: 'refused', reason: 'verification-in-future' };
@@ -42,9 +47,21 @@ export function checkRequest(
   return { decision: 'accepted' };
 }
 
-/** A failed erasure can be resumed (`running`: this resume's own ValidateRequest, retried). */
+/**
+ * A failed erasure, withdrawal or objection can be resumed (`running`: this resume's own
+ * ValidateRequest, retried). A withdrawal's resume reuses what its places already wrote.
+ */
 export function isResumable(record: RequestRecord): boolean {
-  return record.request.type === 'erasure' && (record.status === 'failed' || record.status === 'running');
+  return (record.request.type === 'erasure' || isConsentType(record.request.type)) && (record.status === 'failed' || record.status === 'running');
+}
+
+function knownPurposes(named: readonly string[], declared: Readonly<Record<string, Purpose>>): boolean {
+  try {
+    checkPurposes(named, declared);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -26,6 +26,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
   { id: 'load-approved-plan', substitution: 'LoadApprovedPlanFunctionArn', module: 'load-approved-plan', exportName: 'handler', memoryMb: 512, timeoutSeconds: 60, machine: 'subject-request' },
   { id: 'erase-store', substitution: 'EraseStoreFunctionArn', module: 'erase-store', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'subject-request' },
   { id: 'restrict-store', substitution: 'RestrictStoreFunctionArn', module: 'erase-store', exportName: 'restrictHandler', memoryMb: 512, timeoutSeconds: 900, machine: 'subject-request' },
+  { id: 'apply-consent', substitution: 'ApplyConsentFunctionArn', module: 'apply-consent', exportName: 'handler', memoryMb: 256, timeoutSeconds: 120, machine: 'subject-request' },
   { id: 'export-store', substitution: 'ExportStoreFunctionArn', module: 'export-store', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'subject-request' },
   { id: 'assemble-export', substitution: 'AssembleExportFunctionArn', module: 'assemble-export', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'subject-request' },
   { id: 'verify-erasure', substitution: 'VerifyErasureFunctionArn', module: 'verify-erasure', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'subject-request' },

@@ -19,7 +19,7 @@ export const handler = taskHandler('validate-request', Input, async (input) => {
   // Cancelled before this execution began (or a resume of a cancelled request): it stops here.
   throwIfCancelled(record);
   const now = rt.clock.now();
-  const verdict = checkRequest(record, input, rt.config.settings, now);
+  const verdict = checkRequest(record, input, rt.config.settings, now, rt.config.dataMap.purposes);
   if (verdict.decision === 'refused') {
     if (record) await rt.ledger.setStatus(input.requestId, 'refused', now, { reason: verdict.reason });
   } else if (input.mode !== 'plan') {

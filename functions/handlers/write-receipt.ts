@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import type { ApplyResult } from '../connectors/types';
 import { throwIfCancelled } from '../core/cancel';
+import { loadConsentResult } from '../core/consent';
+import { isConsentType } from '../core/purposes';
 import { deferredEntries } from '../core/deferred';
 import { releaseErasureLeases } from '../core/erasure-lock';
 import { RequestNotFoundError, RequestStateError } from '../core/errors';
@@ -36,6 +38,7 @@ export const handler = taskHandler('write-receipt', Input, async ({ requestId, e
   const record = await rt.ledger.getRequest(requestId);
   if (!record) throw new RequestNotFoundError(requestId);
   if (record.request.type === 'rectification') return routeToPerson(rt, requestId, record, now);
+  if (isConsentType(record.request.type)) return consentReceipt(rt, requestId, record, state.request.mode === 'resume' ? executionName : undefined, now);
   if (!state.plan) throw new RequestStateError(`request ${requestId} reached its receipt without a plan`, { requestId });
   // An erasure past ScheduleDeferred has done all it will: it completes. Others stop here.
   if (record.request.type !== 'erasure' && state.request.mode !== 'lift') throwIfCancelled(record);
@@ -139,6 +142,30 @@ async function routeToPerson(rt: Runtime, requestId: string, record: RequestReco
   const receiptKey = `receipt/${receipt.sequence}`;
   await rt.ledger.setStatus(requestId, 'routed-to-person', now, { receiptKey });
   return { receiptKey, receiptHash: receipt.hash, outcome: 'routed-to-person' };
+}
+
+/**
+ * A withdrawal's or objection's receipt: per purpose its basis and outcome (applied, or refused
+ * with the overriding basis and its citation), and per place the counts and the keyed hashes
+ * of the values before and after. A resume's receipt is its own, chained after the run's.
+ */
+async function consentReceipt(rt: Runtime, requestId: string, record: RequestRecord, resumeName: string | undefined, now: Date) {
+  throwIfCancelled(record);
+  const result = await loadConsentResult(rt, requestId);
+  const receipt = await appendReceipt(rt, {
+    ...receiptHead(requestId, record),
+    ...(resumeName ? { id: resumeName, requestId } : {}),
+    planHash: null,
+    outcome: 'completed',
+    purposes: result.purposes,
+    consentTotals: result.totals,
+    receivedAt: record.request.receivedAt,
+    dueAt: record.dueAt ?? null,
+    completedAt: now.toISOString(),
+  });
+  const receiptKey = `receipt/${receipt.sequence}`;
+  await rt.ledger.setStatus(requestId, 'completed', now, { receiptKey });
+  return { receiptKey, receiptHash: receipt.hash, outcome: 'completed' };
 }
 
 /** What every request receipt starts with: which request, of what type, verified how. */

@@ -42,8 +42,8 @@ describe('dsr start', () => {
     const lines = r.err.replace(/\n$/, '').split('\n');
     for (const line of lines.slice(0, -1)) expect(line).toMatch(/^ {2}\d+\.\d s {2}\S+/);
     expect(new Set(lines).size).toBe(lines.length);
-    expect(lines.some((l) => /DiscoverStores · stores done 11\/11$/.test(l))).toBe(true);
-    expect(lines.some((l) => /ExportStores · stores done 11\/11$/.test(l))).toBe(true);
+    expect(lines.some((l) => /DiscoverStores · stores done 12\/12$/.test(l))).toBe(true);
+    expect(lines.some((l) => /ExportStores · stores done 12\/12$/.test(l))).toBe(true);
     // Quiet: Choices only route, and a Map's progress is not a line per store.
     expect(lines.filter((l) => /IsRequestAccepted|RouteByRequestType/.test(l))).toEqual([]);
     expect(lines.filter((l) => /stores done/.test(l))).toHaveLength(2);
@@ -60,5 +60,24 @@ describe('dsr start', () => {
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
     expect(lastJson(r.out)).toMatchObject({ requestId: 'st-2', status: 'completed' });
+  }, 300_000);
+
+  it('--type withdraw-consent --purposes: the outcome per purpose in words, a refused one with its basis; an unknown purpose is exit 2', async () => {
+    const subject = plainSubject(report, taken);
+    const r = await t.dsr('start', '--type', 'withdraw-consent', '--purposes', 'analytics,service-delivery', '--subject', subject.subjectId, '--request-id', 'st-wc', ...verification, '--wait');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^request st-wc \(withdraw-consent\): completed\n/);
+    expect(r.out).toMatch(/\n {2}purpose analytics: consent withdrawn in 1 place\(s\): 1 item\(s\), [01] changed/);
+    expect(r.out).toMatch(/\n {2}purpose service-delivery: refused: its basis is contract \(The service agreement/);
+    expect(r.err).toMatch(/ApplyConsent/);
+    expect(r.err + r.out).not.toContain(subject.subjectId);
+    const receipt = await t.dsr('receipt', 'st-wc');
+    expect(receipt.out).toMatch(/Per purpose/);
+    expect(receipt.out).toMatch(/Consent attributes set/);
+
+    const unknown = await t.dsr('start', '--type', 'objection', '--purposes', 'profiling', '--subject', subject.subjectId, '--request-id', 'st-obj', ...verification);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/^dsr: --purposes: unknown purpose "profiling": the data map declares analytics, billing/);
+    expect((await t.dsr('status', 'st-obj')).err).toMatch(/no such request st-obj/);
   }, 300_000);
 });

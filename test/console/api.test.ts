@@ -50,6 +50,18 @@ describe('console API', () => {
     expect((type.body.fields as Array<{ field: string }>)[0].field).toBe('type');
   });
 
+  it('starts a withdrawal of consent with its purposes; an unknown or missing purpose is named as the field', async () => {
+    const s = plain(c.env.report.subjects, taken);
+    const unknown = await c.call('support', 'POST', '/api/requests', { requestId: 'api-wc-0', type: 'withdraw-consent', subjectId: s.subjectId, purposes: ['newsletters'], verification: verification('T-3') });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.fields).toEqual([{ field: 'purposes', message: expect.stringMatching(/unknown purpose "newsletters": the data map declares analytics/) }]);
+    const missing = await c.call('support', 'POST', '/api/requests', { requestId: 'api-wc-0', type: 'objection', subjectId: s.subjectId, verification: verification('T-3') });
+    expect((missing.body.fields as Array<{ field: string }>)[0].field).toBe('purposes');
+    const started = await c.call('support', 'POST', '/api/requests', { requestId: 'api-wc-1', type: 'withdraw-consent', subjectId: s.subjectId, purposes: ['marketing', 'billing'], verification: verification('T-3') });
+    expect(started.status).toBe(202);
+    expect(JSON.stringify(started.body)).not.toContain(s.subjectId);
+  });
+
   it('starts an erasure idempotently, approves exactly its plan hash, and no answer names the subject', async () => {
     const s = plain(c.env.report.subjects, taken);
     const secrets = await identifiersOf(c.env, s);

@@ -204,7 +204,7 @@ test('creating the operator resources again keeps the existing ones', async () =
   const again = await createOperatorResources(ep);
   expect(again.tablesCreated).toEqual([]);
   expect(again.bucketsCreated).toEqual([]);
-  expect(again.tablesExisting.sort()).toEqual(['voip-accounts', 'voip-billing', 'voip-cdrs', 'voip-contacts', 'voip-devices', 'voip-payment-tokens']);
+  expect(again.tablesExisting.sort()).toEqual(['voip-accounts', 'voip-billing', 'voip-cdrs', 'voip-consents', 'voip-contacts', 'voip-devices', 'voip-payment-tokens']);
   expect(again.bucketsExisting.sort()).toEqual(['voip-logs', 'voip-media']);
 });
 

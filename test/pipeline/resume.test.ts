@@ -121,6 +121,6 @@ describe('dsr resume', () => {
     expect(access.code).toBe(0);
     const notErasure = await t.dsr('resume', 'res-access');
     expect(notErasure.code).toBe(2);
-    expect(notErasure.err).toMatch(/request res-access is an access request: only an erasure is resumed/);
+    expect(notErasure.err).toMatch(/request res-access is an access request: only an erasure, a withdrawal of consent or an objection is resumed/);
   }, 300_000);
 });
