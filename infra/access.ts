@@ -102,12 +102,13 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   'finish-log-pass': { ledger: [...LEDGER_RW, 'dynamodb:BatchWriteItem'], work: { read: [LOG_PASSES], write: [LOG_PASSES], purge: [LOG_PASSES, DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
   // Appends the receipts, then deletes every version of a kept identity no entry waits on any more.
   'write-sweep-receipts': { ledger: LEDGER_RW, work: { read: [], write: [], purge: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
-  // Retention enforcement. Pending access requests: the subject-request machine's running executions, read in the ledger (functions/core/pending-requests.ts).
+  // Retention enforcement. Pending access requests: the subject's partition of the ledger (functions/core/pending-requests.ts).
   'plan-enforcement': { ledger: [], work: NONE, bundles: 'none', stores: [], anonymizer: false },
   // Request ids are HMACs under the anonymization key; the requests go in the ledger and their executions are started here.
-  'start-retention-erasures': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: ['subject-dates'], anonymizer: true, machines: { start: ['subject-request'], list: ['subject-request'] } },
-  // Resolves held subjects and discovers them in the purged store, then deletes the rest; the Scan cursor and the unit's lease stay in the ledger.
-  'purge-expired-records': { ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], work: NONE, bundles: 'none', stores: ['identity', 'expire'], anonymizer: true, machines: { list: ['subject-request'] } },
+  'start-retention-erasures': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: ['subject-dates'], anonymizer: true, machines: { start: ['subject-request'] } },
+  // Resolves held subjects and those with pending access requests (found through the deadline index) and discovers them
+  // in the purged store, reads the owners' hold flags, then deletes the rest; the Scan cursor and the unit's lease stay in the ledger.
+  'purge-expired-records': { ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], work: NONE, bundles: 'none', stores: ['identity', 'holds', 'expire'], anonymizer: true, deadlineIndex: true },
   'write-enforcement-receipt': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: [], anonymizer: false },
 };
 
