@@ -7,6 +7,7 @@
  * it as the table it is.
  */
 import type { DataMap, DynamoDbStore, S3ObjectsStore, S3RecordsStore, Store } from '../functions/core/datamap';
+import { isIdentitySource } from '../functions/core/identity';
 
 type MachineName = 'subject-request' | 'retention-sweep' | 'retention-enforcement';
 
@@ -87,8 +88,9 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   // Deletes every version of the identity kept under deferred/ once a request is completed with nothing deferred.
   'write-receipt': { ledger: LEDGER_RW, work: { read: [REQUESTS], write: [], purge: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
   // Marks the request failed and releases its erasure leases; for a cancel, appends the
-  // `cancelled` receipt from what each finished store left under applied/ (functions/core/cancel.ts).
-  'record-failure': { ledger: LEDGER_RW, work: READ, bundles: 'none', stores: [], anonymizer: false },
+  // `cancelled` receipt from what each finished store left under applied/ (functions/core/cancel.ts),
+  // and deletes every version of the identity kept under deferred/ when a new request can find the subject again.
+  'record-failure': { ledger: LEDGER_RW, work: { read: [REQUESTS], write: [], purge: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
   // Retention sweep: the due entries (Query), and the page cursor where the last run stopped (GetItem, PutItem).
   // Also the deadline check: open requests by due date, from the ledger's deadline index.
   'find-due-deferrals': { ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], work: NONE, bundles: 'none', stores: [], anonymizer: false, deadlineIndex: true },
@@ -153,7 +155,7 @@ export function storeGrants(dataMap: DataMap, operations: readonly StoreOperatio
 
 /** Identity resolution (functions/core/identity.ts) runs the owner lookups of the stores that yield identifiers. */
 export function takesPartInIdentity(store: DynamoDbStore): boolean {
-  return Object.keys(store.yields).length > 0 && store.lookups.some((l) => l.role === 'owner');
+  return isIdentitySource(store);
 }
 
 function storeNeeds(store: Store, operation: StoreOperation): Need[] {

@@ -11,19 +11,23 @@
  * done, in counts), releases the leases and ends the request `cancelled`. A request that is
  * not running (awaiting approval, rejected, planned) is cancelled by the CLI directly: no
  * execution runs, so none needs stopping. Nothing of the request is scheduled for the sweep,
- * so a new request of the same subject finishes the job later.
+ * so a new request of the same subject finishes the job later; where the stores that identity
+ * resolution reads were already erased, no new request can find the subject, and `dsr resume`
+ * finishes it with the identity the request kept (settleKeptIdentity).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApplyResult } from '../connectors/types';
 import { ANSWERED, reasonHash } from './deadlines';
 import { releaseErasureLeases } from './erasure-lock';
+import { isIdentitySource } from './identity';
 import { queuedStoresOf } from './log-pass-route';
 import { DsrError, InvalidInputError } from './errors';
 import type { RequestRecord, RequestStatus } from './ledger';
 import { appendReceipt, type StoredReceipt } from './receipt';
 import { docKeys } from './request-data';
 import type { Runtime } from './runtime';
+import { forgetIdentityWhenDone } from './sweep';
 
 /** The change id of the cancellation (one per request) and the receipt's `change`. */
 export const CANCELLED = 'cancelled';
@@ -110,14 +114,29 @@ export async function recordCancellation(
     const applied = record.planHash ? await rt.workspace.getJson<ApplyResult>(docKeys.applied(requestId, store)) : undefined;
     stores.push(applied ? { store, state: 'done', counts: { ...applied.applied, refused: applied.refused.length, missing: applied.missing.length } } : { store, state: 'untouched', counts: {} });
   }
-  const receipt = await cancelledReceipt(rt, record, stores, opts.now);
+  const identity = await settleKeptIdentity(rt, requestId, stores);
+  const receipt = await cancelledReceipt(rt, record, stores, opts.now, identity);
   await releaseErasureLeases(rt, record.request.subjectId, names, requestId);
   await rt.ledger.setStatus(requestId, 'cancelled', opts.now, { receiptKey: `receipt/${receipt.sequence}`, reason: CANCELLED });
   return receipt;
 }
 
+/**
+ * The identity kept under deferred/ before the first erasure (resume.ts) is personal data with
+ * one purpose: reaching the subject when the stores identity resolution reads are erased. If
+ * none of them was, a new request resolves the subject afresh and finishes the job, so every
+ * version of the copy is deleted (as the sweep does once nothing is pending: forgetIdentityWhenDone,
+ * which also keeps it while a log store is queued for the pass). If one was, the copy stays
+ * for `dsr resume`, the only way left to the rest; the receipt says which.
+ */
+async function settleKeptIdentity(rt: Runtime, requestId: string, stores: readonly CancelledStore[]): Promise<'deleted' | 'kept-for-resume'> {
+  const sources = new Set(rt.config.dataMap.stores.filter(isIdentitySource).map((s) => s.name));
+  if (stores.some((s) => s.state === 'done' && sources.has(s.store))) return 'kept-for-resume';
+  return (await forgetIdentityWhenDone(rt, requestId, { unlessFailed: false })) ? 'deleted' : 'kept-for-resume';
+}
+
 /** The receipt alone (the CLI's path for a request no execution runs: nothing was applied). */
-export function cancelledReceipt(rt: Ctx, record: RequestRecord, stores: readonly CancelledStore[], now: Date): Promise<StoredReceipt> {
+export function cancelledReceipt(rt: Ctx, record: RequestRecord, stores: readonly CancelledStore[], now: Date, identity?: 'deleted' | 'kept-for-resume'): Promise<StoredReceipt> {
   const { requestId } = record.request;
   return appendReceipt(rt, {
     receiptVersion: 1,
@@ -135,6 +154,7 @@ export function cancelledReceipt(rt: Ctx, record: RequestRecord, stores: readonl
     storesDone: stores.filter((s) => s.state === 'done').length,
     storesUntouched: stores.filter((s) => s.state === 'untouched').length,
     storesQueued: stores.filter((s) => s.state === 'queued').length,
+    ...(identity ? { keptIdentity: identity } : {}),
     previousReceipt: record.receiptKey ?? null,
     at: now.toISOString(),
   });
