@@ -123,15 +123,17 @@ export async function recordCancellation(
 
 /**
  * The identity kept under deferred/ before the first erasure (resume.ts) is personal data with
- * one purpose: reaching the subject when the stores identity resolution reads are erased. If
- * none of them was, a new request resolves the subject afresh and finishes the job, so every
+ * one purpose: reaching the subject when the records identity resolution reads are erased. If
+ * none of them was (their stores untouched, or finished with those records kept), a new request resolves the subject afresh and finishes the job, so every
  * version of the copy is deleted (as the sweep does once nothing is pending: forgetIdentityWhenDone,
  * which also keeps it while a log store is queued for the pass). If one was, the copy stays
  * for `dsr resume`, the only way left to the rest; the receipt says which.
  */
 async function settleKeptIdentity(rt: Runtime, requestId: string, stores: readonly CancelledStore[]): Promise<'deleted' | 'kept-for-resume'> {
   const sources = new Set(rt.config.dataMap.stores.filter(isIdentitySource).map((s) => s.name));
-  if (stores.some((s) => s.state === 'done' && sources.has(s.store))) return 'kept-for-resume';
+  // A finished source store whose records stayed (held: an account flagged for investigation) still finds the subject.
+  const erased = (s: CancelledStore) => (s.counts.delete ?? 0) + (s.counts.anonymize ?? 0) > 0;
+  if (stores.some((s) => s.state === 'done' && sources.has(s.store) && erased(s))) return 'kept-for-resume';
   return (await forgetIdentityWhenDone(rt, requestId, { unlessFailed: false })) ? 'deleted' : 'kept-for-resume';
 }
 

@@ -86,16 +86,16 @@ async function bucketState(bucket: string, readLines: boolean): Promise<Map<stri
 }
 
 /**
- * The identity a cancelled erasure kept for a resume: every version gone when the account store
- * (the one identity resolution reads) was untouched, so a new request finds the subject; kept
- * when it was finished. The `cancelled` receipt says which; returns it.
+ * The identity a cancelled erasure kept for a resume: every version gone when the account record
+ * (what identity resolution reads) is still there, so a new request finds the subject; kept
+ * when it was erased. The `cancelled` receipt says which; returns it.
  */
-async function keptIdentitySettled(requestId: string, accountsState: string): Promise<string> {
+async function keptIdentitySettled(requestId: string, account: { state: string; delete?: number }): Promise<string> {
   const receipts = JSON.parse((await t.dsr('receipt', requestId, '--json')).out) as { changes: Array<{ receipt: { change: string; keptIdentity?: string } }> };
   const said = receipts.changes.find((c) => c.receipt.change === 'cancelled')!.receipt.keptIdentity;
   const kept = await env.s3.send(new ListObjectVersionsCommand({ Bucket: 'dsr-work', Prefix: `deferred/${requestId}/` }));
   const versions = (kept.Versions ?? []).length + (kept.DeleteMarkers ?? []).length;
-  if (accountsState === 'done') expect([said, versions > 0]).toEqual(['kept-for-resume', true]);
+  if (account.state === 'done' && (account.delete ?? 0) > 0) expect([said, versions > 0]).toEqual(['kept-for-resume', true]);
   else expect([said, versions]).toEqual(['deleted', 0]);
   return said!;
 }
@@ -171,7 +171,7 @@ describe('dsr cancel', () => {
     const status = await t.dsr('status', 'cx-run', '--json');
     expect(lastJson<{ status: string; execution: { error: string } }>(status.out)).toMatchObject({ status: 'cancelled', execution: { error: 'RequestCancelled' } });
     expect((await t.dsr('receipt', 'verify')).code).toBe(0);
-    await keptIdentitySettled('cx-run', result.stores.accounts.state);
+    await keptIdentitySettled('cx-run', result.stores.accounts);
 
     // A new request of the subject would not find it once the account store was finished (nothing
     // left to find the subject by); the request's resume finishes with the identity it kept:
@@ -242,7 +242,7 @@ describe('dsr cancel', () => {
     expect(contacts).toHaveLength(stateOf('contacts') === 'done' ? 0 : subject.expected.contacts.owner);
     if (stateOf('contacts') === 'done') expect(cancelled.stores.contacts.delete).toBe(subject.expected.contacts.owner);
 
-    const identity = await keptIdentitySettled('cx-logs', stateOf('accounts'));
+    const identity = await keptIdentitySettled('cx-logs', cancelled.stores.accounts);
     console.log(`cancelled: ${JSON.stringify(Object.fromEntries(Object.entries(cancelled.stores).map(([k, v]) => [k, v.state])))}; ${rewritten} log objects rewritten, ${removed['sip-logs']} sip and ${removed['app-logs']} app lines removed; identity ${identity}`);
 
     // Finished later: the resume erases what is left; the kept identity stays only while the sweep has entries to erase with it.
@@ -250,5 +250,28 @@ describe('dsr cancel', () => {
     expect(resumed).toMatchObject({ status: 'completed', counts: { verification: { unexpected: 0 } } });
     const left = await env.s3.send(new ListObjectVersionsCommand({ Bucket: 'dsr-work', Prefix: 'deferred/cx-logs/' }));
     expect((left.Versions ?? []).length > 0).toBe((resumed.counts.totals['retain-until'] ?? 0) > 0);
+  }, 600_000);
+
+  it('running, the account kept by its fraud flag: the kept identity goes, and a new request finds the subject and finishes the job', async () => {
+    const subject = report.subjects.find((s) => s.flags.fraudInvestigation && !s.flags.specialCharacters && !taken.includes(s.subjectId) && s.expected.contacts.owner > 0 && s.expected.devices.owner > 0)!;
+    expect(subject).toBeDefined();
+    taken.push(subject.subjectId);
+    await awaitingErasure('cx-flag', subject.subjectId);
+    const approved = lastJson<{ executionArn: string }>((await t.dsr('approve', 'cx-flag', '--approved-by', 'agent-2', '--json')).out);
+    await untilErasureStarted(approved.executionArn);
+    const cancelled = lastJson<{ status: string; stores: Record<string, { state: string; delete?: number }> }>((await t.dsr('cancel', 'cx-flag', '--reason', 'duplicate', '--wait', '--json')).out);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.stores.accounts.delete ?? 0).toBe(0);
+    expect(await keptIdentitySettled('cx-flag', cancelled.stores.accounts)).toBe('deleted');
+    expect(await ownedItems('voip-accounts', 'accountId', subject.subjectId)).toHaveLength(1);
+
+    await awaitingErasure('cx-flag-new', subject.subjectId);
+    const finished = lastJson<{ status: string; counts: { verification: { unexpected: number } } }>((await t.dsr('approve', 'cx-flag-new', '--approved-by', 'agent-2', '--wait', '--json')).out);
+    expect(finished).toMatchObject({ status: 'completed', counts: { verification: { unexpected: 0 } } });
+    expect(await ownedItems('voip-contacts', 'ownerAccountId', subject.subjectId)).toHaveLength(0);
+    expect(await ownedItems('voip-devices', 'accountId', subject.subjectId)).toHaveLength(0);
+    // Still held for the investigation.
+    expect(await ownedItems('voip-accounts', 'accountId', subject.subjectId)).toHaveLength(1);
+    console.log(`cancelled with the account held: ${JSON.stringify(Object.fromEntries(Object.entries(cancelled.stores).map(([k, v]) => [k, `${v.state}${v.delete ? ` ${v.delete} deleted` : ''}`])))}`);
   }, 600_000);
 });
