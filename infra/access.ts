@@ -7,6 +7,7 @@
  * it as the table it is.
  */
 import type { DataMap, DynamoDbStore, S3ObjectsStore, S3RecordsStore, Store } from '../functions/core/datamap';
+import { isIdentitySource } from '../functions/core/identity';
 
 type MachineName = 'subject-request' | 'retention-sweep' | 'retention-enforcement';
 
@@ -91,8 +92,9 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   // Deletes every version of the identity kept under deferred/ once a request is completed with nothing deferred.
   'write-receipt': { ledger: LEDGER_RW, work: { read: [REQUESTS], write: [], purge: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
   // Marks the request failed and releases its erasure leases; for a cancel, appends the
-  // `cancelled` receipt from what each finished store left under applied/ (functions/core/cancel.ts).
-  'record-failure': { ledger: LEDGER_RW, work: READ, bundles: 'none', stores: [], anonymizer: false },
+  // `cancelled` receipt from what each finished store left under applied/ (functions/core/cancel.ts),
+  // and deletes every version of the identity kept under deferred/ when a new request can find the subject again.
+  'record-failure': { ledger: LEDGER_RW, work: { read: [REQUESTS], write: [], purge: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
   // Retention sweep: the due entries (Query), and the page cursor where the last run stopped (GetItem, PutItem).
   // Also the deadline check: open requests by due date, from the ledger's deadline index.
   'find-due-deferrals': { ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], work: NONE, bundles: 'none', stores: [], anonymizer: false, deadlineIndex: true },
@@ -106,12 +108,13 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   'finish-log-pass': { ledger: [...LEDGER_RW, 'dynamodb:BatchWriteItem'], work: { read: [LOG_PASSES], write: [LOG_PASSES], purge: [LOG_PASSES, DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
   // Appends the receipts, then deletes every version of a kept identity no entry waits on any more.
   'write-sweep-receipts': { ledger: LEDGER_RW, work: { read: [], write: [], purge: [DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
-  // Retention enforcement. Pending access requests: the subject-request machine's running executions, read in the ledger (functions/core/pending-requests.ts).
+  // Retention enforcement. Pending access requests: the subject's partition of the ledger (functions/core/pending-requests.ts).
   'plan-enforcement': { ledger: [], work: NONE, bundles: 'none', stores: [], anonymizer: false },
   // Request ids are HMACs under the anonymization key; the requests go in the ledger and their executions are started here.
-  'start-retention-erasures': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: ['subject-dates'], anonymizer: true, machines: { start: ['subject-request'], list: ['subject-request'] } },
-  // Resolves held subjects and discovers them in the purged store, then deletes the rest; the Scan cursor and the unit's lease stay in the ledger.
-  'purge-expired-records': { ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], work: NONE, bundles: 'none', stores: ['identity', 'expire'], anonymizer: true, machines: { list: ['subject-request'] } },
+  'start-retention-erasures': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: ['subject-dates'], anonymizer: true, machines: { start: ['subject-request'] } },
+  // Resolves held subjects and those with pending access requests (found through the deadline index) and discovers them
+  // in the purged store, reads the owners' hold flags, then deletes the rest; the Scan cursor and the unit's lease stay in the ledger.
+  'purge-expired-records': { ledger: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], work: NONE, bundles: 'none', stores: ['identity', 'holds', 'expire'], anonymizer: true, deadlineIndex: true },
   'write-enforcement-receipt': { ledger: LEDGER_RW, work: NONE, bundles: 'none', stores: [], anonymizer: false },
 };
 
@@ -158,7 +161,7 @@ export function storeGrants(dataMap: DataMap, operations: readonly StoreOperatio
 
 /** Identity resolution (functions/core/identity.ts) runs the owner lookups of the stores that yield identifiers. */
 export function takesPartInIdentity(store: DynamoDbStore): boolean {
-  return Object.keys(store.yields).length > 0 && store.lookups.some((l) => l.role === 'owner');
+  return isIdentitySource(store);
 }
 
 function storeNeeds(store: Store, operation: StoreOperation): Need[] {

@@ -141,7 +141,7 @@ export class SubjectRightsOrchestrator extends Construct {
     // names are deploy-time values and travel as variables (functions/core/config.ts merges them).
     const configFile = writeConfigFile(this, {
       dataMap: v.dataMap,
-      settings: { approvalRequired: props.approvalRequired ?? false, bundleUrlExpirySeconds: v.bundleUrlExpirySeconds, sweepMaxEntries: v.sweepMaxEntries, logPass: v.logPass },
+      settings: { approvalRequired: props.approvalRequired ?? false, bundleUrlExpirySeconds: v.bundleUrlExpirySeconds, sweepMaxEntries: v.sweepMaxEntries, logPass: v.logPass, ...(v.deadlines ? { deadlines: v.deadlines } : {}) },
       ...(v.retention ? { retention: v.retention } : {}),
     });
     const environment = {
@@ -192,7 +192,7 @@ export class SubjectRightsOrchestrator extends Construct {
         schedules.push(scheduleMachine(this, `${pascal(spec.id)}Schedule`, machine, expression, spec.schedule.input, spec.schedule.description));
       }
     }
-    alarms.push(deadlineAlarm(this, props.alarmTopic), logErasureOverdueAlarm(this, props.alarmTopic));
+    alarms.push(deadlineAlarm(this, props.alarmTopic, v.deadlines?.nearingDays), logErasureOverdueAlarm(this, props.alarmTopic));
     this.stateMachines = machines;
     this.stateMachine = machines.get('subject-request')!;
     this.alarms = alarms;

@@ -11,13 +11,14 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { DeadlineSettingsSchema } from '../functions/core/deadline-settings';
 import { DEADLINE_METRICS } from '../functions/core/deadlines';
 import { LOG_QUEUE_METRICS } from '../functions/core/log-queue';
 import { METRICS_NAMESPACE } from '../functions/core/metrics';
 
-export function deadlineAlarm(scope: Construct, topic?: sns.ITopic): cloudwatch.Alarm {
+export function deadlineAlarm(scope: Construct, topic?: sns.ITopic, nearingDays = DeadlineSettingsSchema.parse({}).nearingDays): cloudwatch.Alarm {
   const alarm = new cloudwatch.Alarm(scope, 'RequestsNearingDeadline', {
-    alarmDescription: 'Requests overdue or nearing their statutory deadline (PIPEDA s.8(3)): npx dsr requests --due-within 7d --overdue',
+    alarmDescription: `Requests overdue or nearing their statutory deadline (PIPEDA s.8(3)): npx dsr requests --due-within ${nearingDays}d --overdue`,
     metric: new cloudwatch.Metric({ namespace: DEADLINE_METRICS.namespace, metricName: DEADLINE_METRICS.nearing, statistic: 'Maximum', period: Duration.days(1) }),
     threshold: 1,
     evaluationPeriods: 1,

@@ -17,6 +17,8 @@ import { DEFAULT_SWEEP_MAX_ENTRIES, MAX_SWEEP_ENTRIES } from '../functions/core/
 import { DataMapSchema, formatPath, type DataMap } from '../functions/core/datamap';
 import { RetentionScheduleSchema, type RetentionSchedule } from '../functions/core/retention';
 import { LogPassSettingsSchema, type LogPassSettings } from '../functions/core/log-pass-settings';
+import { DeadlineSettingsSchema, type DeadlineSettings } from '../functions/core/deadline-settings';
+import { responseDays } from '../functions/core/deadlines';
 
 export interface SubjectRightsOrchestratorProps {
   /**
@@ -128,6 +130,15 @@ export interface SubjectRightsOrchestratorProps {
   readonly logPass?: Partial<LogPassSettings>;
 
   /**
+   * Statutory deadlines (functions/core/deadline-settings.ts): days to answer a request per
+   * jurisdiction (`responseDays`, e.g. `{ CA: 30, 'CA-QC': 30 }`; a subdivision without an
+   * entry uses its country's), the jurisdiction of a request that names none, the longest
+   * extension, and the window of `dsr requests --due-within` and of the deadline alarm.
+   * @default - 30 days for CA and CA-QC, default jurisdiction CA, extensions up to 30 days, alarm 7 days ahead
+   */
+  readonly deadlines?: Partial<DeadlineSettings>;
+
+  /**
    * Lifetime of the presigned URL of a portability bundle (1 minute to 7 days).
    * @default Duration.minutes(15)
    */
@@ -190,6 +201,8 @@ export interface ValidatedProps {
   readonly workRetentionDays: number;
   readonly sweepMaxEntries: number;
   readonly logPass: LogPassSettings;
+  /** Only when the prop is given: the functions otherwise use the defaults. */
+  readonly deadlines?: DeadlineSettings;
 }
 
 const TABLE_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/([A-Za-z0-9_.-]{3,255})$/;
@@ -226,8 +239,10 @@ export function validateProps(id: string, props: SubjectRightsOrchestratorProps)
   const logPassParsed = LogPassSettingsSchema.safeParse(props.logPass ?? {});
   if (!logPassParsed.success) for (const issue of logPassParsed.error.issues) problems.push(`logPass.${issue.path.join('.')}: ${issue.message}`);
 
+  const deadlines = props.deadlines === undefined ? undefined : checkDeadlines(props.deadlines, problems);
+
   if (problems.length > 0) throw new OrchestratorPropsError(id, problems);
-  return { dataMap: dataMap!, retention, bundleUrlExpirySeconds, bundleRetentionDays, workRetentionDays, sweepMaxEntries, logPass: logPassParsed.data! };
+  return { dataMap: dataMap!, retention, bundleUrlExpirySeconds, bundleRetentionDays, workRetentionDays, sweepMaxEntries, logPass: logPassParsed.data!, ...(deadlines ? { deadlines } : {}) };
 }
 
 function checkDataMap(raw: unknown, problems: string[]): DataMap | undefined {
@@ -256,6 +271,23 @@ function checkRetention(raw: unknown, dataMap: DataMap | undefined, problems: st
     for (const store of Object.keys(result.data.stores)) {
       if (!names.has(store)) problems.push(`retention.stores.${store}: no store of that name in dataMap`);
     }
+  }
+  return result.data;
+}
+
+function checkDeadlines(raw: unknown, problems: string[]): DeadlineSettings | undefined {
+  const result = DeadlineSettingsSchema.safeParse(raw);
+  if (!result.success) {
+    // zod says only "Invalid key in record" of a key that is not a jurisdiction.
+    for (const issue of result.error.issues) problems.push(`deadlines${prefixed(formatPath(issue.path))}: ${issue.code === 'invalid_key' ? 'is not a jurisdiction: must be an ISO 3166 code such as CA or CA-QC' : issue.message}`);
+    return undefined;
+  }
+  // A request naming no jurisdiction must have a period, or every such request would fail at its start.
+  try {
+    responseDays(result.data, result.data.defaultJurisdiction);
+  } catch {
+    problems.push(`deadlines.defaultJurisdiction: ${result.data.defaultJurisdiction} has no period in deadlines.responseDays (nor has its country)`);
+    return undefined;
   }
   return result.data;
 }

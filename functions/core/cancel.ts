@@ -11,7 +11,9 @@
  * done, in counts), releases the leases and ends the request `cancelled`. A request that is
  * not running (awaiting approval, rejected, planned) is cancelled by the CLI directly: no
  * execution runs, so none needs stopping. Nothing of the request is scheduled for the sweep,
- * so a new request of the same subject finishes the job later.
+ * so a new request of the same subject finishes the job later; where the stores that identity
+ * resolution reads were already erased, no new request can find the subject, and `dsr resume`
+ * finishes it with the identity the request kept (settleKeptIdentity).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -19,6 +21,7 @@ import type { ApplyResult } from '../connectors/types';
 import { consentPlacesDone } from './consent-progress';
 import { ANSWERED, reasonHash } from './deadlines';
 import { releaseErasureLeases } from './erasure-lock';
+import { isIdentitySource } from './identity';
 import { queuedStoresOf } from './log-pass-route';
 import { DsrError, InvalidInputError } from './errors';
 import type { RequestRecord, RequestStatus } from './ledger';
@@ -26,6 +29,7 @@ import { isConsentType } from './purposes';
 import { appendReceipt, type StoredReceipt } from './receipt';
 import { docKeys } from './request-data';
 import type { Runtime } from './runtime';
+import { forgetIdentityWhenDone } from './sweep';
 
 /** The change id of the cancellation (one per request) and the receipt's `change`. */
 export const CANCELLED = 'cancelled';
@@ -114,14 +118,38 @@ export async function recordCancellation(
   }
   // A withdrawal or objection writes places, not store plans: which were done before the cancel.
   const consentPlaces = isConsentType(record.request.type) ? await consentPlacesDone(rt, requestId, record.request.purposes ?? [], rt.config.dataMap.purposes) : undefined;
-  const receipt = await cancelledReceipt(rt, record, stores, opts.now, consentPlaces);
+  const identity = await settleKeptIdentity(rt, requestId, stores);
+  const receipt = await cancelledReceipt(rt, record, stores, opts.now, { consentPlaces, identity });
   await releaseErasureLeases(rt, record.request.subjectId, names, requestId);
   await rt.ledger.setStatus(requestId, 'cancelled', opts.now, { receiptKey: `receipt/${receipt.sequence}`, reason: CANCELLED });
   return receipt;
 }
 
+/**
+ * The identity kept under deferred/ before the first erasure (resume.ts) is personal data with
+ * one purpose: reaching the subject when the records identity resolution reads are erased. If
+ * none of them was (their stores untouched, or finished with those records kept), a new request resolves the subject afresh and finishes the job, so every
+ * version of the copy is deleted (as the sweep does once nothing is pending: forgetIdentityWhenDone,
+ * which also keeps it while a log store is queued for the pass). If one was, the copy stays
+ * for `dsr resume`, the only way left to the rest; the receipt says which.
+ */
+async function settleKeptIdentity(rt: Runtime, requestId: string, stores: readonly CancelledStore[]): Promise<'deleted' | 'kept-for-resume'> {
+  const sources = new Set(rt.config.dataMap.stores.filter(isIdentitySource).map((s) => s.name));
+  // A finished source store whose records stayed (held: an account flagged for investigation) still finds the subject.
+  const erased = (s: CancelledStore) => (s.counts.delete ?? 0) + (s.counts.anonymize ?? 0) > 0;
+  if (stores.some((s) => s.state === 'done' && sources.has(s.store) && erased(s))) return 'kept-for-resume';
+  return (await forgetIdentityWhenDone(rt, requestId, { unlessFailed: false })) ? 'deleted' : 'kept-for-resume';
+}
+
 /** The receipt alone (the CLI's path for a request no execution runs: nothing was applied). */
-export function cancelledReceipt(rt: Ctx, record: RequestRecord, stores: readonly CancelledStore[], now: Date, consentPlaces?: readonly unknown[]): Promise<StoredReceipt> {
+export function cancelledReceipt(
+  rt: Ctx,
+  record: RequestRecord,
+  stores: readonly CancelledStore[],
+  now: Date,
+  extra: { readonly consentPlaces?: readonly unknown[]; readonly identity?: 'deleted' | 'kept-for-resume' } = {},
+): Promise<StoredReceipt> {
+  const { consentPlaces, identity } = extra;
   const { requestId } = record.request;
   return appendReceipt(rt, {
     receiptVersion: 1,
@@ -140,6 +168,7 @@ export function cancelledReceipt(rt: Ctx, record: RequestRecord, stores: readonl
     storesUntouched: stores.filter((s) => s.state === 'untouched').length,
     storesQueued: stores.filter((s) => s.state === 'queued').length,
     ...(consentPlaces ? { consentPlaces } : {}),
+    ...(identity ? { keptIdentity: identity } : {}),
     previousReceipt: record.receiptKey ?? null,
     at: now.toISOString(),
   });

@@ -3,25 +3,22 @@
  * than 7 years): the records past the limit are found through the store's date index, or by
  * one segment of a parallel Scan (a bounded maintenance job: at most `maxItemsPerSegment`
  * items a run, the cursor kept in the ledger for the next run), and deleted, except what a
- * hold or a pending access request covers: those are counted as kept, with their basis.
+ * hold, a hold flag on the owner's record or a pending access request covers
+ * (enforcement-kept.ts): those are counted as kept, with their basis.
  *
- * What is held is found as the pipeline finds a subject's records: each held subject's
- * identity is resolved and the store discovered for it (owner records and mentions of the
- * subject in other people's records alike). A hold placed while a purge runs stops it before
- * its next batch (the active holds are read again before each write); the next run goes on.
- * Counts only leave this module: no key, no value.
+ * A hold placed while a purge runs stops it before its next batch (the active holds are read
+ * again before each write); the next run goes on. Counts only leave this module: no key, no
+ * value.
  */
-import { QueryCommand, ScanCommand, type QueryCommandOutput, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ScanCommand, type QueryCommandOutput, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchDeleteItems } from '../aws/dynamodb-batch';
-import { keyOf, keyString, type Item } from '../aws/dynamodb-keys';
-import type { DynamoLocator } from '../connectors/types';
+import { keyOf, type Item } from '../aws/dynamodb-keys';
 import { DEFAULT_BACKOFF } from './backoff';
 import type { DynamoDbStore } from './datamap';
 import { InvalidInputError } from './errors';
-import { listActiveHolds } from './hold-ledger';
-import { resolveIdentity } from './identity';
-import { subjectsWithPendingAccessRequests } from './pending-requests';
+import { pagesBefore } from './date-index';
+import { activeHoldIds, keptRecords, type KeptRecords } from './enforcement-kept';
 import { cutoffFor, recordLimits, type PurgeUnit, type RecordLimit } from './retention-limits';
 import { scheduleOf } from './enforcement-subjects';
 import type { Runtime } from './runtime';
@@ -31,7 +28,7 @@ export interface PurgeCounts {
   itemsRead: number;
   pastLimit: number;
   purged: number;
-  /** Kept, by basis: a hold kind, `pending-request`. */
+  /** Kept, by basis: a hold kind (`litigation`, `investigation` from a flag), `pending-access-request`. */
   kept: Record<string, number>;
   readUnits: number;
   writeUnits: number;
@@ -47,29 +44,6 @@ export interface PurgeResult {
 }
 
 const PAGE = 500;
-
-/** Keys of the store's records that a hold or a pending access request covers, with the basis. */
-async function keptKeys(rt: Runtime, store: DynamoDbStore, now: Date, stateMachineArn: string): Promise<{ wholeStore?: string; keys: Map<string, string>; holdIds: string }> {
-  const holds = await listActiveHolds(rt, now);
-  const holdIds = holds.map((h) => h.holdId).sort().join(',');
-  const onStore = holds.find((h) => h.scope === 'store' && h.store === store.name);
-  if (onStore) return { wholeStore: onStore.kind, keys: new Map(), holdIds };
-  const subjects = new Map<string, string>();
-  for (const h of holds) if (h.scope === 'subject' && h.subjectId) subjects.set(h.subjectId, h.kind);
-  for (const s of await subjectsWithPendingAccessRequests(rt, stateMachineArn)) if (!subjects.has(s)) subjects.set(s, 'pending-request');
-  const keys = new Map<string, string>();
-  const ctx = rt.connectorContext();
-  for (const [subjectId, basis] of subjects) {
-    const { identity, found } = await resolveIdentity(rt.config.dataMap, subjectId, rt.connectors, ctx);
-    if (!found) continue;
-    for (const f of await rt.connectors(store).discover(store, identity, { ...ctx, now })) {
-      const locator = f.locator as DynamoLocator;
-      const k = keyString(keyOf(locator.key as Item, store.key.partitionKey, store.key.sortKey));
-      if (!keys.has(k)) keys.set(k, basis);
-    }
-  }
-  return { keys, holdIds };
-}
 
 function cursorKey(unit: PurgeUnit) {
   return { pk: 'retention-cursor', sk: `${unit.store}#${unit.segment}of${unit.segments}` };
@@ -106,40 +80,40 @@ async function releaseLease(rt: Runtime, unit: PurgeUnit, runId: string): Promis
   await DynamoDBDocumentClient.from(rt.dynamodb).send(new PutCommand({ TableName: rt.ledger.table, Item: { pk: 'retention-lease', sk: cursorKey(unit).sk, runId, expiresAt: 0 } }));
 }
 
-export async function purgeUnit(rt: Runtime, unit: PurgeUnit, now: Date, runId: string, stateMachineArn: string): Promise<PurgeResult> {
+export async function purgeUnit(rt: Runtime, unit: PurgeUnit, now: Date, runId: string): Promise<PurgeResult> {
   if (!(await takeLease(rt, unit, runId))) {
     const basis = recordLimits(rt.config.dataMap, scheduleOf(rt)).find((l) => l.store === unit.store)?.basis ?? 'none';
     return { store: unit.store, segment: unit.segment, status: 'running-elsewhere', basis, counts: { itemsRead: 0, pastLimit: 0, purged: 0, kept: {}, readUnits: 0, writeUnits: 0 } };
   }
   try {
-    return await purgeLeased(rt, unit, now, stateMachineArn);
+    return await purgeLeased(rt, unit, now);
   } finally {
     await releaseLease(rt, unit, runId);
   }
 }
 
-async function purgeLeased(rt: Runtime, unit: PurgeUnit, now: Date, stateMachineArn: string): Promise<PurgeResult> {
+async function purgeLeased(rt: Runtime, unit: PurgeUnit, now: Date): Promise<PurgeResult> {
   const limit = recordLimits(rt.config.dataMap, scheduleOf(rt)).find((l) => l.store === unit.store);
   const store = rt.config.dataMap.stores.find((s) => s.name === unit.store);
   if (!limit || store?.kind !== 'dynamodb') throw new InvalidInputError(`store ${unit.store} has no record-level limit to enforce`);
   const counts: PurgeCounts = { itemsRead: 0, pastLimit: 0, purged: 0, kept: {}, readUnits: 0, writeUnits: 0 };
-  const kept = await keptKeys(rt, store, now, stateMachineArn);
+  const kept = await keptRecords(rt, store, now);
   const cutoff = cutoffFor(now, limit.after).toISOString();
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
   const target = { client: rt.dynamodb, store: store.name, table: store.table, partitionKey: store.key.partitionKey, sortKey: store.key.sortKey };
 
   const handlePage = async (items: readonly Item[]): Promise<boolean> => {
     const toDelete: Item[] = [];
-    for (const item of items) {
+    for (const entry of items) {
       counts.pastLimit++;
-      const key = keyOf(item, store.key.partitionKey, store.key.sortKey);
-      const basis = kept.wholeStore ?? kept.keys.get(keyString(key));
+      const item = await withAttributes(rt, store, entry, kept, counts);
+      const basis = item ? await kept.basisOf(item) : undefined;
       if (basis) counts.kept[basis] = (counts.kept[basis] ?? 0) + 1;
-      else toDelete.push(key);
+      else if (item) toDelete.push(keyOf(item, store.key.partitionKey, store.key.sortKey));
     }
     if (toDelete.length === 0) return true;
     // A hold placed since this purge read them: stop before writing; the next run decides again.
-    if ((await listActiveHolds(rt, now)).map((h) => h.holdId).sort().join(',') !== kept.holdIds) return false;
+    if ((await activeHoldIds(rt, now)) !== kept.holdIds) return false;
     const stats = { requests: 0, retries: 0 };
     counts.purged += await batchDeleteItems(target, toDelete, DEFAULT_BACKOFF, stats);
     // One write unit per item of up to 1 KB deleted (the index entry's delete is the index's own unit).
@@ -164,8 +138,8 @@ async function purgeLeased(rt: Runtime, unit: PurgeUnit, now: Date, stateMachine
         Segment: unit.segment,
         TotalSegments: unit.segments,
         FilterExpression: '#d < :cutoff',
-        ProjectionExpression: [store.key.partitionKey, store.key.sortKey].filter(Boolean).map((_, i) => `#k${i}`).join(', '),
-        ExpressionAttributeNames: { '#d': limit.dateField, '#k0': store.key.partitionKey, ...(store.key.sortKey ? { '#k1': store.key.sortKey } : {}) },
+        ProjectionExpression: kept.attributes.map((_, i) => `#k${i}`).join(', '),
+        ExpressionAttributeNames: { '#d': limit.dateField, ...Object.fromEntries(kept.attributes.map((a, i) => [`#k${i}`, a])) },
         ExpressionAttributeValues: { ':cutoff': { S: cutoff } },
         ExclusiveStartKey: start,
         Limit: PAGE,
@@ -195,26 +169,29 @@ async function purgeByIndex(
   handlePage: (items: readonly Item[]) => Promise<boolean>,
 ): Promise<PurgeResult['status']> {
   if (limit.expiry.method !== 'index') throw new InvalidInputError(`store ${limit.store} has no date index`);
-  const d = limit.expiry;
-  for (const value of d.partitionValues) {
-    let start: Item | undefined;
-    do {
-      const out = await rt.dynamodb.send(
-        new QueryCommand({
-          TableName: limit.table,
-          IndexName: d.index,
-          KeyConditionExpression: '#p = :p AND #d < :cutoff',
-          ExpressionAttributeNames: { '#p': d.partitionKey, '#d': d.dateAttribute },
-          ExpressionAttributeValues: { ':p': { S: value }, ':cutoff': { S: cutoff } },
-          ExclusiveStartKey: start,
-          Limit: PAGE,
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      consumed(out);
-      if (!(await handlePage(out.Items ?? []))) return 'holds-changed';
-      start = out.LastEvaluatedKey;
-    } while (start);
+  for await (const out of pagesBefore(rt.dynamodb, { table: limit.table, index: limit.expiry, cutoff, pageSize: PAGE })) {
+    consumed(out);
+    if (!(await handlePage(out.Items ?? []))) return 'holds-changed';
   }
   return 'done';
+}
+
+/**
+ * The entry with the attributes `basisOf` reads: an index that does not project an owner's
+ * identifier costs one read of the record (undefined: it went meanwhile, nothing to purge).
+ */
+async function withAttributes(rt: Runtime, store: DynamoDbStore, entry: Item, kept: KeptRecords, counts: PurgeCounts): Promise<Item | undefined> {
+  if (kept.wholeStore || kept.attributes.every((a) => entry[a] !== undefined)) return entry;
+  const out = await rt.dynamodb.send(
+    new GetItemCommand({
+      TableName: store.table,
+      Key: keyOf(entry, store.key.partitionKey, store.key.sortKey),
+      ProjectionExpression: kept.attributes.map((_, i) => `#k${i}`).join(', '),
+      ExpressionAttributeNames: Object.fromEntries(kept.attributes.map((a, i) => [`#k${i}`, a])),
+      ConsistentRead: true,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  counts.readUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
+  return out.Item;
 }

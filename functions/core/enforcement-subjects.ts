@@ -10,11 +10,14 @@
  * starts nothing; a run that crashed between recording and starting starts it the next time.
  * The id cannot be turned back into a subject id by guessing ids (the key is secret).
  */
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { containerSfnClient, subjectsWithPendingAccessRequests } from './pending-requests';
+import { pagesBefore } from './date-index';
+import { deadlineSettings } from './deadline-settings';
+import { requestDeadline } from './deadlines';
+import { currentContainer } from './lambda-container';
+import { pendingAccessRequests } from './pending-requests';
 import { createRequest, type ExecutionInput } from './request';
 import { cutoffFor, durationText, subjectLimits, type SubjectLimit } from './retention-limits';
 import { addDuration, DEFAULT_SCHEDULE, parseSchedule } from './retention';
@@ -43,29 +46,19 @@ export function scheduleOf(rt: Pick<Runtime, 'config'>) {
 
 /** Subjects whose anchor date is before the limit's cutoff: (subject id, anchor), from the index, page by page. */
 async function* pastLimit(rt: Pick<Runtime, 'dynamodb'>, limit: SubjectLimit, now: Date): AsyncGenerator<{ subjectId: string; anchorAt: string }> {
-  const cutoff = cutoffFor(now, limit.after).toISOString();
   const d = limit.dateIndex;
-  for (const value of d.partitionValues) {
-    let start: Record<string, never> | undefined;
-    do {
-      const out = await rt.dynamodb.send(
-        new QueryCommand({
-          TableName: limit.table,
-          IndexName: d.index,
-          KeyConditionExpression: '#p = :p AND #d < :cutoff',
-          ExpressionAttributeNames: { '#p': d.partitionKey, '#d': d.dateAttribute, '#s': limit.subjectAttribute },
-          ExpressionAttributeValues: { ':p': { S: value }, ':cutoff': { S: cutoff } },
-          ProjectionExpression: '#s, #d',
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const raw of out.Items ?? []) {
-        const item = unmarshall(raw);
-        if (typeof item[limit.subjectAttribute] === 'string' && typeof item[d.dateAttribute] === 'string') yield { subjectId: item[limit.subjectAttribute], anchorAt: item[d.dateAttribute] };
-      }
-      start = out.LastEvaluatedKey as Record<string, never> | undefined;
-    } while (start);
+  for await (const out of pagesBefore(rt.dynamodb, { table: limit.table, index: d, cutoff: cutoffFor(now, limit.after).toISOString(), projection: [limit.subjectAttribute, d.dateAttribute] })) {
+    for (const raw of out.Items ?? []) {
+      const item = unmarshall(raw);
+      if (typeof item[limit.subjectAttribute] === 'string' && typeof item[d.dateAttribute] === 'string') yield { subjectId: item[limit.subjectAttribute], anchorAt: item[d.dateAttribute] };
+    }
   }
+}
+
+/** The SDK client of the calling function's container (its own role's credentials locally). */
+function containerSfnClient(): SFNClient {
+  const credentials = currentContainer()?.credentials;
+  return new SFNClient(credentials ? { credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey } } : {});
 }
 
 /** The request id of (limit, subject, anchor): deterministic within a deployment, not reversible without its key. */
@@ -78,7 +71,6 @@ export async function enforceSubjectLimits(rt: Runtime, opts: { runId: string; n
   const { runId, now } = opts;
   const limits = subjectLimits(rt.config.dataMap, scheduleOf(rt));
   const sfn = containerSfnClient();
-  const pending = await subjectsWithPendingAccessRequests(rt, opts.stateMachineArn, sfn);
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
   const byLimit: Record<string, LimitCounts> = {};
   let budget = opts.maxStarts;
@@ -88,7 +80,8 @@ export async function enforceSubjectLimits(rt: Runtime, opts: { runId: string; n
     byLimit[limit.category] = counts;
     for await (const { subjectId, anchorAt } of pastLimit(rt, limit, now)) {
       counts.pastLimit++;
-      if (pending.has(subjectId)) {
+      // A pending access or portability request holds the subject (PIPEDA s.8(8)): no erasure until it is answered.
+      if ((await pendingAccessRequests(rt, subjectId)).length > 0) {
         counts.keptPendingRequest++;
         continue;
       }
@@ -121,7 +114,7 @@ export async function enforceSubjectLimits(rt: Runtime, opts: { runId: string; n
         now,
       );
       // Same id, same (limit, subject, anchor): an existing record is this very request.
-      const record = await rt.ledger.putRequest(request, now, () => true);
+      const record = await rt.ledger.putRequest(request, now, () => true, requestDeadline(request, deadlineSettings(rt.config.settings)));
       const input: ExecutionInput = { requestId, requestHash: record.requestHash, mode: 'run' };
       let fresh = record.request.nonce === request.nonce;
       try {

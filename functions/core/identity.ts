@@ -15,7 +15,7 @@
  * subject must not make that person's identifiers the subject's.
  */
 import type { Connector, ConnectorContext, ConnectorRegistry, Identity } from '../connectors/types';
-import { IDENTIFIER_TYPES, type DataMap, type DynamoDbStore, type IdentifierType } from './datamap';
+import { IDENTIFIER_TYPES, type DataMap, type DynamoDbStore, type IdentifierType, type Store } from './datamap';
 import { DataMapError, DsrError, InvalidInputError } from './errors';
 import { normalize } from './identifiers';
 
@@ -44,6 +44,11 @@ export interface ResolvedIdentity {
   readonly counts: Partial<Record<IdentifierType, number>>;
 }
 
+/** A store identity resolution reads: a DynamoDB store that yields identifiers from its owner records. */
+export function isIdentitySource(store: Store): store is DynamoDbStore {
+  return store.kind === 'dynamodb' && Object.keys(store.yields).length > 0 && store.lookups.some((l) => l.role === 'owner');
+}
+
 export async function resolveIdentity(
   dataMap: DataMap,
   subjectId: string,
@@ -55,9 +60,7 @@ export async function resolveIdentity(
   if (typeof subjectId !== 'string' || subjectId.length === 0) throw new InvalidInputError('the subject id must be a non-empty string');
   const maxRounds = options.maxRounds ?? 10;
   const maxIdentifiers = options.maxIdentifiers ?? 1000;
-  const sources = dataMap.stores.filter(
-    (s): s is DynamoDbStore => s.kind === 'dynamodb' && Object.keys(s.yields).length > 0 && s.lookups.some((l) => l.role === 'owner'),
-  );
+  const sources = dataMap.stores.filter(isIdentitySource);
   const lookupOf = new Map(sources.map((store) => [store.name, ownerLookup(connectors(store) as Connector<DynamoDbStore>, store)]));
 
   const values = new Map<IdentifierType, Set<string>>([['subjectId', new Set([subjectId])]]);

@@ -6,20 +6,18 @@
  * with the request itself, so finding a subject's pending requests is one Query of one small
  * partition plus a read of each request's status, and no key holds the subject id in clear.
  *
- * Retention enforcement's record-level purge needs the other question, every subject with a
- * pending request at once: `subjectsWithPendingAccessRequests` answers it from the running
- * executions of the subject-request machine (requests received but not started are not seen
- * there; `pendingAccessRequests` sees them, one subject at a time).
+ * `pendingAccessRequests` is the one answer to "does this subject have a pending request": the
+ * pipeline's erasures and sweeps ask it (holds.ts), so does retention enforcement, per subject
+ * past a limit (enforcement-subjects.ts), and for the record-level purge, which needs every such
+ * subject at once, through `pendingAccessSubjects` (candidates from the deadline index, each
+ * decided here).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ANSWERED } from './deadlines';
+import { ANSWERED, DEADLINE_INDEX, dueStateOf } from './deadlines';
 import { subjectLockKey } from './erasure-lock';
 import type { RequestStatus } from './ledger';
 import type { SubjectRequest } from './request';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { currentContainer } from './lambda-container';
-import type { Runtime } from './runtime';
 
 /** The basis recorded for what a pending access or portability request holds. */
 export const PENDING_ACCESS_BASIS = 'pending-access-request';
@@ -89,32 +87,40 @@ export async function pendingAccessRequests(rt: Ctx, subjectId: string, opts: { 
   return found;
 }
 
-const ANSWERED_BY_ACCESS = new Set(['access', 'portability']);
-
-/** The SDK client of the calling function's container (its own role's credentials locally). */
-export function containerSfnClient(): SFNClient {
-  const credentials = currentContainer()?.credentials;
-  return new SFNClient(credentials ? { credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey } } : {});
-}
-
-/** Every subject with a running access or portability request. */
-export async function subjectsWithPendingAccessRequests(rt: Pick<Runtime, 'ledger'>, stateMachineArn: string, sfn: SFNClient = containerSfnClient()): Promise<Set<string>> {
+/**
+ * Every subject with a pending access or portability request, for a record-level purge that
+ * must keep what any of them covers. The candidates are the open requests of those types in
+ * the ledger's deadline index (one Query of its `open` partition, ids only: the index projects
+ * no subject id), each request read for its subject; whether a subject's requests still hold
+ * is then asked of pendingAccessRequests, the one place that decides it. The index is
+ * eventually consistent: a request received a moment ago may be seen by the next run only.
+ */
+export async function pendingAccessSubjects(rt: Ctx): Promise<Set<string>> {
+  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
   const subjects = new Set<string>();
-  let nextToken: string | undefined;
+  const ruledOut = new Set<string>();
+  let start: Record<string, unknown> | undefined;
   do {
-    const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken }));
-    for (const e of page.executions ?? []) {
-      // A plan or a resume runs as `<requestId>--<mode>`: the request id comes first.
-      const requestId = (e.name ?? '').split('--')[0];
-      const record = requestId ? await rt.ledger.getRequest(requestId) : undefined;
-      if (record && ANSWERED_BY_ACCESS.has(record.request.type)) subjects.add(record.request.subjectId);
+    const out = await doc.send(
+      new QueryCommand({
+        TableName: rt.ledger.table,
+        IndexName: DEADLINE_INDEX.name,
+        KeyConditionExpression: '#state = :open',
+        FilterExpression: '#type IN (:access, :portability)',
+        ExpressionAttributeNames: { '#state': DEADLINE_INDEX.partitionKey, '#type': 'requestType' },
+        ExpressionAttributeValues: { ':open': dueStateOf('received'), ':access': 'access', ':portability': 'portability' },
+        ProjectionExpression: 'requestId',
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of out.Items ?? []) {
+      const request = (await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: { pk: `request#${item.requestId as string}`, sk: 'request' }, ConsistentRead: true }))).Item;
+      const subjectId = (request?.request as SubjectRequest | undefined)?.subjectId;
+      if (!subjectId || subjects.has(subjectId) || ruledOut.has(subjectId)) continue;
+      if ((await pendingAccessRequests(rt, subjectId)).length > 0) subjects.add(subjectId);
+      else ruledOut.add(subjectId);
     }
-    nextToken = page.nextToken;
-  } while (nextToken);
+    start = out.LastEvaluatedKey;
+  } while (start);
   return subjects;
-}
-
-/** The question enforcement asks of one subject (see the module comment for what answers it). */
-export async function subjectHasPendingAccessRequest(rt: Pick<Runtime, 'ledger'>, subjectId: string, stateMachineArn: string): Promise<boolean> {
-  return (await subjectsWithPendingAccessRequests(rt, stateMachineArn)).has(subjectId);
 }

@@ -7,9 +7,7 @@ import { taskHandler } from './middleware';
 const Input = z.object({
   runId: z.string(),
   now: z.iso.datetime({ offset: true }),
-  /** The subject-request machine: its running access requests keep what they cover. */
-  stateMachineArn: z.string().regex(/^arn:aws[a-z-]*:states:/),
   unit: z.object({ store: z.string().min(1), method: z.enum(['index', 'scan']), segment: z.number().int().min(0), segments: z.number().int().min(1) }),
 });
 
-export const handler = taskHandler('purge-expired-records', Input, async ({ runId, now, unit, stateMachineArn }) => purgeUnit(getRuntime(), unit, new Date(now), runId, stateMachineArn));
+export const handler = taskHandler('purge-expired-records', Input, async ({ runId, now, unit }) => purgeUnit(getRuntime(), unit, new Date(now), runId));

@@ -17,6 +17,8 @@ import { SubjectRightsOrchestrator } from '../../infra/construct';
 import { auditorPolicy, handlerPolicy, machinePolicy, supportPolicy, type PolicyArns } from '../../infra/policies';
 import { executionsArn, mapRunChildrenArn } from '../../infra/user-policies';
 import { LogPassSettingsSchema } from '../../functions/core/log-pass-settings';
+import { DeadlineSettingsSchema, deadlineSettings } from '../../functions/core/deadline-settings';
+import { responseDays } from '../../functions/core/deadlines';
 import { MACHINES, machineFile, machineHandlers } from '../../infra/machines';
 import { ReferenceOperatorStack } from '../../infra/stack';
 import { actionsOf, flat, nagViolations, referenceDataMap, resourcesOf, roleStatements, testApp, type Statement } from './synth';
@@ -46,6 +48,7 @@ const extra = new SubjectRightsOrchestrator(extraStack, 'Dsr', {
   alarmTopic: sns.Topic.fromTopicArn(extraStack, 'Alarms', 'arn:aws:sns:ca-central-1:111111111111:dsr-alarms'),
   sweepSchedule: scheduler.ScheduleExpression.cron({ hour: '4', minute: '30' }),
   bundleUrlExpiry: Duration.hours(1),
+  deadlines: { responseDays: { CA: 30, 'CA-QC': 25 }, nearingDays: 10 },
   tables: { 'voip-accounts': dynamodb.Table.fromTableAttributes(extraStack, 'Accounts', { tableName: 'voip-accounts', encryptionKey: accountsKey }) },
   buckets: { 'voip-media': 'arn:aws:s3:::voip-media' },
 });
@@ -201,7 +204,13 @@ describe('SubjectRightsOrchestrator: functions', () => {
     expect(parsed.settings).toMatchObject({ ledgerTable: 'ledger-from-cfn', workBucket: 'work-from-cfn', bundleBucket: 'bundles-from-cfn', approvalRequired: false });
     expect(parsed.dataMap).toEqual(refMap);
     const extraConfig = configs.find((c) => c.dataMap.stores.some((s: { name: string }) => s.name === 'loyalty'))!;
-    expect(extraConfig.settings).toEqual({ approvalRequired: true, bundleUrlExpirySeconds: 3600, sweepMaxEntries: 250, logPass: LogPassSettingsSchema.parse({}) });
+    const deadlines = DeadlineSettingsSchema.parse({ responseDays: { CA: 30, 'CA-QC': 25 }, nearingDays: 10 });
+    expect(extraConfig.settings).toEqual({ approvalRequired: true, bundleUrlExpirySeconds: 3600, sweepMaxEntries: 250, logPass: LogPassSettingsSchema.parse({}), deadlines });
+    // What the functions read: the prop's periods (a Quebec request is due in 25 days), and the alarm's window.
+    const extraSettings = deadlineSettings(parseConfig(withEnvironmentSettings(extraConfig, env)).settings);
+    expect([responseDays(extraSettings, 'CA-QC'), responseDays(extraSettings, 'CA-ON'), extraSettings.nearingDays]).toEqual([25, 30, 10]);
+    tx.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'RequestsNearingDeadline', AlarmDescription: Match.stringLikeRegexp('--due-within 10d') });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'RequestsNearingDeadline', AlarmDescription: Match.stringLikeRegexp('--due-within 7d') });
   });
 });
 

@@ -87,6 +87,19 @@ describe('SubjectRightsOrchestrator: props validated at synth', () => {
     }
   });
 
+  it('validates the deadline settings, each problem naming its field', () => {
+    expect(problems({ deadlines: { responseDays: { CA: 30, 'CA-QC': 30, FR: 30 }, defaultJurisdiction: 'CA-QC', maxExtensionDays: 30, nearingDays: 5 } })).toEqual([]);
+    expect(problems({ deadlines: { responseDays: { CA: 0 } } })).toEqual([expect.stringMatching(/^deadlines\.responseDays\.CA: /)]);
+    expect(problems({ deadlines: { responseDays: { canada: 30 } } as never })).toEqual([expect.stringMatching(/^deadlines\.responseDays(\.canada)?: .*ISO 3166/)]);
+    expect(problems({ deadlines: { maxExtensionDays: 400 } })).toEqual([expect.stringMatching(/^deadlines\.maxExtensionDays: /)]);
+    expect(problems({ deadlines: { nearingDays: 1.5 } })).toEqual([expect.stringMatching(/^deadlines\.nearingDays: /)]);
+    expect(problems({ deadlines: { periodDays: 30 } as never })).toEqual([expect.stringMatching(/^deadlines: .*periodDays/)]);
+    // A request naming no jurisdiction must have a period: FR is not covered by { CA: 30 }.
+    expect(problems({ deadlines: { responseDays: { CA: 30 }, defaultJurisdiction: 'FR' } })).toEqual(['deadlines.defaultJurisdiction: FR has no period in deadlines.responseDays (nor has its country)']);
+    // A subdivision falls back on its country.
+    expect(problems({ deadlines: { responseDays: { CA: 30 }, defaultJurisdiction: 'CA-ON' } })).toEqual([]);
+  });
+
   it('reports every problem at once', () => {
     const map = referenceDataMap();
     map.stores[0] = { ...map.stores[0], name: 'Accounts' };

@@ -2,7 +2,7 @@
  * Retention enforcement on the local engine, with the clock moved: subjects past a
  * subject-level limit get a system-originated erasure through the normal pipeline, records
  * past a record-level limit are purged through the date index or the segmented Scan, holds
- * and fraud flags keep what they cover, a run is idempotent, and nothing personal reaches the
+ * and fraud flags keep what they cover (a flagged owner's old CDRs too, basis investigation), a run is idempotent, and nothing personal reaches the
  * execution history or the report.
  */
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -105,18 +105,23 @@ describe('retention enforcement', () => {
     const phones = new Set(held.identifiers.phone);
     const heldOld = cdrsBefore.filter((c) => String(c.startTime) < cutoff && (c.accountId === held.subjectId || phones.has(String(c.calleeNumber)) || phones.has(String(c.callerNumber))));
     expect(heldOld.length).toBeGreaterThan(0);
-    // Older than 12 months: only what the hold covers is left, all of it.
+    // Older than 12 months: only what the hold covers and what fraud-flagged accounts own (basis investigation) is left, all of it.
+    const flaggedOwners = new Set(accountsBefore.filter((a) => a.fraudInvestigation === true).map((a) => a.accountId));
+    const heldKeys = new Set(heldOld.map((c) => `${c.accountId}#${c.callId}`));
+    const flaggedOld = cdrsBefore.filter((c) => String(c.startTime) < cutoff && flaggedOwners.has(c.accountId) && !heldKeys.has(`${c.accountId}#${c.callId}`));
+    expect(flaggedOld.length).toBeGreaterThan(0);
     const old = cdrs.filter((c) => String(c.startTime) < cutoff);
-    expect(old.map((c) => `${c.accountId}#${c.callId}`).sort()).toEqual(heldOld.map((c) => `${c.accountId}#${c.callId}`).sort());
+    expect(old.map((c) => `${c.accountId}#${c.callId}`).sort()).toEqual([...heldOld, ...flaggedOld].map((c) => `${c.accountId}#${c.callId}`).sort());
     // Younger ones all stay (erasures of subjects deactivated years ago had none).
     expect(cdrs.filter((c) => String(c.startTime) >= cutoff).length).toBe(cdrsBefore.filter((c) => String(c.startTime) >= cutoff).length);
 
     const invoiceCutoff = cutoffFor(new Date(NOW), { years: 7 }).toISOString();
-    expect((await scanAll('voip-billing')).filter((i) => String(i.invoiceDate) < invoiceCutoff && i.accountId !== held.subjectId)).toHaveLength(0);
+    expect((await scanAll('voip-billing')).filter((i) => String(i.invoiceDate) < invoiceCutoff && i.accountId !== held.subjectId && !flaggedOwners.has(i.accountId))).toHaveLength(0);
 
     const purges = [...a.purges, ...b.purges].filter((p) => p.store === 'call-records');
-    expect(purges.reduce((n, p) => n + p.counts.purged, 0)).toBe(cdrsBefore.filter((c) => String(c.startTime) < cutoff).length - heldOld.length);
+    expect(purges.reduce((n, p) => n + p.counts.purged, 0)).toBe(cdrsBefore.filter((c) => String(c.startTime) < cutoff).length - heldOld.length - flaggedOld.length);
     expect(purges.reduce((n, p) => n + (p.counts.kept.litigation ?? 0), 0)).toBeGreaterThanOrEqual(heldOld.length);
+    expect(purges.reduce((n, p) => n + (p.counts.kept.investigation ?? 0), 0)).toBeGreaterThanOrEqual(flaggedOld.length);
   }, 600_000);
 
   it('erases an account past 2 years after deactivation and keeps a fraud-flagged one with basis investigation', async () => {
