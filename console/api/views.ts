@@ -15,33 +15,6 @@ import { groupDeferrals, receiptSections } from '../../cli/commands/receipt';
 import { RunProgress } from '../../cli/progress';
 import { sweepRunResult } from '../../cli/operations/holds';
 
-/** At most this many requests in a list (the newest); a filter narrows within them. */
-export const LIST_LIMIT = 200;
-
-export interface RequestRow {
-  readonly requestId: string;
-  readonly type: string | null;
-  readonly status: string;
-  readonly execution: string | undefined;
-  readonly startedAt: string | null;
-  readonly receivedAt: string | null;
-  readonly dueAt: string | null;
-  readonly daysLeft: number | null;
-}
-
-/** Executions whose name is a request id (not `<id>--plan`, `--apply…`, `--lift`, `--resume-n` of a listed one). */
-export function requestRuns(executions: readonly ExecutionListItem[]): ExecutionListItem[] {
-  const names = new Set(executions.map((e) => e.name ?? ''));
-  const isDerived = (name: string) => {
-    for (let i = name.indexOf('--'); i > 0; i = name.indexOf('--', i + 1)) {
-      const base = name.slice(0, i);
-      if (names.has(base) && modeOfExecution(base, name) && modeOfExecution(base, name) !== 'run') return true;
-    }
-    return false;
-  };
-  return executions.filter((e) => e.name && !isDerived(e.name));
-}
-
 async function listAll(c: Clients, stateMachineArn: string): Promise<ExecutionListItem[]> {
   const found: ExecutionListItem[] = [];
   let nextToken: string | undefined;
@@ -75,33 +48,6 @@ async function ownReceipts(c: Clients): Promise<{ all: StoredReceipt[]; byReques
     if (b?.kind === 'request' && typeof b.id === 'string') byRequest.set(b.id, r);
   }
   return { all, byRequest };
-}
-
-export async function listRequests(c: Clients, filter: { status?: string; type?: string }, now = new Date()): Promise<RequestRow[]> {
-  const all = await listAll(c, c.deployment.stateMachineArn);
-  const runs = requestRuns(all)
-    .sort((a, b) => new Date(b.startDate ?? 0).getTime() - new Date(a.startDate ?? 0).getTime())
-    .slice(0, LIST_LIMIT);
-  const { byRequest } = await ownReceipts(c);
-  const rows: RequestRow[] = [];
-  for (const e of runs) {
-    const requestId = e.name!;
-    const record = await readable(() => c.ledger.getRequest(requestId));
-    // A role that cannot read the request item (auditors) reads the type and times off the receipt.
-    const body = record ? undefined : receiptBody(byRequest.get(requestId));
-    const latest = all.filter((x) => x.name === requestId || (x.name && modeOfExecution(requestId, x.name))).sort((a, b) => new Date(b.startDate ?? 0).getTime() - new Date(a.startDate ?? 0).getTime())[0];
-    const status = record?.status ?? (latest?.status === 'RUNNING' ? 'running' : typeof body?.outcome === 'string' ? body.outcome : (latest?.status ?? 'unknown').toLowerCase());
-    rows.push({
-      requestId,
-      type: record?.request.type ?? (typeof body?.type === 'string' ? body.type : null),
-      status,
-      execution: latest?.status,
-      startedAt: e.startDate ? new Date(e.startDate).toISOString() : null,
-      receivedAt: record?.request.receivedAt ?? (typeof body?.receivedAt === 'string' ? body.receivedAt : null),
-      ...deadline(record, now),
-    });
-  }
-  return rows.filter((r) => (!filter.status || r.status === filter.status) && (!filter.type || r.type === filter.type));
 }
 
 /** One request as the detail page shows it: where it is, its trail, its plan's bases, its receipt and the chain. */
@@ -151,9 +97,16 @@ export async function requestDetail(c: Clients, requestId: string, now = new Dat
           deferrals: groupDeferrals(body?.deferrals as Parameters<typeof groupDeferrals>[0]),
         }
       : null,
+    // The bundle's hash and size from the receipt, for both roles; support asks for a link apart (GET …/bundle).
+    bundle: bundleView(body?.bundle),
     changes: changes.map((r) => ({ sequence: r.sequence, hash: r.hash, change: receiptBody(r)?.change ?? null, planHash: receiptBody(r)?.planHash ?? null, at: receiptBody(r)?.at ?? null })),
     chain: { ok: chain.ok, count: chain.count, problems: chain.ok ? [] : chain.problems, includesReceipt: own ? receipts.some((r) => r.sequence === own.sequence && r.hash === own.hash) : null },
   };
+}
+
+function bundleView(bundle: unknown): { sha256: string; bytes: number | null } | null {
+  const b = bundle as { sha256?: unknown; bytes?: unknown } | null | undefined;
+  return typeof b?.sha256 === 'string' ? { sha256: b.sha256, bytes: typeof b.bytes === 'number' ? b.bytes : null } : null;
 }
 
 /**
