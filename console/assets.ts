@@ -53,6 +53,8 @@ export function loadEsbuild(paths: readonly string[] = esbuildSearchPaths()): Es
       if ((err as { code?: string }).code === 'MODULE_NOT_FOUND') continue;
       throw err;
     }
+    // A path known only now: a dynamic require (an import() would make every caller async).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(resolved) as Esbuild;
   }
   throw new CliError('the console\'s page is built at start with esbuild, which is not installed here: run `npm ci` in the checkout (esbuild comes with the dev dependencies and with tsx)', EXIT.environment);

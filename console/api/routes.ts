@@ -37,9 +37,10 @@ export interface Route {
   readonly run: (ctx: RouteContext) => Promise<{ status?: number; body: unknown }>;
 }
 
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+/** `root` names what a whole-object issue is about (an unknown key): the body, or the query string. */
+function parse<S extends z.ZodType>(schema: S, value: unknown, root = '(body)'): z.infer<S> {
   const result = schema.safeParse(value ?? {});
-  if (!result.success) throw invalidInput(result.error.issues);
+  if (!result.success) throw invalidInput(result.error.issues, root);
   return result.data;
 }
 
@@ -73,7 +74,7 @@ export const ROUTES: readonly Route[] = [
     path: /^\/api\/requests$/,
     roles: BOTH,
     action: 'list requests',
-    run: async ({ clients, query }) => ({ body: await requestPage(clients, parse(ListQuerySchema, query)) }),
+    run: async ({ clients, query }) => ({ body: await requestPage(clients, parse(ListQuerySchema, query, '(query)')) }),
   },
   {
     method: 'POST',
@@ -151,7 +152,7 @@ export const ROUTES: readonly Route[] = [
     roles: BOTH,
     action: 'read the retention report',
     run: async ({ clients, query }) => {
-      const q = parse(ReportQuerySchema, query);
+      const q = parse(ReportQuerySchema, query, '(query)');
       return { body: await retentionReport(clients, q.now ? new Date(q.now).toISOString() : undefined) };
     },
   },

@@ -1,15 +1,15 @@
 /**
- * What the console shows of requests, read through the same modules as `dsr status|history|
- * receipt`: the list (from the executions, with the ledger's request item where the role may
- * read it, else the receipt) and one request's trail. No subject id, name or identifier is put
- * in a view: the request item's `subjectId` is never copied out, and everything else comes from
+ * What the console shows of one request, read through the same modules as `dsr status|history|
+ * receipt` (the ledger's request item where the role may read it, else the receipt and the
+ * executions), and the sweep runs; the list is console/api/list.ts. No subject id, name or
+ * identifier is put in a view: the request item's `subjectId` is never copied out, and everything else comes from
  * execution histories and receipts, which carry ids, counts, decisions and hashes only.
  */
 import { DescribeExecutionCommand, ListExecutionsCommand, type ExecutionListItem, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { RequestRecord } from '../../functions/core/ledger';
 import { allReceipts, checkChain, type StoredReceipt } from '../../functions/core/receipt';
 import type { Clients } from '../../cli/context';
-import { executionHistory, modeOfExecution, readable } from '../../cli/executions';
+import { executionHistory, modeOfExecution } from '../../cli/executions';
 import { requestTrail } from '../../cli/commands/history';
 import { groupDeferrals, receiptSections } from '../../cli/commands/receipt';
 import { RunProgress } from '../../cli/progress';
@@ -66,6 +66,9 @@ export async function requestDetail(c: Clients, requestId: string, now = new Dat
     progress = p.describe();
   }
   const chain = checkChain(receipts);
+  // Cancelled at rest, the request's last word is a `cancelled` change receipt, not a request receipt.
+  const cancelledSeq = Math.max(-1, ...changes.filter((r) => receiptBody(r)?.change === 'cancelled').map((r) => r.sequence));
+  const cancelled = cancelledSeq > (own?.sequence ?? -1);
   const latest = trail.executions.at(-1);
   // Without the request item, the plan is the last one the executions' histories name.
   const planHash = record?.planHash ?? (typeof body?.planHash === 'string' ? body.planHash : ([...trail.plans.keys()].at(-1) ?? null));
@@ -74,7 +77,7 @@ export async function requestDetail(c: Clients, requestId: string, now = new Dat
     requestId,
     type: record?.request.type ?? (typeof body?.type === 'string' ? body.type : null),
     // Without the request item (auditors): the receipt's outcome, else the last execution's status.
-    status: record?.status ?? (running ? 'running' : typeof body?.outcome === 'string' ? body.outcome : endState(latest ? trail.histories[latest.executionArn!] : undefined, latest?.status)),
+    status: record?.status ?? (running ? 'running' : cancelled ? 'cancelled' : typeof body?.outcome === 'string' ? body.outcome : endState(latest ? trail.histories[latest.executionArn!] : undefined, latest?.status)),
     reason: record?.reason ?? null,
     receivedAt: record?.request.receivedAt ?? (typeof body?.receivedAt === 'string' ? body.receivedAt : null),
     ...deadline(record, now),
