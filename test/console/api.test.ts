@@ -228,14 +228,22 @@ describe('console API: one path per role, cancel, bundle, retention report, list
     expect(JSON.stringify(audited)).not.toMatch(/X-Amz-Signature|https?:\/\//);
   }, 240_000);
 
-  it('gives both roles the retention report, counts and bases only; no answer names any subject', async () => {
+  it('gives both roles the retention report dsr retention report gives, counts and bases only; no answer names any subject', async () => {
+    const run = await c.env.t.dsr('retention', 'enforce', '--json');
+    expect(run.code).toBe(0);
+    const cli = JSON.parse((await c.env.t.dsr('retention', 'report', '--json')).out.trim()) as Record<string, unknown>;
+    expect(cli.runs).toBe(1);
+    // The subject erasures a run started may still move; the run's own receipt (runs, stores) does not.
+    const fixed = (r: Record<string, unknown>) => ({ runs: r.runs, latestRun: r.latestRun, stores: r.stores, purgedAllRuns: r.purgedAllRuns });
     for (const role of ['support', 'auditor'] as const) {
       const r = await c.call(role, 'GET', '/api/retention/report');
-      expect(r).toMatchObject({ status: 200, body: { runs: expect.any(Number), stores: expect.any(Object), subjectErasures: expect.any(Object) } });
+      expect(r.status).toBe(200);
+      expect(fixed(r.body)).toEqual(fixed(cli));
+      expect(Object.keys(r.body.stores as object).length).toBeGreaterThan(0);
       expect((await c.call(role, 'GET', '/api/retention/report?now=soon')).body.fields).toEqual([{ field: 'now', message: expect.any(String) }]);
     }
     expect(c.env.t.engine.denials).toEqual([]);
     expect(secrets.length).toBeGreaterThan(10);
     expect(found(c.answers.join('\n'), secrets)).toEqual([]);
-  }, 60_000);
+  }, 240_000);
 });

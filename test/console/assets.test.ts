@@ -11,13 +11,12 @@ import { buildUiAssets, loadEsbuild } from '../../console/assets';
 import { CliError, EXIT } from '../../cli/context';
 
 describe('console page build', () => {
-  it('builds index.html, app.css and one minified app.js from console/ui', async () => {
+  it('builds index.html, app.css and one app.js from console/ui (the auditor\'s path in it)', async () => {
     const assets = await buildUiAssets();
     expect(Object.keys(assets).sort()).toEqual(['app.css', 'app.js', 'index.html']);
     const js = assets['app.js'].body.toString('utf8');
     expect(js.length).toBeGreaterThan(10_000);
     expect(js).toContain('/api/audit/');
-    expect(js.split('\n').length).toBeLessThan(5);
   });
 
   it('names what to run when esbuild is nowhere to be found', () => {
