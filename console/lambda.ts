@@ -3,7 +3,9 @@
  * the same router as the local server. API Gateway's JWT authorizer has already verified the
  * Cognito token; the role comes from its `cognito:groups` claim. The deployment's names come
  * from the environment the construct sets (DSR_LEDGER_TABLE, …), the data map from the bundled
- * dsr-config.json (DSR_CONFIG_FILE), as for the CLI.
+ * dsr-config.json (DSR_CONFIG_FILE), as for the CLI. Two functions run this handler, one per role
+ * (DSR_CONSOLE_SERVES, with that role's IAM policy); API Gateway routes `/api/audit/*` to the
+ * auditor's and everything else under `/api/` to support's.
  */
 import { deploymentFromEnv } from '../cli/context';
 import { callerFromClaims } from './api/auth';
@@ -37,7 +39,7 @@ export async function handler(event: HttpApiEvent): Promise<HttpApiResult> {
   const out = await dispatch(
     { method: event.requestContext.http.method, path: event.rawPath, query, body, caller: callerFromClaims(event.requestContext.authorizer?.jwt?.claims) },
     // Codes and error names only: never a body, which may hold what support typed.
-    { deployment: deploymentFromEnv(), onError: (e, r) => console.log(JSON.stringify({ method: r.method, path: r.path.replace(/\/requests\/[^/]+/, '/requests/{id}'), status: e.status, code: e.code, cause: (e.cause as Error | undefined)?.name })) },
+    { deployment: deploymentFromEnv(), serves: process.env.DSR_CONSOLE_SERVES === 'auditor' ? 'auditor' : 'support', onError: (e, r) => console.log(JSON.stringify({ method: r.method, path: r.path.replace(/\/requests\/[^/]+/, '/requests/{id}').replace(/\/holds\/[^/]+/, '/holds/{id}'), status: e.status, code: e.code, cause: (e.cause as Error | undefined)?.name })) },
   );
   return { statusCode: out.status, headers: HEADERS, body: JSON.stringify(out.body) };
 }

@@ -1,8 +1,11 @@
 /**
  * The web console deployed (the construct's `console` prop, off by default): the API as an API
- * Gateway HTTP API over one Lambda (console/lambda.ts, the router `dsr console` serves
- * locally), behind a Cognito JWT authorizer whose groups `support` and `auditor` are the
- * roles; the page on a private S3 bucket behind CloudFront with origin access control, which
+ * Gateway HTTP API over two Lambda functions running console/lambda.ts (the router `dsr
+ * console` serves locally), one per role, each with that role's IAM policy: `/api/audit/*`
+ * reaches the auditor's function (the auditor policy: history, receipts, the deadline index;
+ * no write), every other `/api/*` route support's. A Cognito JWT authorizer guards both; the
+ * caller's group (`support`, `auditor`) is the role, and each function serves only its own
+ * group, so an auditor's call never runs with support's permissions. The page on a private S3 bucket behind CloudFront with origin access control, which
  * also routes `/api/*` to the HTTP API so the page and its API share one origin (CSP
  * `connect-src 'self'`, no CORS).
  */
@@ -49,8 +52,8 @@ export interface ConsoleDeps {
   readonly accessLogs: s3.IBucket;
 }
 
-/** The console's function, as a handler spec so it gets the same bundling, role, logs and tracing. */
-const CONSOLE_SPEC = {
+/** The console's functions, as handler specs so they get the same bundling, role, logs and tracing. */
+const SUPPORT_SPEC = {
   id: 'console-api',
   substitution: '',
   // handlerFunction resolves modules under functions/handlers/.
@@ -60,9 +63,13 @@ const CONSOLE_SPEC = {
   timeoutSeconds: 29,
   machine: 'subject-request',
 } as const satisfies HandlerSpec;
+const AUDITOR_SPEC = { ...SUPPORT_SPEC, id: 'console-audit-api' } as const satisfies HandlerSpec;
 
 export class DsrConsole extends Construct {
-  readonly function: NodejsFunction;
+  /** Serves the `support` group (`/api/*`), with the support policy. */
+  readonly supportFunction: NodejsFunction;
+  /** Serves the `auditor` group (`/api/audit/*`), with the auditor policy. */
+  readonly auditorFunction: NodejsFunction;
   readonly userPool: cognito.IUserPool;
   readonly distribution: cloudfront.Distribution;
   readonly httpApi: apigwv2.HttpApi;
@@ -71,13 +78,16 @@ export class DsrConsole extends Construct {
   constructor(scope: Construct, id: string, opts: ConsoleOptions, deps: ConsoleDeps) {
     super(scope, id);
     const region = Stack.of(this).region;
-    this.function = handlerFunction(this, CONSOLE_SPEC, {
-      configFile: deps.configFile,
-      // The CLI's variables, and where the bundled data map is (hold checks read it).
-      environment: { ...deps.environment, DSR_CONFIG_FILE: '/var/task/dsr-config.json' },
-      logRetention: deps.logRetention,
-      logKey: deps.logKey,
-    });
+    const fn = (spec: HandlerSpec, serves: 'support' | 'auditor') =>
+      handlerFunction(this, spec, {
+        configFile: deps.configFile,
+        // The CLI's variables, where the bundled data map is (hold checks read it), and the one role served.
+        environment: { ...deps.environment, DSR_CONFIG_FILE: '/var/task/dsr-config.json', DSR_CONSOLE_SERVES: serves },
+        logRetention: deps.logRetention,
+        logKey: deps.logKey,
+      });
+    this.supportFunction = fn(SUPPORT_SPEC, 'support');
+    this.auditorFunction = fn(AUDITOR_SPEC, 'auditor');
 
     this.userPool = opts.userPool ?? this.createUserPool();
     this.httpApi = new apigwv2.HttpApi(this, 'Api', { description: 'Subject Rights Orchestrator console API', createDefaultStage: false });
@@ -148,10 +158,17 @@ export class DsrConsole extends Construct {
     });
     const domain = this.userPool.addDomain('SignIn', { cognitoDomain: { domainPrefix: opts.domainPrefix } });
     const authorizer = new HttpJwtAuthorizer('Cognito', `https://cognito-idp.${region}.amazonaws.com/${this.userPool.userPoolId}`, { jwtAudience: [client.userPoolClientId] });
+    // The more specific route wins: an auditor's path never reaches support's function.
+    this.httpApi.addRoutes({
+      path: '/api/audit/{proxy+}',
+      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST],
+      integration: new HttpLambdaIntegration('AuditorLambda', this.auditorFunction),
+      authorizer,
+    });
     this.httpApi.addRoutes({
       path: '/api/{proxy+}',
       methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST],
-      integration: new HttpLambdaIntegration('Lambda', this.function),
+      integration: new HttpLambdaIntegration('Lambda', this.supportFunction),
       authorizer,
     });
 
@@ -185,8 +202,10 @@ export class DsrConsole extends Construct {
   }
 
   private acknowledgeFindings(deployment: s3deploy.BucketDeployment): void {
-    acknowledge(this.function.role!, 'AwsSolutions-IAM5[Resource::*]', 'Only xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing), which support no resource-level permissions.');
-    acknowledge(this.function, 'AwsSolutions-L1', 'Node.js 22 is the runtime the project targets and tests; move with the toolchain.');
+    for (const f of [this.supportFunction, this.auditorFunction]) {
+      acknowledge(f.role!, 'AwsSolutions-IAM5[Resource::*]', 'Only xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing), which support no resource-level permissions.');
+      acknowledge(f, 'AwsSolutions-L1', 'Node.js 22 is the runtime the project targets and tests; move with the toolchain.');
+    }
     acknowledge(this.distribution, 'AwsSolutions-CFR1', 'Staff sign in through Cognito with MFA; no country is excluded by design. Add a WAF web ACL (webAclId) with geo rules where policy requires.');
     acknowledge(this.distribution, 'AwsSolutions-CFR2', 'Every API call needs a Cognito token checked by API Gateway; a WAF web ACL can be given with the webAclId option.');
     acknowledge(this.distribution, 'AwsSolutions-CFR3', 'CloudFront standard logs record each viewer\'s IP address (c-ip), a personal value; the API\'s access log (without IPs) records every call, and the static files hold nothing personal.');

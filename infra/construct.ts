@@ -250,11 +250,13 @@ export class SubjectRightsOrchestrator extends Construct {
     this.addOutputs(id);
     if (props.console) {
       const web = new DsrConsole(this, 'Console', props.console, { configFile, environment: { ...this.cliEnvironment }, logRetention, logKey, accessLogs });
-      // The console's API acts as support does (the router refuses an auditor every write and
-      // every request item): the support policy's statements, exactly, and its key grants.
-      renderStatements(supportPolicy(v.dataMap, policyArns), (s) => web.function.addToRolePolicy(s), web.function.role!, this.wildcards);
-      this.encryptionKey.grant(web.function, 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey');
-      this.grantStoreKeys(web.function, v.dataMap, ['identity']);
+      // Each console function acts as its role does: that role's policy statements, exactly, and
+      // the key grants of that role's managed policy (the auditor's: decrypt only).
+      renderStatements(supportPolicy(v.dataMap, policyArns), (s) => web.supportFunction.addToRolePolicy(s), web.supportFunction.role!, this.wildcards);
+      this.encryptionKey.grant(web.supportFunction, 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey');
+      this.grantStoreKeys(web.supportFunction, v.dataMap, ['identity']);
+      renderStatements(auditorPolicy(policyArns), (s) => web.auditorFunction.addToRolePolicy(s), web.auditorFunction.role!, this.wildcards);
+      this.encryptionKey.grant(web.auditorFunction, 'kms:Decrypt', 'kms:DescribeKey');
       new CfnOutput(this, 'OutputConsoleUrl', { value: `https://${web.distribution.distributionDomainName}/`, description: 'The web console' }).overrideLogicalId(`${id.replace(/[^A-Za-z0-9]/g, '')}ConsoleUrl`);
       this.console = web;
     }

@@ -9,6 +9,7 @@
  */
 import type { DataMap } from '../functions/core/datamap';
 import { DEADLINE_INDEX } from '../functions/core/deadlines';
+import { RETENTION_REQUESTS_PK } from '../functions/core/enforcement-subjects';
 import type { HandlerSpec } from '../functions/handlers/registry';
 import { HANDLER_ACCESS, storeGrants, writes, type HandlerAccess, type StoreGrant, type StoreResource } from './access';
 
@@ -200,13 +201,16 @@ export function supportPolicy(dataMap: DataMap, arns: PolicyArns): PrincipalPoli
 
 /**
  * Auditors: execution history and the receipt chain, read only. Request items hold the subject
- * id, so the ledger is readable in the receipt partition only (by leading key); a request's
- * receipt is found through its pointer in that partition (functions/core/receipt.ts).
+ * id, so the ledger is readable in two partitions only (by leading key): the receipts (a
+ * request's receipt is found through its pointer there, functions/core/receipt.ts) and the
+ * requests retention enforcement started (ids, limits and bases: the retention report); and
+ * the deadline index, whose projection holds no subject id (the console's request list).
  */
 export function auditorPolicy(arns: PolicyArns): PrincipalPolicy {
   const p = new PolicyBuilder();
   addHistory(p, arns, false);
-  p.allow('Receipts', ['dynamodb:GetItem', 'dynamodb:Query'], [arns.ledgerTable], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [RECEIPT_PARTITION] } });
+  p.allow('Receipts', ['dynamodb:GetItem', 'dynamodb:Query'], [arns.ledgerTable], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [RECEIPT_PARTITION, RETENTION_REQUESTS_PK] } });
+  p.allow('LedgerDeadlines', ['dynamodb:Query'], [ledgerIndexArn(arns.ledgerTable)]);
   return p.build();
 }
 

@@ -4,7 +4,6 @@
  * as a presigned URL that expires. `dsr bundle verify FILE`: checks a bundle offline.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,55 +11,9 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { HashingStream } from '../../functions/core/bundle/zip-stream';
 import { verifyBundle } from '../../functions/core/bundle/verify';
-import { receiptForRequest } from '../../functions/core/receipt';
-import { engineFiles } from '../../local/state';
 import { CliError, EXIT, type Clients, type Printer } from '../context';
 import { withClients } from '../executions';
-
-const DEFAULT_EXPIRY_SECONDS = 900;
-/** SigV4 presigned URLs live at most 7 days. */
-const MAX_EXPIRY_SECONDS = 604800;
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_EXPIRY_SECONDS) throw new CliError(`--expires-in: must be a whole number of seconds from 1 to ${MAX_EXPIRY_SECONDS}, got ${JSON.stringify(value)}`);
-  return n;
-}
-
-/**
- * The deployment's bundleUrlExpirySeconds: DSR_BUNDLE_URL_EXPIRY_SECONDS, else the settings of
- * the configuration file (a local engine's, or DSR_CONFIG_FILE), else 15 minutes.
- */
-export function configuredExpiry(c: Pick<Clients, 'deployment'>, env: NodeJS.ProcessEnv = process.env): number {
-  if (env.DSR_BUNDLE_URL_EXPIRY_SECONDS) return seconds(env.DSR_BUNDLE_URL_EXPIRY_SECONDS);
-  const file = c.deployment.localDir ? engineFiles(c.deployment.localDir).config : env.DSR_CONFIG_FILE;
-  if (file && fs.existsSync(file)) {
-    try {
-      const configured = (JSON.parse(fs.readFileSync(file, 'utf8')) as { settings?: { bundleUrlExpirySeconds?: unknown } }).settings?.bundleUrlExpirySeconds;
-      if (typeof configured === 'number') return configured;
-    } catch {
-      // An unreadable file is the engine's problem, not this command's: use the default.
-    }
-  }
-  return DEFAULT_EXPIRY_SECONDS;
-}
-
-interface BundleRef {
-  readonly key: string;
-  readonly sha256: string;
-  readonly type: string;
-}
-
-async function bundleOf(c: Clients, requestId: string): Promise<BundleRef> {
-  const record = await c.ledger.getRequest(requestId);
-  if (!record) throw new CliError(`no request ${requestId} in the ledger`);
-  const type = record.request.type;
-  if (type !== 'access' && type !== 'portability') throw new CliError(`request ${requestId} is a${type === 'erasure' ? 'n' : ''} ${type} request: only access and portability requests have a bundle`);
-  const receipt = await receiptForRequest(c, requestId);
-  const bundle = receipt ? (JSON.parse(receipt.body) as { bundle?: { key?: string; sha256?: string } | null }).bundle : undefined;
-  if (!bundle?.key || !bundle.sha256) throw new CliError(`request ${requestId} has no bundle yet (status: ${record.status}); follow it with: npx dsr status ${requestId}`, EXIT.failed);
-  return { key: bundle.key, sha256: bundle.sha256, type };
-}
+import { bundleOf, presignBundle, seconds, type BundleRef } from '../operations/bundle';
 
 async function download(c: Clients, ref: BundleRef, out: string): Promise<{ bytes: number; sha256: string }> {
   let body: Readable;
@@ -106,9 +59,7 @@ export function bundleCommand(printer: Printer, setExit: (code: number) => void)
           else printer.out(`wrote ${out} (${got.bytes} bytes, sha256 ${got.sha256}, matches the receipt)${ref.type === 'portability' ? `\ncheck it with: npx dsr bundle verify ${opts.out}` : ''}`);
           return;
         }
-        const lifetime = expiresIn ?? configuredExpiry(c);
-        const url = await getSignedUrl(c.s3, new GetObjectCommand({ Bucket: c.deployment.bundleBucket, Key: ref.key }), { expiresIn: lifetime });
-        const expiresAt = new Date(Date.now() + lifetime * 1000).toISOString();
+        const { url, expiresIn: lifetime, expiresAt } = await presignBundle(c, ref, expiresIn);
         if (opts.json) printer.out(JSON.stringify({ requestId, key: ref.key, sha256: ref.sha256, url, expiresIn: lifetime, expiresAt }));
         else printer.out(`${url}\n(expires in ${lifetime} s, at ${expiresAt}; sha256 ${ref.sha256})`);
       });

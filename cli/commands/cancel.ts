@@ -1,17 +1,12 @@
 /**
- * `dsr cancel`: stop a request that waits for approval or runs. Running, it is cooperative
- * (functions/core/cancel.ts explains why not StopExecution): the flag is set, the execution
- * stops at its next unit of work and writes the `cancelled` receipt itself. At rest (awaiting
- * approval, rejected, planned, failed), no execution runs: the CLI ends it and writes the receipt.
+ * `dsr cancel`: stop a request that waits for approval or runs (cli/operations/cancel.ts, shared
+ * with the console's API); `--wait` follows a running one until it has stopped.
  */
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
-import { CANCELLED, cancelAtRest, cancelledReceipt, CancelRefusedError, requestCancel } from '../../functions/core/cancel';
-import { ANSWERED } from '../../functions/core/deadlines';
-import type { RequestRecord } from '../../functions/core/ledger';
-import { CliError, EXIT, type Clients, type Printer } from '../context';
-import { cliClock } from '../deadline-context';
-import { currentReceipt, requestExecutions, requireRequest, withClients } from '../executions';
+import { EXIT, type Clients, type Printer } from '../context';
+import { requireRequest, withClients } from '../executions';
+import { cancelReport, cancelRequest } from '../operations/cancel';
 import { waitForExecution } from '../progress';
 
 interface CancelOptions {
@@ -33,23 +28,9 @@ export function cancelCommand(printer: Printer, setExit: (code: number) => void)
     .option('--data <dir>', 'a local engine\'s directory')
     .action(async (requestId: string, opts: CancelOptions) =>
       withClients(opts, async (c) => {
-        if (opts.reason.trim() === '') throw new CliError('--reason: say why the request is cancelled');
-        const record = await requireRequest(c, requestId);
-        if (record.status === 'cancelled') return report(c, printer, requestId, opts, 'already cancelled');
-        if (ANSWERED.has(record.status)) throw new CliError(`cancel refused: request ${requestId} is ${record.status}; an answered request cannot be cancelled`, EXIT.refused);
-        const now = cliClock(c).now();
-        let flag;
-        try {
-          flag = await requestCancel(c, record, opts.reason, now);
-        } catch (err) {
-          if (err instanceof CancelRefusedError) throw new CliError(`cancel refused: ${err.message}`, EXIT.refused);
-          throw err;
-        }
-        const running = (await requestExecutions(c, requestId)).filter((e) => e.status === 'RUNNING');
-        if (running.length === 0) {
-          await cancelResting(c, { ...record, cancelRequested: flag }, now);
-          return report(c, printer, requestId, opts, 'cancelled');
-        }
+        const started = await cancelRequest(c, requestId, opts.reason);
+        if (started.outcome !== 'cancel-requested') return report(c, printer, requestId, opts, started.outcome === 'cancelled' ? 'cancelled' : 'already cancelled');
+        const { running } = started;
         if (!opts.wait) {
           const out = { requestId, status: 'cancel-requested', executions: running.map((e) => e.name) };
           return printer.out(opts.json ? JSON.stringify(out) : `cancel requested: ${requestId} stops at its next unit of work (npx dsr status ${requestId})`);
@@ -66,28 +47,12 @@ export function cancelCommand(printer: Printer, setExit: (code: number) => void)
     );
 }
 
-/** No execution runs: end the request here; an execution ending meanwhile may have done it already. */
-async function cancelResting(c: Clients, record: RequestRecord, now: Date): Promise<void> {
-  try {
-    await cancelAtRest(c, record, now);
-  } catch (err) {
-    if (!(err instanceof CancelRefusedError)) throw err;
-    if ((await requireRequest(c, record.request.requestId)).status !== 'cancelled') throw new CliError(`cancel refused: ${err.message}`, EXIT.refused);
-    return;
-  }
-  // Nothing applied by a request at rest: no store is in the receipt; a failed run's own receipt says what it did.
-  const receipt = await cancelledReceipt(c, record, [], now);
-  await c.ledger.setStatus(record.request.requestId, 'cancelled', now, { receiptKey: `receipt/${receipt.sequence}`, reason: CANCELLED });
-}
-
 async function report(c: Clients, printer: Printer, requestId: string, opts: CancelOptions, how: string): Promise<void> {
-  const record = await requireRequest(c, requestId);
-  const receipt = await currentReceipt(c, record, requestId);
-  const body = receipt ? (JSON.parse(receipt.body) as Record<string, unknown>) : undefined;
-  const out = { requestId, status: record.status, receipt: receipt ? { sequence: receipt.sequence, hash: receipt.hash } : null, stores: body?.stores ?? null };
+  const out = await cancelReport(c, requestId);
   if (opts.json) return printer.out(JSON.stringify(out));
+  const { receipt } = out;
   printer.out(`request ${requestId} ${how}${receipt ? `: receipt #${receipt.sequence} sha256 ${receipt.hash}` : ''}`);
-  for (const [store, s] of Object.entries((body?.stores ?? {}) as Record<string, { state: string } & Record<string, unknown>>)) {
+  for (const [store, s] of Object.entries(out.stores ?? {})) {
     const { state, ...counts } = s;
     printer.out(`  ${store}: ${state}${state === 'done' ? ` (${Object.entries(counts).filter(([, n]) => n !== 0).map(([k, n]) => `${k} ${String(n)}`).join(', ') || 'nothing to do'})` : ''}`);
   }

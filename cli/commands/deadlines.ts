@@ -4,9 +4,9 @@
  * The listing reads the ledger's deadline index and never shows a subject id.
  */
 import { Command } from 'commander';
-import { extendDeadline, ExtensionRefusedError, listRequests, type ListedRequest } from '../../functions/core/deadlines';
+import { extendDeadline, ExtensionRefusedError, listRequests, REQUEST_ORIGINS, type ListedRequest } from '../../functions/core/deadlines';
 import { InvalidInputError } from '../../functions/core/errors';
-import type { RequestStatus } from '../../functions/core/ledger';
+import { REQUEST_STATUSES, type RequestStatus } from '../../functions/core/ledger';
 import { appendReceipt } from '../../functions/core/receipt';
 import { REQUEST_TYPES } from '../../functions/core/request';
 import { CliError, EXIT, type Printer } from '../context';
@@ -16,7 +16,7 @@ import { requireRequest, withClients } from '../executions';
 /** The change id of an extension (there is one per request). */
 export const EXTENDED = 'deadline-extended';
 
-const STATUSES: readonly RequestStatus[] = ['received', 'running', 'refused', 'planned', 'awaiting-approval', 'approved', 'rejected', 'routed-to-person', 'completed', 'failed', 'cancelled'];
+const STATUSES: readonly RequestStatus[] = REQUEST_STATUSES;
 
 /** `7d`, `7`, `48h`: a window in days (hours are rounded up to whole days' fractions). */
 export function parseWindow(text: string): number {
@@ -69,12 +69,14 @@ export function deadlineCommands(printer: Printer, setExit: (code: number) => vo
     .option('--due-within <window>', 'open requests due within this window, e.g. 7d')
     .option('--status <status>', `one status: ${STATUSES.join(', ')}`)
     .option('--type <type>', `one type: ${REQUEST_TYPES.join(', ')}`)
+    .option('--origin <origin>', `who asked: ${REQUEST_ORIGINS.join(', ')}`)
     .option('--json', 'print one JSON object')
     .option('--data <dir>', 'a local engine\'s directory')
-    .action(async (opts: { overdue?: boolean; dueWithin?: string; status?: string; type?: string; json?: boolean; data?: string }) =>
+    .action(async (opts: { overdue?: boolean; dueWithin?: string; status?: string; type?: string; origin?: string; json?: boolean; data?: string }) =>
       withClients(opts, async (c) => {
         if (opts.status !== undefined && !STATUSES.includes(opts.status as RequestStatus)) throw new CliError(`--status: one of ${STATUSES.join(', ')}`);
         if (opts.type !== undefined && !(REQUEST_TYPES as readonly string[]).includes(opts.type)) throw new CliError(`--type: one of ${REQUEST_TYPES.join(', ')}`);
+        if (opts.origin !== undefined && !(REQUEST_ORIGINS as readonly string[]).includes(opts.origin)) throw new CliError(`--origin: one of ${REQUEST_ORIGINS.join(', ')}`);
         const now = cliClock(c).now();
         const rows = await listRequests(c, {
           now,
@@ -82,6 +84,7 @@ export function deadlineCommands(printer: Printer, setExit: (code: number) => vo
           dueWithinDays: opts.dueWithin !== undefined ? parseWindow(opts.dueWithin) : undefined,
           status: opts.status as RequestStatus | undefined,
           type: opts.type,
+          origin: opts.origin,
         });
         if (opts.json) return printer.out(JSON.stringify({ now: now.toISOString(), count: rows.length, requests: rows }));
         printTable(printer, rows);

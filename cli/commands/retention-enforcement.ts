@@ -3,7 +3,6 @@
  * (it also runs on a schedule), what it found and did, and the S3 lifecycle rules the
  * schedule gives the log stores. Counts, bases and request ids only: no personal value.
  */
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
@@ -11,13 +10,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../functions/core/config';
 import { parseDataMap } from '../../functions/core/datamap';
-import { RETENTION_REQUESTS_PK } from '../../functions/core/enforcement-subjects';
-import { queryPartition } from '../../functions/core/ledger';
-import { getReceipt, receiptForRequest } from '../../functions/core/receipt';
 import { DEFAULT_SCHEDULE, parseSchedule } from '../../functions/core/retention';
 import { lifecycleRules, type LifecycleRuleSpec } from '../../functions/core/retention-limits';
 import { CliError, EXIT, type Clients, type Printer, parseDateOption } from '../context';
 import { executionArn, withClients } from '../executions';
+import { retentionReport, retentionRequests } from '../operations/retention-report';
 import { waitForExecution } from '../progress';
 import { DEFAULT_DATA_MAP } from '../../local/engine';
 
@@ -26,15 +23,6 @@ interface RunOutput {
   subjects?: { byLimit: Record<string, Record<string, number>>; started: number; error?: string };
   purges?: Array<{ store: string; segment: number; status: string; basis?: string; counts?: { pastLimit: number; purged: number; kept: Record<string, number>; itemsRead: number; readUnits: number } }>;
   summary?: { receiptKey: string; purged: number; started: number; failed: number };
-}
-
-/** The requests enforcement started (ids and limits only), optionally of one run. */
-async function retentionRequests(c: Clients, runId?: string): Promise<Array<{ requestId: string; category: string; basis: string; runId: string; startedAt: string }>> {
-  const found = [];
-  for await (const item of queryPartition(c, RETENTION_REQUESTS_PK)) {
-    if (runId === undefined || item.runId === runId) found.push(item as { requestId: string; category: string; basis: string; runId: string; startedAt: string });
-  }
-  return found;
 }
 
 async function enforce(c: Clients, opts: { now?: string; json?: boolean; wait?: boolean; timeout: number }, printer: Printer): Promise<number> {
@@ -61,57 +49,6 @@ async function enforce(c: Clients, opts: { now?: string; json?: boolean; wait?: 
     for (const [id, status] of Object.entries(erasures)) printer.out(`  erasure ${id}: ${status}`);
   }
   return execution.status === 'SUCCEEDED' ? EXIT.ok : EXIT.failed;
-}
-
-/** Per store and per limit: past the limit, purged or erased, kept and why. From the run receipts and the started requests' receipts. */
-export async function retentionReport(c: Clients, now?: string): Promise<Record<string, unknown>> {
-  const doc = DynamoDBDocumentClient.from(c.dynamodb);
-  const runs: Array<Record<string, unknown>> = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    // The run receipts' pointers: `receipt` / `retention#<runId>` (functions/core/receipt.ts).
-    const page = await doc.send(new QueryCommand({ TableName: c.deployment.ledgerTable, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': 'receipt', ':p': 'retention#' }, ExclusiveStartKey: start, ConsistentRead: true }));
-    for (const pointer of page.Items ?? []) {
-      const receipt = await getReceipt(c, pointer.sequence as number);
-      const body = receipt ? (JSON.parse(receipt.body) as Record<string, unknown>) : undefined;
-      if (body && (now === undefined || String(body.enforcedAt) <= now)) runs.push(body);
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  runs.sort((a, b) => String(a.enforcedAt).localeCompare(String(b.enforcedAt)));
-  const latest = runs.at(-1);
-  // The erasures the schedule asked for, by limit: how they ended, and what each kept and why.
-  const limits: Record<string, { requests: number; outcomes: Record<string, number>; kept: Record<string, Record<string, number>>; deferred: Record<string, Record<string, number>> }> = {};
-  for (const r of await retentionRequests(c)) {
-    if (now !== undefined && r.startedAt > now) continue;
-    const l = (limits[r.category] ??= { requests: 0, outcomes: {}, kept: {}, deferred: {} });
-    l.requests++;
-    const receipt = await receiptForRequest(c, r.requestId);
-    const body = receipt ? (JSON.parse(receipt.body) as { outcome?: string; refusals?: Array<{ store: string; reason?: string; basis?: string; count: number }>; deferrals?: Array<{ store: string; basis: string; count: number }> }) : undefined;
-    const outcome = body?.outcome ?? 'running';
-    l.outcomes[outcome] = (l.outcomes[outcome] ?? 0) + 1;
-    for (const f of body?.refusals ?? []) {
-      const why = f.reason ?? f.basis ?? 'unknown';
-      (l.kept[f.store] ??= {})[why] = ((l.kept[f.store] ??= {})[why] ?? 0) + f.count;
-    }
-    for (const d of body?.deferrals ?? []) (l.deferred[d.store] ??= {})[d.basis] = ((l.deferred[d.store] ??= {})[d.basis] ?? 0) + d.count;
-  }
-  return {
-    asOf: now ?? null,
-    runs: runs.length,
-    latestRun: latest ? { runId: latest.runId, enforcedAt: latest.enforcedAt, subjectLimits: latest.subjectLimits, subjectLimitsError: latest.subjectLimitsError } : null,
-    // Per store, the latest run that worked it (a run that found another one on it has nothing to say).
-    stores: Object.fromEntries(
-      [...new Set(runs.flatMap((r) => Object.keys((r.stores ?? {}) as object)))].flatMap((name) => {
-        const worked = runs.map((r) => (r.stores as Record<string, { status: string[] }>)?.[name]).filter((s) => s && s.status.some((st) => st !== 'running-elsewhere'));
-        return worked.length > 0 ? [[name, worked.at(-1)]] : [];
-      }),
-    ),
-    purgedAllRuns: Object.fromEntries(
-      [...new Set(runs.flatMap((r) => Object.keys((r.stores ?? {}) as object)))].map((s) => [s, runs.reduce((n, r) => n + (((r.stores as Record<string, { purged: number }>)?.[s]?.purged) ?? 0), 0)]),
-    ),
-    subjectErasures: limits,
-  };
 }
 
 function configFile(opts: { data?: string; dataMap?: string }): { dataMap: unknown; retention?: unknown } {

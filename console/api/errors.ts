@@ -31,8 +31,8 @@ export const unauthenticated = () => new ApiError(401, 'unauthenticated', 'sign 
 export const notFound = (what: string) => new ApiError(404, 'not-found', `${what} not found`);
 
 /** zod issues as field issues (paths joined by dots; messages only, never the values). */
-export function invalidInput(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): ApiError {
-  const fields = issues.map((i) => ({ field: i.path.map(String).join('.') || '(body)', message: i.message }));
+export function invalidInput(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>, root = '(body)'): ApiError {
+  const fields = issues.map((i) => ({ field: i.path.map(String).join('.') || root, message: i.message }));
   return new ApiError(400, 'invalid-input', fields.map((f) => `${f.field}: ${f.message}`).join('; '), fields);
 }
 

@@ -5,9 +5,15 @@
  * route as that role: locally with that role's credentials, so the local engine enforces the
  * role's IAM policy on every call as well; and `readable()` never reads a request item for an
  * auditor.
+ *
+ * Each role has its own path, so that deployed each role's calls reach a function holding that
+ * role's IAM policy (infra/console.ts): `/api/…` serves the `support` group, `/api/audit/…` the
+ * `auditor` group (the same routes under it). The caller's group decides: a caller on the other
+ * role's path is refused (403) whatever the route, except `/api/me`, which tells the page its
+ * role and so its path.
  */
 import { cliPrincipal, clientsFor, type Deployment } from '../../cli/context';
-import type { Caller } from './auth';
+import type { Caller, Role } from './auth';
 import { ApiError, forbidden, toApiError, unauthenticated } from './errors';
 import { ROUTES } from './routes';
 
@@ -28,18 +34,32 @@ export interface RouterOptions {
   readonly deployment: Deployment;
   /** Told of every failure with its cause (a log line: codes and names, never bodies). */
   readonly onError?: (err: ApiError, req: ApiRequest) => void;
+  /** Deployed: the one role this function serves (its IAM policy's); a path of the other role is not its own (404). Locally: both. */
+  readonly serves?: Role;
 }
+
+export const AUDIT_PREFIX = '/api/audit';
+
+/** The role a path serves and the route path under it (`/api/audit/requests` → auditor, `/api/requests`). */
+export function servedBy(path: string): { role: Role; path: string } {
+  return path === AUDIT_PREFIX || path.startsWith(`${AUDIT_PREFIX}/`) ? { role: 'auditor', path: `/api${path.slice(AUDIT_PREFIX.length)}` } : { role: 'support', path };
+}
+
+const pathOf = (role: Role) => (role === 'auditor' ? `${AUDIT_PREFIX}/…` : '/api/…');
 
 export async function dispatch(req: ApiRequest, opts: RouterOptions): Promise<ApiResponse> {
   try {
-    const matches = ROUTES.filter((r) => r.path.test(req.path));
+    const served = servedBy(req.path);
+    if (opts.serves && served.role !== opts.serves) throw new ApiError(404, 'not-found', 'no such endpoint');
+    const matches = ROUTES.filter((r) => r.path.test(served.path));
     if (matches.length === 0) throw new ApiError(404, 'not-found', 'no such endpoint');
     const route = matches.find((r) => r.method === req.method);
     if (!route) throw new ApiError(405, 'method-not-allowed', `use ${matches.map((r) => r.method).join(' or ')}`);
     if (!req.caller) throw unauthenticated();
     const caller = req.caller;
     if (!route.roles.includes(caller.role)) throw forbidden(route.action);
-    const params = route.path.exec(req.path)!.slice(1);
+    if (caller.role !== served.role && served.path !== '/api/me') throw new ApiError(403, 'forbidden', `this path serves the ${served.role} role; as ${caller.role} use ${pathOf(caller.role)}`);
+    const params = route.path.exec(served.path)!.slice(1);
     return await cliPrincipal.run(caller.role, async () => {
       const clients = clientsFor(opts.deployment);
       try {

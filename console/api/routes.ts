@@ -13,8 +13,12 @@ import { placeCheckedHold, releaseHoldAs, startSweepRun } from '../../cli/operat
 import { newRequest, startRequest, type FieldNames } from '../../cli/operations/start';
 import type { Caller, Role } from './auth';
 import { invalidInput } from './errors';
-import { ApproveBodySchema, HoldBodySchema, ListQuerySchema, RejectBodySchema, StartBodySchema, SweepBodySchema } from './schemas';
-import { listRequests, listSweeps, requestDetail } from './views';
+import { bundleOf, presignBundle } from '../../cli/operations/bundle';
+import { cancelReport, cancelRequest } from '../../cli/operations/cancel';
+import { retentionReport } from '../../cli/operations/retention-report';
+import { requestPage } from './list';
+import { ApproveBodySchema, CancelBodySchema, HoldBodySchema, ListQuerySchema, RejectBodySchema, ReportQuerySchema, StartBodySchema, SweepBodySchema } from './schemas';
+import { listSweeps, requestDetail } from './views';
 
 export interface RouteContext {
   readonly clients: Clients;
@@ -33,9 +37,10 @@ export interface Route {
   readonly run: (ctx: RouteContext) => Promise<{ status?: number; body: unknown }>;
 }
 
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+/** `root` names what a whole-object issue is about (an unknown key): the body, or the query string. */
+function parse<S extends z.ZodType>(schema: S, value: unknown, root = '(body)'): z.infer<S> {
   const result = schema.safeParse(value ?? {});
-  if (!result.success) throw invalidInput(result.error.issues);
+  if (!result.success) throw invalidInput(result.error.issues, root);
   return result.data;
 }
 
@@ -70,7 +75,7 @@ export const ROUTES: readonly Route[] = [
     path: /^\/api\/requests$/,
     roles: BOTH,
     action: 'list requests',
-    run: async ({ clients, query }) => ({ body: { requests: await listRequests(clients, parse(ListQuerySchema, query)) } }),
+    run: async ({ clients, query }) => ({ body: await requestPage(clients, parse(ListQuerySchema, query, '(query)')) }),
   },
   {
     method: 'POST',
@@ -81,10 +86,21 @@ export const ROUTES: readonly Route[] = [
       const b = parse(StartBodySchema, body);
       const v = b.verification;
       const input = newRequest(
-        { type: b.type, subject: b.subjectId, requestId: b.requestId, verifiedBy: v?.verifiedBy, verificationMethod: v?.method, verificationRef: v?.reference, verifiedAt: v?.verifiedAt, purposes: b.purposes },
+        {
+          type: b.type,
+          subject: b.subjectId,
+          requestId: b.requestId,
+          verifiedBy: v?.verifiedBy,
+          verificationMethod: v?.method,
+          verificationRef: v?.reference,
+          verifiedAt: v?.verifiedAt,
+          receivedAt: b.receivedAt,
+          jurisdiction: b.jurisdiction,
+          purposes: b.purposes,
+        },
         API_NAMES,
       );
-      const { record } = await startRequest(clients, input, 'run', v?.verifiedAt === undefined, { receivedAt: 'receivedAt', purposes: 'purposes' });
+      const { record } = await startRequest(clients, input, 'run', v?.verifiedAt === undefined, API_NAMES);
       // The subject id is not echoed: the person just typed it, and the answer may be logged.
       return { status: 202, body: { requestId: record.request.requestId, status: record.status, started: true } };
     },
@@ -116,6 +132,40 @@ export const ROUTES: readonly Route[] = [
       const b = parse(RejectBodySchema, body);
       const done = await rejectPlan(clients, params[0], { rejectedBy: caller.user, reference: b.reference, planHash: b.planHash, hashField: 'planHash' });
       return { body: { requestId: params[0], planHash: done.planHash, status: 'rejected', receipt: receiptRef(done.receipt) } };
+    },
+  },
+  {
+    method: 'POST',
+    path: /^\/api\/requests\/([A-Za-z0-9_-]{1,64})\/cancel$/,
+    roles: SUPPORT,
+    action: 'cancel a request',
+    run: async ({ clients, params, body }) => {
+      const b = parse(CancelBodySchema, body);
+      const started = await cancelRequest(clients, params[0], b.reason, 'reason');
+      // Running: the execution stops at its next unit of work and writes the receipt (202); at rest: done (200).
+      if (started.outcome === 'cancel-requested') return { status: 202, body: { requestId: params[0], status: 'cancel-requested', executions: started.running.map((e) => e.name) } };
+      return { body: { ...(await cancelReport(clients, params[0])), outcome: started.outcome } };
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/requests\/([A-Za-z0-9_-]{1,64})\/bundle$/,
+    roles: SUPPORT,
+    action: 'download a bundle',
+    run: async ({ clients, params }) => {
+      const ref = await bundleOf(clients, params[0]);
+      const link = await presignBundle(clients, ref);
+      return { body: { requestId: params[0], type: ref.type, sha256: ref.sha256, bytes: ref.bytes ?? null, ...link } };
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/retention\/report$/,
+    roles: BOTH,
+    action: 'read the retention report',
+    run: async ({ clients, query }) => {
+      const q = parse(ReportQuerySchema, query, '(query)');
+      return { body: await retentionReport(clients, q.now ? new Date(q.now).toISOString() : undefined) };
     },
   },
   {

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { RequestIdSchema, RequestTypeSchema, SubjectRequestSchema, VerificationSchema } from '../../functions/core/request';
 import { HOLD_KINDS } from '../../functions/core/retention';
+import { REQUEST_ORIGINS } from '../../functions/core/deadlines';
+import { REQUEST_STATUSES } from '../../functions/core/ledger';
 
 export const StartBodySchema = z
   .object({
@@ -14,6 +16,8 @@ export const StartBodySchema = z
     subjectId: SubjectRequestSchema.shape.subjectId,
     /** withdraw-consent and objection: the purposes (checked against the data map). */
     purposes: SubjectRequestSchema.shape.purposes,
+    receivedAt: SubjectRequestSchema.shape.receivedAt.optional(),
+    jurisdiction: SubjectRequestSchema.shape.jurisdiction,
     // verifiedAt defaults to now, as `dsr start` without --verified-at.
     verification: VerificationSchema.partial({ verifiedAt: true }).optional(),
   })
@@ -44,4 +48,23 @@ export const HoldBodySchema = z
 
 export const SweepBodySchema = z.object({ now: day.optional() }).strict();
 
-export const ListQuerySchema = z.object({ status: z.string().max(40).optional(), type: RequestTypeSchema.optional() });
+export const ListQuerySchema = z
+  .object({
+    status: z.enum(REQUEST_STATUSES).optional(),
+    type: RequestTypeSchema.optional(),
+    origin: z.enum(REQUEST_ORIGINS).optional(),
+    // `overdue`: open requests past their deadline; `within`: open requests due in the next `days` days.
+    due: z.enum(['overdue', 'within']).optional(),
+    days: z.coerce.number().int().min(1).max(366).optional(),
+    limit: z.coerce.number().int().min(1).max(200).optional(),
+    next: z.string().max(512).optional(),
+  })
+  .strict()
+  .superRefine((q, ctx) => {
+    if (q.due === 'within' && q.days === undefined) ctx.addIssue({ code: 'custom', path: ['days'], message: 'due=within needs days (1-366)' });
+  });
+export type ListQuery = z.infer<typeof ListQuerySchema>;
+
+export const CancelBodySchema = z.object({ reason: z.string().min(1).max(1024) }).strict();
+
+export const ReportQuerySchema = z.object({ now: day.optional() }).strict();

@@ -1,46 +1,19 @@
 /**
- * What the console shows of requests, read through the same modules as `dsr status|history|
- * receipt`: the list (from the executions, with the ledger's request item where the role may
- * read it, else the receipt) and one request's trail. No subject id, name or identifier is put
- * in a view: the request item's `subjectId` is never copied out, and everything else comes from
+ * What the console shows of one request, read through the same modules as `dsr status|history|
+ * receipt` (the ledger's request item where the role may read it, else the receipt and the
+ * executions), and the sweep runs; the list is console/api/list.ts. No subject id, name or
+ * identifier is put in a view: the request item's `subjectId` is never copied out, and everything else comes from
  * execution histories and receipts, which carry ids, counts, decisions and hashes only.
  */
 import { DescribeExecutionCommand, ListExecutionsCommand, type ExecutionListItem, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { RequestRecord } from '../../functions/core/ledger';
 import { allReceipts, checkChain, type StoredReceipt } from '../../functions/core/receipt';
 import type { Clients } from '../../cli/context';
-import { executionHistory, modeOfExecution, readable } from '../../cli/executions';
+import { executionHistory, modeOfExecution } from '../../cli/executions';
 import { requestTrail } from '../../cli/commands/history';
 import { groupDeferrals, receiptSections } from '../../cli/commands/receipt';
 import { RunProgress } from '../../cli/progress';
 import { sweepRunResult } from '../../cli/operations/holds';
-
-/** At most this many requests in a list (the newest); a filter narrows within them. */
-export const LIST_LIMIT = 200;
-
-export interface RequestRow {
-  readonly requestId: string;
-  readonly type: string | null;
-  readonly status: string;
-  readonly execution: string | undefined;
-  readonly startedAt: string | null;
-  readonly receivedAt: string | null;
-  readonly dueAt: string | null;
-  readonly daysLeft: number | null;
-}
-
-/** Executions whose name is a request id (not `<id>--plan`, `--apply…`, `--lift`, `--resume-n` of a listed one). */
-export function requestRuns(executions: readonly ExecutionListItem[]): ExecutionListItem[] {
-  const names = new Set(executions.map((e) => e.name ?? ''));
-  const isDerived = (name: string) => {
-    for (let i = name.indexOf('--'); i > 0; i = name.indexOf('--', i + 1)) {
-      const base = name.slice(0, i);
-      if (names.has(base) && modeOfExecution(base, name) && modeOfExecution(base, name) !== 'run') return true;
-    }
-    return false;
-  };
-  return executions.filter((e) => e.name && !isDerived(e.name));
-}
 
 async function listAll(c: Clients, stateMachineArn: string): Promise<ExecutionListItem[]> {
   const found: ExecutionListItem[] = [];
@@ -77,33 +50,6 @@ async function ownReceipts(c: Clients): Promise<{ all: StoredReceipt[]; byReques
   return { all, byRequest };
 }
 
-export async function listRequests(c: Clients, filter: { status?: string; type?: string }, now = new Date()): Promise<RequestRow[]> {
-  const all = await listAll(c, c.deployment.stateMachineArn);
-  const runs = requestRuns(all)
-    .sort((a, b) => new Date(b.startDate ?? 0).getTime() - new Date(a.startDate ?? 0).getTime())
-    .slice(0, LIST_LIMIT);
-  const { byRequest } = await ownReceipts(c);
-  const rows: RequestRow[] = [];
-  for (const e of runs) {
-    const requestId = e.name!;
-    const record = await readable(() => c.ledger.getRequest(requestId));
-    // A role that cannot read the request item (auditors) reads the type and times off the receipt.
-    const body = record ? undefined : receiptBody(byRequest.get(requestId));
-    const latest = all.filter((x) => x.name === requestId || (x.name && modeOfExecution(requestId, x.name))).sort((a, b) => new Date(b.startDate ?? 0).getTime() - new Date(a.startDate ?? 0).getTime())[0];
-    const status = record?.status ?? (latest?.status === 'RUNNING' ? 'running' : typeof body?.outcome === 'string' ? body.outcome : (latest?.status ?? 'unknown').toLowerCase());
-    rows.push({
-      requestId,
-      type: record?.request.type ?? (typeof body?.type === 'string' ? body.type : null),
-      status,
-      execution: latest?.status,
-      startedAt: e.startDate ? new Date(e.startDate).toISOString() : null,
-      receivedAt: record?.request.receivedAt ?? (typeof body?.receivedAt === 'string' ? body.receivedAt : null),
-      ...deadline(record, now),
-    });
-  }
-  return rows.filter((r) => (!filter.status || r.status === filter.status) && (!filter.type || r.type === filter.type));
-}
-
 /** One request as the detail page shows it: where it is, its trail, its plan's bases, its receipt and the chain. */
 export async function requestDetail(c: Clients, requestId: string, now = new Date()) {
   const trail = await requestTrail(c, requestId);
@@ -120,6 +66,9 @@ export async function requestDetail(c: Clients, requestId: string, now = new Dat
     progress = p.describe();
   }
   const chain = checkChain(receipts);
+  // Cancelled at rest, the request's last word is a `cancelled` change receipt, not a request receipt.
+  const cancelledSeq = Math.max(-1, ...changes.filter((r) => receiptBody(r)?.change === 'cancelled').map((r) => r.sequence));
+  const cancelled = cancelledSeq > (own?.sequence ?? -1);
   const latest = trail.executions.at(-1);
   // Without the request item, the plan is the last one the executions' histories name.
   const planHash = record?.planHash ?? (typeof body?.planHash === 'string' ? body.planHash : ([...trail.plans.keys()].at(-1) ?? null));
@@ -128,7 +77,7 @@ export async function requestDetail(c: Clients, requestId: string, now = new Dat
     requestId,
     type: record?.request.type ?? (typeof body?.type === 'string' ? body.type : null),
     // Without the request item (auditors): the receipt's outcome, else the last execution's status.
-    status: record?.status ?? (running ? 'running' : typeof body?.outcome === 'string' ? body.outcome : endState(latest ? trail.histories[latest.executionArn!] : undefined, latest?.status)),
+    status: record?.status ?? (running ? 'running' : cancelled ? 'cancelled' : typeof body?.outcome === 'string' ? body.outcome : endState(latest ? trail.histories[latest.executionArn!] : undefined, latest?.status)),
     reason: record?.reason ?? null,
     receivedAt: record?.request.receivedAt ?? (typeof body?.receivedAt === 'string' ? body.receivedAt : null),
     ...deadline(record, now),
@@ -151,9 +100,16 @@ export async function requestDetail(c: Clients, requestId: string, now = new Dat
           deferrals: groupDeferrals(body?.deferrals as Parameters<typeof groupDeferrals>[0]),
         }
       : null,
+    // The bundle's hash and size from the receipt, for both roles; support asks for a link apart (GET …/bundle).
+    bundle: bundleView(body?.bundle),
     changes: changes.map((r) => ({ sequence: r.sequence, hash: r.hash, change: receiptBody(r)?.change ?? null, planHash: receiptBody(r)?.planHash ?? null, at: receiptBody(r)?.at ?? null })),
     chain: { ok: chain.ok, count: chain.count, problems: chain.ok ? [] : chain.problems, includesReceipt: own ? receipts.some((r) => r.sequence === own.sequence && r.hash === own.hash) : null },
   };
+}
+
+function bundleView(bundle: unknown): { sha256: string; bytes: number | null } | null {
+  const b = bundle as { sha256?: unknown; bytes?: unknown } | null | undefined;
+  return typeof b?.sha256 === 'string' ? { sha256: b.sha256, bytes: typeof b.bytes === 'number' ? b.bytes : null } : null;
 }
 
 /**

@@ -1,6 +1,8 @@
 /**
  * The page's one door to the API: JSON in and out, the bearer token in sessionStorage (gone
- * when the tab closes), and errors kept as the API words them (code, message, fields).
+ * when the tab closes), and errors kept as the API words them (code, message, fields). An
+ * auditor's calls go under `/api/audit/` (deployed, a function with the auditor's IAM policy
+ * answers them); the pages name every endpoint as `/api/…`.
  */
 export interface FieldIssue {
   field: string;
@@ -23,12 +25,21 @@ export function setToken(value: string | null): void {
   else sessionStorage.removeItem(TOKEN);
 }
 
+let auditor = false;
+
+/** The signed-in role, which chooses the API's path. */
+export function setRole(role: Me['role'] | null): void {
+  auditor = role === 'auditor';
+}
+
+const routed = (path: string) => (auditor && path.startsWith('/api/') && path !== '/api/me' && path !== '/api/login' ? `/api/audit/${path.slice(5)}` : path);
+
 export async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const t = token();
   if (t) headers.authorization = `Bearer ${t}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(routed(path), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   let parsed: ApiAnswer<T>['body'];
   try {

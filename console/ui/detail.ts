@@ -1,7 +1,8 @@
 /**
  * One request's audit trail: where it stands (updated while it runs, by polling), the plan's
  * counts per store and decision with their bases, approve/reject for support, the receipt with
- * its chain check, and every execution state by state.
+ * its chain check, the bundle's hash and size (a link for support), cancel for support, and
+ * every execution state by state.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
@@ -32,10 +33,56 @@ interface Detail {
   timeline: Array<{ at: string; lines: string[] }>;
   receipt: { sequence: number; hash: string; previousHash: string; sections: Array<{ title: string; rows: string[][] }> } | null;
   chain: { ok: boolean; count: number; problems: string[]; includesReceipt: boolean | null };
+  bundle: { sha256: string; bytes: number | null } | null;
 }
 
 /** Statuses after which nothing moves by itself: polling stops. */
-const SETTLED = new Set(['completed', 'failed', 'refused', 'rejected', 'routed-to-person', 'awaiting-approval']);
+const SETTLED = new Set(['completed', 'failed', 'refused', 'rejected', 'routed-to-person', 'awaiting-approval', 'cancelled']);
+/** Answered: a cancel is refused (functions/core/deadlines.ts ANSWERED). */
+const ANSWERED = new Set(['completed', 'refused', 'cancelled']);
+
+function Cancel({ d, reload }: { d: Detail; reload: () => void }) {
+  const [message, setMessage] = useState('');
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const reason = String(new FormData(e.target as HTMLFormElement).get('reason') ?? '').trim();
+    setBusy(true);
+    const res = await api<{ status: string }>('POST', `/api/requests/${d.requestId}/cancel`, { reason });
+    setBusy(false);
+    if (res.status >= 300) return setMessage(res.body.message ?? 'refused');
+    setMessage(res.body.status === 'cancel-requested' ? 'Cancel requested: the request stops at its next unit of work.' : '');
+    reload();
+  };
+  return html`<section aria-labelledby="cancel-h">
+    <h2 id="cancel-h">Cancel</h2>
+    <p class="muted">A running request stops between units of work (a store begun is finished); the receipt says what was done.</p>
+    <form onSubmit=${submit}>
+      <label for="cancel-reason">Why it is cancelled (kept in the ledger; the receipt carries its hash)</label>
+      <input id="cancel-reason" name="reason" required maxlength="1024" />
+      ${message && html`<p class="error" role="alert">${message}</p>`}
+      <div><button class="secondary" type="submit" disabled=${busy}>Cancel this request</button></div>
+    </form>
+  </section>`;
+}
+
+/** The bundle's hash and size for everyone; support asks for a link that expires (it is never kept in the page). */
+function Bundle({ d, me }: { d: Detail; me: Me }) {
+  const [link, setLink] = useState<{ url: string; expiresAt: string } | null>(null);
+  const [error, setError] = useState('');
+  const b = d.bundle!;
+  const get = async () => {
+    const res = await api<{ url: string; expiresAt: string }>('GET', `/api/requests/${d.requestId}/bundle`);
+    if (res.status === 200) setLink(res.body);
+    else setError(res.body.message ?? 'could not make a link');
+  };
+  return html`<section aria-labelledby="bundle-h">
+    <h2 id="bundle-h">${d.type === 'access' ? 'Access report' : 'Bundle'}</h2>
+    <p>SHA-256 <code id="bundle-hash">${b.sha256}</code>${b.bytes !== null ? `, ${b.bytes} bytes` : ''}</p>
+    ${me.role === 'support' && (link ? html`<p><a id="bundle-link" href=${link.url} rel="noreferrer">Download</a> <span class="muted">(the link expires at ${time(link.expiresAt)})</span></p>` : html`<button type="button" onClick=${get}>Get a download link</button>`)}
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+  </section>`;
+}
 
 function Section({ s }: { s: { title: string; rows: string[][] } }) {
   const [head, ...rows] = s.rows;
@@ -113,6 +160,7 @@ export function DetailPage({ id, me }: { id: string; me: Me }) {
       <dt>Verification</dt><dd>${d.verification ? `${d.verification.method}, reference ${d.verification.reference}` : '—'}</dd>
     </dl>
     ${me.role === 'support' && d.awaitingApproval && d.plan && html`<${Approval} d=${d} reload=${() => setTick(tick + 1)} />`}
+    ${d.bundle && (d.type === 'access' || d.type === 'portability') && html`<${Bundle} d=${d} me=${me} />`}
     <section aria-labelledby="plan-h">
       <h2 id="plan-h">Decisions and their bases</h2>
       ${d.plan
@@ -131,6 +179,7 @@ export function DetailPage({ id, me }: { id: string; me: Me }) {
       </p>
       ${d.receipt ? d.receipt.sections.map((s) => html`<${Section} s=${s} />`) : html`<p class="muted">No receipt yet.</p>`}
     </section>
+    ${me.role === 'support' && !ANSWERED.has(d.status) && d.status !== 'unknown' && html`<${Cancel} d=${d} reload=${() => setTick(tick + 1)} />`}
     <section aria-labelledby="trail-h">
       <h2 id="trail-h">Audit trail, state by state</h2>
       <ol class="timeline">${d.timeline.map((e) => html`<li><pre>${e.lines.join('\n')}</pre></li>`)}</ol>

@@ -1,15 +1,16 @@
 /**
  * The console page: preact + htm (no JSX, so esbuild bundles it as plain TypeScript). Pages by
  * URL hash: `#/` requests, `#/requests/<id>` one request's trail, `#/start`, `#/holds`,
- * `#/sweeps`. Controls a role may not use are not rendered (the API refuses them anyway).
+ * `#/sweeps`, `#/retention`. Controls a role may not use are not rendered (the API refuses them anyway).
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
-import { api, setToken, token, type Me } from './api';
+import { api, setRole, setToken, token, type Me } from './api';
 import { DetailPage } from './detail';
 import { HoldsPage, SweepsPage } from './holds';
 import { ListPage } from './list';
+import { RetentionPage } from './retention';
 import { StartPage } from './start';
 
 function useHash(): string {
@@ -45,6 +46,7 @@ function Login({ config, onIn }: { config: Config; onIn: (me: Me) => void }) {
     const res = await api<{ token: string } & Me>('POST', '/api/login', { user: form.get('user'), password: form.get('password') });
     if (res.status !== 200) return setError(res.body.message ?? 'sign-in failed');
     setToken(res.body.token);
+    setRole(res.body.role);
     onIn({ user: res.body.user, role: res.body.role });
   };
   return html`<main>
@@ -67,7 +69,10 @@ function App() {
     takeTokenFromRedirect();
     void fetch('config.json').then(async (r) => r.ok && setConfig((await r.json()) as Config)).catch(() => undefined);
     if (!token()) return setMe(null);
-    void api<Me>('GET', '/api/me').then((r) => setMe(r.status === 200 ? r.body : null));
+    void api<Me>('GET', '/api/me').then((r) => {
+      setRole(r.status === 200 ? r.body.role : null);
+      setMe(r.status === 200 ? r.body : null);
+    });
   }, []);
   if (me === undefined) return html`<main><p>Loading…</p></main>`;
   if (me === null) return html`<${Login} config=${config} onIn=${setMe} />`;
@@ -82,9 +87,12 @@ function App() {
         ? html`<${HoldsPage} />`
         : path === '/sweeps'
           ? html`<${SweepsPage} me=${me} />`
-          : html`<${ListPage} />`;
+          : path === '/retention'
+            ? html`<${RetentionPage} />`
+            : html`<${ListPage} />`;
   const out = () => {
     setToken(null);
+    setRole(null);
     setMe(null);
   };
   return html`
@@ -95,6 +103,7 @@ function App() {
         ${support && html`<a href="#/start">Start a request</a>`}
         ${support && html`<a href="#/holds">Holds</a>`}
         <a href="#/sweeps">Sweeps</a>
+        <a href="#/retention">Retention</a>
       </nav>
       <span class="muted">${me.user} (${me.role})</span>
       <button class="secondary flush" type="button" onClick=${out}>Sign out</button>

@@ -21,6 +21,9 @@ export function StartPage({ me }: { me: Me }) {
       requestId: v.requestId ?? '',
       type: v.type,
       subjectId: v.subjectId ?? '',
+      // Empty: received now, in the deployment's default jurisdiction (as `dsr start` without them).
+      ...(v.receivedAt ? { receivedAt: v.receivedAt } : {}),
+      ...(v.jurisdiction ? { jurisdiction: v.jurisdiction } : {}),
       verification: { method: v['verification.method'] ?? '', reference: v['verification.reference'] ?? '', verifiedBy: v['verification.verifiedBy'] ?? '' },
     };
     setBusy(true);
@@ -42,6 +45,8 @@ export function StartPage({ me }: { me: Me }) {
       <${Field} id="s-type" name="type" label="Type" options=${TYPES} value="erasure" errors=${errors} />
       <${Field} id="s-request" name="requestId" label="Request id" hint="Letters, digits, - and _ (the execution's name; starting it again rejoins it)" required errors=${errors} />
       <${Field} id="s-subject" name="subjectId" label="Subject id (verified)" hint="Stored in the ledger only; never shown again" required errors=${errors} />
+      <${Field} id="s-received" name="receivedAt" label="Received at (optional)" hint="If it arrived before now: ISO 8601 with its offset, e.g. 2026-11-30T09:00:00Z; the deadline counts from then" errors=${errors} />
+      <${Field} id="s-jurisdiction" name="jurisdiction" label="Jurisdiction (optional)" hint="Whose law sets the response period, e.g. CA or CA-QC; empty: the deployment's" errors=${errors} />
       <fieldset>
         <legend>Verification</legend>
         <${Field} id="s-method" name="verification.method" label="Method" hint="e.g. id-document, account-login, callback" required errors=${errors} />

@@ -146,6 +146,9 @@ export interface ListedRequest {
   readonly overdue: boolean;
 }
 
+/** Who asked: a person (`subject`) or the retention schedule (functions/core/enforcement-subjects.ts). */
+export const REQUEST_ORIGINS = ['subject', 'retention-schedule'] as const;
+
 export interface RequestQuery {
   readonly now: Date;
   /** Open requests past their due date. */
@@ -154,12 +157,14 @@ export interface RequestQuery {
   readonly dueWithinDays?: number;
   readonly status?: RequestStatus;
   readonly type?: string;
+  /** `subject` (a person asked) or `retention-schedule` (retention enforcement started it). */
+  readonly origin?: string;
 }
 
 /**
  * Requests by due date, from DEADLINE_INDEX: one Query per index partition read (open, and
  * answered only when asked for all or for an answered status). `--type`/`--status` filter
- * inside that Query. Index reads are eventually consistent: a request changed a moment ago may
+ * inside that Query (and `origin`). Index reads are eventually consistent: a request changed a moment ago may
  * show its previous status.
  */
 export async function listRequests(rt: Ctx, q: RequestQuery): Promise<ListedRequest[]> {
@@ -190,6 +195,12 @@ export async function listRequests(rt: Ctx, q: RequestQuery): Promise<ListedRequ
     filters.push('#type = :type');
     names['#type'] = 'requestType';
     values[':type'] = q.type;
+  }
+  if (q.origin) {
+    // Items from before `origin` was written at the top level are subject requests.
+    filters.push(q.origin === 'subject' ? '(#origin = :origin OR attribute_not_exists(#origin))' : '#origin = :origin');
+    names['#origin'] = 'origin';
+    values[':origin'] = q.origin;
   }
   const rows: ListedRequest[] = [];
   for (const state of states) {

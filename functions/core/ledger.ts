@@ -18,18 +18,9 @@ import { DsrError, InvalidInputError } from './errors';
 import { pendingRequestWrites } from './pending-requests';
 import { requestHash, type SubjectRequest } from './request';
 
-export type RequestStatus =
-  | 'received'
-  | 'running'
-  | 'refused'
-  | 'planned'
-  | 'awaiting-approval'
-  | 'approved'
-  | 'rejected'
-  | 'routed-to-person'
-  | 'completed'
-  | 'failed'
-  | 'cancelled';
+/** Every status a request item can have (`dsr requests --status` and the console's filter take these). */
+export const REQUEST_STATUSES = ['received', 'running', 'refused', 'planned', 'awaiting-approval', 'approved', 'rejected', 'routed-to-person', 'completed', 'failed', 'cancelled'] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 export interface RequestRecord {
   readonly request: SubjectRequest;

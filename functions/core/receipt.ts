@@ -143,9 +143,10 @@ export async function getReceipt(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, seque
   return out.Item as StoredReceipt | undefined;
 }
 
-export async function receiptForRequest(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, requestId: string): Promise<StoredReceipt | undefined> {
+/** `legacyPointers: false` for a caller that may not read request items (an auditor): no call it would be denied. */
+export async function receiptForRequest(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, requestId: string, opts: { legacyPointers?: boolean } = {}): Promise<StoredReceipt | undefined> {
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  const pointer = (await readPointer(doc, rt.ledger.table, receiptPointerKey({ kind: 'request', id: requestId }))) ?? (await legacyPointer(doc, rt.ledger.table, requestId));
+  const pointer = (await readPointer(doc, rt.ledger.table, receiptPointerKey({ kind: 'request', id: requestId }))) ?? (opts.legacyPointers === false ? undefined : await legacyPointer(doc, rt.ledger.table, requestId));
   return pointer ? getReceipt(rt, pointer.sequence as number) : undefined;
 }
 

@@ -14,6 +14,6 @@ export const handler = taskHandler('assemble-export', Input, async ({ requestId,
   // A failed store is named in the overview, so the subject sees what is not there.
   const failedStores = stores.filter((s) => s.status === 'failed').map((s) => s.store);
   if (type === 'access') return assembleAccessReport(rt, requestId, planHash, storeNames, { failedStores });
-  const { bundleKey, bundleHash, files, records } = await assemblePortabilityBundle(rt, requestId, planHash, storeNames, { failedStores });
-  return { bundleKey, bundleHash, files, records };
+  const { bundleKey, bundleHash, files, records, bytes } = await assemblePortabilityBundle(rt, requestId, planHash, storeNames, { failedStores });
+  return { bundleKey, bundleHash, files, records, bytes };
 });

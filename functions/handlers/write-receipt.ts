@@ -25,7 +25,7 @@ const State = z.object({
   plan: z.object({ planHash: z.string(), totals: z.record(z.string(), z.number()), counts: z.record(z.string(), z.record(z.string(), z.number())) }).optional(),
   applied: z.array(StoreResult).optional(),
   export: z.array(StoreResult).optional(),
-  bundle: z.object({ bundleKey: z.string(), bundleHash: z.string() }).passthrough().optional(),
+  bundle: z.object({ bundleKey: z.string(), bundleHash: z.string(), bytes: z.number().int().nonnegative().optional() }).passthrough().optional(),
   verification: z.object({ remaining: z.number(), unexpected: z.number() }).passthrough().optional(),
   deferred: z.object({ scheduled: z.number(), nextDue: z.string().nullable() }).optional(),
 });
@@ -74,7 +74,8 @@ export const handler = taskHandler('write-receipt', Input, async ({ requestId, e
     refusals,
     deferrals,
     verification: state.verification ? { remaining: state.verification.remaining, held: heldOf(state.verification), unexpected: state.verification.unexpected } : null,
-    bundle: state.bundle ? { key: state.bundle.bundleKey, sha256: state.bundle.bundleHash } : null,
+    // The size beside the hash: an auditor sees both without reading the bundle (absent in a state from before it was recorded).
+    bundle: state.bundle ? { key: state.bundle.bundleKey, sha256: state.bundle.bundleHash, ...(state.bundle.bytes !== undefined ? { bytes: state.bundle.bytes } : {}) } : null,
     // Log stores the batched pass erases later: each gets its own change receipt when it has.
     queuedLogStores: record.request.type === 'erasure' ? (await queuedStoresOf(rt, requestId)).map((q) => ({ store: q.store, dueBy: q.dueBy })) : [],
     receivedAt: record.request.receivedAt,

@@ -103,6 +103,9 @@ describe('dsr requests', () => {
     expect((await ids('--status', 'completed')).map((r) => r.requestId)).toEqual(['ls-done']);
     expect((await ids('--type', 'access')).map((r) => r.requestId)).toEqual(['ls-done']);
     expect((await ids()).map((r) => r.requestId)).toEqual(['ls-done', 'ls-over', 'ls-soon', 'ls-later']);
+    expect((await ids('--origin', 'subject')).map((r) => r.requestId)).toEqual(['ls-done', 'ls-over', 'ls-soon', 'ls-later']);
+    expect(await ids('--origin', 'retention-schedule')).toEqual([]);
+    expect((await t.dsr('requests', '--origin', 'robot')).err).toMatch(/--origin: one of subject, retention-schedule/);
 
     // Support's own policy allows it (the local engine enforces it: a denial fails the test at stop).
     expect((await t.dsr('--as', 'support', 'requests', '--overdue', '--json')).code).toBe(0);

@@ -4,6 +4,7 @@
  * as `dsr start`, approval takes exactly the plan hash, holds are placed and released, and no
  * answer to anyone carries an identifier of the subject.
  */
+import { createHash } from 'node:crypto';
 import { startConsole, found, identifiersOf, plain, until, verification, type ConsoleEnv } from './support';
 
 let c: ConsoleEnv;
@@ -28,6 +29,8 @@ describe('console API', () => {
       ['GET', '/api/holds', undefined],
       ['POST', '/api/holds/hold-000000000000/release', {}],
       ['POST', '/api/sweeps', {}],
+      ['POST', '/api/requests/x-1/cancel', { reason: 'duplicate' }],
+      ['GET', '/api/requests/x-1/bundle', undefined],
     ];
     for (const [method, path, body] of writes) {
       const res = await c.call('auditor', method, path, body);
@@ -139,4 +142,120 @@ describe('console API', () => {
     expect(sweeps.find((s) => s.sweepId === started.body.sweepId)).toMatchObject({ status: 'SUCCEEDED' });
     expect((await c.call('auditor', 'GET', '/api/receipts/verify')).body).toMatchObject({ ok: true });
   }, 120_000);
+});
+
+describe('console API: one path per role, cancel, bundle, retention report, list filters and pages', () => {
+  const secrets: string[] = [];
+  const ago = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+
+  it('serves each role on its own path: an auditor on support\'s, or support on the auditor\'s, is refused (403)', async () => {
+    const onSupport = await c.callAt('auditor', 'GET', '/api/requests');
+    expect(onSupport).toMatchObject({ status: 403, body: { error: 'forbidden', message: expect.stringMatching(/as auditor use \/api\/audit\//) } });
+    const onAuditor = await c.callAt('support', 'GET', '/api/audit/requests');
+    expect(onAuditor).toMatchObject({ status: 403, body: { error: 'forbidden', message: expect.stringMatching(/as support use \/api\//) } });
+    // The page learns its role (and so its path) from /api/me, on either path.
+    expect((await c.callAt('auditor', 'GET', '/api/me')).body).toMatchObject({ role: 'auditor' });
+    expect((await c.callAt('auditor', 'GET', '/api/audit/me')).body).toMatchObject({ role: 'auditor' });
+    expect((await c.callAt('auditor', 'GET', '/api/audit/requests')).status).toBe(200);
+  });
+
+  it('takes receivedAt and jurisdiction as dsr start does, naming the field at fault', async () => {
+    const s = plain(c.env.report.subjects, taken);
+    secrets.push(...(await identifiersOf(c.env, s)));
+    const base = { requestId: 'api-old-1', type: 'erasure', subjectId: s.subjectId, verification: verification('TICKET-40') };
+    const fields = async (extra: Record<string, unknown>) => ((await c.call('support', 'POST', '/api/requests', { ...base, ...extra })).body.fields as Array<{ field: string }>).map((f) => f.field);
+    expect(await fields({ receivedAt: 'yesterday' })).toEqual(['receivedAt']);
+    expect(await fields({ receivedAt: new Date(Date.now() + 86_400_000).toISOString() })).toEqual(['receivedAt']);
+    expect(await fields({ jurisdiction: 'Quebec' })).toEqual(['jurisdiction']);
+    // Received 40 days ago in Quebec (30 days): overdue from the start.
+    expect((await c.call('support', 'POST', '/api/requests', { ...base, receivedAt: ago(40), jurisdiction: 'CA-QC' })).status).toBe(202);
+    await until(c, 'api-old-1', (x) => x.running === false && x.plan !== null);
+    const row = ((await c.call('support', 'GET', '/api/requests?due=overdue')).body.requests as Array<Record<string, unknown>>).find((r) => r.requestId === 'api-old-1');
+    expect(row).toMatchObject({ jurisdiction: 'CA-QC', overdue: true, daysLeft: expect.any(Number) });
+    expect(Math.abs(new Date(row!.receivedAt as string).getTime() - (Date.now() - 40 * 86_400_000))).toBeLessThan(600_000);
+  }, 240_000);
+
+  it('filters the list by origin and due, and pages it with a next token', async () => {
+    const ids = async (role: 'support' | 'auditor', q: string) => ((await c.call(role, 'GET', `/api/requests?${q}`)).body.requests as Array<{ requestId: string }>).map((r) => r.requestId);
+    for (const role of ['support', 'auditor'] as const) {
+      const overdue = await ids(role, 'due=overdue');
+      expect(overdue).toContain('api-old-1');
+      expect(overdue).not.toContain('api-er-2');
+      expect(await ids(role, 'due=within&days=7')).not.toContain('api-old-1');
+      // Rejected is open (its clock runs): received today, due in 30 days.
+      const within = await ids(role, 'due=within&days=31');
+      expect(within).toContain('api-er-2');
+      expect(within).not.toContain('api-er-1');
+      expect(await ids(role, 'origin=subject')).toEqual(expect.arrayContaining(['api-old-1', 'api-er-1', 'api-er-2']));
+      expect(await ids(role, 'origin=retention-schedule')).toEqual([]);
+      expect(await ids(role, 'type=erasure&status=completed')).toEqual(['api-er-1']);
+    }
+    const bad = await c.call('support', 'GET', '/api/requests?origin=robot&colour=red');
+    expect(bad.status).toBe(400);
+    expect((bad.body.fields as Array<{ field: string }>).map((f) => f.field).sort()).toEqual(['(query)', 'origin']);
+    expect((await c.call('support', 'GET', '/api/requests?due=within')).body.fields).toEqual([{ field: 'days', message: expect.stringMatching(/needs days/) }]);
+    expect((await c.call('support', 'GET', '/api/requests?next=garbage')).body.fields).toEqual([{ field: 'next', message: expect.any(String) }]);
+
+    const all = await ids('auditor', '');
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const paged: string[] = [];
+    let next: string | null = null;
+    do {
+      const page: { status: number; body: Record<string, unknown> } = await c.call('auditor', 'GET', `/api/requests?limit=1${next ? `&next=${next}` : ''}`);
+      expect((page.body.requests as unknown[]).length).toBe(1);
+      paged.push(...(page.body.requests as Array<{ requestId: string }>).map((r) => r.requestId));
+      next = page.body.next as string | null;
+    } while (next);
+    expect(paged).toEqual(all);
+  }, 60_000);
+
+  it('cancels a request at rest (support only), with its receipt; refuses to cancel an answered one', async () => {
+    expect((await c.call('support', 'POST', '/api/requests/api-old-1/cancel', { reason: '' })).body.fields).toEqual([{ field: 'reason', message: expect.any(String) }]);
+    const done = await c.call('support', 'POST', '/api/requests/api-old-1/cancel', { reason: 'the subject withdrew it' });
+    expect(done).toMatchObject({ status: 200, body: { status: 'cancelled', outcome: 'cancelled', receipt: { sequence: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) } } });
+    expect(JSON.stringify(done.body)).not.toContain('withdrew');
+    expect((await c.call('support', 'POST', '/api/requests/api-old-1/cancel', { reason: 'again' })).body).toMatchObject({ outcome: 'already-cancelled' });
+    expect(await c.call('support', 'POST', '/api/requests/api-er-1/cancel', { reason: 'too late' })).toMatchObject({ status: 409, body: { message: expect.stringMatching(/answered request cannot be cancelled/) } });
+    expect((await c.call('support', 'POST', '/api/requests/nope-1/cancel', { reason: 'x' })).status).toBe(404);
+    const audited = await until(c, 'api-old-1', (d) => d.status === 'cancelled');
+    expect(audited.chain).toMatchObject({ ok: true });
+    expect((await c.call('auditor', 'GET', '/api/requests?due=overdue')).body.requests).not.toContainEqual(expect.objectContaining({ requestId: 'api-old-1' }));
+  }, 120_000);
+
+  it('shows a completed portability request\'s bundle hash and size to both, and a working link to support only', async () => {
+    const s = plain(c.env.report.subjects, taken);
+    secrets.push(...(await identifiersOf(c.env, s)));
+    expect((await c.call('support', 'POST', '/api/requests', { requestId: 'api-port-1', type: 'portability', subjectId: s.subjectId, verification: verification('TICKET-41') })).status).toBe(202);
+    const audited = await until(c, 'api-port-1', (d) => d.status === 'completed' && d.bundle !== null, 180_000);
+    const bundle = audited.bundle as { sha256: string; bytes: number };
+    expect(bundle).toEqual({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), bytes: expect.any(Number) });
+    expect(await c.call('auditor', 'GET', '/api/requests/api-port-1/bundle')).toMatchObject({ status: 403 });
+    const link = await c.call('support', 'GET', '/api/requests/api-port-1/bundle');
+    expect(link).toMatchObject({ status: 200, body: { sha256: bundle.sha256, bytes: bundle.bytes, url: expect.stringMatching(/^http/), expiresAt: expect.any(String) } });
+    // The link works as it is handed out: signed with support's credentials, which the engine checks.
+    const got = Buffer.from(await (await fetch(link.body.url as string)).arrayBuffer());
+    expect(got.length).toBe(bundle.bytes);
+    expect(createHash('sha256').update(got).digest('hex')).toBe(bundle.sha256);
+    expect((await c.call('support', 'GET', '/api/requests/api-er-1/bundle')).body.message).toMatch(/only access and portability requests have a bundle/);
+    expect(JSON.stringify(audited)).not.toMatch(/X-Amz-Signature|https?:\/\//);
+  }, 240_000);
+
+  it('gives both roles the retention report dsr retention report gives, counts and bases only; no answer names any subject', async () => {
+    const run = await c.env.t.dsr('retention', 'enforce', '--json');
+    expect(run.code).toBe(0);
+    const cli = JSON.parse((await c.env.t.dsr('retention', 'report', '--json')).out.trim()) as Record<string, unknown>;
+    expect(cli.runs).toBe(1);
+    // The subject erasures a run started may still move; the run's own receipt (runs, stores) does not.
+    const fixed = (r: Record<string, unknown>) => ({ runs: r.runs, latestRun: r.latestRun, stores: r.stores, purgedAllRuns: r.purgedAllRuns });
+    for (const role of ['support', 'auditor'] as const) {
+      const r = await c.call(role, 'GET', '/api/retention/report');
+      expect(r.status).toBe(200);
+      expect(fixed(r.body)).toEqual(fixed(cli));
+      expect(Object.keys(r.body.stores as object).length).toBeGreaterThan(0);
+      expect((await c.call(role, 'GET', '/api/retention/report?now=soon')).body.fields).toEqual([{ field: 'now', message: expect.any(String) }]);
+    }
+    expect(c.env.t.engine.denials).toEqual([]);
+    expect(secrets.length).toBeGreaterThan(10);
+    expect(found(c.answers.join('\n'), secrets)).toEqual([]);
+  }, 240_000);
 });

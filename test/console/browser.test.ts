@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { found, identifiersOf, plain, startConsole, type ConsoleEnv } from './support';
+import { found, identifiersOf, plain, startConsole, until, type ConsoleEnv } from './support';
 
 // The screenshots and figures in docs/console are refreshed on request (DSR_CONSOLE_DOCS=1), so `npm test` leaves the tree clean.
 const DOCS = process.env.DSR_CONSOLE_DOCS ? path.join(__dirname, '../../docs/console') : fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-console-shots-'));
@@ -92,6 +92,44 @@ describe('console in chromium', () => {
     await page.context().close();
   }, 300_000);
 
+  it('support filters the list by due date and cancels a request from its page; the auditor has no cancel control', async () => {
+    const s = plain(c.env.report.subjects, taken);
+    subjectSecrets.push(...(await identifiersOf(c.env, s)));
+    // Received 40 days ago: past the 30-day deadline, and waiting for approval (so it can be cancelled).
+    const receivedAt = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    const started = await c.call('support', 'POST', '/api/requests', { requestId: 'web-old-1', type: 'erasure', subjectId: s.subjectId, receivedAt, verification: { method: 'id-document', reference: 'T-40', verifiedBy: 'agent-7' } });
+    expect(started.status).toBe(202);
+    await until(c, 'web-old-1', (d) => d.running === false && d.plan !== null);
+
+    const auditor = await signedIn('auditor');
+    await auditor.page.goto(`${c.server.url}#/requests/web-old-1`);
+    await auditor.page.locator('#chain').waitFor();
+    expect(await auditor.page.getByRole('button', { name: 'Cancel this request' }).count()).toBe(0);
+    await auditor.page.context().close();
+
+    const { page } = await signedIn('support');
+    await page.getByRole('link', { name: erasureId }).waitFor();
+    await page.getByLabel('Due').selectOption('overdue');
+    await page.getByRole('link', { name: 'web-old-1' }).waitFor();
+    await page.getByRole('cell', { name: /^-\d+ \(overdue\)$/ }).first().waitFor();
+    expect(await page.getByRole('link', { name: erasureId }).count()).toBe(0);
+    await page.screenshot({ path: path.join(DOCS, 'requests-overdue.png') });
+    await page.getByLabel('Origin').selectOption('retention-schedule');
+    await page.getByText('No requests match.').waitFor();
+    await page.getByLabel('Origin').selectOption('');
+    await page.getByRole('link', { name: 'web-old-1' }).click();
+    await page.getByLabel(/Why it is cancelled/).fill('the subject withdrew the request');
+    await page.getByRole('button', { name: 'Cancel this request' }).click();
+    await page.locator('#status', { hasText: 'cancelled' }).waitFor({ timeout: 60_000 });
+    expect(await page.getByRole('button', { name: 'Cancel this request' }).count()).toBe(0);
+    await page.locator('#chain', { hasText: 'Receipt chain intact' }).waitFor();
+    await page.goto(`${c.server.url}#/`);
+    await page.getByLabel('Due').selectOption('overdue');
+    // Answered now: its clock has stopped, so it is overdue no longer.
+    await page.getByText('No requests match.').waitFor();
+    await page.context().close();
+  }, 300_000);
+
   it('an auditor reads the trail and receipt, with no identifier of the subject on the page or in any API answer', async () => {
     const { page, answers } = await signedIn('auditor');
     await page.getByRole('link', { name: erasureId }).click();
@@ -121,13 +159,16 @@ describe('console in chromium', () => {
     const statuses = await page.evaluate(async () => {
       const auth = { authorization: `Bearer ${sessionStorage.getItem('dsr-console-token')}`, 'content-type': 'application/json' };
       const post = (p: string, b: unknown) => fetch(p, { method: 'POST', headers: auth, body: JSON.stringify(b) }).then((r) => r.status);
+      // On the auditor's own path (where the page sends its calls) and on support's.
       return [
-        await post('/api/requests', { requestId: 'aud-1', type: 'erasure', subjectId: 'x', verification: { method: 'm', reference: 'r', verifiedBy: 'a' } }),
-        await post('/api/requests/web-er-1/approve', { planHash: 'a'.repeat(64) }),
-        await post('/api/holds', { scope: 'store', store: 'invoices', kind: 'litigation', reference: 'C-1' }),
+        await post('/api/audit/requests', { requestId: 'aud-1', type: 'erasure', subjectId: 'x', verification: { method: 'm', reference: 'r', verifiedBy: 'a' } }),
+        await post('/api/audit/requests/web-er-1/approve', { planHash: 'a'.repeat(64) }),
+        await post('/api/audit/holds', { scope: 'store', store: 'invoices', kind: 'litigation', reference: 'C-1' }),
+        await post('/api/audit/requests/web-old-1/cancel', { reason: 'r' }),
+        await post('/api/requests/web-old-1/cancel', { reason: 'r' }),
       ];
     });
-    expect(statuses).toEqual([403, 403, 403]);
+    expect(statuses).toEqual([403, 403, 403, 403, 403]);
     await page.context().close();
   }, 120_000);
 
@@ -151,7 +192,7 @@ describe('console in chromium', () => {
   it('axe-core finds no serious or critical violation on the main pages', async () => {
     const { page } = await signedIn('support');
     const problems: Record<string, string[]> = {};
-    for (const hash of ['#/', `#/requests/${erasureId}`, '#/start', '#/holds', '#/sweeps']) {
+    for (const hash of ['#/', `#/requests/${erasureId}`, '#/requests/web-old-1', '#/start', '#/holds', '#/sweeps', '#/retention']) {
       await page.goto(`${c.server.url}${hash}`);
       await page.locator('main h1').waitFor();
       await page.waitForLoadState('networkidle');

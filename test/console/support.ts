@@ -15,7 +15,10 @@ export interface ConsoleEnv {
   readonly tokens: Record<'support' | 'auditor', string>;
   /** Every answer body the tests received, in order. */
   readonly answers: string[];
+  /** A call on the caller's own path: an auditor's `/api/x` goes to `/api/audit/x`, as the page sends it. */
   call(role: 'support' | 'auditor' | 'none', method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** A call on exactly this path, whoever the caller is. */
+  callAt(role: 'support' | 'auditor' | 'none', method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
@@ -41,7 +44,8 @@ export async function startConsole(seed: number): Promise<ConsoleEnv> {
     server,
     tokens,
     answers,
-    call: (role, method, path, body) => raw(method, path, body, role === 'none' ? undefined : tokens[role]),
+    call: (role, method, path, body) => raw(method, role === 'auditor' && path !== '/api/me' ? path.replace(/^\/api\//, '/api/audit/') : path, body, role === 'none' ? undefined : tokens[role]),
+    callAt: (role, method, path, body) => raw(method, path, body, role === 'none' ? undefined : tokens[role]),
     async close() {
       await server.close();
       await env.close();

@@ -394,13 +394,17 @@ describe('SubjectRightsOrchestrator: people', () => {
     tx.hasResourceProperties('AWS::IAM::ManagedPolicy', { Description: Match.stringLikeRegexp('support'), Roles: ['dsr-support'] });
   });
 
-  it('lets auditors read history and the receipt partition only', () => {
+  it('lets auditors read history, the receipt and retention-request partitions and the deadline index only', () => {
     const auditor = Object.values(t.findResources('AWS::IAM::ManagedPolicy', { Properties: { Description: Match.stringLikeRegexp('auditors') } }))[0];
     const statements = auditor.Properties.PolicyDocument.Statement as Statement[];
     const actions = statements.flatMap(actionsOf);
     expect(actions.filter((a) => !/^(states:(DescribeExecution|GetExecutionHistory|ListExecutions|DescribeStateMachine)|dynamodb:(GetItem|Query)|kms:(Decrypt|DescribeKey))$/.test(a))).toEqual([]);
-    const ledger = statements.find((s) => actionsOf(s).includes('dynamodb:Query'))!;
-    expect(ledger.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['receipt'] } });
+    const ledger = statements.find((s) => s.Sid === 'Receipts')!;
+    // Neither partition holds a subject id: receipts carry hashes, retention requests ids and limits.
+    expect(ledger.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['receipt', 'retention-request'] } });
+    // The deadline index's projection holds no subject id (the console's request list).
+    const index = statements.filter((s) => resourcesOf(s).map(flat).some((r) => r.includes('/index/')));
+    expect(index.map((s) => [s.Sid, actionsOf(s)])).toEqual([['LedgerDeadlines', ['dynamodb:Query']]]);
   });
 
   it('exports the CLI variables and both policies as outputs', () => {

@@ -28,7 +28,7 @@ export function nagViolations(app: App, stack: Stack): string[] {
     .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`));
 }
 
-export type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
+export type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
 
 /** The statements of every IAM policy attached to the role whose logical id starts with `rolePrefix`. */
 export function roleStatements(template: Template, rolePrefix: string): Statement[] {

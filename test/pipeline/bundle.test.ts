@@ -127,7 +127,7 @@ describe('portability bundle end to end', () => {
     subject = plainSubjects()[0];
     const r = await run('portability', 'port-1', subject.subjectId);
     expect(r.code).toBe(0);
-    expect(r.summary.bundle).toEqual({ key: 'bundles/port-1/bundle.zip', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(r.summary.bundle).toEqual({ key: 'bundles/port-1/bundle.zip', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), bytes: expect.any(Number) });
     bundle = await downloadBundle('port-1');
   }, 300_000);
 

@@ -17,6 +17,8 @@ export interface AssembledExport {
   /** Files (media) in the bundle, or held (access report). */
   readonly files: number;
   readonly records: number;
+  /** The object's size in bytes (the receipt records it beside the hash). */
+  readonly bytes: number;
 }
 
 export interface AssembleOptions {
@@ -60,5 +62,5 @@ export async function assembleAccessReport(rt: Runtime, requestId: string, planH
   const bucket = rt.config.settings.bundleBucket;
   await rt.s3.send(new PutObjectCommand({ Bucket: bucket, Key: keys.html, Body: renderOverviewHtml(report), ContentType: 'text/html; charset=utf-8' }));
   await rt.s3.send(new PutObjectCommand({ Bucket: bucket, Key: keys.json, Body: body, ContentType: 'application/json' }));
-  return { bundleKey: keys.json, bundleHash: sha256Hex(body), files: report.totals.files, records: report.totals.records };
+  return { bundleKey: keys.json, bundleHash: sha256Hex(body), files: report.totals.files, records: report.totals.records, bytes: Buffer.byteLength(body) };
 }

@@ -236,7 +236,7 @@ async function writeBag(rt: Runtime, zip: StreamingZip, requestId: string, planH
   return { archive, files: overview.totals.files, records, missing: overview.totals.missing };
 }
 
-export async function assemblePortabilityBundle(rt: Runtime, requestId: string, planHash: string, storeNames: readonly string[], opts: PortabilityOptions = {}): Promise<AssembledExport & { bytes: number; missing: number }> {
+export async function assemblePortabilityBundle(rt: Runtime, requestId: string, planHash: string, storeNames: readonly string[], opts: PortabilityOptions = {}): Promise<AssembledExport & { missing: number }> {
   const bundleKey = bundleKeyOf(requestId);
   const zip = new StreamingZip(requestId, rt.clock.now());
   const upload = new Upload({
