@@ -1,9 +1,10 @@
 /**
  * Which way a request reaches a big log store's records. An erasure: the request itself (scan
  * and rewrite, inline) or the batched log-erasure pass (queued); an access or portability
- * request: one DiscoverStore (inline) or a Distributed Map over work units (fan-out). The data map chooses per store
- * (`logPass`); `auto` queues a store once it holds `logPass.aboveBytes` or more, counted from
- * its listing (every version), which stops as soon as the threshold is passed.
+ * request: one DiscoverStore (inline) or a Distributed Map over work units (fan-out). The data
+ * map chooses per store (`logPass`); `auto` treats a store as big once it holds
+ * `logPass.aboveBytes` or more, counted from its listing (every version), which stops as soon
+ * as the threshold is passed.
  */
 import type { Store } from './datamap';
 import { isBatchConnector } from '../connectors/types';

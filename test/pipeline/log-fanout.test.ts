@@ -154,7 +154,7 @@ async function versionsOf(s3: S3Client, bucket: string, prefix: string): Promise
   return counts;
 }
 
-let inline: Record<string, Awaited<ReturnType<typeof outcome>>> = {};
+const inline: Record<string, Awaited<ReturnType<typeof outcome>>> = {};
 let subjectId: string;
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-fanout-'));
 
