@@ -254,4 +254,24 @@ describe('access and portability over fanned-out log stores', () => {
       await env.close();
     }
   }, 900_000);
+
+  it('a unit that keeps failing fails its store, as a failed DiscoverStore does: the other stores go on and the receipt records it', async () => {
+    const env = await startSeededEngine({ seed: 41, now: NOW, dataMapFile: dataMapWith({ 'sip-logs': 'queued', 'app-logs': 'queued' }), logPass: { unitBytes: MiB } });
+    unitHook.fail = (unit) => unit === 'sip-logs.000001';
+    try {
+      const requestId = 'req-fanout-failing';
+      const r = await request(env, 'access', requestId, subjectId);
+      expect(r.summary).toMatchObject({ status: 'failed', execution: { status: 'FAILED', error: 'RequestFailed' } });
+      const { parent, mapRuns } = await histories(env, requestId);
+      expect(mapRuns).toBe(2);
+      const collected = parent.find((e) => e.stateExitedEventDetails?.name === 'CollectedDiscovery')!;
+      const discovery = JSON.parse(collected.stateExitedEventDetails!.output!).discovery as Array<{ store: string; status: string; error?: string }>;
+      expect(discovery.find((d) => d.store === 'sip-logs')).toMatchObject({ status: 'failed', error: 'LogScanUnitFailed' });
+      expect(discovery.filter((d) => d.store !== 'sip-logs').map((d) => d.status)).toEqual(discovery.filter((d) => d.store !== 'sip-logs').map(() => 'ok'));
+      expect(parent.some((e) => e.stateEnteredEventDetails?.name === 'WriteReceipt')).toBe(true);
+    } finally {
+      unitHook.fail = undefined;
+      await env.close();
+    }
+  }, 900_000);
 });
