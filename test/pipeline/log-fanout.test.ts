@@ -205,6 +205,8 @@ describe('access and portability over fanned-out log stores', () => {
         expect(scan.stores).toBe(2);
         expect(scan.units).toBeGreaterThan(2);
         expect(children.size).toBe(scan.units);
+        const history = await env.t.dsr('history', requestId);
+        expect(history.out).toMatch(new RegExp(`BeginLogScan\\s+${scan.units} work units of 2 big log store\\(s\\)`));
         const units = unitOutputs(children);
         expect(units.reduce((n, u) => n + u.counts.findings, 0)).toBe(LOG_STORES.reduce((n, s) => n + JSON.parse(fanned.findings[s]).length, 0));
         // The parent's state and every child's are far from the 256 KB limit, at any object count.
