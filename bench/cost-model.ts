@@ -9,24 +9,15 @@
  * uncompressed bytes so a batch finishes inside the Lambda timeout, and scanned by child
  * executions (one Lambda each, 1 vCPU at 1,769 MB) at most `concurrency` at a time; every
  * object is read once (GET) whatever the number of subjects, and each batch writes one result
- * (PUT). Rewrites of the objects that hold records are not counted (a few objects per subject).
+ * (PUT). The objects that hold a queued subject's record are rewritten: compressed again,
+ * staged (PUT), read back to verify (GET, HEAD) and copied over the original (COPY); their
+ * share and CPU cost are measured too (`Measured.rewrite`), because with a thousand subjects
+ * most objects of a busy log hold one, and compressing costs several times inflating.
  */
 
-/**
- * AWS list prices, us-east-1, USD, as recorded on 2026-12-02 from the public pricing pages
- * (Lambda x86 duration and requests, Step Functions Standard state transitions, S3 Standard
- * requests). Check them before relying on a figure; they change rarely.
- */
-export const PRICES = {
-  recordedOn: '2026-12-02',
-  region: 'us-east-1',
-  lambdaGbSecond: 0.0000166667,
-  lambdaRequest: 0.2 / 1e6,
-  stepFunctionsTransition: 0.025 / 1000,
-  s3Get: 0.0004 / 1000,
-  s3List: 0.005 / 1000,
-  s3Put: 0.005 / 1000,
-} as const;
+import { PRICES } from './prices';
+
+export { PRICES };
 
 /** Lambda gives one full vCPU at 1,769 MB. */
 export const LAMBDA_MB_PER_VCPU = 1769;
@@ -45,6 +36,12 @@ export interface Measured {
   readonly expansion: number;
   /** Average stored bytes per object (one GET and one manifest line each). */
   readonly storedBytesPerObject: number;
+  /**
+   * The objects rewritten because they hold a subject's record: their share of all objects, and
+   * the CPU-seconds per uncompressed GB of rewriting one (filter, gzip again, read back and
+   * inflate to verify), on top of the scan.
+   */
+  readonly rewrite: { readonly share: number; readonly cpuSecondsPerUncompressedGb: number };
 }
 
 export interface Scenario {
@@ -52,6 +49,11 @@ export interface Scenario {
   /** Stored (compressed) bytes of the store, as S3 bills and lists them. */
   readonly storedBytes: number;
   readonly concurrency: number;
+  /**
+   * Stored bytes per object, when the store's objects are not the size the bench measured on:
+   * request counts (a GET per object, four requests per rewritten one) follow the object count.
+   */
+  readonly storedBytesPerObject?: number;
   /** Fraction of the Lambda timeout a batch is sized to use (margin for slow objects). Default 0.5. */
   readonly timeoutShare?: number;
   /** Seconds per child execution beyond the scan: start, cold start, result write. Default 2. */
@@ -71,6 +73,7 @@ export interface Estimate {
   readonly waves: number;
   readonly wallSeconds: number;
   readonly cpuSeconds: number;
+  readonly rewrittenObjects: number;
   readonly cost: { readonly lambda: number; readonly stepFunctions: number; readonly s3: number; readonly total: number };
 }
 
@@ -80,13 +83,16 @@ const PARENT_TRANSITIONS = 10;
 
 export function estimate(m: Measured, s: Scenario): Estimate {
   if (!(m.cpuSecondsPerUncompressedGb > 0) || !(m.expansion > 0) || !(m.storedBytesPerObject > 0)) throw new RangeError('measured figures must be positive');
+  if (!(m.rewrite.share >= 0 && m.rewrite.share <= 1) || !(m.rewrite.cpuSecondsPerUncompressedGb >= 0)) throw new RangeError('the rewritten share is a fraction and its CPU cost not negative');
   if (!(s.storedBytes > 0) || !(s.concurrency >= 1)) throw new RangeError('scenario needs bytes and a concurrency of at least 1');
   const share = s.timeoutShare ?? 0.5;
   const overhead = s.overheadSecondsPerBatch ?? 2;
   const fixed = s.fixedSeconds ?? 10;
   const uncompressed = s.storedBytes * m.expansion;
-  const objects = Math.ceil(s.storedBytes / m.storedBytesPerObject);
-  const bytesPerSecond = 1e9 / m.cpuSecondsPerUncompressedGb;
+  const objects = Math.ceil(s.storedBytes / (s.storedBytesPerObject ?? m.storedBytesPerObject));
+  // A worker's rate over its batch: every byte scanned, the rewritten share compressed again too.
+  const bytesPerSecond = 1e9 / (m.cpuSecondsPerUncompressedGb + m.rewrite.share * m.rewrite.cpuSecondsPerUncompressedGb);
+  const rewritten = Math.round(objects * m.rewrite.share);
   // The biggest batch that finishes inside its share of the timeout; but at least one batch per
   // worker, so that the concurrency is used, and never less than one object per batch.
   const maxBatchBytes = bytesPerSecond * (LAMBDA_TIMEOUT_S * share - overhead);
@@ -99,8 +105,9 @@ export function estimate(m: Measured, s: Scenario): Estimate {
   const gbSeconds = batches * secondsPerBatch * (LAMBDA_MB_PER_VCPU / 1024);
   const lambda = gbSeconds * PRICES.lambdaGbSecond + batches * PRICES.lambdaRequest;
   const stepFunctions = (batches * TRANSITIONS_PER_BATCH + PARENT_TRANSITIONS) * PRICES.stepFunctionsTransition;
-  // One LIST per 1,000 keys, one GET per object, one PUT per batch result and the manifest.
-  const s3 = Math.ceil(objects / 1000) * PRICES.s3List + objects * PRICES.s3Get + (batches + 1) * PRICES.s3Put;
+  // One LIST per 1,000 keys, one GET per object, one PUT per batch result and the manifest; per
+  // rewritten object a staging PUT and a COPY over the original, a GET and a HEAD to verify.
+  const s3 = Math.ceil(objects / 1000) * PRICES.s3List + objects * PRICES.s3Get + (batches + 1) * PRICES.s3Put + rewritten * (2 * PRICES.s3Put + 2 * PRICES.s3Get);
   return {
     name: s.name,
     storedBytes: s.storedBytes,
@@ -112,15 +119,23 @@ export function estimate(m: Measured, s: Scenario): Estimate {
     waves,
     wallSeconds,
     cpuSeconds: batches * scanSeconds,
+    rewrittenObjects: rewritten,
     cost: { lambda, stepFunctions, s3, total: lambda + stepFunctions + s3 },
   };
 }
 
-/** The bench's table: 100 GB and 10 TB stored, at concurrency 100 and 1,000. */
+/** Stored bytes of one object in the table's second shape: an hour of one server's SIP log, gzip. */
+export const HOURLY_OBJECT_BYTES = 8e6;
+
+/**
+ * The bench's table: 100 GB and 10 TB stored, at concurrency 100 and 1,000, with objects the
+ * size the bench measured on and with 8 MB objects (the count of objects sets the request cost).
+ */
 export function standardScenarios(): Scenario[] {
   const out: Scenario[] = [];
   for (const [name, bytes] of [['100 GB gzip JSON Lines', 100e9], ['10 TB gzip JSON Lines', 10e12]] as const) {
     for (const concurrency of [100, 1000]) out.push({ name: `${name}, concurrency ${concurrency}`, storedBytes: bytes, concurrency });
+    for (const concurrency of [100, 1000]) out.push({ name: `${name} in 8 MB objects, concurrency ${concurrency}`, storedBytes: bytes, concurrency, storedBytesPerObject: HOURLY_OBJECT_BYTES });
   }
   return out;
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { dynamodbConnector } from '../functions/connectors/dynamodb';
 import { createAnonymizer } from '../functions/core/anonymize';
 import { parseDataMap, type DynamoDbStore } from '../functions/core/datamap';
@@ -15,21 +15,10 @@ import { HANDLERS } from '../functions/handlers/registry';
 import type { SubjectEntry, SubjectsReport } from '../examples/voip-operator/generator';
 import { seedReferenceDataset } from '../examples/voip-operator/seed';
 import { startTestEngine } from '../test/support/engine';
+import { fullHistory } from '../test/support/history';
+import { PRICES } from './prices';
 import type { Identity } from '../functions/connectors/types';
 
-/** AWS list prices, read 2026-11-22 (see PRICES.source). us-east-1 and ca-central-1 are equal. */
-export const PRICES = {
-  readOn: '2026-11-22',
-  region: 'us-east-1 (ca-central-1 is the same for all three)',
-  stepFunctionsStandardPerTransition: 0.025 / 1000,
-  lambdaArmPerGbSecond: 0.0000133334,
-  lambdaPerRequest: 0.2 / 1e6,
-  source: {
-    stepFunctions: 'https://aws.amazon.com/step-functions/pricing/ ($0.0250 per 1,000 state transitions, US East (N. Virginia) and Canada (Central))',
-    lambda: 'https://aws.amazon.com/lambda/pricing/ (Arm: $0.0000133334 per GB-second for the first 7.5 billion GB-s/month, $0.20 per 1M requests; arm figures as quoted by https://cloudchipr.com/blog/aws-lambda-pricing)',
-  },
-  note: 'free tiers ignored; Lambda billed duration = measured handler time (1 ms granularity), no init time',
-};
 
 type RowFn = (r: { section: string; name: string; value: string; baseline?: string; ratio?: string; note?: string }) => void;
 
@@ -83,16 +72,6 @@ export function costOfHistory(events: readonly HistoryEvent[]): HistoryCost {
   return { transitions, lambdaInvocations, gbSeconds, handlerMs };
 }
 
-export async function history(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }));
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
-}
 
 export async function runEngineBenches(o: { root: string; n: number; seed: number; only: Set<string>; row: RowFn }): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
@@ -156,7 +135,7 @@ export async function runEngineBenches(o: { root: string; n: number; seed: numbe
           ms.push(performance.now() - t0);
           const summary = r.out.trim() ? (JSON.parse(r.out.trim().split('\n').pop()!) as { status?: string; execution?: { arn?: string } }) : undefined;
           statuses[summary?.status ?? `exit-${r.code}`] = (statuses[summary?.status ?? `exit-${r.code}`] ?? 0) + 1;
-          if (summary?.execution?.arn) hist.push(costOfHistory(await history(sfn, summary.execution.arn)));
+          if (summary?.execution?.arn) hist.push(costOfHistory(await fullHistory(sfn, summary.execution.arn)));
         }
         const sorted = [...ms].sort((a, b) => a - b);
         e2e[type] = { n: o.n, medianMs: quantile(sorted, 0.5), p95Ms: quantile(sorted, 0.95), minMs: sorted[0], statuses };
@@ -167,10 +146,10 @@ export async function runEngineBenches(o: { root: string; n: number; seed: numbe
         const transitions = avg((h) => h.transitions);
         const gbSeconds = avg((h) => h.gbSeconds);
         const invocations = avg((h) => h.lambdaInvocations);
-        const usd = transitions * PRICES.stepFunctionsStandardPerTransition + gbSeconds * PRICES.lambdaArmPerGbSecond + invocations * PRICES.lambdaPerRequest;
+        const usd = transitions * PRICES.stepFunctionsTransition + gbSeconds * PRICES.lambdaGbSecond + invocations * PRICES.lambdaRequest;
         costs[type] = { transitions, lambdaInvocations: invocations, gbSeconds, usd };
         if (o.only.has('cost')) {
-          const sfnShare = (transitions * PRICES.stepFunctionsStandardPerTransition) / usd;
+          const sfnShare = (transitions * PRICES.stepFunctionsTransition) / usd;
           o.row({ section: 'cost', name: `${type}: per request`, value: `$${(usd * 1000).toFixed(4)}/1000`, baseline: `${transitions.toFixed(0)} transitions`, ratio: `${(sfnShare * 100).toFixed(0)}% SFN`, note: `${gbSeconds.toFixed(2)} GB-s over ${invocations.toFixed(0)} Lambda invocations (local handler times x configured memory)` });
         }
       }

@@ -19,7 +19,7 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import type { DataMap } from '../functions/core/datamap';
 import { DEADLINE_INDEX } from '../functions/core/deadlines';
-import { deadlineAlarm } from './deadline-alarm';
+import { deadlineAlarm, logErasureOverdueAlarm } from './deadline-alarm';
 import { LEDGER_KEY } from '../functions/core/ledger';
 import { HANDLER_ACCESS, storeGrants, writes, type StoreOperation, type StoreResource } from './access';
 import { handlerFunction, pascal, writeConfigFile } from './functions';
@@ -192,7 +192,7 @@ export class SubjectRightsOrchestrator extends Construct {
         schedules.push(scheduleMachine(this, `${pascal(spec.id)}Schedule`, machine, expression, spec.schedule.input, spec.schedule.description));
       }
     }
-    alarms.push(deadlineAlarm(this, props.alarmTopic));
+    alarms.push(deadlineAlarm(this, props.alarmTopic), logErasureOverdueAlarm(this, props.alarmTopic));
     this.stateMachines = machines;
     this.stateMachine = machines.get('subject-request')!;
     this.alarms = alarms;

@@ -12,6 +12,7 @@ import { DsrError, InvalidInputError } from './errors';
 import { canonicalJson, sha256Hex } from './hash';
 import type { RequestRecord, RequestStatus } from './ledger';
 import type { SubjectRequest } from './request';
+import { metricLine, METRICS_NAMESPACE } from './metrics';
 
 const DAY_MS = 86_400_000;
 
@@ -231,7 +232,7 @@ function listed(item: Record<string, unknown>, now: Date): ListedRequest {
 }
 
 /** The CloudWatch namespace and metric names of the deadline check (the construct alarms on NEARING). */
-export const DEADLINE_METRICS = { namespace: 'SubjectRightsOrchestrator', nearing: 'RequestsNearingDeadline', overdue: 'RequestsOverdue' } as const;
+export const DEADLINE_METRICS = { namespace: METRICS_NAMESPACE, nearing: 'RequestsNearingDeadline', overdue: 'RequestsOverdue' } as const;
 
 /**
  * What the deadline alarm watches: open requests overdue, and open requests overdue or due
@@ -242,17 +243,7 @@ export async function deadlineCounts(rt: Ctx, now: Date, nearingDays: number): P
   return { nearing: nearing.length, overdue: overdue.length, nearingDays };
 }
 
-/**
- * One CloudWatch embedded-metric-format line for the counts: Lambda's log ingestion turns it
- * into the two metrics, with no PutMetricData call (no permission, no client).
- */
+/** The deadline counts as one embedded-metric-format line (functions/core/metrics.ts). */
 export function deadlineMetricLine(counts: { nearing: number; overdue: number }, now: Date): string {
-  return JSON.stringify({
-    _aws: {
-      Timestamp: now.getTime(),
-      CloudWatchMetrics: [{ Namespace: DEADLINE_METRICS.namespace, Dimensions: [[]], Metrics: [{ Name: DEADLINE_METRICS.nearing, Unit: 'Count' }, { Name: DEADLINE_METRICS.overdue, Unit: 'Count' }] }],
-    },
-    [DEADLINE_METRICS.nearing]: counts.nearing,
-    [DEADLINE_METRICS.overdue]: counts.overdue,
-  });
+  return metricLine({ [DEADLINE_METRICS.nearing]: counts.nearing, [DEADLINE_METRICS.overdue]: counts.overdue }, now);
 }

@@ -16,7 +16,7 @@ import { acquireErasureLease, HoldsChangedError, readHoldVersions, SubjectErasur
 import { DataMapError } from './errors';
 import { sha256Hex } from './hash';
 import { findHoldsForSubject } from './holds';
-import { markPostponed, markTaken, queuedLogErasures, type QueuedLogErasure } from './log-queue';
+import { logQueueCounts, markPostponed, markTaken, queuedLogErasures, type QueuedLogErasure } from './log-queue';
 import { packUnits, passKeys, type ManifestLine, type WorkUnit } from './log-pass-units';
 import { storeNamed } from './request-data';
 import type { ActiveHold } from './retention';
@@ -58,6 +58,8 @@ export interface PassStart {
   readonly requests: number;
   readonly postponed: number;
   readonly maxConcurrency: number;
+  /** The queue as the alarm sees it: open log erasures, and those past their deadline. */
+  readonly queue: { readonly queued: number; readonly overdue: number };
 }
 
 const CURRENT_KEY = { pk: 'logpass', sk: 'current' };
@@ -82,7 +84,9 @@ export async function beginLogPass(rt: Runtime, opts: { force?: boolean; now?: D
   const now = opts.now ?? rt.clock.now();
   const doc = DynamoDBDocumentClient.from(rt.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   const current = (await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: CURRENT_KEY, ConsistentRead: true }))).Item;
-  const base = { bucket: rt.workspace.bucket, maxConcurrency: settings.maxConcurrency };
+  const queue = (await queuedLogErasures(rt)).filter((e) => e.status !== 'done');
+  // Counted on the real clock: a deadline passed is passed, whatever date the pass decides as of.
+  const base = { bucket: rt.workspace.bucket, maxConcurrency: settings.maxConcurrency, queue: logQueueCounts(queue, rt.clock.now()) };
   if (current?.status === 'running') {
     const pass = await rt.workspace.getJson<PassDocument>(passKeys.pass(current.passId as string));
     if (pass) {
@@ -92,7 +96,6 @@ export async function beginLogPass(rt: Runtime, opts: { force?: boolean; now?: D
     }
   }
   const idle = (status: 'not-due' | 'empty'): PassStart => ({ ...base, passId: null, now: now.toISOString(), status, manifestKey: null, resultsPrefix: null, units: 0, subjects: 0, requests: 0, postponed: 0 });
-  const queue = (await queuedLogErasures(rt)).filter((e) => e.status !== 'done');
   if (queue.length === 0) return idle('empty');
   const lastPassAt = current?.finishedAt as string | undefined;
   const intervalOver = !lastPassAt || now.getTime() - new Date(lastPassAt).getTime() >= settings.intervalDays * 86_400_000 - 60_000;

@@ -116,3 +116,12 @@ export async function hasQueuedLogErasure(rt: Pick<Runtime, 'dynamodb' | 'ledger
 export function deadlineOf(receivedAt: string, responseDays: number): string {
   return new Date(new Date(receivedAt).getTime() + responseDays * 86_400_000).toISOString();
 }
+
+/** The metric names of the queue check (the construct alarms on OVERDUE: a statutory deadline passed with log records not erased). */
+export const LOG_QUEUE_METRICS = { queued: 'LogErasuresQueued', overdue: 'LogErasuresOverdue' } as const;
+
+/** Queued log erasures not done yet, and those of them past their request's deadline. */
+export function logQueueCounts(queue: readonly QueuedLogErasure[], now: Date): { queued: number; overdue: number } {
+  const open = queue.filter((e) => e.status !== 'done');
+  return { queued: open.length, overdue: open.filter((e) => new Date(e.dueBy).getTime() < now.getTime()).length };
+}

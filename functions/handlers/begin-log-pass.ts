@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../core/errors';
 import { beginLogPass } from '../core/log-pass';
+import { LOG_QUEUE_METRICS } from '../core/log-queue';
+import { emitMetrics } from '../core/metrics';
 import { getRuntime } from './runtime';
 import { taskHandler } from './middleware';
 
@@ -25,5 +27,8 @@ export const handler = taskHandler('begin-log-pass', Input, async ({ input }) =>
   if (now.getTime() > clockNow.getTime() + 60_000 && process.env.DSR_ALLOW_SWEEP_IN_FUTURE !== 'true') {
     throw new InvalidInputError('the pass date is in the future; only a local engine allows that');
   }
-  return beginLogPass(rt, { force: input.force, now });
+  const start = await beginLogPass(rt, { force: input.force, now });
+  // Every run is also the queue check: the LogErasuresOverdue alarm reads this line (EMF).
+  emitMetrics({ [LOG_QUEUE_METRICS.queued]: start.queue.queued, [LOG_QUEUE_METRICS.overdue]: start.queue.overdue }, clockNow);
+  return start;
 });

@@ -1,7 +1,8 @@
 /** FindDueDeferrals: the sweep's date, and the deferred entries due at it (at most sweepMaxEntries; `remaining` says how many wait for the next run). */
 import { z } from 'zod';
 import { deadlineSettings } from '../core/deadline-settings';
-import { deadlineCounts, deadlineMetricLine } from '../core/deadlines';
+import { DEADLINE_METRICS, deadlineCounts } from '../core/deadlines';
+import { emitMetrics } from '../core/metrics';
 import { InvalidInputError } from '../core/errors';
 import { getRuntime } from './runtime';
 import { duePage } from '../core/sweep';
@@ -26,6 +27,6 @@ export const handler = taskHandler('find-due-deferrals', Input, async ({ sweepId
   // The daily sweep is also the deadline check: the alarm on RequestsNearingDeadline reads this line (EMF).
   // The real clock, not the sweep's date: a deadline is now or never.
   const deadlines = await deadlineCounts(rt, clockNow, deadlineSettings(rt.config.settings).nearingDays);
-  if (process.env.AWS_LAMBDA_FUNCTION_NAME) process.stdout.write(`${deadlineMetricLine(deadlines, clockNow)}\n`);
+  emitMetrics({ [DEADLINE_METRICS.nearing]: deadlines.nearing, [DEADLINE_METRICS.overdue]: deadlines.overdue }, clockNow);
   return { sweepId, now: now.toISOString(), due, count: due.length, remaining: total - due.length, deadlines };
 });

@@ -4,7 +4,7 @@ import { collectStates, isDistributed, prepareForRun, retryIntervals, type AslMa
 import { distributedMapHandler, type MapRunHost } from './distributed-map';
 import { createMapRunHost } from './map-run-host';
 import { MapRuns } from './map-runs';
-import type { Authorizer } from '../iam/types';
+import { accessDeniedMessage, type Authorizer } from '../iam/types';
 import { HistoryRecorder } from './history';
 import { ACCOUNT_ID, executionArn, type ExecutionRecord, type ExecutionStatus, type Outcome, type StoredExecution } from './model';
 import { SfnError, validateInput, validateName } from './protocol';
@@ -253,6 +253,15 @@ export class ExecutionManager {
     return prepared;
   }
 
+  /** A Map Run's children (`<machine>/<label>`) invoke with their parent machine's role. */
+  private invokeDenied(machineName: string, functionArn: string): string | undefined {
+    if (!this.opts.authorize || !this.opts.machineCredentials) return undefined;
+    const { accessKeyId } = this.opts.machineCredentials(machineName.split('/')[0]);
+    const request = { action: 'lambda:InvokeFunction', resource: functionArn };
+    const decision = this.opts.authorize(accessKeyId, request);
+    return decision.allowed ? undefined : accessDeniedMessage(request, decision);
+  }
+
   private run(live: Live, machine: MachineEntry, recorder: HistoryRecorder): void {
     const record = live.stored.execution;
     const fail = (err: unknown): void => {
@@ -276,6 +285,7 @@ export class ExecutionManager {
             resolve: this.opts.resolve,
             recorder,
             distributed: (stateName) => distributedMapHandler(stateName, declaredStates.get(stateName) as never, parent, recorder, this.mapRunHost(live, machine.name)),
+            invokeDenied: (functionArn) => this.invokeDenied(machine.name, functionArn),
           }) as never,
           retryIntervalOverrides: retryIntervals(definition, this.opts.retryIntervalScale),
         },

@@ -75,6 +75,11 @@ interface TaskEnv {
   recorder: HistoryRecorder;
   /** The handler of a Distributed Map state (distributed-map.ts). */
   distributed?: (stateName: string) => (input: unknown) => Promise<unknown>;
+  /**
+   * IAM for the invoke itself: AWS calls Lambda as the machine's role, which needs
+   * lambda:InvokeFunction on the function. Returns AWS's AccessDenied message, or undefined.
+   */
+  invokeDenied?: (functionArn: string) => string | undefined;
 }
 
 type Kind = { integration: 'invoke' | 'function' | 'service'; resourceType: string; resource: string };
@@ -146,9 +151,13 @@ async function runTask(stateName: string, state: AslState, declaredTimeout: numb
     // Same error name as AWS for a missing function, so the ASL's Catch behaves as it would there.
     throw fail('Lambda.ResourceNotFoundException', `Function not found: ${ref || '(no FunctionName)'} (no local handler is registered for it; the local Step Functions server never calls AWS)`);
   }
+  const functionName = functionNameOf(ref);
+  const functionArn = FUNCTION_ARN.test(ref) ? ref : `arn:aws:lambda:${env.region}:${ACCOUNT_ID}:function:${functionName}`;
+  const denied = env.invokeDenied?.(functionArn);
+  // As AWS words it: Lambda's 403 arrives as Lambda.AWSLambdaException, which a Retry on it retries.
+  if (denied) throw fail('Lambda.AWSLambdaException', `${denied} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${randomUUID()}; Proxy: null)`);
   env.recorder.recordTask(slot, names.started, lambdaEvents ? undefined : detailsKey(names.started), common);
 
-  const functionName = functionNameOf(ref);
   const deadline = Date.now() + Math.min(timeoutSeconds, DEFAULT_TASK_TIMEOUT_SECONDS) * 1000;
   const awsRequestId = randomUUID();
   let value: unknown;
@@ -162,7 +171,7 @@ async function runTask(stateName: string, state: AslState, declaredTimeout: numb
     const invocation = handler(structuredClone(payload), {
       functionName,
       functionVersion: '$LATEST',
-      invokedFunctionArn: FUNCTION_ARN.test(ref) ? ref : `arn:aws:lambda:${env.region}:${ACCOUNT_ID}:function:${functionName}`,
+      invokedFunctionArn: functionArn,
       memoryLimitInMB: '128',
       awsRequestId,
       logGroupName: `/aws/lambda/${functionName}`,

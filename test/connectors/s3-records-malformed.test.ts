@@ -14,7 +14,7 @@ import type { ConnectorContext, Identity } from '../../functions/connectors/type
 import { S3RecordsStoreSchema, type S3RecordsStore } from '../../functions/core/datamap';
 import type { IdentifierSettings } from '../../functions/core/identifiers';
 import { RecordMatcher } from '../../functions/core/matching';
-import { deleteAll, useLogStores, versionTexts } from '../support/log-store';
+import { appLogStore, deleteAll, sipLogStore, useLogStores, versionTexts } from '../support/log-store';
 
 const fx = useLogStores('mal');
 let s3: S3Client;
@@ -29,39 +29,11 @@ const PHONE = '+15145550101';
 const subject: Identity = { phone: [PHONE], accountId: ['cust-1'], email: ['bob@example.com'] };
 
 function sipStore(bucket: string, malformed?: 'redact' | 'report'): S3RecordsStore {
-  return S3RecordsStoreSchema.parse({
-    name: 'sip-logs',
-    kind: 's3-records',
-    category: 'logs',
-    bucket,
-    prefix: 'sip/',
-    format: 'jsonl',
-    compression: 'gzip',
-    fields: [
-      { path: 'from', identifier: 'phone', match: 'token' },
-      { path: 'to', identifier: 'phone', match: 'token' },
-    ],
-    erase: { mode: 'delete-record' },
-    ...(malformed ? { malformed } : {}),
-  });
+  return sipLogStore(bucket, malformed ? { malformed } : {});
 }
 
 function appStore(bucket: string): S3RecordsStore {
-  return S3RecordsStoreSchema.parse({
-    name: 'app-logs',
-    kind: 's3-records',
-    category: 'logs',
-    bucket,
-    prefix: 'app/',
-    format: 'csv',
-    compression: 'auto',
-    fields: [
-      { path: 'accountId', identifier: 'accountId', match: 'value' },
-      { path: 'email', identifier: 'email', match: 'value' },
-      { path: 'message', identifier: 'email', match: 'token' },
-    ],
-    erase: { mode: 'delete-record' },
-  });
+  return appLogStore(bucket);
 }
 
 const newBucket = () => fx.newBucket();

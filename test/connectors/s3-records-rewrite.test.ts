@@ -14,8 +14,8 @@ import {
 import { createS3RecordsConnector, type S3RecordsOptions } from '../../functions/connectors/s3-records';
 import type { ConnectorContext, Identity } from '../../functions/connectors/types';
 
-import { S3RecordsStoreSchema, type S3RecordsStore } from '../../functions/core/datamap';
-import { useLogStores } from '../support/log-store';
+import { type S3RecordsStore } from '../../functions/core/datamap';
+import { LOG_FIELDS as F, sipLogStore, useLogStores } from '../support/log-store';
 
 const fx = useLogStores('rw');
 let s3: S3Client;
@@ -26,17 +26,7 @@ beforeAll(() => {
 const context = (): ConnectorContext => fx.context();
 
 function store(bucket: string): S3RecordsStore {
-  return S3RecordsStoreSchema.parse({
-    name: 'sip-logs',
-    kind: 's3-records',
-    category: 'logs',
-    bucket,
-    prefix: 'sip/',
-    format: 'jsonl',
-    compression: 'gzip',
-    fields: [{ path: 'from', identifier: 'phone', match: 'token' }],
-    erase: { mode: 'delete-record' },
-  });
+  return sipLogStore(bucket, { fields: [F.from] });
 }
 
 const subject: Identity = { phone: ['+15145550101'] };

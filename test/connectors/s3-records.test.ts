@@ -15,10 +15,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 
-import { S3RecordsStoreSchema, type S3RecordsStore } from '../../functions/core/datamap';
+import { type S3RecordsStore } from '../../functions/core/datamap';
 import { createS3RecordsConnector, s3RecordsConnector, type S3RecordsOptions } from '../../functions/connectors/s3-records';
 import type { ConnectorContext, ExportItem, Finding, Identity, S3RecordLocator } from '../../functions/connectors/types';
-import { deleteAll, objectBytes, useLogStores } from '../support/log-store';
+import { appLogStore, deleteAll, LOG_FIELDS as F, objectBytes, sipLogStore, useLogStores } from '../support/log-store';
 
 const fx = useLogStores('logs');
 let s3: S3Client;
@@ -35,45 +35,11 @@ function context(now = new Date('2026-11-22T12:00:00Z')): ConnectorContext {
 const newBucket = () => fx.newBucket({ objectLock: true });
 
 function sipStore(bucket: string, extra: Partial<S3RecordsStore> = {}): S3RecordsStore {
-  return S3RecordsStoreSchema.parse({
-    name: 'sip-logs',
-    kind: 's3-records',
-    category: 'logs',
-    bucket,
-    prefix: 'sip/',
-    format: 'jsonl',
-    compression: 'gzip',
-    fields: [
-      { path: 'from', identifier: 'phone', match: 'token' },
-      { path: 'to', identifier: 'phone', match: 'token' },
-      { path: 'sipUser', identifier: 'sipUsername', match: 'value' },
-      { path: 'sourceIp', identifier: 'ip', match: 'value' },
-      { path: 'userAgent.deviceId', identifier: 'deviceId', match: 'value' },
-    ],
-    dateField: 'ts',
-    erase: { mode: 'delete-record' },
-    ...extra,
-  });
+  return sipLogStore(bucket, { fields: [F.from, F.to, F.sipUser, F.sourceIp, F.deviceId], dateField: 'ts', ...extra });
 }
 
 function appStore(bucket: string): S3RecordsStore {
-  return S3RecordsStoreSchema.parse({
-    name: 'app-logs',
-    kind: 's3-records',
-    category: 'logs',
-    bucket,
-    prefix: 'app/',
-    format: 'csv',
-    compression: 'auto',
-    fields: [
-      { path: 'accountId', identifier: 'accountId', match: 'value' },
-      { path: 'email', identifier: 'email', match: 'value' },
-      { path: 'clientIp', identifier: 'ip', match: 'value' },
-      { path: 'message', identifier: 'email', match: 'token' },
-    ],
-    dateField: 'timestamp',
-    erase: { mode: 'delete-record' },
-  });
+  return appLogStore(bucket, { fields: [F.accountId, F.email, F.clientIp, F.message], dateField: 'timestamp' });
 }
 
 const alice: Identity = { phone: ['+15145550101'], sipUsername: ['alice'], deviceId: ['dev-a1'], ip: ['10.0.0.1'] };

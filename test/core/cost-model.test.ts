@@ -1,8 +1,8 @@
 import { estimate, LAMBDA_MB_PER_VCPU, PRICES, standardScenarios } from '../../bench/cost-model';
 
 describe('bench cost model: the arithmetic', () => {
-  // 10 CPU-s per uncompressed GB = 100 MB/s per worker; gzip 8x; 1 MB stored per object.
-  const measured = { cpuSecondsPerUncompressedGb: 10, expansion: 8, storedBytesPerObject: 1e6 };
+  // 10 CPU-s per uncompressed GB = 100 MB/s per worker; gzip 8x; 1 MB stored per object; no rewrites.
+  const measured = { cpuSecondsPerUncompressedGb: 10, expansion: 8, storedBytesPerObject: 1e6, rewrite: { share: 0, cpuSecondsPerUncompressedGb: 0 } };
 
   test('100 GB stored at concurrency 100: one batch per worker, one wave, every object read once', () => {
     const e = estimate(measured, { name: 't', storedBytes: 100e9, concurrency: 100, overheadSecondsPerBatch: 2, fixedSeconds: 10 });
@@ -40,7 +40,35 @@ describe('bench cost model: the arithmetic', () => {
     expect(() => estimate(measured, { name: 't', storedBytes: 1, concurrency: 0 })).toThrow(RangeError);
   });
 
-  test('the standard table is 100 GB and 10 TB at concurrency 100 and 1,000', () => {
-    expect(standardScenarios().map((s) => [s.storedBytes, s.concurrency])).toEqual([[100e9, 100], [100e9, 1000], [10e12, 100], [10e12, 1000]]);
+  test('rewritten objects cost their CPU and four requests each, and slow every batch by their share', () => {
+    // Half the objects rewritten at 30 CPU-s per GB: 10 + 0.5 x 30 = 25 CPU-s per GB scanned.
+    const withRewrites = { ...measured, rewrite: { share: 0.5, cpuSecondsPerUncompressedGb: 30 } };
+    const e = estimate(withRewrites, { name: 't', storedBytes: 100e9, concurrency: 100, overheadSecondsPerBatch: 2, fixedSeconds: 10 });
+    const plain = estimate(measured, { name: 't', storedBytes: 100e9, concurrency: 100, overheadSecondsPerBatch: 2, fixedSeconds: 10 });
+    expect(e.rewrittenObjects).toBe(50_000);
+    expect(plain.rewrittenObjects).toBe(0);
+    expect(e.batches).toBe(100);
+    expect(e.secondsPerBatch).toBeCloseTo(8 * 25 + 2, 9);
+    expect(e.cpuSeconds).toBeCloseTo(800 * 25, 6);
+    expect(e.cost.s3 - plain.cost.s3).toBeCloseTo(50_000 * (2 * PRICES.s3Put + 2 * PRICES.s3Get), 12);
+    expect(() => estimate({ ...measured, rewrite: { share: 1.5, cpuSecondsPerUncompressedGb: 1 } }, { name: 't', storedBytes: 1, concurrency: 1 })).toThrow(RangeError);
+  });
+
+  test('the standard table is 100 GB and 10 TB at concurrency 100 and 1,000, in measured-size and 8 MB objects', () => {
+    expect(standardScenarios().map((s) => [s.storedBytes, s.concurrency, s.storedBytesPerObject])).toEqual([
+      [100e9, 100, undefined],
+      [100e9, 1000, undefined],
+      [100e9, 100, 8e6],
+      [100e9, 1000, 8e6],
+      [10e12, 100, undefined],
+      [10e12, 1000, undefined],
+      [10e12, 100, 8e6],
+      [10e12, 1000, 8e6],
+    ]);
+    // The object size sets the object count, nothing else.
+    const [measuredSize, , eightMb] = standardScenarios().map((s) => estimate(measured, s));
+    expect(eightMb.objects).toBe(12_500);
+    expect(measuredSize.objects).toBe(100_000);
+    expect(eightMb.uncompressedBytes).toBe(measuredSize.uncompressedBytes);
   });
 });

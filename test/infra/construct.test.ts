@@ -252,8 +252,8 @@ describe('SubjectRightsOrchestrator: state machines', () => {
         Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ExecutionsAborted' }) }) }),
       ]),
     };
-    // One per machine, and the deadline alarm.
-    t.resourceCountIs('AWS::CloudWatch::Alarm', MACHINES.length + 1);
+    // One per machine, the deadline alarm and the overdue log erasures alarm.
+    t.resourceCountIs('AWS::CloudWatch::Alarm', MACHINES.length + 2);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { ...alarm, AlarmActions: Match.absent() });
     tx.hasResourceProperties('AWS::CloudWatch::Alarm', { ...alarm, AlarmActions: ['arn:aws:sns:ca-central-1:111111111111:dsr-alarms'] });
   });
@@ -266,6 +266,12 @@ describe('SubjectRightsOrchestrator: state machines', () => {
     t.hasResourceProperties('AWS::DynamoDB::Table', { GlobalSecondaryIndexes: [Match.objectLike(index)] });
     const table = Object.values(t.findResources('AWS::DynamoDB::Table')).find((r) => JSON.stringify(r).includes('by-due'))!;
     expect(JSON.stringify(table)).not.toMatch(/"request"|subjectId/);
+  });
+
+  it('alarms on queued log erasures past their deadline (the log-erasure machine\'s metric line)', () => {
+    const alarm = { ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, Namespace: 'SubjectRightsOrchestrator', MetricName: 'LogErasuresOverdue', Statistic: 'Maximum', Period: 86400, TreatMissingData: 'notBreaching' };
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { ...alarm, AlarmActions: Match.absent() });
+    tx.hasResourceProperties('AWS::CloudWatch::Alarm', { ...alarm, AlarmActions: ['arn:aws:sns:ca-central-1:111111111111:dsr-alarms'] });
   });
 
   it('starts the retention sweep daily by default, on the given schedule otherwise, with a sweep id', () => {

@@ -4,7 +4,6 @@
  * AWS (400 AccessDeniedException, IAM's message) and changes nothing; everything else is
  * DynamoDB Local's own answer.
  */
-import { execFile, spawnSync } from 'node:child_process';
 import {
   BatchWriteItemCommand,
   CreateTableCommand,
@@ -21,11 +20,11 @@ import {
 import { startDynamoDbLocal, type RunningDynamoDbLocal } from '../../local/dynamodb';
 import { startDynamoDbProxy, type RunningDynamoDbProxy } from '../../local/iam/dynamodb-proxy';
 import { freePort } from '../../local/ports';
+import { awsCli, awsCliEnv, hasAwsCli } from '../support/aws-cli';
 import { roleArn, testAuthorizer, type TestAuthorizer } from '../support/test-policy';
 
 const T = 'iam-tenants';
 const TABLE_ARN = `arn:aws:dynamodb:us-east-1:000000000000:table/${T}`;
-const hasAws = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
 
 let ddbLocal: RunningDynamoDbLocal;
 let proxy: RunningDynamoDbProxy;
@@ -241,29 +240,10 @@ describe('the DynamoDB proxy asks IAM for every call', () => {
   });
 });
 
-(hasAws ? describe : describe.skip)('the aws CLI through the proxy', () => {
+(hasAwsCli ? describe : describe.skip)('the aws CLI through the proxy', () => {
   it('prints AccessDeniedException for a denied get-item', async () => {
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      AWS_ACCESS_KEY_ID: 'AKTENANT',
-      AWS_SECRET_ACCESS_KEY: 'x',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: '/nonexistent/aws-config',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
-    };
     const run = (pk: string) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-        execFile(
-          'aws',
-          ['--endpoint-url', proxy.endpoint, '--output', 'json', 'dynamodb', 'get-item', '--table-name', T, '--key', JSON.stringify({ pk: { S: pk }, sk: { S: '1' } })],
-          { env },
-          (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-        ),
-      );
+      awsCli(proxy.endpoint, ['dynamodb', 'get-item', '--table-name', T, '--key', JSON.stringify({ pk: { S: pk }, sk: { S: '1' } })], awsCliEnv('AKTENANT', { AWS_MAX_ATTEMPTS: '1' }));
     const [bad, good] = await Promise.all([run('tenant-b'), run('tenant-a')]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain(`An error occurred (AccessDeniedException) when calling the GetItem operation: ${message('dynamodb:GetItem')}`);

@@ -3,7 +3,6 @@
  * small identity policy per principal (test/support/test-policy.ts). A denied call must fail as
  * it fails on AWS (403 AccessDenied, S3's message), before anything is read or written.
  */
-import { execFile, spawnSync } from 'node:child_process';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -39,11 +38,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startS3Server, type RunningS3Server } from '../../local/s3';
+import { awsCli, awsCliEnv, hasAwsCli } from '../support/aws-cli';
 import { roleArn, testAuthorizer, type TestAuthorizer } from '../support/test-policy';
 
 const B = 'iam-bucket';
 const OTHER = 'iam-other';
-const hasAws = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
 
 let server: RunningS3Server;
 let authz: TestAuthorizer;
@@ -296,25 +295,9 @@ describe('what each S3 operation asks IAM for', () => {
   });
 });
 
-(hasAws ? describe : describe.skip)('the aws CLI', () => {
+(hasAwsCli ? describe : describe.skip)('the aws CLI', () => {
   it('prints AccessDenied for a denied get-object', async () => {
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      AWS_ACCESS_KEY_ID: 'AKREADER',
-      AWS_SECRET_ACCESS_KEY: 'x',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: '/nonexistent/aws-config',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
-    };
-    const run = (key: string) =>
-      new Promise<{ code: number; stderr: string }>((resolve) =>
-        execFile('aws', ['--endpoint-url', server.endpoint, 's3api', 'get-object', '--bucket', B, '--key', key, '/dev/null'], { env }, (err, _out, stderr) =>
-          resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }),
-        ),
-      );
+    const run = (key: string) => awsCli(server.endpoint, ['s3api', 'get-object', '--bucket', B, '--key', key, '/dev/null'], awsCliEnv('AKREADER'));
     const [bad, good] = await Promise.all([run('private/b.txt'), run('public/a.txt')]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain(`An error occurred (AccessDenied) when calling the GetObject operation: ${message('reader', 's3:GetObject', `arn:aws:s3:::${B}/private/b.txt`)}`);

@@ -2,7 +2,6 @@
  * IAM on the local Step Functions endpoint: the SDK v3 and the aws CLI against the real
  * endpoint, with a small identity policy per principal (test/support/test-policy.ts).
  */
-import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
   DescribeExecutionCommand,
@@ -16,12 +15,12 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { startSfnServer, type RunningSfnServer } from '../../local/sfn';
+import { awsCli, awsCliEnv, hasAwsCli } from '../support/aws-cli';
 import { roleArn, testAuthorizer, type TestAuthorizer } from '../support/test-policy';
 
 const FLOW = 'arn:aws:states:us-east-1:000000000000:stateMachine:dsr-flow';
 const executionArn = (name: string) => `arn:aws:states:us-east-1:000000000000:execution:dsr-flow:${name}`;
 const fn = (name: string): string => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
-const hasAws = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
 
 let server: RunningSfnServer;
 let authz: TestAuthorizer;
@@ -109,24 +108,63 @@ describe('Step Functions asks IAM for every call', () => {
   });
 });
 
-(hasAws ? describe : describe.skip)('the aws CLI', () => {
+(hasAwsCli ? describe : describe.skip)('the aws CLI', () => {
   it('prints AccessDeniedException for a denied call', async () => {
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      AWS_ACCESS_KEY_ID: 'AKSTARTER',
-      AWS_SECRET_ACCESS_KEY: 'x',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: '/nonexistent/aws-config',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
-    };
-    const stderr = await new Promise<string>((resolve) =>
-      execFile('aws', ['--endpoint-url', server.endpoint, 'stepfunctions', 'list-state-machines'], { env }, (err, _out, errText) => resolve(err ? errText : 'succeeded')),
-    );
+    const { code, stderr } = await awsCli(server.endpoint, ['stepfunctions', 'list-state-machines'], awsCliEnv('AKSTARTER'));
+    expect(code).not.toBe(0);
     expect(stderr).toContain(
       `An error occurred (AccessDeniedException) when calling the ListStateMachines operation: ${message('states:ListStateMachines', 'arn:aws:states:us-east-1:000000000000:stateMachine:*')}`,
     );
+  });
+});
+
+describe('a Task invokes Lambda as the machine role', () => {
+  let flowServer: RunningSfnServer;
+  let invoked: string[];
+  beforeAll(async () => {
+    invoked = [];
+    // The machine's role may invoke the validator only: ValidateRequest runs, nothing else.
+    const machineAuthz = testAuthorizer({
+      AKFLOWROLE: { arn: roleArn('dsr-flow-role'), statements: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: fn('dsr-validate') }] },
+    });
+    flowServer = await startSfnServer({
+      stateMachines: [
+        { name: 'dsr-flow', definitionPath: join(__dirname, '..', 'fixtures', 'asl', 'dsr-flow.asl.json'), substitutions: { ValidateFunctionArn: fn('dsr-validate'), EraseFunctionArn: fn('dsr-erase') } },
+      ],
+      lambdas: {
+        'dsr-validate': async () => (invoked.push('validate'), { kind: 'erase', stores: ['a'] }),
+        'dsr-erase': async () => (invoked.push('erase'), {}),
+      },
+      authorize: machineAuthz.authorize,
+      machineCredentials: () => ({ accessKeyId: 'AKFLOWROLE', secretAccessKey: 'x' }),
+    });
+  });
+  afterAll(async () => {
+    await flowServer?.close();
+  });
+
+  it('fails the Task with Lambda.AWSLambdaException and AWS message when the role may not invoke the function, and never calls it', async () => {
+    const sfn = new SFNClient({ endpoint: flowServer.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'x' } });
+    try {
+      const { executionArn: arn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: FLOW, name: 'invoke-denied', input: '{}' }));
+      await flowServer.waitForExecution(arn as string);
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+      expect(described.status).toBe('FAILED');
+      expect(invoked).toEqual(['validate']);
+      const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn }));
+      const failed = events.find((e) => e.type === 'TaskFailed');
+      expect(failed?.taskFailedEventDetails?.error).toBe('Lambda.AWSLambdaException');
+      expect(failed?.taskFailedEventDetails?.cause).toMatch(
+        new RegExp(
+          `^User: ${roleArn('dsr-flow-role').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not authorized to perform: lambda:InvokeFunction on resource: ${fn('dsr-erase')} ` +
+            'because no identity-based policy allows the lambda:InvokeFunction action \\(Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: [0-9a-f-]{36}; Proxy: null\\)$',
+        ),
+      );
+      // As on AWS: scheduled, then failed; the function never started.
+      const erase = events.slice(events.indexOf(failed!) - 1, events.indexOf(failed!) + 1).map((e) => e.type);
+      expect(erase).toEqual(['TaskScheduled', 'TaskFailed']);
+    } finally {
+      sfn.destroy();
+    }
   });
 });

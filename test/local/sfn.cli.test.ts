@@ -1,34 +1,15 @@
-import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startSfnServer, type RunningSfnServer } from '../../local/sfn';
+import { awsJson, hasAwsCli } from '../support/aws-cli';
 
-// The server runs in this process, so the CLI must run asynchronously (spawnSync would block it).
-const run = promisify(execFile);
-const hasAws = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
 const FLOW = 'arn:aws:states:us-east-1:000000000000:stateMachine:dsr-flow';
 const fn = (name: string): string => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 
-const env = {
-  PATH: process.env.PATH,
-  HOME: process.env.HOME,
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  AWS_DEFAULT_REGION: 'us-east-1',
-  AWS_CONFIG_FILE: '/nonexistent/aws-config',
-  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_PAGER: '',
-};
-
 let server: RunningSfnServer;
 
-const aws = async (...args: string[]): Promise<Record<string, unknown>> => {
-  const { stdout } = await run('aws', ['--endpoint-url', server.endpoint, '--output', 'json', 'stepfunctions', ...args], { env });
-  return JSON.parse(stdout) as Record<string, unknown>;
-};
+const aws = (...args: string[]): Promise<Record<string, unknown>> => awsJson(server.endpoint, ['stepfunctions', ...args]);
 
-(hasAws ? describe : describe.skip)('the aws CLI against the local endpoint', () => {
+(hasAwsCli ? describe : describe.skip)('the aws CLI against the local endpoint', () => {
   beforeAll(async () => {
     server = await startSfnServer({
       stateMachines: [

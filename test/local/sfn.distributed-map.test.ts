@@ -1,13 +1,13 @@
-import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, DescribeMapRunCommand, GetExecutionHistoryCommand, ListExecutionsCommand, ListMapRunsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, DescribeMapRunCommand, ListExecutionsCommand, ListMapRunsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { startS3Server, type RunningS3Server } from '../../local/s3';
 import { startSfnServer, type RunningSfnServer } from '../../local/sfn';
 import type { Authorizer } from '../../local/iam/types';
+import { awsJson, hasAwsCli } from '../support/aws-cli';
+import { fullHistory } from '../support/history';
 
 const ASL = join(__dirname, '..', 'fixtures', 'asl');
 const ACCT = 'arn:aws:states:us-east-1:000000000000';
@@ -39,16 +39,7 @@ const putManifest = async (key: string, lines: string[]): Promise<void> => {
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: lines.join('\n') }));
 };
 
-const historyOf = async (executionArn: string): Promise<HistoryEvent[]> => {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
-};
+const historyOf = (executionArn: string): Promise<HistoryEvent[]> => fullHistory(sfn, executionArn);
 
 const run = async (machine: string, input: unknown) => {
   const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: `${ACCT}:stateMachine:${machine}`, input: JSON.stringify(input) }));
@@ -294,24 +285,9 @@ describe('Distributed Map', () => {
     }
   }, 60_000);
 
-  const hasAws = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
-  (hasAws ? test : test.skip)('the aws CLI parses list-map-runs, describe-map-run and list-executions --map-run-arn', async () => {
+  (hasAwsCli ? test : test.skip)('the aws CLI parses list-map-runs, describe-map-run and list-executions --map-run-arn', async () => {
     const { executionArn } = await run('dmap-batch', { bucket: BUCKET, manifest: 'manifests/erase.jsonl', perBatch: 500, run: 'cli', tolerated: 1000, maxItems: 0 });
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: '/nonexistent/aws-config',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
-    };
-    const aws = async (...args: string[]): Promise<Record<string, unknown>> => {
-      const { stdout } = await promisify(execFile)('aws', ['--endpoint-url', server.endpoint, '--output', 'json', 'stepfunctions', ...args], { env });
-      return JSON.parse(stdout) as Record<string, unknown>;
-    };
+    const aws = (...args: string[]): Promise<Record<string, unknown>> => awsJson(server.endpoint, ['stepfunctions', ...args]);
     const listed = (await aws('list-map-runs', '--execution-arn', executionArn)) as { mapRuns: { mapRunArn: string; executionArn: string; stateMachineArn: string; startDate: string }[] };
     expect(listed.mapRuns).toHaveLength(1);
     const mapRunArn = listed.mapRuns[0].mapRunArn;

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { startSfnServer, type AslMachine, type LambdaHandler, type RunningSfnServer } from '../../local/sfn';
+import { fullHistory } from '../support/history';
 
 /**
  * AWS's payload quota (262,144 bytes of UTF-8 JSON per state input or output, not only a Task's
@@ -120,14 +121,7 @@ async function run(machine: string, name: string, input: unknown): Promise<{ sta
   const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn(machine), name, input: JSON.stringify(input) }));
   await server.waitForExecution(executionArn as string, 60_000);
   const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }));
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return { status: described.status, error: described.error, cause: described.cause, events };
+  return { status: described.status, error: described.error, cause: described.cause, events: await fullHistory(sfn, executionArn as string) };
 }
 
 const types = (events: HistoryEvent[]): string[] => events.map((e) => e.type as string);

@@ -1,8 +1,7 @@
-import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { startSfnServer, type LambdaHandler, type RunningSfnServer } from '../../local/sfn';
+import { awsJson, hasAwsCli } from '../support/aws-cli';
 
 /**
  * The order and previousEventId links of Map, Parallel, Retry and Catch events, against AWS's
@@ -14,8 +13,6 @@ const REGION = 'us-east-1';
 const fn = (name: string): string => `arn:aws:lambda:${REGION}:000000000000:function:${name}`;
 const machineArn = (name: string): string => `arn:aws:states:${REGION}:000000000000:stateMachine:${name}`;
 const named = (name: string, message: string): Error => Object.assign(new Error(message), { name });
-const run = promisify(execFile);
-const hasAws = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
 
 let openSlowItem = (): void => undefined;
 let slowItem = new Promise<void>((resolve) => (openSlowItem = resolve));
@@ -164,20 +161,8 @@ describe('an inline Map with MaxConcurrency 2 over 3 items: one retried once, on
     expect(events.filter((e) => e.type === 'PassStateEntered').map((e) => e.stateEnteredEventDetails!.name)).toEqual(['Recovered', 'CountItems', 'KeepItems']);
   });
 
-  (hasAws ? it : it.skip)('is an answer the aws CLI parses', async () => {
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_DEFAULT_REGION: REGION,
-      AWS_CONFIG_FILE: '/nonexistent/aws-config',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
-    };
-    const { stdout } = await run('aws', ['--endpoint-url', server.endpoint, '--output', 'json', 'stepfunctions', 'get-execution-history', '--execution-arn', arn], { env });
-    const parsed = JSON.parse(stdout) as { events: { id: number; previousEventId: number; type: string }[] };
+  (hasAwsCli ? it : it.skip)('is an answer the aws CLI parses', async () => {
+    const parsed = await awsJson<{ events: { id: number; previousEventId: number; type: string }[] }>(server.endpoint, ['stepfunctions', 'get-execution-history', '--execution-arn', arn]);
     expect(parsed.events.map((e) => [e.type, e.previousEventId])).toEqual(links(events));
   });
 });

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { startSfnServer, type AslMachine, type LambdaHandler, type RunningSfnServer } from '../../local/sfn';
 import { MAX_SWEEP_ENTRIES as CONFIG_MAX } from '../../functions/core/config';
 import { RequestIdSchema } from '../../functions/core/request';
 import type { DueEntry } from '../../functions/core/sweep';
+import { fullHistory } from '../support/history';
 import {
   ENTRY_BYTES_BUDGET,
   entryCost,
@@ -120,14 +121,7 @@ async function sweep(name: string, s: Scenario): Promise<{ status?: string; erro
   const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name, input: JSON.stringify({ sweepId }) }));
   await server.waitForExecution(executionArn as string, 120_000);
   const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }));
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return { status: described.status, error: described.error, cause: described.cause, events };
+  return { status: described.status, error: described.error, cause: described.cause, events: await fullHistory(sfn, executionArn as string) };
 }
 
 /** The largest input or output any state had, in UTF-8 bytes. */

@@ -8,11 +8,12 @@
  */
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
-import { S3ObjectsStoreSchema, S3RecordsStoreSchema, type S3ObjectsStore, type S3RecordsStore } from '../../functions/core/datamap';
+import { S3ObjectsStoreSchema, type S3ObjectsStore, type S3RecordsStore } from '../../functions/core/datamap';
 import { createS3RecordsConnector } from '../../functions/connectors/s3-records';
 import { s3ObjectsConnector } from '../../functions/connectors/s3-objects';
 import type { Connector, ConnectorContext, Finding, Identity } from '../../functions/connectors/types';
 import { startTestEndpoints, type TestEndpoints } from '../support/endpoints';
+import { LOG_FIELDS as F, sipLogStore } from '../support/log-store';
 import { allVersions, context, faultPlan, injectFaults, injectThrottling, s3Client, versionedBucket, type FaultPlan } from './support';
 
 let env: TestEndpoints;
@@ -30,23 +31,7 @@ afterAll(async () => {
 // ---------- s3-records ----------
 
 function sipStore(bucket: string): S3RecordsStore {
-  return S3RecordsStoreSchema.parse({
-    name: 'sip-logs',
-    kind: 's3-records',
-    category: 'logs',
-    bucket,
-    prefix: 'sip/',
-    format: 'jsonl',
-    compression: 'gzip',
-    fields: [
-      { path: 'from', identifier: 'phone', match: 'token' },
-      { path: 'to', identifier: 'phone', match: 'token' },
-      { path: 'sipUser', identifier: 'sipUsername', match: 'value' },
-      { path: 'userAgent.deviceId', identifier: 'deviceId', match: 'value' },
-    ],
-    dateField: 'ts',
-    erase: { mode: 'delete-record' },
-  });
+  return sipLogStore(bucket, { fields: [F.from, F.to, F.sipUser, F.deviceId], dateField: 'ts' });
 }
 
 const alice: Identity = { phone: ['+15145550101'], sipUsername: ['alice-sip'], deviceId: ['dev-alice'] };

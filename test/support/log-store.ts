@@ -75,6 +75,40 @@ export function logStore(spec: Partial<S3RecordsStore> & Pick<S3RecordsStore, 'b
   return S3RecordsStoreSchema.parse({ name: 'sip-logs', kind: 's3-records', category: 'logs', ...spec });
 }
 
+/** The fields the tests' SIP (JSON Lines) and application (CSV) logs are searched by. */
+export const LOG_FIELDS = {
+  from: { path: 'from', identifier: 'phone', match: 'token' },
+  to: { path: 'to', identifier: 'phone', match: 'token' },
+  sipUser: { path: 'sipUser', identifier: 'sipUsername', match: 'value' },
+  sourceIp: { path: 'sourceIp', identifier: 'ip', match: 'value' },
+  deviceId: { path: 'userAgent.deviceId', identifier: 'deviceId', match: 'value' },
+  accountId: { path: 'accountId', identifier: 'accountId', match: 'value' },
+  email: { path: 'email', identifier: 'email', match: 'value' },
+  clientIp: { path: 'clientIp', identifier: 'ip', match: 'value' },
+  message: { path: 'message', identifier: 'email', match: 'token' },
+} as const satisfies Record<string, S3RecordsStore['fields'][number]>;
+
+type StoreOverrides = Partial<S3RecordsStore> & Record<string, unknown>;
+
+/** `sip-logs`: gzip JSON Lines under `sip/`, searched by `from` and `to`, records deleted; `extra` overrides. */
+export function sipLogStore(bucket: string, extra: StoreOverrides = {}): S3RecordsStore {
+  return logStore({ bucket, prefix: 'sip/', format: 'jsonl', compression: 'gzip', fields: [LOG_FIELDS.from, LOG_FIELDS.to], erase: { mode: 'delete-record' }, ...extra });
+}
+
+/** `app-logs`: CSV (gzip or not) under `app/`, searched by account, email and message, records deleted; `extra` overrides. */
+export function appLogStore(bucket: string, extra: StoreOverrides = {}): S3RecordsStore {
+  return logStore({
+    name: 'app-logs',
+    bucket,
+    prefix: 'app/',
+    format: 'csv',
+    compression: 'auto',
+    fields: [LOG_FIELDS.accountId, LOG_FIELDS.email, LOG_FIELDS.message],
+    erase: { mode: 'delete-record' },
+    ...extra,
+  });
+}
+
 /** A log body as text: decompressed when it is gzip (by its magic bytes), as stored otherwise. */
 export function logText(body: Uint8Array): string {
   const b = Buffer.from(body);
