@@ -6,7 +6,7 @@
  * entries; no state passes 256 KB, nothing personal reaches a history (parent or child), and a
  * unit that fails is scanned again by the retried Map while the finished units are not.
  */
-import { GetExecutionHistoryCommand, ListExecutionsCommand, ListMapRunsCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, ListMapRunsCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { GetObjectCommand, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +15,7 @@ import type { SubjectEntry, SubjectsReport } from '../../examples/voip-operator/
 import { DEFAULT_DATA_MAP } from '../../local/engine';
 import { readZip } from '../core/bundle-support';
 import { startSeededEngine, type SeededEngine } from '../support/engine';
+import { fullHistory } from '../support/history';
 
 /**
  * A unit's Lambda dying once (a crash, a timeout) cannot be produced on demand by a real part:
@@ -107,26 +108,22 @@ async function request(env: SeededEngine, type: string, requestId: string, subje
 /** Every history event of the request's execution and of its Map Runs' children, per execution. */
 async function histories(env: SeededEngine, requestId: string): Promise<{ parent: HistoryEvent[]; children: Map<string, HistoryEvent[]>; mapRuns: number }> {
   const sfn = new SFNClient({});
-  const history = async (executionArn: string) => {
-    const events: HistoryEvent[] = [];
-    let token: string | undefined;
-    do {
-      const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken: token }));
-      events.push(...(page.events ?? []));
-      token = page.nextToken;
-    } while (token);
-    return events;
-  };
-  const executions = (await sfn.send(new ListExecutionsCommand({ stateMachineArn: env.t.engine.env.DSR_STATE_MACHINE_ARN }))).executions ?? [];
-  const parent = executions.find((e) => e.name === requestId)!;
-  const children = new Map<string, HistoryEvent[]>();
-  const runs = (await sfn.send(new ListMapRunsCommand({ executionArn: parent.executionArn! }))).mapRuns ?? [];
-  for (const run of runs) {
-    for (const child of (await sfn.send(new ListExecutionsCommand({ mapRunArn: run.mapRunArn }))).executions ?? []) children.set(child.executionArn!, await history(child.executionArn!));
+  try {
+    const parentArn = `${env.t.engine.env.DSR_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${requestId}`;
+    const children = new Map<string, HistoryEvent[]>();
+    const runs = (await sfn.send(new ListMapRunsCommand({ executionArn: parentArn }))).mapRuns ?? [];
+    for (const run of runs) {
+      let nextToken: string | undefined;
+      do {
+        const page = await sfn.send(new ListExecutionsCommand({ mapRunArn: run.mapRunArn, nextToken }));
+        for (const child of page.executions ?? []) children.set(child.executionArn!, await fullHistory(sfn, child.executionArn!));
+        nextToken = page.nextToken;
+      } while (nextToken);
+    }
+    return { parent: await fullHistory(sfn, parentArn), children, mapRuns: runs.length };
+  } finally {
+    sfn.destroy();
   }
-  const out = { parent: await history(parent.executionArn!), children, mapRuns: runs.length };
-  sfn.destroy();
-  return out;
 }
 
 /** The largest state input or output of the events (UTF-8 bytes). */
