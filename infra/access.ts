@@ -75,6 +75,11 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   'resolve-identity': { ledger: LEDGER_RW, work: { read: [REQUESTS, DEFERRED], write: [REQUESTS] }, bundles: 'none', stores: ['identity'], anonymizer: true },
   // Reads the request's type: an erasure queues a big log store for the pass instead of scanning it.
   'discover-store': { ledger: ['dynamodb:GetItem'], work: READ_WRITE, bundles: 'none', stores: ['discover'], anonymizer: true },
+  // Fanned-out log stores (functions/core/log-scan.ts): joins the stores' manifests; reads the units' findings into each store's findings document.
+  'begin-log-scan': { ledger: [], work: READ_WRITE, bundles: 'none', stores: [], anonymizer: false },
+  // One work unit: the request's identity and the unit's keys in, the unit's findings out.
+  'scan-log-unit': { ledger: [], work: READ_WRITE, bundles: 'none', stores: ['discover'], anonymizer: true },
+  'collect-log-findings': { ledger: [], work: READ_WRITE, bundles: 'none', stores: [], anonymizer: false },
   'apply-retention': { ledger: LEDGER_RW, work: READ_WRITE, bundles: 'none', stores: ['holds'], anonymizer: false },
   'load-approved-plan': { ledger: LEDGER_RW, work: READ, bundles: 'none', stores: [], anonymizer: false },
   // Destructive actions first take an erasure lease in the ledger (functions/core/erasure-lock.ts).

@@ -26,7 +26,7 @@ import { handlerFunction, pascal, writeConfigFile } from './functions';
 import { MACHINES, machineHandlers, scheduleMachine, stateMachine } from './machines';
 import { DsrConsole } from './console';
 import { acknowledge, acknowledgeWildcards, type WildcardGrant } from './nag';
-import { auditorPolicy, handlerPolicy, machinePolicy, machineStatements, productKeyActions, supportPolicy, type MachineArns, type MachineId, type PolicyArns, type ProductArns } from './policies';
+import { auditorPolicy, handlerPolicy, machinePolicy, machineStatements, MAP_RUN_MACHINES, productKeyActions, supportPolicy, type MachineArns, type MachineId, type PolicyArns, type ProductArns } from './policies';
 import { lifecycleRules, type LifecycleRuleSpec } from '../functions/core/retention-limits';
 import { DEFAULT_SCHEDULE, parseSchedule } from '../functions/core/retention';
 import { validateProps, type SubjectRightsOrchestratorProps } from './props';
@@ -205,11 +205,12 @@ export class SubjectRightsOrchestrator extends Construct {
     };
     // The Distributed Map's own needs (start its children, read its manifest, write its results),
     // in a policy of their own: the machine's default policy cannot name the machine's ARN (a cycle).
-    const logErasure = machines.get('log-erasure')!;
-    const mapRunPolicy = new iam.Policy(this, 'LogErasureMapRunPolicy', { roles: [logErasure.role] });
-    const mapRun = machinePolicy('log-erasure', [], policyArns);
-    renderStatements({ statements: mapRun.statements.filter((st) => st.Sid !== 'Invoke'), wildcards: mapRun.wildcards }, (st) => mapRunPolicy.addStatements(st), mapRunPolicy, this.wildcards);
-    mapRunPolicy.addStatements(new iam.PolicyStatement({ sid: 'MapRunKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.encryptionKey.keyArn] }));
+    for (const machineId of MAP_RUN_MACHINES) {
+      const mapRunPolicy = new iam.Policy(this, `${pascal(machineId)}MapRunPolicy`, { roles: [machines.get(machineId)!.role] });
+      const mapRun = machinePolicy(machineId, [], policyArns);
+      renderStatements({ statements: mapRun.statements.filter((st) => st.Sid !== 'Invoke'), wildcards: mapRun.wildcards }, (st) => mapRunPolicy.addStatements(st), mapRunPolicy, this.wildcards);
+      mapRunPolicy.addStatements(new iam.PolicyStatement({ sid: 'MapRunKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.encryptionKey.keyArn] }));
+    }
 
     // Handlers that start or list executions (retention enforcement): StartExecution on the machines, which exist now.
     for (const [handlerId, fn] of functions) {

@@ -215,26 +215,45 @@ export function auditorPolicy(arns: PolicyArns): PrincipalPolicy {
 }
 
 /**
+ * Where each machine's Distributed Map reads its manifest and writes its results, and why the
+ * ARN is a pattern: the log-erasure pass under `log-passes/<passId>/`, a request's fanned-out
+ * log stores under `requests/<requestId>/log-scan/<execution>/` (functions/core/log-scan.ts).
+ */
+const MAP_RUN_OBJECTS: Partial<Record<MachineId, { readonly manifest: string; readonly results: string; readonly reason: string }>> = {
+  'log-erasure': { manifest: 'log-passes/*', results: 'log-passes/*', reason: 'The log-erasure passes\' manifests and Map Run results: one prefix per pass, named at run time.' },
+  'subject-request': {
+    manifest: 'requests/*/log-scan/*/manifest.jsonl',
+    results: 'requests/*/log-scan/*/map-run/*',
+    reason: 'A request\'s fanned-out log stores: their manifest and Map Run results, one prefix per request and execution, named at run time.',
+  },
+};
+
+/**
  * What a Distributed Map needs of its machine's role (AWS: "IAM policies for Distributed Map
  * states"): start its own child executions, follow and stop them, read the manifest its
- * ItemReader names and write what its ResultWriter writes, all under the pass's prefix.
+ * ItemReader names and write what its ResultWriter writes, under its own prefix only.
  */
-function distributedMapStatements(p: PolicyBuilder, machine: MachineArns, workBucket: string): void {
+function distributedMapStatements(p: PolicyBuilder, machine: MachineArns, workBucket: string, objectsOf: { manifest: string; results: string; reason: string }): void {
   p.allow('MapRunStart', ['states:StartExecution'], [machine.arn]);
   const children = machine.mapRunChildren;
   p.allow('MapRunChildren', ['states:DescribeExecution', 'states:StopExecution'], [children]);
   p.wildcard(children, 'Child executions of this machine\'s own Map Runs: their names are made by Step Functions.');
-  const passes = `${workBucket}/log-passes/*`;
-  p.allow('MapRunManifest', ['s3:GetObject'], [passes]);
-  p.allow('MapRunResults', ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], [passes]);
-  p.wildcard(passes, 'The log-erasure passes\' manifests and Map Run results: one prefix per pass, named at run time.');
+  const manifest = objects(workBucket, objectsOf.manifest);
+  const results = objects(workBucket, objectsOf.results);
+  p.allow('MapRunManifest', ['s3:GetObject'], [manifest]);
+  p.allow('MapRunResults', ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], [results]);
+  for (const arn of new Set([manifest, results])) p.wildcard(arn, objectsOf.reason);
 }
+
+/** The machines with a Distributed Map (the construct renders their Map Run statements as a policy of their own). */
+export const MAP_RUN_MACHINES = Object.keys(MAP_RUN_OBJECTS) as MachineId[];
 
 /** A state machine's role: invoke exactly its Task functions, unqualified (the ASL calls those ARNs; no `:*` versions). */
 export function machinePolicy(machine: MachineId, handlerIds: readonly string[], arns: PolicyArns): PrincipalPolicy {
   const p = new PolicyBuilder();
   p.allow('Invoke', ['lambda:InvokeFunction'], handlerIds.map((id) => arns.functions[id]));
-  if (machine === 'log-erasure') distributedMapStatements(p, arns.machines[machine], arns.workBucket);
+  const mapRun = MAP_RUN_OBJECTS[machine];
+  if (mapRun) distributedMapStatements(p, arns.machines[machine], arns.workBucket, mapRun);
   return p.build();
 }
 

@@ -14,7 +14,7 @@ import { byId, EventTree } from '../event-tree';
 import { CliError, type Clients, type Printer } from '../context';
 import { decisionLine, executionArn, executionHistory, modeOfExecution, readable, requestExecutions, withClients } from '../executions';
 
-const RESULT_FIELDS = ['request', 'identity', 'consent', 'discovery', 'plan', 'export', 'bundle', 'applied', 'verification', 'deferred', 'receipt', 'sweep', 'results', 'summary'] as const;
+const RESULT_FIELDS = ['request', 'identity', 'consent', 'logScan', 'discovery', 'plan', 'export', 'bundle', 'applied', 'verification', 'deferred', 'receipt', 'sweep', 'results', 'summary'] as const;
 
 /** What the renderer needs besides the events: the request's type, and plan bases by hash. */
 export interface RenderContext {
@@ -39,6 +39,8 @@ export function describeState(output: Record<string, unknown> | undefined, previ
       return `${value.decision}${value.reason ? ` (${value.reason})` : ''}; type ${value.type}, mode ${value.mode}, ${(value.stores as unknown[]).length} stores${value.approvalRequired ? ', approval required' : ''}`;
     case 'identity':
       return `subject ${value.found ? 'found' : 'NOT found'}; identifiers ${formatCounts(value.identifierCounts as Record<string, number>)} in ${value.rounds} rounds; identity sha256 ${String(value.identityHash).slice(0, 12)}…`;
+    case 'logScan':
+      return Number(value.units) > 0 ? `${value.units} work units of ${value.stores} big log store(s), scanned on a Distributed Map` : 'no big log store to fan out';
     case 'plan':
       if (ctx.mode === 'lift') return `plan ${String(value.planHash).slice(0, 12)}…: unmark the ${sumCounts(value.totals as Record<string, number>)} records the restriction marked`;
       return `plan ${String(value.planHash).slice(0, 12)}…: ${decisionLine(ctx.type, value.totals as Record<string, number>)}`;

@@ -1,8 +1,10 @@
 /**
- * Which way an erasure request reaches a log store's records: the request itself (scan and
- * rewrite, inline) or the batched log-erasure pass (queued). The data map chooses per store
- * (`logPass`); `auto` queues a store once it holds `logPass.aboveBytes` or more, counted from
- * its listing (every version), which stops as soon as the threshold is passed.
+ * Which way a request reaches a big log store's records. An erasure: the request itself (scan
+ * and rewrite, inline) or the batched log-erasure pass (queued); an access or portability
+ * request: one DiscoverStore (inline) or a Distributed Map over work units (fan-out). The data
+ * map chooses per store (`logPass`); `auto` treats a store as big once it holds
+ * `logPass.aboveBytes` or more, counted from its listing (every version), which stops as soon
+ * as the threshold is passed.
  */
 import type { Store } from './datamap';
 import { isBatchConnector } from '../connectors/types';
@@ -10,7 +12,21 @@ import { deadlineOf, enqueueLogErasure, queuedLogErasures, type QueuedLogErasure
 import type { Runtime } from './runtime';
 
 export async function queuesForLogPass(rt: Runtime, store: Store, requestType: string): Promise<boolean> {
-  if (store.kind !== 's3-records' || requestType !== 'erasure' || store.logPass === 'inline') return false;
+  return requestType === 'erasure' && (await isBigLogStore(rt, store));
+}
+
+/**
+ * Whether an access or portability request discovers the store on a Distributed Map over its
+ * work units (functions/core/log-scan.ts) rather than in one DiscoverStore: by the same rule as
+ * the erasure queue, so a store is either small everywhere or big everywhere.
+ */
+export async function fansOut(rt: Runtime, store: Store, requestType: string): Promise<boolean> {
+  return (requestType === 'access' || requestType === 'portability') && (await isBigLogStore(rt, store));
+}
+
+/** `logPass: queued`, or `auto` and at least `aboveBytes` stored (the listing stops once past it). */
+async function isBigLogStore(rt: Runtime, store: Store): Promise<boolean> {
+  if (store.kind !== 's3-records' || store.logPass === 'inline') return false;
   if (store.logPass === 'queued') return true;
   const connector = rt.connectors(store);
   if (!isBatchConnector(connector)) return false;

@@ -22,6 +22,10 @@ export const HANDLERS: readonly HandlerSpec[] = [
   { id: 'validate-request', substitution: 'ValidateRequestFunctionArn', module: 'validate-request', exportName: 'handler', memoryMb: 256, timeoutSeconds: 15, machine: 'subject-request' },
   { id: 'resolve-identity', substitution: 'ResolveIdentityFunctionArn', module: 'resolve-identity', exportName: 'handler', memoryMb: 512, timeoutSeconds: 120, machine: 'subject-request' },
   { id: 'discover-store', substitution: 'DiscoverStoreFunctionArn', module: 'discover-store', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'subject-request' },
+  { id: 'begin-log-scan', substitution: 'BeginLogScanFunctionArn', module: 'begin-log-scan', exportName: 'handler', memoryMb: 256, timeoutSeconds: 60, machine: 'subject-request' },
+  // One work unit of a fanned-out log store: 1,769 MB is one full vCPU, spent inflating and matching (as erase-log-unit).
+  { id: 'scan-log-unit', substitution: 'ScanLogUnitFunctionArn', module: 'scan-log-unit', exportName: 'handler', memoryMb: 1769, timeoutSeconds: 900, machine: 'subject-request' },
+  { id: 'collect-log-findings', substitution: 'CollectLogFindingsFunctionArn', module: 'collect-log-findings', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 300, machine: 'subject-request' },
   { id: 'apply-retention', substitution: 'ApplyRetentionFunctionArn', module: 'apply-retention', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 300, machine: 'subject-request' },
   { id: 'load-approved-plan', substitution: 'LoadApprovedPlanFunctionArn', module: 'load-approved-plan', exportName: 'handler', memoryMb: 512, timeoutSeconds: 60, machine: 'subject-request' },
   { id: 'erase-store', substitution: 'EraseStoreFunctionArn', module: 'erase-store', exportName: 'handler', memoryMb: 1024, timeoutSeconds: 900, machine: 'subject-request' },

@@ -3,12 +3,16 @@ import { z } from 'zod';
 import { RequestIdSchema } from '../core/request';
 
 const hash = z.string().regex(/^[0-9a-f]{64}$/);
+/** Request ids and the suffixes of their modes (functions/core/request.ts executionName): letters, digits, `-`, `_`. */
+export const ExecutionNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/);
 
 export const StoreTaskInput = z.object({
   requestId: RequestIdSchema,
   store: z.string().min(1),
   kind: z.enum(['dynamodb', 's3-objects', 's3-records']),
   planHash: hash.optional(),
+  /** The execution's name: where a fanned-out log store's work units live (functions/core/log-scan.ts). */
+  executionName: ExecutionNameSchema.optional(),
 });
 export type StoreTaskInput = z.infer<typeof StoreTaskInput>;
 

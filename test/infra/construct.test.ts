@@ -458,14 +458,19 @@ describe('SubjectRightsOrchestrator: the statements are infra/policies.ts\'s', (
     }
   });
 
-  it("gives the log-erasure machine its Distributed Map's statements: start its own children, follow and stop them, read the manifest, write the results", () => {
+  it.each([
+    ['log-erasure', 'DsrLogErasure', 'log-passes/*', 'log-passes/*'],
+    ['subject-request', 'DsrSubjectRequest', 'requests/*/log-scan/*/manifest.jsonl', 'requests/*/log-scan/*/map-run/*'],
+  ] as const)("gives the %s machine its Distributed Map's statements: start its own children, follow and stop them, read the manifest, write the results", (machine, prefix, manifest, results) => {
     const arns = modelArns();
-    const model = machinePolicy('log-erasure', [], arns).statements.filter((st) => st.Sid !== 'Invoke');
-    const policy = Object.entries(t.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DsrLogErasureMapRunPolicy'))![1];
+    const model = machinePolicy(machine, [], arns).statements.filter((st) => st.Sid !== 'Invoke');
+    const policy = Object.entries(t.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith(`${prefix}MapRunPolicy`))![1];
     const rendered = (policy.Properties.PolicyDocument.Statement as Array<Statement & { Sid?: string }>).filter((st) => st.Sid !== 'MapRunKey');
     expect(normalized(rendered as never)).toEqual(normalized(model as never));
     expect(model.map((st) => st.Sid).sort()).toEqual(['MapRunChildren', 'MapRunManifest', 'MapRunResults', 'MapRunStart']);
-    expect(model.find((st) => st.Sid === 'MapRunChildren')!.Resource.map(flat)).toEqual([expect.stringMatching(/:execution:<DsrLogErasure[0-9A-F]+\.Name>\/\*$/)]);
+    expect(model.find((st) => st.Sid === 'MapRunChildren')!.Resource.map(flat)).toEqual([expect.stringMatching(new RegExp(`:execution:<${prefix}[0-9A-F]+\\.Name>\\/\\*$`))]);
+    expect(model.find((st) => st.Sid === 'MapRunManifest')!.Resource.map(flat)).toEqual([expect.stringMatching(new RegExp(`/${manifest.replace(/[*.]/g, '\\$&')}$`))]);
+    expect(model.find((st) => st.Sid === 'MapRunResults')!.Resource.map(flat)).toEqual([expect.stringMatching(new RegExp(`/${results.replace(/[*.]/g, '\\$&')}$`))]);
   });
 
   it('renders the support and auditor policies exactly, under stable names for Identity Center', () => {
