@@ -7,7 +7,7 @@ import { html } from 'htm/preact';
 import { api, type FieldIssue, type Me } from './api';
 import { Field, formValues } from './form';
 
-const TYPES = ['access', 'portability', 'erasure', 'restriction', 'rectification'];
+const TYPES = ['access', 'portability', 'erasure', 'restriction', 'rectification', 'withdraw-consent', 'objection'];
 
 export function StartPage({ me }: { me: Me }) {
   const [errors, setErrors] = useState<FieldIssue[]>([]);
@@ -24,6 +24,8 @@ export function StartPage({ me }: { me: Me }) {
       // Empty: received now, in the deployment's default jurisdiction (as `dsr start` without them).
       ...(v.receivedAt ? { receivedAt: v.receivedAt } : {}),
       ...(v.jurisdiction ? { jurisdiction: v.jurisdiction } : {}),
+      // withdraw-consent and objection name their purposes; the API says which it does not know.
+      ...(v.purposes ? { purposes: v.purposes.split(',').map((p) => p.trim()).filter(Boolean) } : {}),
       verification: { method: v['verification.method'] ?? '', reference: v['verification.reference'] ?? '', verifiedBy: v['verification.verifiedBy'] ?? '' },
     };
     setBusy(true);
@@ -45,6 +47,7 @@ export function StartPage({ me }: { me: Me }) {
       <${Field} id="s-type" name="type" label="Type" options=${TYPES} value="erasure" errors=${errors} />
       <${Field} id="s-request" name="requestId" label="Request id" hint="Letters, digits, - and _ (the execution's name; starting it again rejoins it)" required errors=${errors} />
       <${Field} id="s-subject" name="subjectId" label="Subject id (verified)" hint="Stored in the ledger only; never shown again" required errors=${errors} />
+)      <${Field} id="s-purposes" name="purposes" label="Purposes (withdraw-consent, objection)" hint="Comma-separated, as the data map names them, e.g. marketing,analytics" errors=${errors} />
       <${Field} id="s-received" name="receivedAt" label="Received at (optional)" hint="If it arrived before now: ISO 8601 with its offset, e.g. 2026-11-30T09:00:00Z; the deadline counts from then" errors=${errors} />
       <${Field} id="s-jurisdiction" name="jurisdiction" label="Jurisdiction (optional)" hint="Whose law sets the response period, e.g. CA or CA-QC; empty: the deployment's" errors=${errors} />
       <fieldset>

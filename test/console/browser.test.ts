@@ -186,6 +186,16 @@ describe('console in chromium', () => {
     expect(await page.getByLabel('Request id').getAttribute('aria-invalid')).toBe('true');
     expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.id)).toBe('s-request');
     await page.screenshot({ path: path.join(DOCS, 'start-error.png') });
+
+    // A withdrawal of consent names its purposes; one the data map does not declare is named back.
+    await page.getByLabel('Type').selectOption('withdraw-consent');
+    await page.getByLabel('Request id').fill('req-consent-form');
+    await page.getByLabel('Purposes (withdraw-consent, objection)').fill('marketing, newsletters');
+    await page.getByRole('button', { name: 'Start' }).click();
+    const purposes = page.locator('#s-purposes-error');
+    await purposes.waitFor();
+    expect(await purposes.textContent()).toMatch(/unknown purpose "newsletters"/);
+    expect(await page.getByLabel('Purposes (withdraw-consent, objection)').getAttribute('aria-invalid')).toBe('true');
     await page.context().close();
   }, 60_000);
 
