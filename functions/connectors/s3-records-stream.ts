@@ -9,8 +9,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
-import { createGunzip, gunzip } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { DsrError } from '../core/errors';
 import { sha256Hex } from '../core/hash';
 import { RecordMatcher, valuesAtPath, type RecordMatches } from '../core/matching';
@@ -128,8 +127,6 @@ const WHOLE_STORED_BYTES = 4 * 1024 * 1024;
 /** ...as long as it decompresses to at most this; a bigger one is streamed after all. */
 const WHOLE_DECODED_BYTES = 32 * 1024 * 1024;
 
-const gunzipWhole = promisify(gunzip);
-
 /**
  * zlib's output chunk for a whole object: its decompressed size, read from the gzip trailer
  * (ISIZE, the last member's size mod 2^32), so that the output comes back in one piece with no
@@ -189,7 +186,7 @@ async function* decode(body: AsyncIterable<Uint8Array>, compression: Compression
   if (done && headLength <= wholeLimit) {
     let whole: Buffer | undefined;
     try {
-      whole = await gunzipWhole(first, { chunkSize: wholeChunkSize(first), maxOutputLength: WHOLE_DECODED_BYTES });
+      whole = gunzipSync(first, { chunkSize: wholeChunkSize(first), maxOutputLength: WHOLE_DECODED_BYTES });
     } catch (err) {
       if ((err as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') throw new UnreadableObjectError('corrupt-gzip', { cause: err });
     }
