@@ -156,7 +156,8 @@ export function skipSearchHits(k: SkipSearch, buf: Uint8Array, start: number, en
     const s1 = shift[((buf[i1 - 2] << 10) ^ (buf[i1 - 1] << 5) ^ buf[i1]) & mask];
     const s2 = shift[((buf[i2 - 2] << 10) ^ (buf[i2 - 1] << 5) ^ buf[i2]) & mask];
     const s3 = shift[((buf[i3 - 2] << 10) ^ (buf[i3 - 1] << 5) ^ buf[i3]) & mask];
-    if (s0 !== 0 && s1 !== 0 && s2 !== 0 && s3 !== 0) {
+    // One test for "no lane at a zero shift" (a shift minus one is negative only when it is 0).
+    if (((s0 - 1) | (s1 - 1) | (s2 - 1) | (s3 - 1)) >= 0) {
       i0 += s0;
       i1 += s1;
       i2 += s2;
