@@ -85,7 +85,7 @@ async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T)
   }));
 }
 
-function pickSubjects(ds: LogDataset, k: number): SubjectEntry[] {
+export function pickSubjects(ds: LogDataset, k: number): SubjectEntry[] {
   // Subjects that appear in the logs first, so K=1 has real work to do.
   const sorted = [...ds.report.subjects].sort((a, b) => b.expected['sip-logs'].records - a.expected['sip-logs'].records);
   const step = Math.max(1, Math.floor(sorted.length / k));
@@ -99,7 +99,7 @@ function pickSubjects(ds: LogDataset, k: number): SubjectEntry[] {
  * busiest subject), then made-up ones that appear in no log (a batch is mostly subjects with
  * few or no log records).
  */
-function orderedSubjects(ds: LogDataset, n: number, maxReal = Infinity): Array<[string, Identity]> {
+export function orderedSubjects(ds: LogDataset, n: number, maxReal = Infinity): Array<[string, Identity]> {
   const real = [...ds.report.subjects].sort((a, b) => b.expected['sip-logs'].records - a.expected['sip-logs'].records);
   const median = real.splice(Math.floor(real.length / 2), 1);
   // One subject in ten has log records: the reference operator has 2,000 customers, and a batch
