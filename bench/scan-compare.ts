@@ -31,6 +31,12 @@ export interface CompareOptions {
   readonly stores: ReadonlyMap<string, S3RecordsStore>;
   /** Subjects in the order to take them (real ones with records first). */
   readonly subjects: ReadonlyArray<readonly [string, Identity]>;
+  /**
+   * The same number of subjects, only 100 of them with log records (the records K = 1,000
+   * finds): the largest K's pass again, so the cost of K itself shows apart from the cost of
+   * the records matched, which grows with the share of the population in the batch.
+   */
+  readonly sparseSubjects?: ReadonlyArray<readonly [string, Identity]>;
   /** Subjects whose values the throughput rows and the tools search for. */
   readonly scanSubjects: ReadonlyArray<readonly [string, Identity]>;
   readonly ks: readonly number[];
@@ -120,6 +126,14 @@ export async function benchCompare(ds: LogDataset, o: CompareOptions): Promise<R
     const c = perK[k].out as { matched: number; candidates: number };
     o.row({ section: 'K-pass', name: `K=${k} subjects in one scan`, value: `${fmt(perK[k].cpuMs / 1000, 1)} CPU-s`, baseline: `${fmt(base.cpuMs / 1000, 1)} CPU-s`, ratio: `${fmt(perK[k].cpuMs / base.cpuMs, 2)}x`, note: `${rate(perK[k])}; ${c.matched} matched of ${c.candidates} candidates (1 subject in 10 has records)` });
   }
+  const kMax = Math.max(...Object.keys(perK).map(Number));
+  let sparse: Timing | undefined;
+  if (o.sparseSubjects && kMax > 1000 && o.sparseSubjects.length >= kMax) {
+    sparse = await scan(matchersFor(kMax, o.sparseSubjects), 1);
+    const base = perK[o.ks[0]];
+    const c = sparse.out as { matched: number; candidates: number };
+    o.row({ section: 'K-pass', name: `K=${kMax}, 100 of them with records`, value: `${fmt(sparse.cpuMs / 1000, 1)} CPU-s`, baseline: `${fmt(base.cpuMs / 1000, 1)} CPU-s`, ratio: `${fmt(sparse.cpuMs / base.cpuMs, 2)}x`, note: `${rate(sparse)}; ${c.matched} matched of ${c.candidates} candidates (the records of K=1000): what K itself costs` });
+  }
   const kBatch = perK[1000] ? 1000 : Math.max(...Object.keys(perK).map(Number));
   o.row({ section: 'K-pass', name: '1,000 requests: bytes read per request', value: `${fmt(mb(stored / 1000), 2)} MB`, baseline: `${fmt(mb(stored))} MB`, ratio: `${fmt(1 / 1000, 3)}x`, note: `one pass reads each object once (${fmt(mb(stored))} MB stored, ${objs.length} GETs) against one scan per request (${fmt(mb(stored) * 1000)} MB, ${objs.length * 1000} GETs)` });
 
@@ -161,6 +175,7 @@ export async function benchCompare(ds: LogDataset, o: CompareOptions): Promise<R
     tools: Object.fromEntries(Object.entries(tools).map(([k, v]) => [k, typeof v === 'string' ? v : { ...t(v), ratioToBound: bound.cpuMs / v.cpuMs }])),
     perK: Object.fromEntries(Object.entries(perK).map(([k, v]) => [k, { ...t(v), ratioToK1: v.cpuMs / perK[o.ks[0]].cpuMs }])),
     rewrite,
+    ...(sparse ? { sparseK: { k: kMax, realSubjects: 100, ...t(sparse), ratioToK1: sparse.cpuMs / perK[o.ks[0]].cpuMs } } : {}),
     model: { measured, prices: PRICES, table, findAndForget: FIND_AND_FORGET },
   };
 }

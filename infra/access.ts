@@ -107,8 +107,8 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   'erase-due-entry': { ledger: LEDGER_RW, work: { read: [DEFERRED], write: [] }, bundles: 'none', stores: ['discover', 'holds', 'erase'], anonymizer: true },
   // Log-erasure pass: takes the queue and leases (TransactWriteItems: per-item actions), checks holds, lists the log stores into work units.
   'begin-log-pass': { ledger: LEDGER_RW, work: { read: [DEFERRED, LOG_PASSES], write: [LOG_PASSES] }, bundles: 'none', stores: ['discover', 'holds'], anonymizer: true },
-  // One work unit: re-reads the subjects' hold versions (GetItem), discovers and erases every subject of the pass in the unit's objects.
-  'erase-log-unit': { ledger: ['dynamodb:GetItem'], work: { read: [LOG_PASSES], write: [LOG_PASSES] }, bundles: 'none', stores: ['discover', 'erase'], anonymizer: true },
+  // One work unit: re-reads the subjects' hold versions (BatchGetItem, 100 lock items a call), discovers and erases every subject of the pass in the unit's objects.
+  'erase-log-unit': { ledger: ['dynamodb:BatchGetItem'], work: { read: [LOG_PASSES], write: [LOG_PASSES] }, bundles: 'none', stores: ['discover', 'erase'], anonymizer: true },
   // Receipts, queue entries, leases, deferred entries (BatchWriteItem); deletes the pass's identities and the kept ones no entry waits on.
   'finish-log-pass': { ledger: [...LEDGER_RW, 'dynamodb:BatchWriteItem'], work: { read: [LOG_PASSES], write: [LOG_PASSES], purge: [LOG_PASSES, DEFERRED] }, bundles: 'none', stores: [], anonymizer: false },
   // Appends the receipts, then deletes every version of a kept identity no entry waits on any more.

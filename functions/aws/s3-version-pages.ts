@@ -8,11 +8,12 @@ import { UnexpectedResponseError } from '../core/errors';
 
 export async function* versionPages(
   send: (command: ListObjectVersionsCommand) => Promise<ListObjectVersionsCommandOutput>,
-  input: Omit<ListObjectVersionsCommandInput, 'KeyMarker' | 'VersionIdMarker'>,
+  /** A KeyMarker here is where the first page starts (the keys after it). */
+  input: Omit<ListObjectVersionsCommandInput, 'VersionIdMarker'>,
   /** What to throw for a page that says it is truncated but gives nothing to continue from. */
   noMarker: (message: string) => Error = (message) => new UnexpectedResponseError(message),
 ): AsyncGenerator<ListObjectVersionsCommandOutput> {
-  let keyMarker: string | undefined;
+  let keyMarker: string | undefined = input.KeyMarker;
   let versionIdMarker: string | undefined;
   for (;;) {
     const page = await send(

@@ -18,7 +18,7 @@ import { applyRedaction, redactionOf, redactionToken } from './s3-records-redact
 import { rewriteObject } from './s3-records-rewrite';
 import { removeStaleStaging, type Rewriter } from './s3-records-stage';
 import { eraseNoncurrentVersion } from './s3-records-versions';
-import { compareText, listKeyVersions, pageEntries } from './s3-shared';
+import { compareText, listVersionsOfKeys, pageEntries } from './s3-shared';
 import type { Action, ApplyResult, BatchApplyResult, ConnectorContext, Finding, Identity, ListedKey, ObjectOutcome, PlannedAction, RefusalReason, SubjectWork } from './types';
 
 /**
@@ -65,17 +65,17 @@ async function readsOf(opt: S3RecordsSettings, store: S3RecordsStore, keys: read
   for (const key of unique) {
     if (!key.startsWith(store.prefix) || !isScannedKey(opt, key)) throw new DataMapError(`a work unit of store ${store.name} names a key that is not one of its log objects`, { keyHash: keyHash(store.bucket, key) });
   }
+  let listed;
+  try {
+    listed = await listVersionsOfKeys(ctx.s3, store.bucket, unique, opt.pageSize);
+  } catch (err) {
+    throw unavailable(store, 'ListObjectVersions', err);
+  }
   const byKey = new Map<string, ObjectRead[]>();
-  await forEachLimit(unique, opt.concurrency, async (key) => {
-    let entries;
-    try {
-      entries = await listKeyVersions(ctx.s3, store.bucket, key);
-    } catch (err) {
-      throw unavailable(store, 'ListObjectVersions', err);
-    }
+  for (const [key, entries] of listed) {
     const versions = entries.filter((e) => !e.deleteMarker);
     byKey.set(key, [...versions.filter((e) => e.isLatest).map(() => ({ key })), ...versions.filter((e) => !e.isLatest).map((e) => ({ key, versionId: e.versionId }))]);
-  });
+  }
   return unique.flatMap((key) => byKey.get(key) ?? []);
 }
 

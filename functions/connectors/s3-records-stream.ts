@@ -7,47 +7,15 @@
  * counts of the output are computed for verification.
  */
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
-import { createGunzip, gunzip } from 'node:zlib';
-import { DsrError } from '../core/errors';
 import { sha256Hex } from '../core/hash';
-import { RecordMatcher, valuesAtPath, type RecordMatches } from '../core/matching';
+import { RecordMatcher, type RecordMatches } from '../core/matching';
 import { PatternHits } from '../core/multi-pattern';
+import { RecordSpans, csvFramer, isBlank, looksLikeJsonObject, parseCsvRecord, type CsvFields } from '../core/record-framing';
+import { decode, UnreadableObjectError, WHOLE_STORED_BYTES, type Compression } from './s3-records-decode';
 import { identifierTokens, type TokenSpan } from './s3-records-malformed';
-import {
-  RecordSpans,
-  csvFramer,
-  isBlank,
-  looksLikeJsonObject,
-  parseCsvRecord,
-  type CsvFields,
-} from '../core/record-framing';
+import { parseRecord, shiftSpans } from './s3-records-parse';
 
-export type Compression = 'gzip' | 'none' | 'auto';
-
-/** Why an object cannot be read as records. Safe for logs and history (no content). */
-export type UnreadableReason = 'corrupt-gzip' | 'not-gzip' | 'csv-header';
-
-/** The object's bytes cannot be read as the store's records; nothing was changed. */
-export class UnreadableObjectError extends DsrError {
-  constructor(
-    readonly reason: UnreadableReason,
-    options?: ErrorOptions,
-  ) {
-    super(`object unreadable: ${reason}`, { reason }, options);
-    this.name = 'UnreadableObject';
-  }
-}
-
-/** Reading the source failed (network, S3): not the object's fault. */
-export class SourceReadError extends DsrError {
-  constructor(options?: ErrorOptions) {
-    super('reading the object failed', undefined, options);
-    this.name = 'SourceReadError';
-  }
-}
+export { SourceReadError, UnreadableObjectError, type Compression, type UnreadableReason } from './s3-records-decode';
 
 export interface MatchedRecord {
   /** 1-based: the line (JSON Lines) or the data record after the header (CSV). */
@@ -117,113 +85,6 @@ export interface RewriteCounts extends StreamCounts {
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const LF = 0x0a;
 const CR = 0x0d;
-const GZIP_CHUNK = 256 * 1024;
-/**
- * Default for `wholeObjectBytes`: an object whose stored bytes fit in this is read whole and decompressed in one zlib call, and
- * its records are framed and scanned in one region. Log objects are mostly small (an hour of one
- * host), and for them the stream machinery (a gunzip stream, 256 KiB chunks, a region and a
- * pending copy per chunk) cost more CPU than the decompression and the scan together.
- */
-const WHOLE_STORED_BYTES = 4 * 1024 * 1024;
-/** ...as long as it decompresses to at most this; a bigger one is streamed after all. */
-const WHOLE_DECODED_BYTES = 32 * 1024 * 1024;
-
-const gunzipWhole = promisify(gunzip);
-
-/**
- * zlib's output chunk for a whole object: its decompressed size, read from the gzip trailer
- * (ISIZE, the last member's size mod 2^32), so that the output comes back in one piece with no
- * concatenation. Only a hint: a wrong one costs a copy, never a byte.
- */
-function wholeChunkSize(gz: Buffer): number {
-  const isize = gz.length >= 18 ? gz.readUInt32LE(gz.length - 4) : 0;
-  return Math.min(Math.max(isize + 1, 64 * 1024), WHOLE_DECODED_BYTES);
-}
-
-/** Decompressed chunks of `body`; detects gzip by its magic bytes when `compression` is auto. */
-async function* decode(body: AsyncIterable<Uint8Array>, compression: Compression, wholeLimit: number, state: { gzip: boolean }): AsyncGenerator<Buffer> {
-  const it = body[Symbol.asyncIterator]();
-  const head: Buffer[] = [];
-  let headLength = 0;
-  let done = false;
-  const next = async (): Promise<IteratorResult<Uint8Array>> => {
-    try {
-      return await it.next();
-    } catch (err) {
-      throw new SourceReadError({ cause: err });
-    }
-  };
-  // Read ahead up to the whole-object limit (small objects end within it), and at least the two
-  // bytes that tell gzip.
-  while (headLength < 2 || headLength <= wholeLimit) {
-    const r = await next();
-    if (r.done) {
-      done = true;
-      break;
-    }
-    const b = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
-    head.push(b);
-    headLength += b.length;
-  }
-  const first = head.length === 1 ? head[0] : Buffer.concat(head, headLength);
-  const magic = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
-  const gzip = compression === 'gzip' || (compression === 'auto' && magic);
-  state.gzip = gzip;
-  if (gzip && !magic) {
-    if (first.length === 0 && compression === 'gzip') return; // an empty object holds no records
-    throw new UnreadableObjectError('not-gzip');
-  }
-  async function* rest(): AsyncGenerator<Buffer> {
-    if (first.length > 0) yield first;
-    if (done) return;
-    for (;;) {
-      const r = await next();
-      if (r.done) return;
-      yield Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
-    }
-  }
-  if (!gzip) {
-    yield* rest();
-    return;
-  }
-  if (done && headLength <= wholeLimit) {
-    let whole: Buffer | undefined;
-    try {
-      whole = await gunzipWhole(first, { chunkSize: wholeChunkSize(first), maxOutputLength: WHOLE_DECODED_BYTES });
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') throw new UnreadableObjectError('corrupt-gzip', { cause: err });
-    }
-    if (whole) {
-      yield whole;
-      return;
-    }
-  }
-  const gunzipStream = createGunzip({ chunkSize: GZIP_CHUNK });
-  let sourceError: unknown;
-  const feeding = pipeline(
-    Readable.from(
-      (async function* () {
-        try {
-          yield* rest();
-        } catch (err) {
-          sourceError = err;
-          throw err;
-        }
-      })(),
-    ),
-    gunzipStream,
-  ).catch(() => undefined);
-  try {
-    for await (const chunk of gunzipStream) yield chunk as Buffer;
-  } catch (err) {
-    if (sourceError) throw sourceError;
-    throw new UnreadableObjectError('corrupt-gzip', { cause: err });
-  } finally {
-    gunzipStream.destroy();
-    void feeding;
-  }
-  if (sourceError) throw sourceError;
-}
 
 /**
  * Reads every record of `body`. For each record that matches a subject, `onMatch` is called;
@@ -280,8 +141,15 @@ export async function processRecords(
   let backslash = -1;
   let runStart = 0;
 
-  /** Any record that is not the plain, untouched common case: the full treatment. */
-  const record = async (s: number, ce: number, e: number, framedMalformed: boolean): Promise<void> => {
+  /** Whether the record `record` last handled was malformed. */
+  let lastMalformed = false;
+
+  /**
+   * Any record that is not the plain, untouched common case: the full treatment. Synchronous
+   * (most candidates are kept, and a promise per record was measurable at K = 10,000): it
+   * returns the caller's decision only when the record is removed or replaced.
+   */
+  const record = (s: number, ce: number, e: number, framedMalformed: boolean): Exclude<RecordDecision, { kind: 'keep' }> | undefined => {
     counts.records++;
     const index = counts.records;
     while (h < hits.n && hits.ends[h] < s) h++;
@@ -302,7 +170,7 @@ export async function processRecords(
       counts.blank++;
       counts.kept++;
       firstRecord = false;
-      return;
+      return undefined;
     }
     let malformed = framedMalformed || (format === 'jsonl' && !looksLikeJsonObject(buf, s, ce));
     let decision: RecordDecision | void = undefined;
@@ -339,16 +207,22 @@ export async function processRecords(
     }
     if (malformed) counts.malformed++;
     firstRecord = false;
+    lastMalformed = malformed;
     if (!decision || decision.kind === 'keep') {
       counts.kept++;
-      return;
+      return undefined;
     }
+    return decision;
+  };
+
+  /** Writes the kept run before a removed or replaced record [s, e), and its replacement. */
+  const edit = async (s: number, ce: number, e: number, decision: Exclude<RecordDecision, { kind: 'keep' }>): Promise<void> => {
     await emit(buf.subarray(runStart, s));
     if (decision.kind === 'remove') {
       counts.removed++;
     } else {
       counts.replaced++;
-      if (malformed) counts.malformedReplaced++;
+      if (lastMalformed) counts.malformedReplaced++;
       await emit(Buffer.concat([decision.bytes, buf.subarray(ce, e)]));
     }
     runStart = e;
@@ -388,7 +262,8 @@ export async function processRecords(
           counts.kept++;
           firstRecord = false;
         } else {
-          await record(p, ce, e, false);
+          const d = record(p, ce, e, false);
+          if (d) await edit(p, ce, e, d);
         }
         p = e;
       }
@@ -415,7 +290,8 @@ export async function processRecords(
           counts.kept++;
           firstRecord = false;
         } else {
-          await record(s, ce, e, sp.malformed[r] === 1);
+          const d = record(s, ce, e, sp.malformed[r] === 1);
+          if (d) await edit(s, ce, e, d);
         }
       }
     }
@@ -465,44 +341,3 @@ export async function processRecords(
   counts.outputSha256 = hash ? hash.digest('hex') : EMPTY_SHA256;
   return counts;
 }
-
-function shiftSpans(fields: CsvFields, offset: number): CsvFields {
-  return { values: fields.values, spans: fields.spans.map(([a, b]) => [a - offset, b - offset] as [number, number]) };
-}
-
-interface Parsed {
-  readonly record: Record<string, unknown>;
-  readonly get: (path: string) => readonly string[];
-  readonly csv?: CsvFields;
-}
-
-function parseRecord(buf: Buffer, s: number, ce: number, format: 'jsonl' | 'csv', header: readonly string[] | undefined, first: boolean): Parsed | null {
-  if (format === 'jsonl') {
-    let start = s;
-    if (first && ce - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) start += 3;
-    let value: unknown;
-    try {
-      value = JSON.parse(buf.toString('utf8', start, ce));
-    } catch {
-      return null;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
-    const record = value as Record<string, unknown>;
-    return { record, get: (path) => valuesAtPath(record, path) };
-  }
-  const fields = parseCsvRecord(buf, s, ce);
-  if (!fields || !header) return null;
-  const record: Record<string, unknown> = {};
-  header.forEach((column, i) => {
-    if (i < fields.values.length) record[column] = fields.values[i];
-  });
-  return {
-    record,
-    csv: fields,
-    get: (path) => {
-      const i = header.indexOf(path);
-      return i >= 0 && i < fields.values.length ? [fields.values[i]] : [];
-    },
-  };
-}
-

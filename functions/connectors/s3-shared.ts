@@ -105,6 +105,33 @@ export async function listKeyVersions(s3: S3Client, bucket: string, key: string)
   return entries.sort((a, b) => Number(b.isLatest) - Number(a.isLatest) || time(b) - time(a));
 }
 
+/**
+ * `listKeyVersions` for many keys at once: one listing of the keys' common prefix from just
+ * before the first key to the last, page by page, instead of one listing per key (a work unit's
+ * keys are consecutive in listing order, so the pages hold little else). Every key given is in
+ * the answer, with no entries when it has none.
+ */
+export async function listVersionsOfKeys(s3: S3Client, bucket: string, keys: readonly string[], pageSize?: number): Promise<Map<string, VersionEntry[]>> {
+  const sorted = [...new Set(keys)].sort(compareText);
+  const byKey = new Map<string, VersionEntry[]>(sorted.map((k) => [k, []]));
+  if (sorted.length === 0) return byKey;
+  const first = sorted[0];
+  const last = sorted[sorted.length - 1];
+  let prefix = first;
+  while (!last.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  // S3 lists the keys after KeyMarker: the first key less its last character is before it, and
+  // any key in between is not one of ours.
+  const marker = first.slice(0, -1);
+  const input = { Bucket: bucket, Prefix: prefix || undefined, ...(marker && marker.startsWith(prefix) ? { KeyMarker: marker } : {}), ...(pageSize ? { MaxKeys: pageSize } : {}) };
+  for await (const page of versionPages((command) => s3.send(command), input)) {
+    for (const e of pageEntries(page)) byKey.get(e.key)?.push(e);
+    if (page.IsTruncated && page.NextKeyMarker !== undefined && page.NextKeyMarker > last) break;
+  }
+  const time = (e: VersionEntry) => e.lastModified?.getTime() ?? 0;
+  for (const entries of byKey.values()) entries.sort((a, b) => Number(b.isLatest) - Number(a.isLatest) || time(b) - time(a));
+  return byKey;
+}
+
 /** The `CopySource` of a version: bucket and key, each key segment URL-encoded. */
 export function copySource(bucket: string, key: string, versionId: string | undefined): string {
   const path = `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;

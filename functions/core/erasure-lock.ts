@@ -18,9 +18,10 @@
  * crashed run's lease still expires: every lease lasts LEASE_MS from its last renewal.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { DsrError } from './errors';
+import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffOptions } from './backoff';
+import { DsrError, StoreUnavailableError } from './errors';
 import { sha256Hex } from './hash';
 import type { Runtime } from './runtime';
 
@@ -79,6 +80,43 @@ export async function readHoldVersions(rt: Ctx, subjectId: string, stores: reado
   const version = async (key: Key) => ((await readLock(rt, key))?.holdVersion as number | undefined) ?? 0;
   const entries = await Promise.all(stores.map(async (s) => [s, await version(storeLockKey(s))] as const));
   return { subject: await version(subjectLockKey(subjectId)), stores: Object.fromEntries(entries) };
+}
+
+/** BatchGetItem takes at most this many keys per call. */
+const BATCH_GET_MAX = 100;
+
+/**
+ * `readHoldVersions` of many subjects on one store, in BatchGetItem calls of up to 100 lock items
+ * (the store's own once, each subject's), consistent reads: what a work unit of the log pass
+ * re-reads twice, for every subject of the pass. Keys DynamoDB leaves unprocessed (throttling)
+ * are asked again after a backoff; after the last attempt the read fails.
+ */
+export async function readHoldVersionsMany(rt: Ctx, subjectIds: readonly string[], store: string, backoff: BackoffOptions = DEFAULT_BACKOFF): Promise<Map<string, HoldVersions>> {
+  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
+  const table = rt.ledger.table;
+  const storeKey = storeLockKey(store);
+  const byPk = new Map<string, string[]>();
+  for (const id of new Set(subjectIds)) {
+    const pk = subjectLockKey(id).pk;
+    byPk.set(pk, [...(byPk.get(pk) ?? []), id]);
+  }
+  const wanted: Key[] = [storeKey, ...[...byPk.keys()].map((pk) => ({ pk, sk: 'lock' }))];
+  const versions = new Map<string, number>();
+  for (let from = 0; from < wanted.length; from += BATCH_GET_MAX) {
+    let keys: Key[] = wanted.slice(from, from + BATCH_GET_MAX);
+    for (let attempt = 1; keys.length > 0; attempt++) {
+      const out = await doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
+      for (const item of out.Responses?.[table] ?? []) versions.set(String(item.pk), (item.holdVersion as number | undefined) ?? 0);
+      keys = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Key[];
+      if (keys.length === 0) break;
+      if (attempt >= backoff.maxAttempts) throw new StoreUnavailableError('ledger', `BatchGetItem left ${keys.length} hold versions unread after ${attempt} attempts`);
+      await sleep(backoffDelay(attempt, backoff));
+    }
+  }
+  const storeVersion = versions.get(storeKey.pk) ?? 0;
+  const result = new Map<string, HoldVersions>();
+  for (const [pk, ids] of byPk) for (const id of ids) result.set(id, { subject: versions.get(pk) ?? 0, stores: { [store]: storeVersion } });
+  return result;
 }
 
 /** The lock item of a subject: keyed by a hash, so the ledger's keys carry no subject id. */

@@ -14,7 +14,7 @@
  */
 import type { ApplyResult, Identity, ObjectOutcome, PlannedAction } from '../connectors/types';
 import { isBatchConnector } from '../connectors/types';
-import { readHoldVersions, type HoldVersions } from './erasure-lock';
+import { readHoldVersionsMany, type HoldVersions } from './erasure-lock';
 import { DataMapError, RequestStateError } from './errors';
 import { canonicalJson, sha256Hex } from './hash';
 import type { ManifestLine, WorkUnit } from './log-pass-units';
@@ -58,19 +58,17 @@ function sameVersions(a: HoldVersions, b: HoldVersions, store: string): boolean 
   return a.subject === b.subject && (a.stores[store] ?? 0) === (b.stores[store] ?? 0);
 }
 
-/** The subjects whose holds are still those the pass saw (read in parallel, a few at a time). */
+/** The subjects whose holds are still those the pass saw: one BatchGetItem per 100 lock items. */
 async function unchangedSubjects(rt: Runtime, store: string, subjects: readonly PassSubject[]): Promise<{ keep: PassSubject[]; changed: string[] }> {
+  const now = await readHoldVersionsMany(rt, subjects.map((s) => s.subjectId), store);
   const keep: PassSubject[] = [];
-  const changed: PassSubject[] = [];
-  const queue = [...subjects];
-  const worker = async () => {
-    for (let s = queue.shift(); s; s = queue.shift()) {
-      const now = await readHoldVersions(rt, s.subjectId, [store]);
-      (sameVersions(now, s.seen, store) ? keep : changed).push(s);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(16, queue.length) }, worker));
-  return { keep, changed: changed.map((s) => s.ref) };
+  const changed: string[] = [];
+  for (const s of subjects) {
+    const seen = now.get(s.subjectId);
+    if (seen && sameVersions(seen, s.seen, store)) keep.push(s);
+    else changed.push(s.ref);
+  }
+  return { keep, changed };
 }
 
 export async function eraseLogUnit(rt: Runtime, input: { passId: string; now: string; line: ManifestLine }): Promise<UnitSummary> {

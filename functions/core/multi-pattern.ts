@@ -3,19 +3,19 @@
  * finds every occurrence of any of thousands of patterns. Three searches, chosen by the patterns:
  *
  * - one or two patterns: native `Buffer.indexOf` per pattern;
- * - up to 1,024 patterns of 6 bytes or more (a request's identifiers): a Wu–Manber skip search,
- *   which looks at a fraction of the bytes (measured 1,480 MB/s on the reference SIP logs, 2.4x
- *   the automaton);
+ * - up to 1,024 patterns of 6 bytes or more (a request's identifiers): a Wu–Manber skip search
+ *   in four lanes (skip-search.ts), which looks at a fraction of the bytes;
  * - otherwise (short patterns, or a batch of thousands of subjects): Aho–Corasick compiled to a
  *   DFA, whose cost per byte does not grow with the number of patterns.
  *
  * Patterns are byte strings (UTF-8 of identifier values), matched literally: no RegExp is ever
  * built from a value. With `foldCase` they match ignoring ASCII case (email addresses): the
  * automaton puts both cases of a letter in one byte class, so its scan costs the same; the
- * skip search reads every byte through a folding table. The automaton works on an alphabet reduced to the bytes that occur in
- * some pattern (plus one class for every other byte), so the transition table stays small
+ * skip search's shift table holds both cases. The automaton works on an alphabet reduced to
+ * the bytes that occur in some pattern (plus one class for every other byte), so the transition table stays small
  * (states × classes × 4 bytes) and hot in cache.
  */
+import { compileSkipSearch, skipSearchHits } from './skip-search';
 
 export interface PatternHit {
   /** Index of the pattern in the array given to `compilePatterns`. */
@@ -104,8 +104,6 @@ export interface CompileOptions {
 }
 
 const isAsciiLetter = (b: number): boolean => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
-/** Each byte with ASCII upper case made lower. */
-const FOLD = Uint8Array.from({ length: 256 }, (_v, b) => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b));
 
 /** Builds the automaton. Empty patterns are ignored (they would match everywhere). */
 export function compilePatterns(patterns: readonly Uint8Array[], options: CompileOptions = {}): PatternSet {
@@ -292,18 +290,17 @@ export function compilePatterns(patterns: readonly Uint8Array[], options: Compil
   }
 
   const minLength = nonEmpty.reduce((m, [, p]) => Math.min(m, p.length), Infinity);
-  // Folding case, native indexOf cannot serve; the skip search folds the bytes it reads.
+  // Folding case, native indexOf cannot serve.
   const strategy: PatternSet['strategy'] =
     nonEmpty.length <= NATIVE_MAX_PATTERNS && !foldCase ? 'native' : minLength >= SKIP_MIN_LENGTH && nonEmpty.length <= SKIP_MAX_PATTERNS ? 'skip' : 'automaton';
-  const skip =
-    strategy === 'skip' ? compileSkipSearch(foldCase ? nonEmpty.map(([id, p]) => [id, Buffer.from(p.map((b) => FOLD[b]))] as const) : nonEmpty, minLength) : undefined;
+  const skip = strategy === 'skip' ? compileSkipSearch(nonEmpty, minLength, foldCase, () => new PatternHits()) : undefined;
 
   function scanHits(buf: Uint8Array, start: number, end: number, out: PatternHits): void {
     if (maxLength === 0 || end <= start) return;
     if (strategy === 'native') return scanNative(buf, start, end, out);
     // Always a plain Uint8Array here, so the hot loops stay monomorphic.
     const u = buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    if (skip && end - start >= LANES_MIN_BYTES) return foldCase ? skipSearchHitsFolded(skip, u, start, end, out) : skipSearchHits(skip, u, start, end, out);
+    if (skip && end - start >= LANES_MIN_BYTES) return skipSearchHits(skip, u, start, end, out);
     const at: number[] = [];
     const rows: number[] = [];
     if (end - start >= LANES_MIN_BYTES && end - start >= 16 * maxLength) scanLanes(u, start, end, at, rows);
@@ -341,115 +338,4 @@ export function compilePatterns(patterns: readonly Uint8Array[], options: Compil
   }
 
   return { size: patterns.length, states, maxLength, strategy, scanHits, scanEnds, occursIn, occurrences };
-}
-
-/**
- * Wu–Manber skip search. Every pattern is looked at through its first `m` bytes (m = the
- * shortest length); a window of m bytes slides over the text, and the hash of the window's last
- * three bytes says how far it can move without passing an occurrence. Only where that distance
- * is 0 are the patterns ending their m-prefix with those bytes compared in full. In log text
- * most windows move m - 2 bytes at once, so most bytes are never looked at.
- */
-interface SkipSearch {
-  readonly m: number;
-  /** Safe shift per 16-bit hash of three bytes. */
-  readonly shift: Uint8Array;
-  /** Patterns by the hash of the last three bytes of their m-prefix (CSR: start offsets, ids). */
-  readonly bucketStart: Int32Array;
-  readonly bucketIds: Int32Array;
-  /** The first two bytes of each pattern, to reject most candidates with one comparison. */
-  readonly head: Int32Array;
-  readonly patterns: readonly Uint8Array[];
-  /** Each pattern's index in the caller's list. */
-  readonly ids: Int32Array;
-}
-
-const SKIP_HASH_SIZE = 1 << 16;
-
-function hash3(a: number, b: number, c: number): number {
-  return ((a << 10) ^ (b << 5) ^ c) & (SKIP_HASH_SIZE - 1);
-}
-
-function compileSkipSearch(indexed: ReadonlyArray<readonly [number, Uint8Array]>, m: number): SkipSearch {
-  const patterns = indexed.map(([, p]) => p);
-  const ids = new Int32Array(indexed.map(([id]) => id));
-  const shift = new Uint8Array(SKIP_HASH_SIZE).fill(Math.min(255, m - 2));
-  const buckets = new Map<number, number[]>();
-  patterns.forEach((p, id) => {
-    for (let j = 2; j < m; j++) {
-      const h = hash3(p[j - 2], p[j - 1], p[j]);
-      const s = m - 1 - j;
-      if (s < shift[h]) shift[h] = s;
-    }
-    const h = hash3(p[m - 3], p[m - 2], p[m - 1]);
-    const list = buckets.get(h) ?? [];
-    list.push(id);
-    buckets.set(h, list);
-  });
-  const bucketStart = new Int32Array(SKIP_HASH_SIZE + 1);
-  for (const [h, list] of buckets) bucketStart[h + 1] = list.length;
-  for (let h = 0; h < SKIP_HASH_SIZE; h++) bucketStart[h + 1] += bucketStart[h];
-  const bucketIds = new Int32Array(patterns.length);
-  for (const [h, list] of buckets) bucketIds.set(list, bucketStart[h]);
-  const head = new Int32Array(patterns.map((p) => (p[0] << 8) | p[1]));
-  return { m, shift, bucketStart, bucketIds, head, patterns, ids };
-}
-
-function skipSearchHits(k: SkipSearch, buf: Uint8Array, start: number, end: number, out: PatternHits): void {
-  const { m, shift, bucketStart, bucketIds, head, patterns, ids } = k;
-  const from = out.n;
-  let i = start + m - 1;
-  while (i < end) {
-    const s = shift[((buf[i - 2] << 10) ^ (buf[i - 1] << 5) ^ buf[i]) & (SKIP_HASH_SIZE - 1)];
-    if (s !== 0) {
-      i += s;
-      continue;
-    }
-    const at = i - m + 1;
-    const h = hash3(buf[i - 2], buf[i - 1], buf[i]);
-    const first = (buf[at] << 8) | buf[at + 1];
-    for (let b = bucketStart[h], be = bucketStart[h + 1]; b < be; b++) {
-      const id = bucketIds[b];
-      if (head[id] !== first) continue;
-      const p = patterns[id];
-      const len = p.length;
-      if (at + len > end) continue;
-      let j = 2;
-      while (j < len && buf[at + j] === p[j]) j++;
-      if (j === len) out.push(at + len - 1, ids[id]);
-    }
-    i++;
-  }
-  // Patterns of different lengths found at increasing starts can end out of order.
-  out.sortFrom(from);
-}
-
-/** The skip search over case-folded text (patterns compiled folded): every byte read goes through FOLD. */
-function skipSearchHitsFolded(k: SkipSearch, buf: Uint8Array, start: number, end: number, out: PatternHits): void {
-  const { m, shift, bucketStart, bucketIds, head, patterns, ids } = k;
-  const f = FOLD;
-  const from = out.n;
-  let i = start + m - 1;
-  while (i < end) {
-    const h = ((f[buf[i - 2]] << 10) ^ (f[buf[i - 1]] << 5) ^ f[buf[i]]) & (SKIP_HASH_SIZE - 1);
-    const s = shift[h];
-    if (s !== 0) {
-      i += s;
-      continue;
-    }
-    const at = i - m + 1;
-    const first = (f[buf[at]] << 8) | f[buf[at + 1]];
-    for (let b = bucketStart[h], be = bucketStart[h + 1]; b < be; b++) {
-      const id = bucketIds[b];
-      if (head[id] !== first) continue;
-      const p = patterns[id];
-      const len = p.length;
-      if (at + len > end) continue;
-      let j = 2;
-      while (j < len && f[buf[at + j]] === p[j]) j++;
-      if (j === len) out.push(at + len - 1, ids[id]);
-    }
-    i++;
-  }
-  out.sortFrom(from);
 }

@@ -12,6 +12,7 @@ import { createS3RecordsConnector } from '../../functions/connectors/s3-records'
 import { isBatchConnector, type ApplyResult, type Finding, type Identity, type PlannedAction, type S3RecordLocator } from '../../functions/connectors/types';
 import type { S3RecordsStore } from '../../functions/core/datamap';
 import { sha256Hex } from '../../functions/core/hash';
+import { countRequests } from './dynamodb-fixtures';
 import { currentTexts, logStore, objectBytes, useLogStores, type LogEvent } from '../support/log-store';
 
 const fx = useLogStores('batch');
@@ -167,6 +168,38 @@ describe('discoverMany', () => {
     const appMany = await connector.discoverMany(app, SUBJECTS, ['app/2026-11-01.csv'], fx.context());
     expect(appMany.get('s1')!.map(where)).toEqual(['app/2026-11-01.csv#now#1']);
     expect(appMany.get('s3')!.map(where)).toEqual(['app/2026-11-01.csv#now#3', 'app/2026-11-01.csv#now#4']);
+  });
+
+  test("lists a unit's keys once by their common prefix, not once per key, and reads each version it lists", async () => {
+    const bucket = await seeded();
+    const { sip: store } = stores(bucket);
+    // Keys before, between and after the unit's, sharing its prefix: listed past, never read.
+    const put = (Key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: gzipSync(body) }));
+    await put('sip/a.jsonl', SIP_D);
+    await put('sip/b.jsonl.gz.bak.jsonl.gz', SIP_D);
+    await put('sip/e.jsonl.gz', SIP_D);
+    const counter = countRequests(s3);
+    try {
+      const logs: LogEvent[] = [];
+      const keys = ['sip/c.jsonl.gz', 'sip/a.jsonl.gz', 'sip/b.jsonl.gz'];
+      const many = await connector.discoverMany(store, SUBJECTS, keys, fx.context({ log: (e) => logs.push(e) }));
+      expect(counter.counts.ListObjectVersionsCommand).toBe(1);
+      expect(logs.filter((e) => e.event === 's3-records.scanned')).toHaveLength(4);
+      expect(many.get('s3')!.map(where)).toEqual(['sip/a.jsonl.gz#now#4', 'sip/c.jsonl.gz#old#1']);
+      counter.reset();
+      const one = await connector.discoverMany(store, SUBJECTS, ['sip/b.jsonl.gz'], fx.context());
+      expect(counter.counts.ListObjectVersionsCommand).toBe(1);
+      expect(one.get('s1')!.map(where)).toEqual(['sip/b.jsonl.gz#old#1', 'sip/b.jsonl.gz#old#2']);
+      // Pages of two entries: b's two versions and c's version and marker cross page breaks.
+      counter.reset();
+      const paged = await createS3RecordsConnector({ pageSize: 2 }).discoverMany(store, SUBJECTS, keys, fx.context());
+      expect(paged).toEqual(many);
+      // From just before a (sip/a.jsonl is not listed) to c: a, b x2, b.bak, c's version and
+      // marker in 3 pages, and a 4th to learn that c has no more versions, then no more pages.
+      expect(counter.counts.ListObjectVersionsCommand).toBe(4);
+    } finally {
+      counter.stop();
+    }
   });
 
   test('refuses a key outside the store', async () => {

@@ -4,7 +4,8 @@
  * erasure holds the lease.
  */
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { acquireErasureLease, ErasureInProgressError, HoldsChangedError, readHoldVersions, releaseErasureLeases, SubjectErasureInProgressError, type LeaseArgs } from '../../functions/core/erasure-lock';
+import { acquireErasureLease, ErasureInProgressError, HoldsChangedError, readHoldVersions, readHoldVersionsMany, releaseErasureLeases, SubjectErasureInProgressError, type LeaseArgs } from '../../functions/core/erasure-lock';
+import { countRequests } from '../connectors/dynamodb-fixtures';
 import { HoldError, placeHold, releaseHold } from '../../functions/core/hold-ledger';
 import { Ledger, ledgerTableDefinition } from '../../functions/core/ledger';
 import { startTestEndpoints, type TestEndpoints } from '../support/endpoints';
@@ -124,5 +125,28 @@ describe('holds against erasures', () => {
     expect(Object.keys(item).filter((k) => k.startsWith('lease#'))).toEqual([]);
     expect(item.erasingUntil).toBeUndefined();
     await expect(hold('crash', 'hold-crash')).resolves.toMatchObject({ status: 'active' });
+  });
+});
+
+describe('hold versions of many subjects at once', () => {
+  it('reads what readHoldVersions reads for each subject, over more than one BatchGetItem, in ceil((subjects + 1) / 100) calls', async () => {
+    const subjects = Array.from({ length: 230 }, (_v, i) => `many-${i}`);
+    for (const s of ['many-0', 'many-99', 'many-100', 'many-229']) await hold(s, `hold-${s}`);
+    await hold('many-99', 'hold-many-99-again');
+    await placeHold(rt, { scope: 'store', store: 'sip-many', kind: 'litigation', reference: 'CASE-4', placedBy: 'legal' }, now, 'hold-sip-many');
+    const counter = countRequests(rt.dynamodb);
+    let many;
+    try {
+      // A subject named twice is read once.
+      many = await readHoldVersionsMany(rt, [...subjects, 'many-5'], 'sip-many');
+      expect(counter.counts.BatchGetItemCommand).toBe(3);
+      expect(counter.counts.GetItemCommand).toBeUndefined();
+    } finally {
+      counter.stop();
+    }
+    expect(many.size).toBe(230);
+    for (const s of subjects) expect(many.get(s)).toEqual(await readHoldVersions(rt, s, ['sip-many']));
+    expect(many.get('many-99')).toEqual({ subject: 2, stores: { 'sip-many': 1 } });
+    expect(many.get('many-1')).toEqual({ subject: 0, stores: { 'sip-many': 1 } });
   });
 });

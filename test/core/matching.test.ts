@@ -260,6 +260,41 @@ describe('multi-pattern automaton', () => {
     );
   });
 
+  test('the skip search in four lanes finds each occurrence across a quarter boundary exactly once, in either case', () => {
+    // Lane q finds what starts in quarter q: plant occurrences starting at every offset around
+    // each boundary (ending before it, straddling it, starting on it, and after it).
+    const alphabet = fc.constantFrom(...'ab1.Z'.split(''));
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: alphabet, minLength: 6, maxLength: 11 }), { minLength: 3, maxLength: 8 }),
+        fc.string({ unit: fc.constantFrom(...'xyz-'.split('')), minLength: 4096, maxLength: 5000 }),
+        fc.nat(20),
+        fc.integer({ min: -12, max: 12 }),
+        fc.boolean(),
+        (patterns, filler, cutStart, shiftAt, foldCase) => {
+          const chars = filler.split('');
+          const start = cutStart;
+          const end = chars.length;
+          const m = Math.min(...patterns.map((p) => p.length));
+          const quarter = Math.floor((end - start) / 4);
+          patterns.forEach((p, n) => {
+            for (let q = 1; q < 4; q++) {
+              const at = start + q * quarter + shiftAt + n * 13 - (n % 2) * (m + 3);
+              for (let k = 0; k < p.length && at + k >= start && at + k < end; k++) chars[at + k] = foldCase && (at + k) % 2 ? p[k].toUpperCase() : p[k];
+            }
+          });
+          const text = chars.join('');
+          const buf = Buffer.from(text);
+          const set = compilePatterns(patterns.map((p) => Buffer.from(p)), { foldCase });
+          expect(set.strategy).toBe('skip');
+          const want = foldCase ? naiveHits(patterns.map((p) => p.toLowerCase()), text.toLowerCase(), start, end) : naiveHits(patterns, text, start, end);
+          expect(scannedHits(set, buf, start, end)).toEqual(want);
+        },
+      ),
+      { numRuns: 300, endOnFailure: true },
+    );
+  });
+
   test('folding case, every search (skip, automaton in one and two lanes, occurrences) agrees with a naive case-insensitive search', () => {
     const alphabet = fc.constantFrom(...'aAbB@.1'.split(''));
     fc.assert(
