@@ -1,7 +1,8 @@
 /**
  * `dsr demo` (`npm run demo`): a real request on the local engine, start to finish — start
  * the engine, seed the small reference dataset, run an access request and an erasure for one
- * subject, one retention-enforcement run, and say where to look next.
+ * subject, a consent withdrawal and an objection, one retention-enforcement run, and say where
+ * to look next.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -62,6 +63,8 @@ export function demoCommand(printer: Printer, run: (argv: string[]) => Promise<n
       await step('portability request: my data, machine-readable', ['start', '--type', 'portability', '--request-id', `demo-portability-${suffix}`, ...common]);
       await step('download the bundle (a BagIt ZIP)', ['bundle', `demo-portability-${suffix}`, '--out', bundleFile, '--data', dataDir]);
       await step('verify the bundle: manifests, hashes, JSON schemas', ['bundle', 'verify', bundleFile]);
+      await step('withdraw consent to marketing and analytics: only the mapped attributes change', ['start', '--type', 'withdraw-consent', '--purposes', 'marketing,analytics', '--request-id', `demo-consent-${suffix}`, ...common]);
+      await step('object to fraud prevention: refused, with the basis that overrides the objection', ['start', '--type', 'objection', '--purposes', 'fraud-prevention', '--request-id', `demo-objection-${suffix}`, ...common]);
       await step('erasure request', ['start', '--type', 'erasure', '--request-id', `demo-erasure-${suffix}`, ...common]);
       await step('the audit trail of the erasure', ['history', `demo-erasure-${suffix}`, '--data', dataDir]);
       // No request: the schedule's own limits (accounts 2 years after deactivation, CDRs 12 months, ...).
