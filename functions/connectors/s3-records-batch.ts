@@ -9,7 +9,6 @@ import type { ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { versionPages } from '../aws/s3-version-pages';
 import type { S3RecordsStore } from '../core/datamap';
 import { DataMapError } from '../core/errors';
-import { RecordMatcher } from '../core/matching';
 import { byFingerprint, groupActions, redactionFor } from './s3-records-apply';
 import { checkStore, fieldSpecs, forEachLimit, keyHash, unavailable, type S3RecordsSettings } from './s3-records-common';
 import { malformedDecision } from './s3-records-malformed';
@@ -20,6 +19,7 @@ import { removeStaleStaging, type Rewriter } from './s3-records-stage';
 import { eraseNoncurrentVersion } from './s3-records-versions';
 import { compareText, listVersionsOfKeys, pageEntries } from './s3-shared';
 import type { Action, ApplyResult, BatchApplyResult, ConnectorContext, Finding, Identity, ListedKey, ObjectOutcome, PlannedAction, RefusalReason, SubjectWork } from './types';
+import { recordMatcherFor } from '../core/matcher-cache';
 
 /**
  * The store's keys in listing order, each with its versions (delete markers included) and the
@@ -137,7 +137,7 @@ export async function applyMany(opt: S3RecordsSettings, store: S3RecordsStore, w
       perVersion.set(id, v);
     }
   }
-  const matcher = new RecordMatcher(fieldSpecs(store), new Map([...work].map(([ref, w]) => [ref, w.identity])), store.format, store.identifiers);
+  const matcher = recordMatcherFor(fieldSpecs(store), new Map([...work].map(([ref, w]) => [ref, w.identity])), store.format, store.identifiers);
   const outcomes = new Map<string, ObjectOutcome>();
   if (perKey.size > 0) await removeStaleStaging(opt, store, ctx);
 

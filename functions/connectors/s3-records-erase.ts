@@ -5,7 +5,6 @@
  * for a busy archive object.
  */
 import type { S3RecordsStore } from '../core/datamap';
-import { RecordMatcher } from '../core/matching';
 import { fieldSpecs, forEachLimit, keyHash, newTotals, type S3RecordsSettings, type StoreEraseResult, type UnreadableObject } from './s3-records-common';
 import { malformedDecision } from './s3-records-malformed';
 import { listReads, scanObjects } from './s3-records-read';
@@ -16,9 +15,10 @@ import type { UnreadableReason } from './s3-records-stream';
 import { compareText } from './s3-shared';
 import { eraseNoncurrentVersion } from './s3-records-versions';
 import type { ConnectorContext, Identity, RefusalReason } from './types';
+import { recordMatcherFor } from '../core/matcher-cache';
 
 export async function eraseFromStore(opt: S3RecordsSettings, store: S3RecordsStore, subjects: ReadonlyMap<string, Identity>, ctx: ConnectorContext): Promise<StoreEraseResult> {
-  const matcher = new RecordMatcher(fieldSpecs(store), subjects, store.format, store.identifiers);
+  const matcher = recordMatcherFor(fieldSpecs(store), subjects, store.format, store.identifiers);
   const keys = new Set<string>();
   const versions = new Map<string, { key: string; versionId: string; refs: Map<string, number> }>();
   const scan = matcher.empty

@@ -13,6 +13,7 @@ import { addCounts, bodyOf, fieldSpecs, forEachLimit, keyHash, newTotals, unavai
 import { processRecords, SourceReadError, UnreadableObjectError, type MatchedRecord, type RecordDecision, type RewriteCounts } from './s3-records-stream';
 import { compareText, isGone, protectionOf } from './s3-shared';
 import type { ConnectorContext, Finding, Identity, Protection, S3RecordLocator } from './types';
+import { recordMatcherFor } from '../core/matcher-cache';
 
 /** One object version to read: the current one (no versionId) or a noncurrent one. */
 export interface ObjectRead {
@@ -138,7 +139,7 @@ export async function scanFindings(
   ctx: ConnectorContext,
 ): Promise<StoreScanResult> {
   const started = Date.now();
-  const matcher = new RecordMatcher(fieldSpecs(store), subjects, store.format, store.identifiers);
+  const matcher = recordMatcherFor(fieldSpecs(store), subjects, store.format, store.identifiers);
   const findings = new Map<string, Finding[]>();
   if (matcher.empty) return { findings, unreadable: [], totals: newTotals() };
   const list = typeof reads === 'function' ? await reads(ctx) : reads;
