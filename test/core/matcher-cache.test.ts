@@ -14,8 +14,8 @@ const subjects = (): Map<string, Identity> =>
 
 describe('compiled matchers are reused per container', () => {
   test('the same fields, format, settings and subjects give the very same matcher, whatever Map holds them', () => {
-    const a = recordMatcherFor(fields, subjects(), 'jsonl', { defaultCountry: 'CA' });
-    expect(recordMatcherFor(fields, subjects(), 'jsonl', { defaultCountry: 'CA' })).toBe(a);
+    const a = recordMatcherFor(fields, subjects(), 'jsonl', { phone: { defaultCountry: 'CA' } });
+    expect(recordMatcherFor(fields, subjects(), 'jsonl', { phone: { defaultCountry: 'CA' } })).toBe(a);
   });
 
   test('any difference compiles anew: an identifier, the format, the settings, the fields', () => {
@@ -24,7 +24,7 @@ describe('compiled matchers are reused per container', () => {
     changed.set('s2', { phone: ['+15145550203'] });
     expect(recordMatcherFor(fields, changed, 'jsonl')).not.toBe(a);
     expect(recordMatcherFor(fields, subjects(), 'csv')).not.toBe(a);
-    expect(recordMatcherFor(fields, subjects(), 'jsonl', { defaultCountry: 'US' })).not.toBe(a);
+    expect(recordMatcherFor(fields, subjects(), 'jsonl', { phone: { defaultCountry: 'US' } })).not.toBe(a);
     expect(recordMatcherFor(fields.slice(0, 1), subjects(), 'jsonl')).not.toBe(a);
     // A reused matcher finds what a fresh one finds.
     const line = Buffer.from('{"from":"sip:+15145550203@pbx.example","sipUser":"bob"}');
