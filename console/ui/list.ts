@@ -87,7 +87,7 @@ export function ListPage() {
       : rows.length === 0
         ? html`<p>No requests${filtered ? ' match' : ' yet'}.</p>`
         : html`<table>
-            <caption class="muted">${rows.length} requests${pages.length || next ? ` on page ${pages.length + 1}` : ''}, most urgent first</caption>
+            <caption class="muted">${rows.length} ${rows.length === 1 ? 'request' : 'requests'}${pages.length || next ? ` on page ${pages.length + 1}` : ''}, most urgent first</caption>
             <thead><tr><th scope="col">Request</th><th scope="col">Type</th><th scope="col">Origin</th><th scope="col">Status</th><th scope="col">Received</th><th scope="col">Due</th><th scope="col">Days left</th></tr></thead>
             <tbody>${rows.map(
               (r) => html`<tr>

@@ -47,7 +47,7 @@ export function StartPage({ me }: { me: Me }) {
       <${Field} id="s-type" name="type" label="Type" options=${TYPES} value="erasure" errors=${errors} />
       <${Field} id="s-request" name="requestId" label="Request id" hint="Letters, digits, - and _ (the execution's name; starting it again rejoins it)" required errors=${errors} />
       <${Field} id="s-subject" name="subjectId" label="Subject id (verified)" hint="Stored in the ledger only; never shown again" required errors=${errors} />
-)      <${Field} id="s-purposes" name="purposes" label="Purposes (withdraw-consent, objection)" hint="Comma-separated, as the data map names them, e.g. marketing,analytics" errors=${errors} />
+      <${Field} id="s-purposes" name="purposes" label="Purposes (withdraw-consent, objection)" hint="Comma-separated, as the data map names them, e.g. marketing,analytics" errors=${errors} />
       <${Field} id="s-received" name="receivedAt" label="Received at (optional)" hint="If it arrived before now: ISO 8601 with its offset, e.g. 2026-11-30T09:00:00Z; the deadline counts from then" errors=${errors} />
       <${Field} id="s-jurisdiction" name="jurisdiction" label="Jurisdiction (optional)" hint="Whose law sets the response period, e.g. CA or CA-QC; empty: the deployment's" errors=${errors} />
       <fieldset>
