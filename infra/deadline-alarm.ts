@@ -17,16 +17,7 @@ import { LOG_QUEUE_METRICS } from '../functions/core/log-queue';
 import { METRICS_NAMESPACE } from '../functions/core/metrics';
 
 export function deadlineAlarm(scope: Construct, topic?: sns.ITopic, nearingDays = DeadlineSettingsSchema.parse({}).nearingDays): cloudwatch.Alarm {
-  const alarm = new cloudwatch.Alarm(scope, 'RequestsNearingDeadline', {
-    alarmDescription: `Requests overdue or nearing their statutory deadline (PIPEDA s.8(3)): npx dsr requests --due-within ${nearingDays}d --overdue`,
-    metric: new cloudwatch.Metric({ namespace: DEADLINE_METRICS.namespace, metricName: DEADLINE_METRICS.nearing, statistic: 'Maximum', period: Duration.days(1) }),
-    threshold: 1,
-    evaluationPeriods: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  });
-  if (topic) alarm.addAlarmAction(new actions.SnsAction(topic));
-  return alarm;
+  return countAlarm(scope, 'RequestsNearingDeadline', `Requests overdue or nearing their statutory deadline (PIPEDA s.8(3)): npx dsr requests --due-within ${nearingDays}d --overdue`, DEADLINE_METRICS.nearing, topic);
 }
 
 /**
@@ -35,9 +26,14 @@ export function deadlineAlarm(scope: Construct, topic?: sns.ITopic, nearingDays 
  * another erasure of the subject). Each run of the log-erasure machine writes the count.
  */
 export function logErasureOverdueAlarm(scope: Construct, topic?: sns.ITopic): cloudwatch.Alarm {
-  const alarm = new cloudwatch.Alarm(scope, 'LogErasuresOverdue', {
-    alarmDescription: 'Queued log erasures past their statutory deadline: npx dsr logs queue, then npx dsr logs erase-pending',
-    metric: new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: LOG_QUEUE_METRICS.overdue, statistic: 'Maximum', period: Duration.days(1) }),
+  return countAlarm(scope, 'LogErasuresOverdue', 'Queued log erasures past their statutory deadline: npx dsr logs queue, then npx dsr logs erase-pending', LOG_QUEUE_METRICS.overdue, topic);
+}
+
+/** Fires while a daily count (an EMF metric of the product's namespace) is at least one; a day with no line does not breach. */
+function countAlarm(scope: Construct, id: string, description: string, metricName: string, topic?: sns.ITopic): cloudwatch.Alarm {
+  const alarm = new cloudwatch.Alarm(scope, id, {
+    alarmDescription: description,
+    metric: new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, statistic: 'Maximum', period: Duration.days(1) }),
     threshold: 1,
     evaluationPeriods: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -16,7 +16,7 @@ export function metricLine(counts: Readonly<Record<string, number>>, now: Date):
   });
 }
 
-/** Writes the line where Lambda's log ingestion reads it: only inside a Lambda function (locally it would be noise). */
-export function emitMetrics(counts: Readonly<Record<string, number>>, now: Date): void {
-  if (process.env.AWS_LAMBDA_FUNCTION_NAME) process.stdout.write(`${metricLine(counts, now)}\n`);
+/** Writes a metric line where Lambda's log ingestion reads it: only inside a Lambda function (locally it would be noise). */
+export function emitMetricLine(line: string): void {
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME) process.stdout.write(`${line}\n`);
 }

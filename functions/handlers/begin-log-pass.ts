@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../core/errors';
 import { beginLogPass } from '../core/log-pass';
 import { LOG_QUEUE_METRICS } from '../core/log-queue';
-import { emitMetrics } from '../core/metrics';
+import { emitMetricLine, metricLine } from '../core/metrics';
 import { getRuntime } from './runtime';
 import { taskHandler } from './middleware';
 
@@ -29,6 +29,6 @@ export const handler = taskHandler('begin-log-pass', Input, async ({ input }) =>
   }
   const start = await beginLogPass(rt, { force: input.force, now });
   // Every run is also the queue check: the LogErasuresOverdue alarm reads this line (EMF).
-  emitMetrics({ [LOG_QUEUE_METRICS.queued]: start.queue.queued, [LOG_QUEUE_METRICS.overdue]: start.queue.overdue }, clockNow);
+  emitMetricLine(metricLine({ [LOG_QUEUE_METRICS.queued]: start.queue.queued, [LOG_QUEUE_METRICS.overdue]: start.queue.overdue }, clockNow));
   return start;
 });

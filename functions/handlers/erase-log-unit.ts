@@ -3,25 +3,12 @@ import { z } from 'zod';
 import { eraseLogUnit } from '../core/log-pass-unit';
 import { getRuntime } from './runtime';
 import { taskHandler } from './middleware';
+import { unitBatchInput } from './schemas';
 
 const PassId = z.string().regex(/^[0-9]{8}-[0-9a-f]{8}$/);
 
 /** What the ItemBatcher hands each child: one manifest line and the pass's BatchInput. */
-const Input = z.object({
-  Items: z
-    .array(
-      z.object({
-        unit: z.string().regex(/^[0-9]{6,}$/),
-        store: z.string().min(1),
-        keys: z.number().int().nonnegative(),
-        versions: z.number().int().nonnegative(),
-        storedBytes: z.number().nonnegative(),
-        bytes: z.number().nonnegative(),
-      }),
-    )
-    .length(1),
-  BatchInput: z.object({ passId: PassId, now: z.iso.datetime({ offset: true }) }),
-});
+const Input = unitBatchInput(/^[0-9]{6,}$/, z.object({ passId: PassId, now: z.iso.datetime({ offset: true }) }));
 
 export const handler = taskHandler('erase-log-unit', Input, async ({ Items, BatchInput }) =>
   eraseLogUnit(getRuntime(), { passId: BatchInput.passId, now: BatchInput.now, line: Items[0] }),

@@ -1,8 +1,8 @@
 /** FindDueDeferrals: the sweep's date, and the deferred entries due at it (at most sweepMaxEntries; `remaining` says how many wait for the next run). */
 import { z } from 'zod';
 import { deadlineSettings } from '../core/deadline-settings';
-import { DEADLINE_METRICS, deadlineCounts } from '../core/deadlines';
-import { emitMetrics } from '../core/metrics';
+import { deadlineCounts, deadlineMetricLine } from '../core/deadlines';
+import { emitMetricLine } from '../core/metrics';
 import { InvalidInputError } from '../core/errors';
 import { getRuntime } from './runtime';
 import { duePage } from '../core/sweep';
@@ -27,6 +27,6 @@ export const handler = taskHandler('find-due-deferrals', Input, async ({ sweepId
   // The daily sweep is also the deadline check: the alarm on RequestsNearingDeadline reads this line (EMF).
   // The real clock, not the sweep's date: a deadline is now or never.
   const deadlines = await deadlineCounts(rt, clockNow, deadlineSettings(rt.config.settings).nearingDays);
-  emitMetrics({ [DEADLINE_METRICS.nearing]: deadlines.nearing, [DEADLINE_METRICS.overdue]: deadlines.overdue }, clockNow);
+  emitMetricLine(deadlineMetricLine(deadlines, clockNow));
   return { sweepId, now: now.toISOString(), due, count: due.length, remaining: total - due.length, deadlines };
 });

@@ -26,3 +26,25 @@ export const StoreResult = z.object({
 export type StoreResult = z.infer<typeof StoreResult>;
 
 export { hash as HashSchema };
+
+/**
+ * What a Distributed Map's ItemBatcher hands one child of a log pass or a log scan: exactly one
+ * manifest line (unit id, store, sizes; no key, no personal value) and the parent's BatchInput.
+ */
+export function unitBatchInput<B extends z.ZodTypeAny>(unitId: RegExp, batchInput: B) {
+  return z.object({
+    Items: z
+      .array(
+        z.object({
+          unit: z.string().regex(unitId),
+          store: z.string().min(1),
+          keys: z.number().int().nonnegative(),
+          versions: z.number().int().nonnegative(),
+          storedBytes: z.number().nonnegative(),
+          bytes: z.number().nonnegative(),
+        }),
+      )
+      .length(1),
+    BatchInput: batchInput,
+  });
+}
