@@ -6,7 +6,7 @@
  * answered ones in another, so "overdue" is one Query, never a Scan of the ledger.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { DeadlineSettingsSchema, type DeadlineSettings } from './deadline-settings';
 import { DsrError, InvalidInputError } from './errors';
 import { canonicalJson, sha256Hex } from './hash';
@@ -76,7 +76,7 @@ export class ExtensionRefusedError extends DsrError {
   }
 }
 
-type Ctx = { readonly dynamodb: DynamoDBClient; readonly ledger: { readonly table: string } };
+export type Ctx = { readonly dynamodb: DynamoDBClient; readonly ledger: { readonly table: string } };
 
 export interface Extension {
   readonly firstDueAt: string;
@@ -168,21 +168,47 @@ export interface RequestQuery {
  * show its previous status.
  */
 export async function listRequests(rt: Ctx, q: RequestQuery): Promise<ListedRequest[]> {
-  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
+  const rows: ListedRequest[] = [];
+  for (const query of deadlineQueries(rt, q)) {
+    for await (const item of indexItems(rt, query)) rows.push(listed(item, q.now));
+  }
+  return rows.sort(byDue);
+}
+
+/** The list's order: due date, then request id (an index keeps equal due dates in no order of ours). */
+export const byDue = (a: ListedRequest, b: ListedRequest): number => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : a.requestId.localeCompare(b.requestId));
+
+/**
+ * The Queries of the deadline index a listing reads: one per index partition, with the due
+ * range as the key condition and the other filters inside the Query. `from` narrows the range
+ * to due dates at or after it (a page's start), so a page reads from where the last one ended.
+ */
+export function deadlineQueries(rt: Ctx, q: RequestQuery, from?: string): QueryCommandInput[] {
   const now = q.now.toISOString();
   const dated = q.overdue || q.dueWithinDays !== undefined;
   const states: DueState[] = dated ? ['open'] : q.status ? [dueStateOf(q.status)] : ['open', 'answered'];
   const names: Record<string, string> = { '#state': DEADLINE_INDEX.partitionKey };
   const values: Record<string, unknown> = {};
-  let range = '';
-  if (q.overdue && q.dueWithinDays === undefined) {
-    range = ' AND #due < :now';
-    values[':now'] = now;
-  } else if (q.dueWithinDays !== undefined) {
+  // The due range as [lo, hi], both inclusive: "overdue" (strictly before now) ends a millisecond before now, the precision due dates are written in.
+  let lo: string | undefined = from;
+  let hi: string | undefined;
+  if (q.dueWithinDays !== undefined) {
     // Due within N days, and (with --overdue too) those already past.
-    range = q.overdue ? ' AND #due <= :until' : ' AND #due BETWEEN :now AND :until';
-    if (!q.overdue) values[':now'] = now;
-    values[':until'] = new Date(q.now.getTime() + q.dueWithinDays * DAY_MS).toISOString();
+    hi = new Date(q.now.getTime() + q.dueWithinDays * DAY_MS).toISOString();
+    if (!q.overdue) lo = lo !== undefined && lo > now ? lo : now;
+  } else if (q.overdue) hi = new Date(q.now.getTime() - 1).toISOString();
+  // A page that starts after the range's end reads nothing (BETWEEN refuses lo > hi).
+  if (lo !== undefined && hi !== undefined && lo > hi) return [];
+  let range = '';
+  if (lo !== undefined && hi !== undefined) {
+    range = ' AND #due BETWEEN :lo AND :hi';
+    Object.assign(values, { ':lo': lo, ':hi': hi });
+  } else if (hi !== undefined) {
+    range = ' AND #due <= :hi';
+    values[':hi'] = hi;
+  } else if (lo !== undefined) {
+    range = ' AND #due >= :lo';
+    values[':lo'] = lo;
   }
   if (range) names['#due'] = DEADLINE_INDEX.sortKey;
   const filters: string[] = [];
@@ -202,29 +228,28 @@ export async function listRequests(rt: Ctx, q: RequestQuery): Promise<ListedRequ
     names['#origin'] = 'origin';
     values[':origin'] = q.origin;
   }
-  const rows: ListedRequest[] = [];
-  for (const state of states) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await doc.send(
-        new QueryCommand({
-          TableName: rt.ledger.table,
-          IndexName: DEADLINE_INDEX.name,
-          KeyConditionExpression: `#state = :state${range}`,
-          FilterExpression: filters.length > 0 ? filters.join(' AND ') : undefined,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ...values, ':state': state },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) rows.push(listed(item, q.now));
-      start = out.LastEvaluatedKey;
-    } while (start);
-  }
-  return rows.sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : a.requestId.localeCompare(b.requestId)));
+  return states.map((state) => ({
+    TableName: rt.ledger.table,
+    IndexName: DEADLINE_INDEX.name,
+    KeyConditionExpression: `#state = :state${range}`,
+    FilterExpression: filters.length > 0 ? filters.join(' AND ') : undefined,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: { ...values, ':state': state },
+  }));
 }
 
-function listed(item: Record<string, unknown>, now: Date): ListedRequest {
+/** The items one Query yields, page after page (`pageSize` caps the items each page reads). */
+export async function* indexItems(rt: Ctx, query: QueryCommandInput, pageSize?: number): AsyncGenerator<Record<string, unknown>> {
+  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await doc.send(new QueryCommand({ ...query, ExclusiveStartKey: start, Limit: pageSize }));
+    yield* out.Items ?? [];
+    start = out.LastEvaluatedKey;
+  } while (start);
+}
+
+export function listed(item: Record<string, unknown>, now: Date): ListedRequest {
   const dueAt = item.dueAt as string;
   const status = item.status as RequestStatus;
   const left = daysLeft(dueAt, now);

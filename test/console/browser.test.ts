@@ -110,9 +110,10 @@ describe('console in chromium', () => {
     const { page } = await signedIn('support');
     await page.getByRole('link', { name: erasureId }).waitFor();
     await page.getByLabel('Due').selectOption('overdue');
+    // web-old-1 is overdue, so it shows in the unfiltered list too: wait for the filtered answer to replace that list.
+    await page.getByRole('link', { name: erasureId }).waitFor({ state: 'detached' });
     await page.getByRole('link', { name: 'web-old-1' }).waitFor();
     await page.getByRole('cell', { name: /^-\d+ \(overdue\)$/ }).first().waitFor();
-    expect(await page.getByRole('link', { name: erasureId }).count()).toBe(0);
     await page.screenshot({ path: path.join(DOCS, 'requests-overdue.png') });
     await page.getByLabel('Origin').selectOption('retention-schedule');
     await page.getByText('No requests match.').waitFor();
