@@ -19,7 +19,7 @@ export interface S3RecordsOptions {
   readonly concurrency?: number;
   /** Rewrites of one object before ConcurrentModificationError. Default 3. */
   readonly maxAttempts?: number;
-  /** gzip level of rewritten objects. Default 6 (zlib's default). */
+  /** gzip level of rewritten objects where the store does not set `gzipLevel`. Default 6 (zlib's default). */
   readonly gzipLevel?: number;
   /** Multipart part size for staged uploads and large copies. Default 16 MiB. */
   readonly partSize?: number;

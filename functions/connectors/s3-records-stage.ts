@@ -109,7 +109,7 @@ export async function stage(
   }
   let sink: Sink | undefined;
   const open = (gzip: boolean): Sink => {
-    const stream = gzip ? createGzip({ level: opt.gzipLevel }) : new PassThrough();
+    const stream = gzip ? createGzip({ level: store.gzipLevel ?? opt.gzipLevel }) : new PassThrough();
     const upload = new Upload({
       client: ctx.s3,
       partSize: opt.partSize,

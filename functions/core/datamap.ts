@@ -233,6 +233,13 @@ export const S3RecordsStoreSchema = z
      */
     malformed: z.enum(['redact', 'report']).default('redact'),
     /**
+     * gzip level of the objects an erasure rewrites (1 fastest, 9 smallest); absent: the
+     * connector's, zlib's default 6. Compressing is most of a rewrite's CPU, so the Lambda bill
+     * of a log-erasure pass that rewrites most objects; a lower level trades it for stored bytes
+     * (bench/README.md has both, measured on the reference logs).
+     */
+    gzipLevel: z.number().int().min(1).max(9).optional(),
+    /**
      * How an erasure request reaches this store's records. `queued`: the request queues the
      * store and the scheduled log-erasure pass erases every queued subject in one read of the
      * store (functions/core/log-pass.ts); `inline`: the request scans and rewrites the store

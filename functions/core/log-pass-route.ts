@@ -1,10 +1,10 @@
 /**
  * Which way a request reaches a big log store's records. An erasure: the request itself (scan
- * and rewrite, inline) or the batched log-erasure pass (queued); an access or portability
- * request: one DiscoverStore (inline) or a Distributed Map over work units (fan-out). The data
- * map chooses per store (`logPass`); `auto` treats a store as big once it holds
- * `logPass.aboveBytes` or more, counted from its listing (every version), which stops as soon
- * as the threshold is passed.
+ * and rewrite, inline) or the batched log-erasure pass (queued); an access, portability or
+ * restriction request: one DiscoverStore (inline) or a Distributed Map over work units
+ * (fan-out). The data map chooses per store (`logPass`); `auto` treats a store as big once it
+ * holds `logPass.aboveBytes` or more, counted from its listing (every version), which stops as
+ * soon as the threshold is passed.
  */
 import type { Store } from './datamap';
 import { isBatchConnector } from '../connectors/types';
@@ -16,12 +16,16 @@ export async function queuesForLogPass(rt: Runtime, store: Store, requestType: s
 }
 
 /**
- * Whether an access or portability request discovers the store on a Distributed Map over its
- * work units (functions/core/log-scan.ts) rather than in one DiscoverStore: by the same rule as
- * the erasure queue, so a store is either small everywhere or big everywhere.
+ * Whether a request that reads the store without rewriting it (access, portability, a
+ * restriction or its lift) discovers it on a Distributed Map over its work units
+ * (functions/core/log-scan.ts) rather than in one DiscoverStore: by the same rule as the erasure
+ * queue, so a store is either small everywhere or big everywhere. A restriction has to find the
+ * records to count and report them, and a 1 TB store does not fit one Lambda's 900 s either.
  */
+const FANNED_OUT_TYPES: ReadonlySet<string> = new Set(['access', 'portability', 'restriction']);
+
 export async function fansOut(rt: Runtime, store: Store, requestType: string): Promise<boolean> {
-  return (requestType === 'access' || requestType === 'portability') && (await isBigLogStore(rt, store));
+  return FANNED_OUT_TYPES.has(requestType) && (await isBigLogStore(rt, store));
 }
 
 /** `logPass: queued`, or `auto` and at least `aboveBytes` stored (the listing stops once past it). */

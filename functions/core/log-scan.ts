@@ -1,22 +1,26 @@
 /**
- * Discovery of a big log store for an access or portability request, fanned out: DiscoverStore
- * only lists the store's object versions into work units (log-pass-units.ts, the packing the
- * erasure pass uses) and writes the store's manifest; BeginLogScan joins the stores' manifests
- * into the one a top-level Distributed Map reads; each child scans one unit for the subject
- * (`discoverMany`, K = 1) and keeps the unit's findings in the work bucket; CollectLogFindings
- * joins them, in unit order, into the store's findings document, so ApplyRetention, ExportStore
- * and the bundle read exactly what a single DiscoverStore would have written.
+ * Discovery (and export) of a big log store for an access, portability or restriction request,
+ * fanned out: DiscoverStore only lists the store's object versions into work units
+ * (log-pass-units.ts, the packing the erasure pass uses) and writes the store's manifest;
+ * BeginLogScan joins the stores' manifests into the one a top-level Distributed Map reads; each
+ * child scans one unit for the subject (`discoverMany`, K = 1) and keeps the unit's findings in
+ * the work bucket; CollectLogFindings joins them, in unit order, into the store's findings
+ * document, so ApplyRetention and RestrictStore read exactly what a single DiscoverStore would
+ * have written. For access and portability the child also exports its unit's records (the
+ * connector's `export` over the unit's findings: only the unit's objects that hold them are
+ * read again), so no single Lambda reads the subject's records of the whole store; ExportStore
+ * joins the units' exports in the same order (`fannedOutExport`).
  *
  * Everything lives under the request's prefix and the execution's name: a unit whose findings
  * exist is not scanned again when its Map is retried (a failed unit, a timeout), while a later
  * execution of the request lists and scans afresh. State and manifest lines carry unit ids,
  * store names and sizes only; keys and findings stay in the bucket.
  */
-import type { Finding } from '../connectors/types';
+import type { ExportItem, Finding } from '../connectors/types';
 import { isBatchConnector } from '../connectors/types';
 import { DataMapError, RequestStateError } from './errors';
 import { packUnits, type ManifestLine, type WorkUnit } from './log-pass-units';
-import { docKeys, loadIdentity, storeNamed } from './request-data';
+import { docKeys, loadIdentity, storeNamed, type ExportedStore } from './request-data';
 import type { Runtime } from './runtime';
 import { Workspace } from './workspace';
 
@@ -27,6 +31,7 @@ export const scanKeys = {
   storeManifest: (requestId: string, execution: string, store: string) => `${scanKeys.root(requestId, execution)}stores/${store}.jsonl`,
   unit: (requestId: string, execution: string, unit: string) => `${scanKeys.root(requestId, execution)}units/${unit}.json`,
   result: (requestId: string, execution: string, unit: string) => `${scanKeys.root(requestId, execution)}findings/${unit}.json`,
+  exported: (requestId: string, execution: string, unit: string) => `${scanKeys.root(requestId, execution)}export/${unit}.json`,
   mapRun: (requestId: string, execution: string) => `${scanKeys.root(requestId, execution)}map-run`,
 };
 
@@ -66,11 +71,14 @@ function jsonLines(lines: readonly unknown[]): string {
 async function manifestLines(rt: Runtime, key: string): Promise<ManifestLine[]> {
   const text = await rt.workspace.getText(key);
   if (text === undefined) throw new RequestStateError(`the log scan has no manifest at ${key}`, {});
-  return text
+  return parseLines(text);
+}
+
+const parseLines = (text: string): ManifestLine[] =>
+  text
     .split('\n')
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as ManifestLine);
-}
 
 /** One store's entry of the discovery the state carries (store, status, counts). */
 export interface DiscoveredStore {
@@ -107,10 +115,26 @@ interface UnitFindings {
   readonly store: string;
   readonly findings: readonly Finding[];
   readonly unreadable: number;
+  /** Access and portability: how many records and missing findings the unit exported. */
+  readonly exported?: { readonly records: number; readonly missing: number };
 }
 
-/** ScanLogUnit: one unit's objects read once for the request's subject; the findings are the unit's checkpoint. */
-export async function scanLogUnit(rt: Runtime, args: { requestId: string; execution: string; line: ManifestLine }): Promise<{ units: 1; counts: Record<string, number> }> {
+/** A unit's export for the subject: the records of its findings, or why one is missing. Personal, in the work bucket only. */
+interface UnitExport {
+  readonly unit: string;
+  readonly records: ExportedStore['records'];
+  readonly missing: ExportedStore['missing'];
+}
+
+/** Request types whose fanned-out units export what they find (a restriction only counts). */
+export const EXPORTING_TYPES: ReadonlySet<string> = new Set(['access', 'portability']);
+
+/**
+ * ScanLogUnit: one unit's objects read once for the request's subject, and for an access or
+ * portability request its findings' records exported; the findings are the unit's checkpoint,
+ * written last, so a unit with findings has its export too.
+ */
+export async function scanLogUnit(rt: Runtime, args: { requestId: string; execution: string; line: ManifestLine; requestType?: string }): Promise<{ units: 1; counts: Record<string, number> }> {
   const { requestId, execution, line } = args;
   const resultKey = scanKeys.result(requestId, execution, line.unit);
   const done = await rt.workspace.getJson<UnitFindings>(resultKey);
@@ -124,14 +148,58 @@ export async function scanLogUnit(rt: Runtime, args: { requestId: string; execut
   let unreadable = 0;
   const ctx = { ...rt.connectorContext(), onUnreadable: () => void unreadable++ };
   const found = await connector.discoverMany(store, new Map([['subject', identity]]), unit.keys, ctx);
-  const result: UnitFindings = { unit: unit.unit, store: store.name, findings: found.get('subject') ?? [], unreadable };
+  const findings = found.get('subject') ?? [];
+  let exported: UnitFindings['exported'];
+  if (args.requestType !== undefined && EXPORTING_TYPES.has(args.requestType)) {
+    const part = await unitExport(unit.unit, store.name, connector.export(store, identity, findings, rt.connectorContext()));
+    await rt.workspace.putJson(scanKeys.exported(requestId, execution, unit.unit), part);
+    exported = { records: part.records.length, missing: part.missing.length };
+  }
+  const result: UnitFindings = { unit: unit.unit, store: store.name, findings, unreadable, ...(exported ? { exported } : {}) };
   await rt.workspace.putJson(resultKey, result);
   return { units: 1, counts: countsOf(result) };
 }
 
+async function unitExport(unit: string, store: string, items: AsyncIterable<ExportItem>): Promise<UnitExport> {
+  const records: Array<ExportedStore['records'][number]> = [];
+  const missing: Array<ExportedStore['missing'][number]> = [];
+  for await (const item of items) {
+    if (item.type === 'record') records.push({ findingId: item.findingId, role: item.role, record: item.record });
+    else if (item.type === 'missing') missing.push({ findingId: item.findingId, reason: item.reason });
+    // Log records are records: a file would need ExportStore's staging, which a unit does not do.
+    else throw new DataMapError(`store ${store} exported a file from work unit ${unit}: only records can be exported in work units`);
+  }
+  return { unit, records, missing };
+}
+
 function countsOf(r: UnitFindings): Record<string, number> {
   const thirdParty = r.findings.filter((f) => f.role === 'third-party').length;
-  return { findings: r.findings.length, owner: r.findings.length - thirdParty, thirdParty, ...(r.unreadable ? { unreadable: r.unreadable } : {}) };
+  return {
+    findings: r.findings.length,
+    owner: r.findings.length - thirdParty,
+    thirdParty,
+    ...(r.unreadable ? { unreadable: r.unreadable } : {}),
+    ...(r.exported ? { exportedRecords: r.exported.records, exportMissing: r.exported.missing } : {}),
+  };
+}
+
+/**
+ * ExportStore's part for a store this execution fanned out: the units' exports joined in
+ * manifest order, the order one export reads the store's objects in; undefined when the store
+ * was not fanned out by this execution (no manifest of its own), so the connector exports it.
+ */
+export async function fannedOutExport(rt: Runtime, args: { requestId: string; execution: string; store: string }): Promise<Omit<ExportedStore, 'store'> | undefined> {
+  const text = await rt.workspace.getText(scanKeys.storeManifest(args.requestId, args.execution, args.store));
+  if (text === undefined) return undefined;
+  const records: Array<ExportedStore['records'][number]> = [];
+  const missing: Array<ExportedStore['missing'][number]> = [];
+  for (const line of parseLines(text)) {
+    const part = await rt.workspace.getJson<UnitExport>(scanKeys.exported(args.requestId, args.execution, line.unit));
+    if (!part) throw new RequestStateError(`request ${args.requestId} has no export of work unit ${line.unit} (store ${args.store})`, { requestId: args.requestId, unit: line.unit });
+    records.push(...part.records);
+    missing.push(...part.missing);
+  }
+  return { records, files: [], missing };
 }
 
 /**

@@ -4,14 +4,21 @@
  * bundle can be assembled without holding them in memory.
  */
 import { Upload } from '@aws-sdk/lib-storage';
+import { fannedOutExport } from '../core/log-scan';
 import { docKeys, loadFindings, loadIdentity, stagingKey, storeNamed, type ExportedStore } from '../core/request-data';
 import { getRuntime } from './runtime';
 import { taskHandler } from './middleware';
 import { StoreTaskInput } from './schemas';
 
-export const handler = taskHandler('export-store', StoreTaskInput, async ({ requestId, store: storeName }) => {
+export const handler = taskHandler('export-store', StoreTaskInput, async ({ requestId, store: storeName, executionName }) => {
   const rt = getRuntime();
   const store = storeNamed(rt, storeName);
+  // A big log store this execution fanned out was exported unit by unit by its Distributed Map's children: join their parts.
+  const fanned = executionName ? await fannedOutExport(rt, { requestId, execution: executionName, store: storeName }) : undefined;
+  if (fanned) {
+    await rt.workspace.putJson(docKeys.exported(requestId, storeName), { store: storeName, ...fanned } satisfies ExportedStore);
+    return { store: storeName, status: 'ok', counts: { records: fanned.records.length, files: 0, missing: fanned.missing.length } };
+  }
   const identity = await loadIdentity(rt, requestId);
   const findings = await loadFindings(rt, requestId, storeName);
   const exported: { records: ExportedStore['records'][number][]; files: ExportedStore['files'][number][]; missing: ExportedStore['missing'][number][] } = {

@@ -6,6 +6,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import {
+  GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -14,7 +15,7 @@ import {
 import { createS3RecordsConnector, type S3RecordsOptions } from '../../functions/connectors/s3-records';
 import type { ConnectorContext, Identity } from '../../functions/connectors/types';
 
-import { type S3RecordsStore } from '../../functions/core/datamap';
+import { parseDataMap, type S3RecordsStore } from '../../functions/core/datamap';
 import { LOG_FIELDS as F, sipLogStore, useLogStores } from '../support/log-store';
 
 const fx = useLogStores('rw');
@@ -107,4 +108,33 @@ test("the retention sweep's batch erasure keeps them too", async () => {
   const out = await connector.eraseFromStore(store(bucket), new Map([['s', subject]]), context());
   expect(out.rewritten).toBe(1);
   expect(await attributes(bucket, key)).toEqual(EXPECTED);
+});
+
+describe("the rewritten object's gzip level", () => {
+  // A body that compresses differently at levels 1 and 6 (the three lines above compress the same at both).
+  const LINES = Array.from({ length: 4000 }, (_, i) => `{"from":"sip:+1514555${String(1000 + (i % 97)).padStart(4, '0')}@pbx","n":${i},"ua":"Yealink SIP-T4${i % 7}G 66.86.0.${i % 13}","cseq":"${(i * 7919) % 100000} INVITE"}`);
+  const kept = LINES.filter((l) => !l.includes('+15145551000@')).join('\n') + '\n';
+
+  test.each<[string, number | undefined, number]>([
+    ['the store sets none: the connector default, 6', undefined, 6],
+    ['the store sets 1', 1, 1],
+    ['the store sets 9', 9, 9],
+  ])('%s', async (_name, gzipLevel, expected) => {
+    const bucket = await fx.newBucket();
+    const key = 'sip/2026/11/01/11.jsonl.gz';
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipSync(LINES.join('\n') + '\n') }));
+    const st: S3RecordsStore = { ...store(bucket), ...(gzipLevel === undefined ? {} : { gzipLevel }) };
+    const connector = createS3RecordsConnector();
+    const out = await connector.eraseFromStore(st, new Map([['s', { phone: ['+15145551000'] }]]), context());
+    expect(out.rewritten).toBe(1);
+    const body = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray());
+    // zlib's stream and its one-shot call write the same bytes for the same input and level.
+    expect(body.equals(gzipSync(kept, { level: expected }))).toBe(true);
+    expect(body.equals(gzipSync(kept, { level: expected === 6 ? 1 : 6 }))).toBe(false);
+  });
+
+  test('a level outside 1-9 is refused by the data map, naming the field', () => {
+    const map = { version: 1, stores: [{ ...store('logs-bucket'), name: 'sip-logs', gzipLevel: 0 }] };
+    expect(() => parseDataMap(map)).toThrow(/stores\[0\]\.gzipLevel: /);
+  });
 });

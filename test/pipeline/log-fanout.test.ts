@@ -1,9 +1,9 @@
 /**
- * Access and portability over big log stores, fanned out, end to end on the local engine: the
- * same requests, once with the log stores discovered by one DiscoverStore each (inline) and once
- * fanned out (`logPass: queued`, and `auto` past a small `aboveBytes`, into 1 MiB work units run
- * by the request's Distributed Map), must leave the very same findings, exports and bundle
- * entries; no state passes 256 KB, nothing personal reaches a history (parent or child), and a
+ * Access, portability and restriction over big log stores, fanned out, end to end on the local
+ * engine: the same requests, once with the log stores discovered by one DiscoverStore each
+ * (inline) and once fanned out (`logPass: queued`, and `auto` past a small `aboveBytes`, into
+ * 1 MiB work units run by the request's Distributed Map), must leave the very same findings,
+ * exports and bundle entries (a restriction: findings and what RestrictStore applied); no state passes 256 KB, nothing personal reaches a history (parent or child), and a
  * unit that fails is scanned again by the retried Map while the finished units are not.
  */
 import { ListExecutionsCommand, ListMapRunsCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SubjectEntry, SubjectsReport } from '../../examples/voip-operator/generator';
+import { s3RecordsConnector } from '../../functions/connectors/s3-records';
 import { DEFAULT_DATA_MAP } from '../../local/engine';
 import { readZip } from '../core/bundle-support';
 import { startSeededEngine, type SeededEngine } from '../support/engine';
@@ -70,11 +71,14 @@ async function outcome(env: SeededEngine, requestId: string, planHash: string, d
   const findings: Record<string, string> = {};
   const exported: Record<string, string> = {};
   const plan = JSON.parse(await workText(env, `requests/${requestId}/plans/${planHash}.json`)) as { stores: Array<{ store: string }> };
+  const restriction = requestId.endsWith('-restriction');
   for (const store of LOG_STORES) {
     findings[store] = await workText(env, `requests/${requestId}/findings/${store}.json`);
-    exported[store] = await workText(env, `requests/${requestId}/export/${store}.json`);
+    // A restriction exports nothing: what RestrictStore applied (counted, per decision) is its outcome.
+    exported[store] = await workText(env, `requests/${requestId}/${restriction ? 'applied' : 'export'}/${store}.json`);
     findings[`${store} (plan)`] = JSON.stringify(plan.stores.find((s) => s.store === store));
   }
+  if (restriction) return { findings, exported, entries: {} };
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${requestId}.bundle`);
   const r = await env.t.dsr('bundle', requestId, '--out', file);
@@ -155,14 +159,14 @@ const inline: Record<string, Awaited<ReturnType<typeof outcome>>> = {};
 let subjectId: string;
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-fanout-'));
 
-describe('access and portability over fanned-out log stores', () => {
+describe('access, portability and restriction over fanned-out log stores', () => {
   afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 
   it('inline: one DiscoverStore per log store (the reference)', async () => {
     const env = await startSeededEngine({ seed: 41, now: NOW, dataMapFile: dataMapWith({ 'sip-logs': 'inline', 'app-logs': 'inline' }) });
     try {
       subjectId = subjectOf(env.report).subjectId;
-      for (const type of ['access', 'portability']) {
+      for (const type of ['access', 'portability', 'restriction']) {
         const r = await request(env, type, `req-fanout-${type}`, subjectId);
         expect(r.summary).toMatchObject({ status: 'completed' });
         inline[type] = await outcome(env, `req-fanout-${type}`, r.summary.planHash, path.join(out));
@@ -176,7 +180,7 @@ describe('access and portability over fanned-out log stores', () => {
     }
   }, 600_000);
 
-  it('fanned out: the same findings, exports and bundle; counts and references only in every history, parent and child', async () => {
+  it('fanned out: the same findings, exports, bundle and restriction counts; counts and references only in every history, parent and child', async () => {
     const env = await startSeededEngine({
       seed: 41,
       now: NOW,
@@ -186,8 +190,11 @@ describe('access and portability over fanned-out log stores', () => {
     try {
       const subject = subjectOf(env.report);
       expect(subject.subjectId).toBe(subjectId);
-      for (const type of ['access', 'portability']) {
+      // Who exports the log stores' records: each call's findings, per store (the Distributed Map's children, one unit each, or one whole-store ExportStore).
+      const exportCalls = jest.spyOn(s3RecordsConnector, 'export');
+      for (const type of ['access', 'portability', 'restriction']) {
         const requestId = `req-fanout-${type}`;
+        exportCalls.mockClear();
         const r = await request(env, type, requestId, subjectId);
         expect(r.summary).toMatchObject({ status: 'completed' });
         const fanned = await outcome(env, requestId, r.summary.planHash, path.join(out, 'fanned'));
@@ -206,6 +213,20 @@ describe('access and portability over fanned-out log stores', () => {
         expect(history.out).toMatch(new RegExp(`BeginLogScan\\s+${scan.units} work units of 2 big log store\\(s\\)`));
         const units = unitOutputs(children);
         expect(units.reduce((n, u) => n + u.counts.findings, 0)).toBe(LOG_STORES.reduce((n, s) => n + JSON.parse(fanned.findings[s]).length, 0));
+        // Access and portability: the units exported the records (ExportStore only joined their parts); a restriction exports nothing.
+        const exportedByUnits = units.reduce((n, u) => n + (u.counts.exportedRecords ?? 0), 0);
+        if (type === 'restriction') expect(units.every((u) => u.counts.exportedRecords === undefined)).toBe(true);
+        else expect(exportedByUnits).toBe(LOG_STORES.reduce((n, s) => n + (JSON.parse(fanned.exported[s]) as { records: unknown[] }).records.length, 0));
+        if (type !== 'restriction') expect(exportedByUnits).toBeGreaterThan(0);
+        // One export call per work unit of the store, each with its unit's findings, and none more:
+        // a whole-store export by ExportStore would add a call and count every finding twice.
+        for (const store of LOG_STORES) {
+          const total = JSON.parse(fanned.findings[store]).length;
+          const storeUnits = (await workText(env, `requests/${requestId}/log-scan/${requestId}/stores/${store}.jsonl`)).trim().split('\n').length;
+          const calls = exportCalls.mock.calls.filter(([s]) => s.name === store).map(([, , findings]) => findings.length);
+          if (type === 'restriction') expect(calls).toEqual([]);
+          else expect({ calls: calls.length, findings: calls.reduce((a, b) => a + b, 0) }).toEqual({ calls: storeUnits, findings: total });
+        }
         // The parent's state and every child's are far from the 256 KB limit, at any object count.
         expect(largestState(parent)).toBeLessThan(256 * 1024);
         for (const events of children.values()) expect(largestState(events)).toBeLessThan(16 * 1024);
@@ -213,6 +234,7 @@ describe('access and portability over fanned-out log stores', () => {
         for (const values of Object.values(subject.identifiers)) for (const v of values) expect(text).not.toContain(v);
         expect(text).not.toContain(subjectId);
       }
+      exportCalls.mockRestore();
     } finally {
       await env.close();
     }
