@@ -1,11 +1,12 @@
 /**
  * Identity resolution's read of a dynamodb store (the contract's `findOwnerRecords`): the items
  * its owner lookups match, reduced to the lookups' identifier types and the strings of the
- * `yields` attributes. Kept out of dynamodb.ts so the connector's discovery code stays as it is;
- * both go through `findItems`.
+ * `yields` attributes. Kept apart from discovery (dynamodb-discover.ts); both go through
+ * `findItems`.
  */
 import type { DynamoDbStore } from '../core/datamap';
-import { findItems, type DynamoDbConnectorOptions } from './dynamodb';
+import { findItems } from './dynamodb-find';
+import type { DynamoDbConnectorOptions } from './dynamodb-options';
 import { yieldedStrings } from './dynamodb-values';
 import type { Connector, OwnerRecord } from './types';
 

@@ -105,7 +105,7 @@ export function quotedValueForms(kind: IdentifierType, value: string): string[] 
 /**
  * The written values of this kind in a free-text field, for `token` matching; `undefined` for
  * the verbatim kinds and SIP usernames, which are matched as whole tokens of their own
- * characters (see matching.ts).
+ * characters (see token-boundaries.ts).
  */
 export function writtenTokens(kind: IdentifierType, text: string, settings: IdentifierSettings = {}): WrittenToken[] | undefined {
   switch (kind) {

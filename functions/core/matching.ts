@@ -1,40 +1,24 @@
 /**
- * Exact identifier matching for log records, on normalized values (see identifiers.ts).
- *
- * A record field matches an identifier value when
- * - `value`: the whole field, normalized, equals the value's canonical form (`(514) 555-0101`,
- *   `sip:+15145550101@pbx.example.net;user=phone` and `+15145550101` are one number;
- *   `Jean.Tremblay@Example.COM` is `jean.tremblay@example.com`);
- * - `token`: a written value inside the field does: phones, emails and IPs are found as
- *   written values (digit groups, addresses) and normalized one by one; ids and SIP usernames
- *   occur as a whole token: the characters just before and after cannot continue a value of
- *   that type. So `cust-1` never matches `cust-10`, `+15145550101` never matches
- *   `+151455501012`, and `bob@example.com` never matches inside `alice.bob@example.com`.
- *
- * A written value also has to contain one of its canonical value's search forms (the byte
- * strings the prefilter looks for), so a match is always a prefilter candidate. A value that
- * does not normalize (a phone number with no country code and no default country) is matched
- * literally, as it is written.
+ * Exact identifier matching for log records, on normalized values (see identifiers.ts): what a
+ * match is lives in identifier-targets.ts (token boundaries in token-boundaries.ts); this module
+ * matches records against many subjects' values at once.
  *
  * Values are compared literally (never a RegExp built from a value), on parsed field values:
  * JSON and CSV escapes are undone by the parsers before comparison. The byte prefilter that
  * decides which records are worth parsing (see RecordMatcher.candidates) is conservative: it
  * only ever adds candidates, so escaping can never hide a record.
- *
- * One refinement of the boundary rule: a "." right after an occurrence continues the value only
- * when the character after that "." does too, so the full stop in "write to bob@example.com."
- * ends the address, while "bob@example.com.au" is another address.
  */
 import type { IdentifierType } from './datamap';
 import type { Identity } from '../connectors/types';
-import { containsForm, foldsCase, isVerbatim, normalize, quotedValueForms, searchForms, writtenTokens, type IdentifierSettings, type WrittenToken } from './identifiers';
+import { targetOf, targetSpans, type IdentifierTarget, type MatchMode } from './identifier-targets';
+import { quotedValueForms, writtenTokens, type IdentifierSettings, type WrittenToken } from './identifiers';
 import { indexOfByte, unescapeJsonBytes } from './json-escapes';
 import { compilePatterns, type PatternSet } from './multi-pattern';
 
+export { fieldMatches, redactMentions, targetOf, targetSpans, type IdentifierTarget, type MatchMode } from './identifier-targets';
 export { unescapeJsonBytes } from './json-escapes';
 export { mapAtPath, valuesAtPath } from './record-paths';
-
-export type MatchMode = 'value' | 'token';
+export { containsToken, continuationClass, tokenOccurrences } from './token-boundaries';
 
 /** One identifier-bearing field of a log record, as the data map declares it. */
 export interface RecordFieldSpec {
@@ -42,168 +26,6 @@ export interface RecordFieldSpec {
   readonly path: string;
   readonly identifier: IdentifierType;
   readonly match: MatchMode;
-}
-
-const DOT = 0x2e;
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-function isAlpha(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-}
-function isHex(c: number): boolean {
-  return isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-}
-
-/** phone: [0-9+] */
-const phoneClass = (c: number): boolean => isDigit(c) || c === 0x2b;
-/** email: [A-Za-z0-9._%+\-@] */
-const emailClass = (c: number): boolean =>
-  isDigit(c) || isAlpha(c) || c === DOT || c === 0x5f || c === 0x25 || c === 0x2b || c === 0x2d || c === 0x40;
-/** IPv4: [0-9.] */
-const ipv4Class = (c: number): boolean => isDigit(c) || c === DOT;
-/** IPv6: [0-9A-Fa-f:.] */
-const ipv6Class = (c: number): boolean => isHex(c) || c === 0x3a || c === DOT;
-/** ids, usernames, device ids: [A-Za-z0-9_.\-] */
-const idClass = (c: number): boolean => isDigit(c) || isAlpha(c) || c === 0x5f || c === DOT || c === 0x2d;
-
-/**
- * The characters that can continue a value of this identifier type, as a test on a UTF-16
- * code unit. For `ip` the value decides between the IPv4 and the IPv6 class.
- */
-export function continuationClass(type: IdentifierType, value: string): (code: number) => boolean {
-  switch (type) {
-    case 'phone':
-      return phoneClass;
-    case 'email':
-      return emailClass;
-    case 'ip':
-      return value.includes(':') ? ipv6Class : ipv4Class;
-    case 'subjectId':
-    case 'accountId':
-    case 'sipUsername':
-    case 'deviceId':
-      return idClass;
-  }
-}
-
-/**
- * True when `needle` occurs in `haystack` as a whole token: every occurrence is tried, so a
- * later whole-token occurrence is found after an earlier one that was part of a longer value.
- */
-export function containsToken(haystack: string, needle: string, continues: (code: number) => boolean): boolean {
-  return tokenOccurrences(haystack, needle, continues, true).length > 0;
-}
-
-/** Start offsets (UTF-16) of the whole-token occurrences of `needle` in `haystack`, left to right, not overlapping. */
-export function tokenOccurrences(haystack: string, needle: string, continues: (code: number) => boolean, firstOnly = false): number[] {
-  const found: number[] = [];
-  if (needle.length === 0) return found;
-  let i = haystack.indexOf(needle);
-  while (i >= 0) {
-    if (isWholeToken(haystack, i, needle.length, continues)) {
-      found.push(i);
-      if (firstOnly) return found;
-      i = haystack.indexOf(needle, i + needle.length);
-    } else {
-      i = haystack.indexOf(needle, i + 1);
-    }
-  }
-  return found;
-}
-
-function isWholeToken(haystack: string, start: number, length: number, continues: (code: number) => boolean): boolean {
-  if (start > 0 && continues(haystack.charCodeAt(start - 1))) return false;
-  const after = start + length;
-  if (after >= haystack.length) return true;
-  const next = haystack.charCodeAt(after);
-  if (!continues(next)) return true;
-  // A trailing full stop ends the token unless what follows it continues the value.
-  if (next === DOT && (after + 1 >= haystack.length || !continues(haystack.charCodeAt(after + 1)))) return true;
-  return false;
-}
-
-/**
- * One identifier value as matching needs it: its canonical form (or the value as written when
- * it does not normalize), the search forms the prefilter looks for, and the settings its
- * written forms are read with.
- */
-export interface IdentifierTarget {
-  readonly type: IdentifierType;
-  readonly value: string;
-  readonly normalized: boolean;
-  readonly forms: readonly string[];
-  /** `forms` are tested against the field's text in JSON quotes (a JSON Lines value field). */
-  readonly quoted?: boolean;
-  readonly fold: boolean;
-  readonly settings: IdentifierSettings;
-}
-
-export function targetOf(type: IdentifierType, raw: string, settings: IdentifierSettings = {}): IdentifierTarget {
-  const canonical = normalize(type, raw, settings);
-  const value = canonical ?? raw;
-  const normalized = canonical !== undefined;
-  return { type, value, normalized, forms: normalized ? searchForms(type, value) : [raw], fold: normalized && foldsCase(type, value), settings };
-}
-
-/**
- * The spans [start, end) of `text` where the target is written (for `value`: the whole text or
- * nothing), left to right and not overlapping. `tokens`: the text's written values of the
- * target's type, when the caller has them already.
- */
-export function targetSpans(target: IdentifierTarget, text: string, mode: MatchMode, tokens?: readonly WrittenToken[]): Array<[number, number]> {
-  if (target.value.length === 0) return [];
-  if (!target.normalized) {
-    if (mode === 'value') return text === target.value ? [[0, text.length]] : [];
-    return tokenOccurrences(text, target.value, continuationClass(target.type, target.value)).map((i) => [i, i + target.value.length]);
-  }
-  if (mode === 'value') {
-    if (isVerbatim(target.type)) return text === target.value ? [[0, text.length]] : [];
-    const seen = target.quoted ? `"${text}"` : text;
-    return normalize(target.type, text, target.settings) === target.value && containsForm(seen, target.forms, target.fold) ? [[0, text.length]] : [];
-  }
-  const found = tokens ?? writtenTokens(target.type, text, target.settings);
-  if (!found) return tokenOccurrences(text, target.value, continuationClass(target.type, target.value)).map((i) => [i, i + target.value.length]);
-  const spans = found
-    .filter((t) => t.value === target.value && containsForm(text.slice(t.start, t.end), target.forms, target.fold))
-    .map((t): [number, number] => [t.start, t.end]);
-  return longestDisjoint(spans);
-}
-
-/** Of overlapping spans, the one starting first (the longest of those): `1-514-555-0101` over `514-555-0101`. */
-function longestDisjoint(spans: Array<[number, number]>): Array<[number, number]> {
-  spans.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
-  const out: Array<[number, number]> = [];
-  for (const s of spans) if (out.length === 0 || s[0] >= out[out.length - 1][1]) out.push(s);
-  return out;
-}
-
-/** Does one field value match one identifier value under the given mode? */
-export function fieldMatches(fieldValue: string, identifierValue: string, type: IdentifierType, mode: MatchMode, settings: IdentifierSettings = {}): boolean {
-  if (identifierValue.length === 0) return false;
-  return targetSpans(targetOf(type, identifierValue, settings), fieldValue, mode).length > 0;
-}
-
-/**
- * `text` with every written occurrence of each value replaced by `replacement` (for a `value`
- * field: the whole field when it matches a value). Values are targets (a matcher's values), or
- * plain values read without settings.
- */
-export function redactMentions(
-  text: string,
-  values: ReadonlyArray<IdentifierTarget | { readonly type: IdentifierType; readonly value: string }>,
-  mode: MatchMode,
-  replacement: string,
-): string {
-  const targets = values.map((v) => ('forms' in v ? v : targetOf(v.type, v.value)));
-  const spans = targets.flatMap((t) => targetSpans(t, text, mode));
-  if (spans.length === 0) return text;
-  if (mode === 'value') return replacement;
-  let out = text;
-  const chosen = longestDisjoint(spans);
-  for (let k = chosen.length - 1; k >= 0; k--) out = out.slice(0, chosen[k][0]) + replacement + out.slice(chosen[k][1]);
-  return out;
 }
 
 /** One distinct identifier value of the matcher (an identifier type and a canonical value), and who has it. */

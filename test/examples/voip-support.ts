@@ -94,7 +94,7 @@ export function valueAt(record: Record<string, unknown>, dotted: string): unknow
   return v;
 }
 
-/** Characters that can continue a value of a type (written here independently of functions/core/matching.ts). */
+/** Characters that can continue a value of a type (written here independently of functions/core/token-boundaries.ts). */
 const CONTINUES: Record<IdentifierType, RegExp> = {
   phone: /[0-9+]/,
   email: /[A-Za-z0-9._%+@-]/,

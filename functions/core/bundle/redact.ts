@@ -18,7 +18,7 @@
 import { isIPv6 } from 'node:net';
 import type { Identity } from '../../connectors/types';
 import type { IdentifierType, Store } from '../datamap';
-import { containsToken, continuationClass } from '../matching';
+import { containsToken, continuationClass } from '../token-boundaries';
 
 interface FieldRule {
   readonly type: IdentifierType;
