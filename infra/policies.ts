@@ -149,7 +149,7 @@ export function machineStatements(id: string, arns: Pick<ProductArns, 'machines'
   return out;
 }
 
-/** The data map's stores: exactly the actions, tables, indexes, buckets and key patterns access.ts derived. */
+/** The data map's stores: exactly the actions, tables, indexes, buckets and key patterns store-grants.ts derived. */
 function addStoreGrants(p: PolicyBuilder, grants: readonly StoreGrant[], arns: ProductArns): void {
   grants.forEach((grant, i) => {
     const resources = grant.resources.map((r) => storeArn(r, arns));

@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { SubjectRightsOrchestrator, type SubjectRightsOrchestratorProps } from '../../infra/construct';
-import { OrchestratorPropsError, validateProps } from '../../infra/props';
+import { OrchestratorPropsError, validateProps } from '../../infra/resolve-props';
 import { referenceDataMap, testApp } from './synth';
 
 /** The problems validateProps reports (the construct runs it before creating anything). */
