@@ -20,7 +20,7 @@ interface RunnerOptions {
   machineCredentials?: (machineName: string) => { accessKeyId: string; secretAccessKey: string };
 }
 
-/** What the ExecutionManager keeps for itself while the library runs an execution. */
+/** Left to the ExecutionManager, which owns the execution: the Map Runs its children join, and closing it. */
 export interface RunHooks {
   mapRunHost: () => MapRunHost;
   finish: (outcome: Outcome) => void;
