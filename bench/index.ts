@@ -8,24 +8,25 @@
  *
  * Datasets are generated once under .dsr/bench/ and reused.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { processRecords } from '../functions/connectors/s3-records-stream';
 import { createS3RecordsConnector } from '../functions/connectors/s3-records';
 import type { Identity } from '../functions/connectors/types';
 import { createAnonymizer } from '../functions/core/anonymize';
-import { parseDataMap, type S3RecordsStore } from '../functions/core/datamap';
 import { RecordMatcher } from '../functions/core/matching';
 import { startS3Server } from '../local/s3';
-import type { SubjectEntry } from '../examples/voip-operator/generator';
 import { ensureLogDataset, type LogDataset } from './dataset';
 import { runEngineBenches } from './engine';
+import { benchMemory } from './rewrite-memory';
 import { benchCompare } from './scan-compare';
+import { identityOf, LOG_STORES, orderedSubjects, pickSubjects, rankSubjects } from './subjects';
 import { timeNode, timeShell, type Timing } from './timing';
+
+export { DATAMAP, identityOf, orderedSubjects, pickSubjects } from './subjects';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -48,9 +49,6 @@ const SEED = Number(arg('seed', '42'));
 const ROOT = path.resolve(arg('root', '.dsr/bench'));
 const OUT = path.resolve(arg('out', 'bench/results/latest.json'));
 
-export const DATAMAP = parseDataMap(JSON.parse(fs.readFileSync(path.join(__dirname, '../examples/voip-operator/datamap.json'), 'utf8')));
-const LOG_STORES = new Map(DATAMAP.stores.filter((s): s is S3RecordsStore => s.kind === 's3-records').map((s) => [s.name, s]));
-
 export interface Row {
   readonly section: string;
   readonly name: string;
@@ -72,49 +70,11 @@ const progress = (what: string) => (done: number, total: number) => {
 };
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
-export function identityOf(s: SubjectEntry): Identity {
-  const { subjectId: _ignored, ...rest } = s.identifiers;
-  return { ...rest, subjectId: s.identifiers.subjectId } as Identity;
-}
-
-
 async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) await fn(items[next++]);
   }));
-}
-
-export function pickSubjects(ds: LogDataset, k: number): SubjectEntry[] {
-  // Subjects that appear in the logs first, so K=1 has real work to do.
-  const sorted = [...ds.report.subjects].sort((a, b) => b.expected['sip-logs'].records - a.expected['sip-logs'].records);
-  const step = Math.max(1, Math.floor(sorted.length / k));
-  const out: SubjectEntry[] = [];
-  for (let i = 0; out.length < k && i < sorted.length; i += step) out.push(sorted[i]);
-  return out;
-}
-
-/**
- * `n` subjects for a K-subject pass: the dataset's own (a typical one first, so K=1 is not the
- * busiest subject), then made-up ones that appear in no log (a batch is mostly subjects with
- * few or no log records).
- */
-export function orderedSubjects(ds: LogDataset, n: number, maxReal = Infinity): Array<[string, Identity]> {
-  const real = [...ds.report.subjects].sort((a, b) => b.expected['sip-logs'].records - a.expected['sip-logs'].records);
-  const median = real.splice(Math.floor(real.length / 2), 1);
-  // One subject in ten has log records: the reference operator has 2,000 customers, and a batch
-  // of 1,000 of them would be half its traffic, not what a queue of erasures looks like.
-  const out: Array<[string, Identity]> = median.map((s) => [s.subjectId, identityOf(s)]);
-  for (let i = 0; out.length < n; i++) {
-    const r = out.length % 10 === 0 && out.length < maxReal * 10 ? real.shift() : undefined;
-    if (r) {
-      out.push([r.subjectId, identityOf(r)]);
-      continue;
-    }
-    const id = `absent-${i}`;
-    out.push([id, { subjectId: [id], accountId: [`cust-9${String(i).padStart(5, '0')}`], email: [`absent.${i}@nowhere.example`], phone: [`+1819555${String(i).padStart(4, '0')}`], sipUsername: [`absent_${i}`], deviceId: [`dev-ffff${i.toString(16).padStart(8, '0')}`], ip: [`172.31.${(i >> 8) & 255}.${i & 255}`] } as Identity]);
-  }
-  return out;
 }
 
 async function benchScan(ds: LogDataset): Promise<void> {
@@ -176,24 +136,6 @@ async function benchScan(ds: LogDataset): Promise<void> {
   results.logScan = out;
 }
 
-/** Subjects with records in these objects first (most records first), then the rest. */
-async function rankSubjects(ds: LogDataset, objs: LogDataset['objects']): Promise<SubjectEntry[]> {
-  const all = new Map(ds.report.subjects.map((s) => [s.subjectId, identityOf(s)]));
-  const counts = new Map<string, number>();
-  for (const o of objs) {
-    const store = LOG_STORES.get(o.store)!;
-    const matcher = new RecordMatcher(store.fields, all, store.format, store.identifiers);
-    await processRecords(fs.createReadStream(o.file), { format: store.format, compression: store.compression, matcher }, (rec) => {
-      for (const ref of rec.matches.keys()) counts.set(ref, (counts.get(ref) ?? 0) + 1);
-      return { kind: 'keep' };
-    });
-  }
-  // Spread over the ranking so that K=1 is a typical subject, not the busiest one.
-  const present = ds.report.subjects.filter((s) => counts.has(s.subjectId)).sort((a, b) => counts.get(b.subjectId)! - counts.get(a.subjectId)!);
-  const median = present.splice(Math.floor(present.length / 2), 1);
-  return [...median, ...present, ...ds.report.subjects.filter((s) => !counts.has(s.subjectId))];
-}
-
 async function benchBatch(ds: LogDataset, server: { endpoint: string }): Promise<void> {
   const s3 = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, forcePathStyle: true });
   const sip = ds.objects.filter((o) => o.store === 'sip-logs').slice(0, BATCH_OBJECTS);
@@ -249,55 +191,6 @@ async function benchBatch(ds: LogDataset, server: { endpoint: string }): Promise
   results.batching = { objects: objs.length, storedBytes: stored, note: 'sip-logs + app-logs copies, one bucket per K; ratio = time(K) / time(K=1)', perK: times };
 }
 
-/** Peak RSS of a child process rewriting one big log object, against the same child idle. */
-async function benchMemory(server: { endpoint: string }): Promise<void> {
-  const ds = await ensureLogDataset({ root: ROOT, scale: 'small', seed: SEED, hugeLogObjectBytes: MEMORY_MB * 1e6, onProgress: progress('memory dataset') });
-  process.stdout.write('\n');
-  const huge = ds.objects.reduce((a, b) => (b.storedBytes > a.storedBytes ? b : a));
-  const s3 = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, forcePathStyle: true });
-  const bucket = `bench-memory-${Date.now().toString(36)}`;
-  try {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-    await new Upload({ client: s3, params: { Bucket: bucket, Key: huge.key, Body: fs.createReadStream(huge.file) }, partSize: 16 * 1024 * 1024, queueSize: 2 }).done();
-  } finally {
-    s3.destroy();
-  }
-  const subjects = pickSubjects(ds, 3);
-  const subjectsFile = path.join(ROOT, 'memory-subjects.json');
-  fs.writeFileSync(subjectsFile, JSON.stringify(subjects.map((s) => [s.subjectId, identityOf(s)])));
-  // Asynchronous: the S3 server runs in this process and must keep answering the child.
-  const child = (mode: string) =>
-    new Promise<{ maxRssMb: number; ms: number; bytes: number; rewritten: number; erased: number }>((resolve, reject) => {
-      const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'rewrite-child.ts'), mode], {
-        env: { ...process.env, BENCH_S3: server.endpoint, BENCH_BUCKET: bucket, BENCH_PREFIX: huge.key, BENCH_SUBJECTS: subjectsFile },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
-      proc.on('error', reject);
-      proc.on('close', (code) => {
-        if (code !== 0) reject(new Error(`rewrite child failed (${code}): ${err}`));
-        else resolve(JSON.parse(out.trim().split('\n').pop()!) as { maxRssMb: number; ms: number; bytes: number; rewritten: number; erased: number });
-      });
-    });
-  const idle = await child('idle');
-  const rewrite = await child('rewrite');
-  row({ section: 'memory', name: `peak RSS rewriting one ${fmt(mb(rewrite.bytes), 0)} MB log object`, value: `${fmt(rewrite.maxRssMb, 0)} MB`, baseline: `${fmt(idle.maxRssMb, 0)} MB`, ratio: `${fmt(rewrite.maxRssMb / idle.maxRssMb, 2)}x`, note: `baseline: the same child loaded and connected, idle; ${fmt(huge.storedBytes / 1e6, 0)} MB gzip, ${rewrite.erased} records erased in ${fmt(rewrite.ms / 1000, 1)} s; RSS/object size ${fmt(rewrite.maxRssMb / mb(rewrite.bytes), 3)}` });
-  const bundleFile = path.join(__dirname, 'results', 'bundle-memory.json');
-  const bundle = fs.existsSync(bundleFile) ? (JSON.parse(fs.readFileSync(bundleFile, 'utf8')) as unknown) : undefined;
-  if (!bundle) row({ section: 'memory', name: 'peak RSS bundling 2 GB of media', value: 'not measured', note: 'bench/bundle-memory.ts (another engineer) had not landed when this ran' });
-  else {
-    const b = bundle as { peakRssMb?: number; baselineRssMb?: number; mediaMb?: number; measuredAt?: string; seconds?: number };
-    if (b.peakRssMb && b.baselineRssMb) {
-      row({ section: 'memory', name: `peak RSS bundling ${b.mediaMb ?? '?'} MB of media`, value: `${b.peakRssMb} MB`, baseline: `${b.baselineRssMb} MB`, ratio: `${fmt(b.peakRssMb / b.baselineRssMb, 2)}x`, note: `from bench/results/bundle-memory.json (bench/bundle-memory.ts, measured ${b.measuredAt ?? '?'}, ${b.seconds ?? '?'} s)` });
-    }
-  }
-  results.memory = { rewrite: { ...rewrite, objectStoredBytes: huge.storedBytes }, idleChild: idle, bundle: bundle ?? 'not measured' };
-}
-
 async function main(): Promise<void> {
   fs.mkdirSync(ROOT, { recursive: true });
   const started = new Date();
@@ -322,7 +215,7 @@ async function main(): Promise<void> {
     const server = await startS3Server({ port: 0, dataDir, log: () => undefined });
     try {
       if (ds && ONLY.has('batch')) await benchBatch(ds, server);
-      if (ONLY.has('memory')) await benchMemory(server);
+      if (ONLY.has('memory')) results.memory = await benchMemory(server, { root: ROOT, seed: SEED, memoryMb: MEMORY_MB, onProgress: progress('memory dataset'), row });
     } finally {
       await server.close();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -17,7 +17,7 @@ import { processRecords } from '../functions/connectors/s3-records-stream';
 import type { Identity } from '../functions/connectors/types';
 import { RecordMatcher } from '../functions/core/matching';
 import type { LogDataset } from './dataset';
-import { DATAMAP, identityOf, orderedSubjects, pickSubjects } from './index';
+import { DATAMAP, identityOf, orderedSubjects, pickSubjects } from './subjects';
 
 async function main(): Promise<void> {
   const [dir, kArg = '10', mode = 'scan', limit] = process.argv.slice(2);

@@ -1,25 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { collectStates, isDistributed, prepareForRun, retryIntervals, type AslMachine, type AslState } from './definition';
-import { distributedMapHandler, type MapRunHost } from './distributed-map';
+import type { Authorizer } from '../iam/types';
+import type { AslMachine } from './definition';
+import type { MapRunHost } from './distributed-map';
+import { HistoryRecorder } from './history';
+import { LibraryRunner } from './library-run';
 import { createMapRunHost } from './map-run-host';
 import { MapRuns } from './map-runs';
-import { accessDeniedMessage, type Authorizer } from '../iam/types';
-import { HistoryRecorder } from './history';
-import { ACCOUNT_ID, executionArn, type ExecutionRecord, type ExecutionStatus, type Outcome, type StoredExecution } from './model';
+import { executionArn, ROLE_ARN, type ExecutionRecord, type ExecutionStatus, type MachineEntry, type Outcome, type StoredExecution } from './model';
 import { SfnError, validateInput, validateName } from './protocol';
 import type { ExecutionStore } from './store';
-import { buildTaskHandlers, type LambdaHandler } from './tasks';
+import type { LambdaHandler } from './tasks';
 
-export interface MachineEntry {
-  name: string;
-  arn: string;
-  definition: AslMachine;
-  text: string;
-  creationDate: number;
-}
-
-export const ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/local-sfn-execution`;
+export { ROLE_ARN, type MachineEntry } from './model';
 
 interface Live {
   stored: StoredExecution;
@@ -27,12 +19,6 @@ interface Live {
   abort?: () => void;
   settled: Promise<void>;
   settle: () => void;
-}
-
-interface Prepared {
-  definition: AslMachine;
-  stateMachine: StateMachine;
-  declaredStates: Map<string, AslState>;
 }
 
 interface ManagerOptions {
@@ -54,11 +40,12 @@ export class ExecutionManager {
   readonly machines = new Map<string, MachineEntry>();
   private readonly executions = new Map<string, Live>();
   readonly mapRuns = new MapRuns();
-  private readonly preparedCache = new WeakMap<AslMachine, Prepared>();
+  private readonly runner: LibraryRunner;
   private nextSeq = 1;
   private closed = false;
 
   constructor(private readonly opts: ManagerOptions) {
+    this.runner = new LibraryRunner(opts);
     for (const machine of opts.machines) this.machines.set(machine.arn, machine);
     for (const stored of opts.store.loadAll()) this.restore(stored);
   }
@@ -121,7 +108,10 @@ export class ExecutionManager {
     const live = this.track({ execution: record, events: [] });
     const recorder = this.recorderFor(live, machine.definition);
     recorder.executionStarted(input, ROLE_ARN);
-    this.run(live, machine, recorder);
+    this.runner.run(live, machine, recorder, {
+      mapRunHost: () => this.mapRunHost(live, machine.name),
+      finish: (outcome) => this.finish(live, outcome),
+    });
     return live;
   }
 
@@ -232,72 +222,5 @@ export class ExecutionManager {
     }
     if (!this.closed) this.opts.store.save(live.stored);
     live.settle();
-  }
-
-  /**
-   * The library's machine for one execution. Validated once at server start; the per-execution
-   * copy only differs in the baked-in start time, so a definition that never reads
-   * `$$.Execution.StartTime` is prepared once and reused (a Map Run's 100,000 children).
-   */
-  private prepared(machine: MachineEntry, startDate: number): Prepared {
-    const reusable = !machine.text.includes('$$.Execution.StartTime');
-    const cached = reusable ? this.preparedCache.get(machine.definition) : undefined;
-    if (cached) return cached;
-    const definition = prepareForRun(machine.definition, new Date(startDate).toISOString());
-    const prepared: Prepared = {
-      definition,
-      stateMachine: new StateMachine(definition as unknown as StateMachineDefinition, { validationOptions: { noValidate: true } }),
-      declaredStates: new Map(collectStates(machine.definition).filter(({ state }) => isDistributed(state)).map(({ name, state }) => [name, state])),
-    };
-    if (reusable) this.preparedCache.set(machine.definition, prepared);
-    return prepared;
-  }
-
-  /** A Map Run's children (`<machine>/<label>`) invoke with their parent machine's role. */
-  private invokeDenied(machineName: string, functionArn: string): string | undefined {
-    if (!this.opts.authorize || !this.opts.machineCredentials) return undefined;
-    const { accessKeyId } = this.opts.machineCredentials(machineName.split('/')[0]);
-    const request = { action: 'lambda:InvokeFunction', resource: functionArn };
-    const decision = this.opts.authorize(accessKeyId, request);
-    return decision.allowed ? undefined : accessDeniedMessage(request, decision);
-  }
-
-  private run(live: Live, machine: MachineEntry, recorder: HistoryRecorder): void {
-    const record = live.stored.execution;
-    const fail = (err: unknown): void => {
-      const cause = err instanceof Error ? err.message : String(err);
-      recorder.append('ExecutionFailed', { key: 'executionFailedEventDetails', value: { error: 'Local.EngineError', cause } });
-      this.finish(live, { status: 'FAILED', error: 'Local.EngineError', cause });
-    };
-    try {
-      const { definition, stateMachine, declaredStates } = this.prepared(machine, record.startDate);
-      const parent = { executionArn: record.executionArn, machineArn: machine.arn, machineName: machine.name, name: record.name, startDate: record.startDate, input: record.input };
-      const execution = stateMachine.run(JSON.parse(record.input), {
-        noThrowOnAbort: true,
-        context: {
-          Execution: { Id: record.executionArn, Name: record.name, RoleArn: ROLE_ARN, RedriveCount: 0 },
-          StateMachine: { Id: machine.arn, Name: machine.name },
-        },
-        overrides: {
-          taskResourceLocalHandlers: buildTaskHandlers(definition, {
-            declared: machine.definition,
-            region: this.opts.region,
-            resolve: this.opts.resolve,
-            recorder,
-            distributed: (stateName) => distributedMapHandler(stateName, declaredStates.get(stateName) as never, parent, recorder, this.mapRunHost(live, machine.name)),
-            invokeDenied: (functionArn) => this.invokeDenied(machine.name, functionArn),
-          }) as never,
-          retryIntervalOverrides: retryIntervals(definition, this.opts.retryIntervalScale),
-        },
-      });
-      live.abort = execution.abort;
-      // Failures arrive as ExecutionFailed events; the promise only needs a handler.
-      execution.result.catch(() => undefined);
-      void (async () => {
-        for await (const event of execution.eventLogs) recorder.onLibraryEvent(event);
-      })().catch(fail);
-    } catch (err) {
-      fail(err);
-    }
   }
 }

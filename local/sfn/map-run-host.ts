@@ -3,10 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { accessDeniedMessage, allowAll, type Authorizer } from '../iam/types';
 import type { AslMachine } from './definition';
 import type { ChildHandle, MapRunHost } from './distributed-map';
-import type { MachineEntry } from './executions';
 import type { S3Access } from './item-reader';
 import type { MapRuns } from './map-runs';
-import { executionArn, type StoredExecution } from './model';
+import { executionArn, type MachineEntry, type StoredExecution } from './model';
 
 interface HostDeps {
   region: string;

@@ -1,8 +1,20 @@
+import type { AslMachine } from './definition';
 import type { MapRunRecord } from './map-runs';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
 export const ACCOUNT_ID = '000000000000';
+
+export const ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/local-sfn-execution`;
+
+/** A state machine the server runs: a project machine, or a Distributed Map's processor. */
+export interface MachineEntry {
+  name: string;
+  arn: string;
+  definition: AslMachine;
+  text: string;
+  creationDate: number;
+}
 
 export interface ExecutionRecord {
   /** Creation order; ListExecutions sorts on it because startDates can tie at 1 ms. */

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import type { ExecutionManager } from './executions';
-import { ROLE_ARN } from './executions';
 import { toWire } from './wire';
 import { describeMapRun, listMapRuns, updateMapRun } from './map-run-operations';
-import type { ExecutionRecord } from './model';
+import { ROLE_ARN, type ExecutionRecord } from './model';
 import { decodeToken, encodeToken, epochSeconds, pageSize, parseStatesArn, SfnError } from './protocol';
 
 const arn = z.string().min(1).max(2048);

@@ -4,8 +4,8 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { allowAll, type Authorizer } from '../iam/types';
 import { authorizeSfn } from './authorize';
 import { DefinitionError, loadDefinition } from './definition';
-import { ExecutionManager, type MachineEntry } from './executions';
-import { stateMachineArn, type ExecutionRecord } from './model';
+import { ExecutionManager } from './executions';
+import { stateMachineArn, type ExecutionRecord, type MachineEntry } from './model';
 import { isOperation, operations } from './operations';
 import { parseJsonBody, readBody, send, sendError, SfnError, TARGET_PREFIX } from './protocol';
 import { ExecutionStore } from './store';
