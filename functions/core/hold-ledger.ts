@@ -10,16 +10,21 @@ import { ErasureInProgressError, holdVersionBump, sendTransaction, storeLockKey,
 import type { HoldKind } from './retention';
 import type { Runtime } from './runtime';
 
-export interface HoldRecord {
-  readonly holdId: string;
+/** What placing a hold says: where it applies, why, who places it, and until when. */
+export interface PlaceHoldInput {
   readonly scope: 'subject' | 'store';
   readonly subjectId?: string;
   readonly store?: string;
   readonly kind: HoldKind;
   readonly reference: string;
   readonly placedBy: string;
-  readonly placedAt: string;
   readonly endsAt?: string;
+}
+
+/** A hold as the ledger keeps it: what was placed, when, and its release. */
+export interface HoldRecord extends PlaceHoldInput {
+  readonly holdId: string;
+  readonly placedAt: string;
   readonly status: 'active' | 'released';
   readonly releasedAt?: string;
   readonly releasedBy?: string;
@@ -41,16 +46,6 @@ export class HoldError extends Error {
     super(message);
     this.name = 'HoldError';
   }
-}
-
-export interface PlaceHoldInput {
-  readonly scope: 'subject' | 'store';
-  readonly subjectId?: string;
-  readonly store?: string;
-  readonly kind: HoldKind;
-  readonly reference: string;
-  readonly placedBy: string;
-  readonly endsAt?: string;
 }
 
 /**
