@@ -5,7 +5,7 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { queryPartition } from './ledger';
+import { queryPartition } from './ledger-partition';
 import { ErasureInProgressError, holdVersionBump, sendTransaction, storeLockKey, subjectLockKey } from './erasure-lock';
 import type { HoldKind } from './retention';
 import type { Runtime } from './runtime';

@@ -12,7 +12,7 @@
  * Writes that race (two starts, two approvals) are conditional.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DEADLINE_INDEX, dueStateOf, requestDeadline, type RequestDeadline } from './deadlines';
 import { DsrError, InvalidInputError } from './errors';
 import { pendingRequestWrites } from './pending-requests';
@@ -194,34 +194,6 @@ export class Ledger {
       throw err;
     }
   }
-}
-
-/**
- * Every item of one ledger partition (consistent reads, all pages), optionally filtered: the
- * holds, the deferred entries and the receipt chain are each one partition.
- */
-export async function* queryPartition(
-  rt: { dynamodb: DynamoDBClient; ledger: { table: string } },
-  pk: string,
-  opts: { filter?: string; sortKeyBefore?: string; names?: Record<string, string>; values?: Record<string, unknown> } = {},
-): AsyncGenerator<Record<string, unknown>> {
-  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: rt.ledger.table,
-        KeyConditionExpression: opts.sortKeyBefore ? 'pk = :pk AND sk < :before' : 'pk = :pk',
-        FilterExpression: opts.filter,
-        ExpressionAttributeNames: opts.names,
-        ExpressionAttributeValues: { ':pk': pk, ...(opts.sortKeyBefore ? { ':before': opts.sortKeyBefore } : {}), ...opts.values },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    yield* out.Items ?? [];
-    start = out.LastEvaluatedKey;
-  } while (start);
 }
 
 export function requestPk(requestId: string): string {

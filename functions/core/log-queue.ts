@@ -6,7 +6,7 @@
  */
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { queryPartition } from './ledger';
+import { queryPartition } from './ledger-partition';
 import type { Runtime } from './runtime';
 
 export const LOG_QUEUE_PK = 'logq';
