@@ -6,7 +6,7 @@
  */
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { RETENTION_REQUESTS_PK } from '../../functions/core/enforcement-subjects';
-import { queryPartition } from '../../functions/core/ledger';
+import { queryPartition } from '../../functions/core/ledger-partition';
 import { getReceipt, receiptForRequest } from '../../functions/core/receipt';
 import { cliPrincipal, type Clients } from '../context';
 

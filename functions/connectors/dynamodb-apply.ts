@@ -14,6 +14,7 @@ import { anonymizeChanges, redactChanges, rewriteItem } from './dynamodb-rewrite
 import { describeTable, planLookups, type TableInfo } from './dynamodb-table';
 import { keyString } from './dynamodb-values';
 import { checkFinding, locatorKey } from './dynamodb-verify';
+import { groupByAction } from './planned-actions';
 import type { Action, ApplyResult, ConnectorContext, Finding, Identity, PlannedAction } from './types';
 
 export async function applyActions(store: DynamoDbStore, identity: Identity, actions: readonly PlannedAction[], ctx: ConnectorContext, opts: ResolvedOptions): Promise<ApplyResult> {
@@ -70,17 +71,7 @@ export async function applyActions(store: DynamoDbStore, identity: Identity, act
 }
 
 function groupActions(store: DynamoDbStore, info: TableInfo, actions: readonly PlannedAction[]): Record<Action, Finding[]> {
-  const groups: Record<Action, Finding[]> = { delete: [], anonymize: [], 'redact-mentions': [], restrict: [], unrestrict: [], keep: [] };
-  const seen = new Map<string, Action>();
-  for (const { finding, action } of actions) {
-    checkFinding(store, info, finding);
-    if (!(action in groups)) throw new InvalidInputError(`store ${store.name}: unknown action for finding ${finding.id}`, { store: store.name });
-    const previous = seen.get(finding.id);
-    if (previous === action) continue;
-    if (previous) throw new InvalidInputError(`store ${store.name}: finding ${finding.id} has two actions (${previous}, ${action})`, { store: store.name });
-    seen.set(finding.id, action);
-    groups[action].push(finding);
-  }
+  const groups = groupByAction(store.name, actions, ({ finding }) => checkFinding(store, info, finding));
   if (groups.anonymize.length > 0 && store.erase.mode !== 'anonymize') {
     throw new InvalidInputError(`store ${store.name}: anonymize needs erase.mode "anonymize" with the fields to anonymize`, { store: store.name });
   }

@@ -6,6 +6,7 @@
 import { expandTemplate, templatePlaceholders, type IdentifierType, type S3ObjectsStore } from '../core/datamap';
 import { DataMapError, InvalidInputError } from '../core/errors';
 import { findingId } from '../core/hash';
+import { groupByAction } from './planned-actions';
 import { compareText } from './s3-shared';
 import type { Action, Finding, Identity, PlannedAction, S3ObjectLocator } from './types';
 
@@ -44,21 +45,12 @@ export function subjectPrefixes(store: S3ObjectsStore, identity: Identity): { pr
 }
 
 export function groupActions(store: S3ObjectsStore, prefixes: readonly string[], actions: readonly PlannedAction[]): Record<Action, Finding[]> {
-  const groups: Record<Action, Finding[]> = { delete: [], anonymize: [], 'redact-mentions': [], restrict: [], unrestrict: [], keep: [] };
-  const seen = new Map<string, Action>();
-  for (const { finding, action } of actions) {
+  return groupByAction(store.name, actions, ({ finding, action }) => {
     checkFinding(store, prefixes, finding);
     if (action === 'anonymize' || action === 'redact-mentions') {
       throw new InvalidInputError(`store ${store.name}: ${action} does not apply to stored files; use delete or restrict`, { store: store.name });
     }
-    if (!(action in groups)) throw new InvalidInputError(`store ${store.name}: unknown action for finding ${finding.id}`, { store: store.name });
-    const previous = seen.get(finding.id);
-    if (previous === action) continue;
-    if (previous) throw new InvalidInputError(`store ${store.name}: finding ${finding.id} has two actions (${previous}, ${action})`, { store: store.name });
-    seen.set(finding.id, action);
-    groups[action].push(finding);
-  }
-  return groups;
+  });
 }
 
 /**

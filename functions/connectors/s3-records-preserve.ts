@@ -17,6 +17,18 @@ export interface PreservedAttributes {
   };
 }
 
+/** The content headers and user metadata of the version replaced: the staged object and a multipart replacement are created with them. */
+export function contentHeaders(original: GetObjectCommandOutput) {
+  return {
+    ContentType: original.ContentType,
+    ContentEncoding: original.ContentEncoding,
+    ContentDisposition: original.ContentDisposition,
+    ContentLanguage: original.ContentLanguage,
+    CacheControl: original.CacheControl,
+    Metadata: original.Metadata,
+  };
+}
+
 /** Reads the tags of the version `original` is, and its encryption settings from the GET answer. */
 export async function preservedAttributes(s3: S3Client, bucket: string, key: string, original: GetObjectCommandOutput): Promise<PreservedAttributes> {
   const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, ...(original.VersionId ? { VersionId: original.VersionId } : {}) }));

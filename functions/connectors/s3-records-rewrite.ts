@@ -24,7 +24,7 @@ import type { S3RecordsStore } from '../core/datamap';
 import { ConcurrentModificationError } from '../core/errors';
 import type { RecordMatcher } from '../core/matching';
 import { bodyOf, keyHash, unavailable, type S3RecordsSettings } from './s3-records-common';
-import { preservedAttributes, type PreservedAttributes } from './s3-records-preserve';
+import { contentHeaders, preservedAttributes, type PreservedAttributes } from './s3-records-preserve';
 import { deleteAllVersions, stage, verifyStaged, type Rewriter } from './s3-records-stage';
 import { UnreadableObjectError, type RewriteCounts, type UnreadableReason } from './s3-records-stream';
 import { deleteOlderVersions } from './s3-records-versions';
@@ -76,12 +76,7 @@ async function replace(
     new CreateMultipartUploadCommand({
       Bucket: store.bucket,
       Key: key,
-      ContentType: original.ContentType,
-      ContentEncoding: original.ContentEncoding,
-      ContentDisposition: original.ContentDisposition,
-      ContentLanguage: original.ContentLanguage,
-      CacheControl: original.CacheControl,
-      Metadata: original.Metadata,
+      ...contentHeaders(original),
       StorageClass: original.StorageClass,
       ...(preserved.tagging ? { Tagging: preserved.tagging } : {}),
       ...preserved.encryption,

@@ -16,7 +16,7 @@ import { VerificationFailedError } from '../core/errors';
 import { sha256Hex } from '../core/hash';
 import type { RecordMatcher } from '../core/matching';
 import { bodyOf, keyHash, unavailable, type S3RecordsSettings } from './s3-records-common';
-import type { PreservedAttributes } from './s3-records-preserve';
+import { contentHeaders, type PreservedAttributes } from './s3-records-preserve';
 import { processRecords, SourceReadError, type MatchedRecord, type RecordDecision, type RewriteCounts } from './s3-records-stream';
 import { isGone, listKeyVersions } from './s3-shared';
 import type { ConnectorContext } from './types';
@@ -119,12 +119,7 @@ export async function stage(
         Bucket: store.bucket,
         Key: stagingKey,
         Body: stream,
-        ContentType: original.ContentType,
-        ContentEncoding: original.ContentEncoding,
-        ContentDisposition: original.ContentDisposition,
-        ContentLanguage: original.ContentLanguage,
-        CacheControl: original.CacheControl,
-        Metadata: original.Metadata,
+        ...contentHeaders(original),
         ...preserved.encryption,
       },
     });

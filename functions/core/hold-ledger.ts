@@ -5,21 +5,26 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { queryPartition } from './ledger';
+import { queryPartition } from './ledger-partition';
 import { ErasureInProgressError, holdVersionBump, sendTransaction, storeLockKey, subjectLockKey } from './erasure-lock';
 import type { HoldKind } from './retention';
 import type { Runtime } from './runtime';
 
-export interface HoldRecord {
-  readonly holdId: string;
+/** What placing a hold says: where it applies, why, who places it, and until when. */
+export interface PlaceHoldInput {
   readonly scope: 'subject' | 'store';
   readonly subjectId?: string;
   readonly store?: string;
   readonly kind: HoldKind;
   readonly reference: string;
   readonly placedBy: string;
-  readonly placedAt: string;
   readonly endsAt?: string;
+}
+
+/** A hold as the ledger keeps it: what was placed, when, and its release. */
+export interface HoldRecord extends PlaceHoldInput {
+  readonly holdId: string;
+  readonly placedAt: string;
   readonly status: 'active' | 'released';
   readonly releasedAt?: string;
   readonly releasedBy?: string;
@@ -41,16 +46,6 @@ export class HoldError extends Error {
     super(message);
     this.name = 'HoldError';
   }
-}
-
-export interface PlaceHoldInput {
-  readonly scope: 'subject' | 'store';
-  readonly subjectId?: string;
-  readonly store?: string;
-  readonly kind: HoldKind;
-  readonly reference: string;
-  readonly placedBy: string;
-  readonly endsAt?: string;
 }
 
 /**

@@ -12,7 +12,7 @@
  * Writes that race (two starts, two approvals) are conditional.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DEADLINE_INDEX, dueStateOf, requestDeadline, type RequestDeadline } from './deadlines';
 import { DsrError, InvalidInputError } from './errors';
 import { pendingRequestWrites } from './pending-requests';
@@ -134,29 +134,6 @@ export class Ledger {
   }
 
   /**
-   * Approves the request's current plan. Conditional on the plan hash the approver saw, so a
-   * plan that changed after review cannot be applied under an old approval.
-   */
-  /** Rejects the plan under review (same condition as an approval); the request can be planned again. */
-  async reject(requestId: string, planHash: string, now: Date): Promise<void> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: requestPk(requestId), sk: 'request' },
-          UpdateExpression: 'SET #status = :rejected, updatedAt = :now, reason = :reason',
-          ConditionExpression: 'planHash = :planHash AND #status = :awaiting',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':rejected': 'rejected', ':awaiting': 'awaiting-approval', ':planHash': planHash, ':now': now.toISOString(), ':reason': 'plan-rejected' },
-        }),
-      );
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw new InvalidInputError(`request ${requestId} has no plan ${planHash.slice(0, 12)}… awaiting approval`);
-      throw err;
-    }
-  }
-
-  /**
    * Who made a change to a request (approved, rejected, lifted, rectified). The receipt of the
    * change carries only a hash of it; the name stays here, with the rest of what is personal.
    */
@@ -169,59 +146,41 @@ export class Ledger {
     return out.Item ? { by: out.Item.by as string, at: out.Item.at as string } : undefined;
   }
 
+  /**
+   * Approves the request's current plan. Conditional on the plan hash the approver saw, so a
+   * plan that changed after review cannot be applied under an old approval.
+   */
   async approve(requestId: string, planHash: string, approvedBy: string, now: Date): Promise<void> {
+    await this.decidePlan(requestId, planHash, 'SET approval = :approval, #status = :approved, updatedAt = :now', {
+      ':approval': { planHash, approvedBy, approvedAt: now.toISOString() },
+      ':approved': 'approved',
+      ':now': now.toISOString(),
+    });
+  }
+
+  /** Rejects the plan under review (same condition as an approval); the request can be planned again. */
+  async reject(requestId: string, planHash: string, now: Date): Promise<void> {
+    await this.decidePlan(requestId, planHash, 'SET #status = :rejected, updatedAt = :now, reason = :reason', { ':rejected': 'rejected', ':now': now.toISOString(), ':reason': 'plan-rejected' });
+  }
+
+  /** Applies an approval's or a rejection's update, only while `planHash` is the plan awaiting approval. */
+  private async decidePlan(requestId: string, planHash: string, update: string, values: Record<string, unknown>): Promise<void> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: requestPk(requestId), sk: 'request' },
-          UpdateExpression: 'SET approval = :approval, #status = :approved, updatedAt = :now',
+          UpdateExpression: update,
           ConditionExpression: 'planHash = :planHash AND #status = :awaiting',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':approval': { planHash, approvedBy, approvedAt: now.toISOString() },
-            ':approved': 'approved',
-            ':awaiting': 'awaiting-approval',
-            ':planHash': planHash,
-            ':now': now.toISOString(),
-          },
+          ExpressionAttributeValues: { ...values, ':awaiting': 'awaiting-approval', ':planHash': planHash },
         }),
       );
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) {
-        throw new InvalidInputError(`request ${requestId} has no plan ${planHash.slice(0, 12)}… awaiting approval`);
-      }
+      if (err instanceof ConditionalCheckFailedException) throw new InvalidInputError(`request ${requestId} has no plan ${planHash.slice(0, 12)}… awaiting approval`);
       throw err;
     }
   }
-}
-
-/**
- * Every item of one ledger partition (consistent reads, all pages), optionally filtered: the
- * holds, the deferred entries and the receipt chain are each one partition.
- */
-export async function* queryPartition(
-  rt: { dynamodb: DynamoDBClient; ledger: { table: string } },
-  pk: string,
-  opts: { filter?: string; sortKeyBefore?: string; names?: Record<string, string>; values?: Record<string, unknown> } = {},
-): AsyncGenerator<Record<string, unknown>> {
-  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: rt.ledger.table,
-        KeyConditionExpression: opts.sortKeyBefore ? 'pk = :pk AND sk < :before' : 'pk = :pk',
-        FilterExpression: opts.filter,
-        ExpressionAttributeNames: opts.names,
-        ExpressionAttributeValues: { ':pk': pk, ...(opts.sortKeyBefore ? { ':before': opts.sortKeyBefore } : {}), ...opts.values },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    yield* out.Items ?? [];
-    start = out.LastEvaluatedKey;
-  } while (start);
 }
 
 export function requestPk(requestId: string): string {

@@ -6,7 +6,7 @@
  */
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { queryPartition } from './ledger';
+import { queryPartition } from './ledger-partition';
 import type { Runtime } from './runtime';
 
 export const LOG_QUEUE_PK = 'logq';
@@ -67,44 +67,41 @@ export async function queuedLogErasures(rt: Pick<Runtime, 'dynamodb' | 'ledger'>
   return out.sort((a, b) => (a.dueBy < b.dueBy ? -1 : a.dueBy > b.dueBy ? 1 : a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : 0));
 }
 
-/** A pass takes an entry: pending, or running under an earlier pass that never finished. */
-export async function markTaken(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, store: string, requestId: string, passId: string): Promise<void> {
+/** Updates one entry; `whileOpen`: only if no pass has finished it (a done entry stays done). */
+async function updateEntry(
+  rt: Pick<Runtime, 'dynamodb' | 'ledger'>,
+  store: string,
+  requestId: string,
+  update: { expression: string; values: Record<string, unknown>; whileOpen: boolean },
+): Promise<void> {
   await doc(rt).send(
     new UpdateCommand({
       TableName: rt.ledger.table,
       Key: { pk: LOG_QUEUE_PK, sk: sk(store, requestId) },
-      UpdateExpression: 'SET #status = :running, passId = :pass',
-      ConditionExpression: '#status <> :done',
+      UpdateExpression: update.expression,
+      ...(update.whileOpen ? { ConditionExpression: '#status <> :done' } : {}),
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':running': 'running', ':pass': passId, ':done': 'done' },
+      ExpressionAttributeValues: { ...update.values, ...(update.whileOpen ? { ':done': 'done' } : {}) },
     }),
   );
+}
+
+/** A pass takes an entry: pending, or running under an earlier pass that never finished. */
+export async function markTaken(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, store: string, requestId: string, passId: string): Promise<void> {
+  await updateEntry(rt, store, requestId, { expression: 'SET #status = :running, passId = :pass', values: { ':running': 'running', ':pass': passId }, whileOpen: true });
 }
 
 /** The pass could not erase it this time: back to pending, with the reason (a decision name, no value). */
 export async function markPostponed(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, store: string, requestId: string, because: string): Promise<void> {
-  await doc(rt).send(
-    new UpdateCommand({
-      TableName: rt.ledger.table,
-      Key: { pk: LOG_QUEUE_PK, sk: sk(store, requestId) },
-      UpdateExpression: 'SET #status = :pending, lastPostponedBecause = :why REMOVE passId ADD postponed :one',
-      ConditionExpression: '#status <> :done',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pending': 'pending', ':why': because, ':one': 1, ':done': 'done' },
-    }),
-  );
+  await updateEntry(rt, store, requestId, {
+    expression: 'SET #status = :pending, lastPostponedBecause = :why REMOVE passId ADD postponed :one',
+    values: { ':pending': 'pending', ':why': because, ':one': 1 },
+    whileOpen: true,
+  });
 }
 
 export async function markDone(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, store: string, requestId: string, passId: string, at: string): Promise<void> {
-  await doc(rt).send(
-    new UpdateCommand({
-      TableName: rt.ledger.table,
-      Key: { pk: LOG_QUEUE_PK, sk: sk(store, requestId) },
-      UpdateExpression: 'SET #status = :done, doneAt = :at, passId = :pass',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':done': 'done', ':at': at, ':pass': passId },
-    }),
-  );
+  await updateEntry(rt, store, requestId, { expression: 'SET #status = :done, doneAt = :at, passId = :pass', values: { ':done': 'done', ':at': at, ':pass': passId }, whileOpen: false });
 }
 
 /**

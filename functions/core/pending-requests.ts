@@ -17,6 +17,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { ANSWERED, DEADLINE_INDEX, dueStateOf } from './deadlines';
 import { subjectLockKey } from './erasure-lock';
 import type { RequestStatus } from './ledger';
+import { queryPartition } from './ledger-partition';
 import type { SubjectRequest } from './request';
 
 /** The basis recorded for what a pending access or portability request holds. */
@@ -63,27 +64,14 @@ export function pendingRequestWrites(request: SubjectRequest, table: string): Ar
 export async function pendingAccessRequests(rt: Ctx, subjectId: string, opts: { except?: string } = {}): Promise<PendingRequest[]> {
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
   const found: PendingRequest[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: rt.ledger.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :request)',
-        ExpressionAttributeValues: { ':pk': subjectPartition(subjectId), ':request': 'request#' },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    for (const item of out.Items ?? []) {
-      const requestId = item.requestId as string;
-      if (requestId === opts.except) continue;
-      const request = (await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: { pk: `request#${requestId}`, sk: 'request' }, ConsistentRead: true }))).Item;
-      const status = request?.status as RequestStatus | undefined;
-      if (!status || ANSWERED.has(status)) continue;
-      found.push({ requestId, type: item.type as string, status, dueAt: (request?.dueAt as string | undefined) ?? null });
-    }
-    start = out.LastEvaluatedKey;
-  } while (start);
+  for await (const item of queryPartition(rt, subjectPartition(subjectId), { sortKeyPrefix: 'request#' })) {
+    const requestId = item.requestId as string;
+    if (requestId === opts.except) continue;
+    const request = (await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: { pk: `request#${requestId}`, sk: 'request' }, ConsistentRead: true }))).Item;
+    const status = request?.status as RequestStatus | undefined;
+    if (!status || ANSWERED.has(status)) continue;
+    found.push({ requestId, type: item.type as string, status, dueAt: (request?.dueAt as string | undefined) ?? null });
+  }
   return found;
 }
 

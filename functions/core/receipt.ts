@@ -13,10 +13,11 @@
  * still honoured.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { canonicalJson, sha256Hex } from './hash';
 import { InvalidInputError, ReceiptChainBusyError } from './errors';
-import { queryPartition, requestPk } from './ledger';
+import { requestPk } from './ledger';
+import { queryPartition } from './ledger-partition';
 import type { Runtime } from './runtime';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -115,25 +116,11 @@ export function actorHash(requestId: string, changeId: string, by: string): stri
 
 /** The receipts of the changes made to a request after it ran, in chain order. */
 export async function changeReceipts(rt: Pick<Runtime, 'dynamodb' | 'ledger'>, requestId: string): Promise<StoredReceipt[]> {
-  const doc = DynamoDBDocumentClient.from(rt.dynamodb);
   const found: StoredReceipt[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: rt.ledger.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :change)',
-        ExpressionAttributeValues: { ':pk': RECEIPT_PK, ':change': changePrefix(requestId) },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    for (const p of out.Items ?? []) {
-      const r = await getReceipt(rt, p.sequence as number);
-      if (r) found.push(r);
-    }
-    start = out.LastEvaluatedKey;
-  } while (start);
+  for await (const p of queryPartition(rt, RECEIPT_PK, { sortKeyPrefix: changePrefix(requestId) })) {
+    const r = await getReceipt(rt, p.sequence as number);
+    if (r) found.push(r);
+  }
   return found.sort((a, b) => a.sequence - b.sequence);
 }
 

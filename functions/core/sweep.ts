@@ -8,7 +8,7 @@
  * from `pending` to `done` with a conditional write, so a repeated sweep does nothing twice.
  */
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { queryPartition } from './ledger';
+import { queryPartition } from './ledger-partition';
 import type { PlannedAction } from '../connectors/types';
 import { deferredEntries, type DeferredEntry } from './deferred';
 import { RequestNotFoundError, RequestStateError } from './errors';

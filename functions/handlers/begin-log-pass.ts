@@ -1,9 +1,9 @@
 /** BeginLogPass: take the queued log erasures (or resume an unfinished pass) and write the pass's work units. */
 import { z } from 'zod';
-import { InvalidInputError } from '../core/errors';
 import { beginLogPass } from '../core/log-pass';
 import { LOG_QUEUE_METRICS } from '../core/log-queue';
 import { emitMetricLine, metricLine } from '../core/metrics';
+import { runDate } from './run-date';
 import { getRuntime } from './runtime';
 import { taskHandler } from './middleware';
 
@@ -22,11 +22,7 @@ const Input = z.object({
 export const handler = taskHandler('begin-log-pass', Input, async ({ input }) => {
   const rt = getRuntime();
   const clockNow = rt.clock.now();
-  const now = input.now ? new Date(input.now) : clockNow;
-  // Deciding "in the future" would erase records whose retention has not ended.
-  if (now.getTime() > clockNow.getTime() + 60_000 && process.env.DSR_ALLOW_SWEEP_IN_FUTURE !== 'true') {
-    throw new InvalidInputError('the pass date is in the future; only a local engine allows that');
-  }
+  const now = runDate(clockNow, input.now, 'pass');
   const start = await beginLogPass(rt, { force: input.force, now });
   // Every run is also the queue check: the LogErasuresOverdue alarm reads this line (EMF).
   emitMetricLine(metricLine({ [LOG_QUEUE_METRICS.queued]: start.queue.queued, [LOG_QUEUE_METRICS.overdue]: start.queue.overdue }, clockNow));

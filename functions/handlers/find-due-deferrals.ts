@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { deadlineSettings } from '../core/deadline-settings';
 import { deadlineCounts, deadlineMetricLine } from '../core/deadlines';
 import { emitMetricLine } from '../core/metrics';
-import { InvalidInputError } from '../core/errors';
+import { runDate } from './run-date';
 import { getRuntime } from './runtime';
 import { duePage } from '../core/sweep';
 import { taskHandler } from './middleware';
@@ -17,11 +17,7 @@ const Input = z.object({
 export const handler = taskHandler('find-due-deferrals', Input, async ({ sweepId, now: requested }) => {
   const rt = getRuntime();
   const clockNow = rt.clock.now();
-  const now = requested ? new Date(requested) : clockNow;
-  // Sweeping "in the future" would erase records whose retention has not ended.
-  if (now.getTime() > clockNow.getTime() + 60_000 && process.env.DSR_ALLOW_SWEEP_IN_FUTURE !== 'true') {
-    throw new InvalidInputError('the sweep date is in the future; only a local engine allows that');
-  }
+  const now = runDate(clockNow, requested, 'sweep');
   // One run takes a bounded page (its state and history have limits); the next run goes on from there.
   const { due, total } = await duePage(rt, now, rt.config.settings.sweepMaxEntries);
   // The daily sweep is also the deadline check: the alarm on RequestsNearingDeadline reads this line (EMF).

@@ -1,11 +1,10 @@
 /** DescribeMapRun, ListMapRuns and UpdateMapRun, with AWS's field names and paging. */
 import type { ExecutionManager } from './executions';
 import type { MapRunRecord } from './map-runs';
-import { decodeToken, encodeToken, epochSeconds, pageSize, parseStatesArn, SfnError } from './protocol';
+import { checkedArn, epochSeconds, SfnError, seqPage } from './protocol';
 
 const mapRunChecked = (manager: ExecutionManager, arn: string): MapRunRecord => {
-  if (parseStatesArn(arn).resourceType !== 'mapRun') throw new SfnError('InvalidArn', `Invalid Arn: '${arn}'`);
-  const run = manager.mapRuns.get(arn);
+  const run = manager.mapRuns.get(checkedArn(arn, 'mapRun'));
   if (!run) throw new SfnError('ResourceNotFound', `Resource not found: '${arn}'`);
   return run;
 };
@@ -28,13 +27,8 @@ export function describeMapRun(manager: ExecutionManager, mapRunArn: string): Re
 }
 
 export function listMapRuns(manager: ExecutionManager, executionArn: string, maxResults: number | undefined, nextToken: string | undefined): Record<string, unknown> {
-  if (parseStatesArn(executionArn).resourceType !== 'execution') throw new SfnError('InvalidArn', `Invalid Arn: '${executionArn}'`);
-  manager.get(executionArn);
-  const size = pageSize(maxResults);
-  const scope = `mapRuns|${executionArn}`;
-  const before = nextToken !== undefined ? decodeToken(nextToken, scope) : Infinity;
-  const matching = manager.mapRuns.ofExecution(executionArn).filter((r) => r.seq < before);
-  const page = matching.slice(0, size);
+  manager.get(checkedArn(executionArn, 'execution'));
+  const { page, next } = seqPage(manager.mapRuns.ofExecution(executionArn), `mapRuns|${executionArn}`, maxResults, nextToken);
   return {
     mapRuns: page.map((r) => ({
       executionArn: r.executionArn,
@@ -43,7 +37,7 @@ export function listMapRuns(manager: ExecutionManager, executionArn: string, max
       startDate: epochSeconds(r.startDate),
       ...(r.stopDate !== undefined ? { stopDate: epochSeconds(r.stopDate) } : {}),
     })),
-    ...(matching.length > size ? { nextToken: encodeToken(scope, page[page.length - 1].seq) } : {}),
+    ...next,
   };
 }
 

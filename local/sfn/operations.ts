@@ -3,7 +3,7 @@ import type { ExecutionManager } from './executions';
 import { toWire } from './wire';
 import { describeMapRun, listMapRuns, updateMapRun } from './map-run-operations';
 import { ROLE_ARN, type ExecutionRecord } from './model';
-import { decodeToken, encodeToken, epochSeconds, pageSize, parseStatesArn, SfnError } from './protocol';
+import { checkedArn, decodeToken, encodeToken, epochSeconds, pageSize, SfnError, seqPage } from './protocol';
 
 const arn = z.string().min(1).max(2048);
 const maxResults = z.number().int().optional();
@@ -40,17 +40,8 @@ const parse = <K extends OperationName>(op: K, body: unknown): z.infer<(typeof s
   return result.data as z.infer<(typeof schemas)[K]>;
 };
 
-const executionArnChecked = (value: string): string => {
-  if (parseStatesArn(value).resourceType !== 'execution') throw new SfnError('InvalidArn', `Invalid Arn: '${value}'`);
-  return value;
-};
-
-const machineArnChecked = (value: string): string => {
-  if (parseStatesArn(value).resourceType !== 'stateMachine') throw new SfnError('InvalidArn', `Invalid Arn: '${value}'`);
-  return value;
-};
-
-function describe(e: ExecutionRecord, includeData: boolean): Record<string, unknown> {
+/** What ListExecutions says of each execution, and DescribeExecution first. */
+function summary(e: ExecutionRecord): Record<string, unknown> {
   return {
     executionArn: e.executionArn,
     stateMachineArn: e.stateMachineArn,
@@ -58,6 +49,12 @@ function describe(e: ExecutionRecord, includeData: boolean): Record<string, unkn
     status: e.status,
     startDate: epochSeconds(e.startDate),
     ...(e.stopDate !== undefined ? { stopDate: epochSeconds(e.stopDate) } : {}),
+  };
+}
+
+function describe(e: ExecutionRecord, includeData: boolean): Record<string, unknown> {
+  return {
+    ...summary(e),
     ...(includeData ? { input: e.input } : {}),
     inputDetails: { included: includeData },
     ...(e.status === 'SUCCEEDED' ? { ...(includeData ? { output: e.output } : {}), outputDetails: { included: includeData } } : {}),
@@ -72,18 +69,18 @@ type Handler = (body: unknown, manager: ExecutionManager) => unknown;
 export const operations = {
   StartExecution(body, manager) {
     const req = parse('StartExecution', body);
-    const record = manager.start(machineArnChecked(req.stateMachineArn), req.name, req.input);
+    const record = manager.start(checkedArn(req.stateMachineArn, 'stateMachine'), req.name, req.input);
     return { executionArn: record.executionArn, startDate: epochSeconds(record.startDate) };
   },
 
   DescribeExecution(body, manager) {
     const req = parse('DescribeExecution', body);
-    return describe(manager.get(executionArnChecked(req.executionArn)).execution, req.includedData !== 'METADATA_ONLY');
+    return describe(manager.get(checkedArn(req.executionArn, 'execution')).execution, req.includedData !== 'METADATA_ONLY');
   },
 
   GetExecutionHistory(body, manager) {
     const req = parse('GetExecutionHistory', body);
-    const { events } = manager.get(executionArnChecked(req.executionArn));
+    const { events } = manager.get(checkedArn(req.executionArn, 'execution'));
     const size = pageSize(req.maxResults);
     const reverse = req.reverseOrder === true;
     const scope = `${req.executionArn}|${reverse}`;
@@ -104,43 +101,32 @@ export const operations = {
     if (req.mapRunArn === undefined && req.stateMachineArn === undefined) throw new SfnError('ValidationException', 'Must provide a StateMachine ARN or MapRun ARN');
     let machine = '';
     if (req.mapRunArn !== undefined) {
-      if (parseStatesArn(req.mapRunArn).resourceType !== 'mapRun') throw new SfnError('InvalidArn', `Invalid Arn: '${req.mapRunArn}'`);
+      checkedArn(req.mapRunArn, 'mapRun');
       if (!manager.mapRuns.get(req.mapRunArn)) throw new SfnError('ResourceNotFound', `Resource not found: '${req.mapRunArn}'`);
     } else {
-      machine = machineArnChecked(req.stateMachineArn as string);
+      machine = checkedArn(req.stateMachineArn as string, 'stateMachine');
       if (!manager.machines.has(machine)) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${machine}'`);
     }
-    const size = pageSize(req.maxResults);
     const scope = `${req.mapRunArn ?? machine}|${req.statusFilter ?? ''}`;
-    // The token holds a creation sequence, so executions started between pages cause no repeats.
-    const before = req.nextToken !== undefined ? decodeToken(req.nextToken, scope) : Infinity;
+    const statusFilter = req.statusFilter === 'PENDING_REDRIVE' ? undefined : req.statusFilter;
     // Nothing is ever redrivable locally, so PENDING_REDRIVE matches no execution.
-    const listed = req.mapRunArn !== undefined ? manager.listByMapRun(req.mapRunArn, req.statusFilter === 'PENDING_REDRIVE' ? undefined : req.statusFilter) : manager.list(machine, req.statusFilter === 'PENDING_REDRIVE' ? undefined : req.statusFilter);
-    const matching = req.statusFilter === 'PENDING_REDRIVE' ? [] : listed.filter((e) => e.seq < before);
-    const page = matching.slice(0, size);
+    const listed = req.statusFilter === 'PENDING_REDRIVE' ? [] : req.mapRunArn !== undefined ? manager.listByMapRun(req.mapRunArn, statusFilter) : manager.list(machine, statusFilter);
+    const { page, next } = seqPage(listed, scope, req.maxResults, req.nextToken);
     return {
-      executions: page.map((e) => ({
-        executionArn: e.executionArn,
-        stateMachineArn: e.stateMachineArn,
-        name: e.name,
-        status: e.status,
-        startDate: epochSeconds(e.startDate),
-        ...(e.stopDate !== undefined ? { stopDate: epochSeconds(e.stopDate) } : {}),
-        ...(e.mapRunArn !== undefined ? { mapRunArn: e.mapRunArn } : {}),
-      })),
-      ...(matching.length > size ? { nextToken: encodeToken(scope, page[page.length - 1].seq) } : {}),
+      executions: page.map((e) => ({ ...summary(e), ...(e.mapRunArn !== undefined ? { mapRunArn: e.mapRunArn } : {}) })),
+      ...next,
     };
   },
 
   StopExecution(body, manager) {
     const req = parse('StopExecution', body);
-    const record = manager.stop(executionArnChecked(req.executionArn), req.error, req.cause);
+    const record = manager.stop(checkedArn(req.executionArn, 'execution'), req.error, req.cause);
     return { stopDate: epochSeconds(record.stopDate ?? Date.now()) };
   },
 
   DescribeStateMachine(body, manager) {
     const req = parse('DescribeStateMachine', body);
-    const machine = manager.machines.get(machineArnChecked(req.stateMachineArn));
+    const machine = manager.machines.get(checkedArn(req.stateMachineArn, 'stateMachine'));
     if (!machine) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${req.stateMachineArn}'`);
     return {
       stateMachineArn: machine.arn,
@@ -157,7 +143,7 @@ export const operations = {
 
   DescribeStateMachineForExecution(body, manager) {
     const req = parse('DescribeStateMachineForExecution', body);
-    const { stateMachineArn } = manager.get(executionArnChecked(req.executionArn)).execution;
+    const { stateMachineArn } = manager.get(checkedArn(req.executionArn, 'execution')).execution;
     const machine = manager.machines.get(stateMachineArn);
     if (!machine) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
     return { stateMachineArn, name: machine.name, definition: machine.text, roleArn: ROLE_ARN, updateDate: epochSeconds(machine.creationDate) };

@@ -124,6 +124,19 @@ export function pageSize(maxResults: number | undefined): number {
   return maxResults;
 }
 
+/**
+ * One page of a list in creation order, newest first: the token holds the last one's creation
+ * sequence, so records created between pages cause no repeats. `next` is `{ nextToken }` when
+ * more follow, else empty.
+ */
+export function seqPage<T extends { seq: number }>(listed: readonly T[], scope: string, maxResults: number | undefined, nextToken: string | undefined): { page: T[]; next: { nextToken?: string } } {
+  const size = pageSize(maxResults);
+  const before = nextToken !== undefined ? decodeToken(nextToken, scope) : Infinity;
+  const matching = listed.filter((r) => r.seq < before);
+  const page = matching.slice(0, size);
+  return { page, next: matching.length > size ? { nextToken: encodeToken(scope, page[page.length - 1].seq) } : {} };
+}
+
 export interface ArnParts {
   region: string;
   account: string;
@@ -135,4 +148,10 @@ export function parseStatesArn(arn: string): ArnParts {
   const parts = arn.split(':');
   if (parts.length < 7 || parts[0] !== 'arn' || parts[2] !== 'states') throw new SfnError('InvalidArn', `Invalid Arn: '${arn}'`);
   return { region: parts[3], account: parts[4], resourceType: parts[5], resource: parts.slice(6) };
+}
+
+/** `arn`, when it is a Step Functions ARN of this resource type; else AWS's InvalidArn. */
+export function checkedArn(arn: string, resourceType: 'execution' | 'stateMachine' | 'mapRun'): string {
+  if (parseStatesArn(arn).resourceType !== resourceType) throw new SfnError('InvalidArn', `Invalid Arn: '${arn}'`);
+  return arn;
 }
