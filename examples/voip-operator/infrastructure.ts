@@ -14,6 +14,8 @@ import {
   waitUntilTableNotExists,
   type CreateTableCommandInput,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
+  type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
@@ -25,125 +27,57 @@ import {
   HeadBucketCommand,
   PutBucketVersioningCommand,
   type BucketLocationConstraint,
+  type DeleteObjectsCommandOutput,
+  type ObjectIdentifier,
   type S3Client,
 } from '@aws-sdk/client-s3';
 
-const S = 'S' as const;
+type Key = readonly [partition: string, sort?: string];
 
-function gsi(name: string, attribute: string) {
-  return { IndexName: name, KeySchema: [{ AttributeName: attribute, KeyType: 'HASH' as const }], Projection: { ProjectionType: 'ALL' as const } };
+function keySchema([partition, sort]: Key): KeySchemaElement[] {
+  return [{ AttributeName: partition, KeyType: 'HASH' }, ...(sort ? [{ AttributeName: sort, KeyType: 'RANGE' as const }] : [])];
+}
+
+/** A lookup index on one identifier, projecting whole items. */
+function gsi(name: string, attribute: string): GlobalSecondaryIndex {
+  return { IndexName: name, KeySchema: keySchema([attribute]), Projection: { ProjectionType: 'ALL' } };
 }
 
 /** A date index for retention enforcement: status (or shard) and date, table keys only. */
-function dateGsi(name: string, partition: string, date: string) {
+function dateGsi(name: string, partition: string, date: string): GlobalSecondaryIndex {
+  return { IndexName: name, KeySchema: keySchema([partition, date]), Projection: { ProjectionType: 'KEYS_ONLY' } };
+}
+
+/**
+ * An on-demand table with string keys. DynamoDB wants exactly the attributes some key uses
+ * defined: they are derived from the keys, in order of first use, so the two cannot disagree.
+ */
+function table(name: string, key: Key, indexes: readonly GlobalSecondaryIndex[] = []): CreateTableCommandInput {
+  const keyed = [...keySchema(key), ...indexes.flatMap((g) => g.KeySchema ?? [])].map((k) => k.AttributeName!);
   return {
-    IndexName: name,
-    KeySchema: [
-      { AttributeName: partition, KeyType: 'HASH' as const },
-      { AttributeName: date, KeyType: 'RANGE' as const },
-    ],
-    Projection: { ProjectionType: 'KEYS_ONLY' as const },
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [...new Set(keyed)].map((a) => ({ AttributeName: a, AttributeType: 'S' })),
+    KeySchema: keySchema(key),
+    ...(indexes.length > 0 ? { GlobalSecondaryIndexes: [...indexes] } : {}),
   };
 }
 
 export const OPERATOR_TABLES: readonly CreateTableCommandInput[] = [
-  {
-    TableName: 'voip-accounts',
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'accountId', AttributeType: S },
-      { AttributeName: 'email', AttributeType: S },
-      { AttributeName: 'status', AttributeType: S },
-      { AttributeName: 'deactivatedAt', AttributeType: S },
-      { AttributeName: 'terminatedAt', AttributeType: S },
-    ],
-    KeySchema: [{ AttributeName: 'accountId', KeyType: 'HASH' }],
-    // Sparse: only deactivated accounts have the dates, so the retention indexes list only them.
-    GlobalSecondaryIndexes: [gsi('by-email', 'email'), dateGsi('by-status-deactivated', 'status', 'deactivatedAt'), dateGsi('by-status-terminated', 'status', 'terminatedAt')],
-  },
-  {
-    TableName: 'voip-billing',
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'accountId', AttributeType: S },
-      { AttributeName: 'invoiceId', AttributeType: S },
-    ],
-    KeySchema: [
-      { AttributeName: 'accountId', KeyType: 'HASH' },
-      { AttributeName: 'invoiceId', KeyType: 'RANGE' },
-    ],
-  },
-  {
-    TableName: 'voip-payment-tokens',
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'accountId', AttributeType: S },
-      { AttributeName: 'tokenId', AttributeType: S },
-    ],
-    KeySchema: [
-      { AttributeName: 'accountId', KeyType: 'HASH' },
-      { AttributeName: 'tokenId', KeyType: 'RANGE' },
-    ],
-  },
-  {
-    TableName: 'voip-cdrs',
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'accountId', AttributeType: S },
-      { AttributeName: 'callId', AttributeType: S },
-      { AttributeName: 'calleeNumber', AttributeType: S },
-      { AttributeName: 'callerNumber', AttributeType: S },
-      { AttributeName: 'startShard', AttributeType: S },
-      { AttributeName: 'startTime', AttributeType: S },
-    ],
-    KeySchema: [
-      { AttributeName: 'accountId', KeyType: 'HASH' },
-      { AttributeName: 'callId', KeyType: 'RANGE' },
-    ],
-    GlobalSecondaryIndexes: [gsi('by-callee', 'calleeNumber'), gsi('by-caller', 'callerNumber'), dateGsi('by-start-shard', 'startShard', 'startTime')],
-  },
-  {
-    TableName: 'voip-contacts',
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'ownerAccountId', AttributeType: S },
-      { AttributeName: 'contactId', AttributeType: S },
-      { AttributeName: 'contactPhone', AttributeType: S },
-      { AttributeName: 'contactEmail', AttributeType: S },
-      // The portal's lower-cased copy of the typed address: a key condition is case-sensitive.
-      { AttributeName: 'contactEmailNormalized', AttributeType: S },
-    ],
-    KeySchema: [
-      { AttributeName: 'ownerAccountId', KeyType: 'HASH' },
-      { AttributeName: 'contactId', KeyType: 'RANGE' },
-    ],
-    GlobalSecondaryIndexes: [gsi('by-contact-phone', 'contactPhone'), gsi('by-contact-email', 'contactEmail'), gsi('by-contact-email-normalized', 'contactEmailNormalized')],
-  },
-  {
-    // One item per account and purpose (marketing, targeted-advertising): the consent table.
-    TableName: 'voip-consents',
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'accountId', AttributeType: S },
-      { AttributeName: 'purpose', AttributeType: S },
-    ],
-    KeySchema: [
-      { AttributeName: 'accountId', KeyType: 'HASH' },
-      { AttributeName: 'purpose', KeyType: 'RANGE' },
-    ],
-  },
-  {
-    TableName: 'voip-devices',
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'accountId', AttributeType: S },
-      { AttributeName: 'deviceId', AttributeType: S },
-    ],
-    KeySchema: [
-      { AttributeName: 'accountId', KeyType: 'HASH' },
-      { AttributeName: 'deviceId', KeyType: 'RANGE' },
-    ],
-  },
+  // Sparse: only deactivated accounts have the dates, so the retention indexes list only them.
+  table('voip-accounts', ['accountId'], [gsi('by-email', 'email'), dateGsi('by-status-deactivated', 'status', 'deactivatedAt'), dateGsi('by-status-terminated', 'status', 'terminatedAt')]),
+  table('voip-billing', ['accountId', 'invoiceId']),
+  table('voip-payment-tokens', ['accountId', 'tokenId']),
+  table('voip-cdrs', ['accountId', 'callId'], [gsi('by-callee', 'calleeNumber'), gsi('by-caller', 'callerNumber'), dateGsi('by-start-shard', 'startShard', 'startTime')]),
+  table('voip-contacts', ['ownerAccountId', 'contactId'], [
+    gsi('by-contact-phone', 'contactPhone'),
+    gsi('by-contact-email', 'contactEmail'),
+    // The portal's lower-cased copy of the typed address: a key condition is case-sensitive.
+    gsi('by-contact-email-normalized', 'contactEmailNormalized'),
+  ]),
+  // One item per account and purpose (marketing, targeted-advertising): the consent table.
+  table('voip-consents', ['accountId', 'purpose']),
+  table('voip-devices', ['accountId', 'deviceId']),
 ];
 
 export interface BucketSpec {
@@ -178,19 +112,24 @@ export class OperatorResourceError extends Error {
   }
 }
 
+/** Waiter timing in seconds, the same for a table appearing and disappearing. */
+const TABLE_WAIT = { maxWaitTime: 120, minDelay: 1, maxDelay: 5 };
+
+type Outcome = 'created' | 'existing';
+
 function errorName(err: unknown): string {
   return (err as { name?: string; Code?: string })?.name ?? (err as { Code?: string })?.Code ?? '';
 }
 
-async function ensureTable(client: DynamoDBClient, input: CreateTableCommandInput): Promise<'created' | 'existing'> {
-  let outcome: 'created' | 'existing' = 'created';
+async function ensureTable(client: DynamoDBClient, input: CreateTableCommandInput): Promise<Outcome> {
+  let outcome: Outcome = 'created';
   try {
     await client.send(new CreateTableCommand(input));
   } catch (err) {
     if (!(err instanceof ResourceInUseException) && errorName(err) !== 'ResourceInUseException') throw err;
     outcome = 'existing';
   }
-  await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: input.TableName });
+  await waitUntilTableExists({ client, ...TABLE_WAIT }, { TableName: input.TableName });
   if (outcome === 'existing') {
     // An existing table must have the keys and indexes the data map looks records up by.
     const { Table } = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
@@ -219,9 +158,9 @@ async function bucketExists(client: S3Client, bucket: string): Promise<boolean> 
   }
 }
 
-async function ensureBucket(client: S3Client, spec: BucketSpec): Promise<'created' | 'existing'> {
+async function ensureBucket(client: S3Client, spec: BucketSpec): Promise<Outcome> {
   const region = await client.config.region();
-  let outcome: 'created' | 'existing' = 'created';
+  let outcome: Outcome = 'created';
   // In us-east-1, S3 answers 200 to re-creating a bucket one owns: ask first.
   if (await bucketExists(client, spec.name)) outcome = 'existing';
   else try {
@@ -272,25 +211,57 @@ function isMissing(err: unknown): boolean {
   return err instanceof ResourceNotFoundException || name === 'ResourceNotFoundException' || name === 'NoSuchBucket';
 }
 
+/** Runs a request against a table or bucket that may not exist (yet, or any more): then undefined. */
+async function unlessMissing<T>(request: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await request();
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
 /** True when any operator table holds an item or any operator bucket holds a version or delete marker. */
 export async function operatorResourcesHoldData(clients: OperatorClients): Promise<boolean> {
   for (const t of OPERATOR_TABLES) {
-    try {
-      const out = await clients.dynamodb.send(new ScanCommand({ TableName: t.TableName, Limit: 1, Select: 'COUNT' }));
-      if ((out.Count ?? 0) > 0 || out.LastEvaluatedKey) return true;
-    } catch (err) {
-      if (!isMissing(err)) throw err;
-    }
+    const out = await unlessMissing(() => clients.dynamodb.send(new ScanCommand({ TableName: t.TableName, Limit: 1, Select: 'COUNT' })));
+    if (out && ((out.Count ?? 0) > 0 || out.LastEvaluatedKey)) return true;
   }
   for (const b of OPERATOR_BUCKETS) {
-    try {
-      const out = await clients.s3.send(new ListObjectVersionsCommand({ Bucket: b.name, MaxKeys: 1 }));
-      if ((out.Versions?.length ?? 0) + (out.DeleteMarkers?.length ?? 0) > 0) return true;
-    } catch (err) {
-      if (!isMissing(err)) throw err;
-    }
+    const out = await unlessMissing(() => clients.s3.send(new ListObjectVersionsCommand({ Bucket: b.name, MaxKeys: 1 })));
+    if (out && (out.Versions?.length ?? 0) + (out.DeleteMarkers?.length ?? 0) > 0) return true;
   }
   return false;
+}
+
+/** Deletes versions past governance retention; returns the ones S3 refused. */
+async function deleteVersions(s3: S3Client, bucket: string, versions: ObjectIdentifier[]): Promise<NonNullable<DeleteObjectsCommandOutput['Errors']>> {
+  const out = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, BypassGovernanceRetention: true, Delete: { Objects: versions, Quiet: true } }));
+  return out.Errors ?? [];
+}
+
+/** Deletes every version and delete marker in a bucket (a missing one is empty); returns how many. */
+async function emptyBucket(s3: S3Client, bucket: string): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const listed = await unlessMissing(() => s3.send(new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: 1000 })));
+    if (!listed) return deleted;
+    const entries = [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
+    if (entries.length === 0) return deleted;
+    const refused = await deleteVersions(s3, bucket, entries);
+    deleted += entries.length - refused.length;
+    if (refused.length === 0) continue;
+    // Held versions: lift the hold, then delete them one batch more.
+    for (const e of refused) {
+      await s3.send(new PutObjectLegalHoldCommand({ Bucket: bucket, Key: e.Key, VersionId: e.VersionId, LegalHold: { Status: 'OFF' } }));
+    }
+    const protectedVersions = await deleteVersions(s3, bucket, refused.map((e) => ({ Key: e.Key!, VersionId: e.VersionId })));
+    if (protectedVersions.length > 0) {
+      const e = protectedVersions[0];
+      throw new OperatorResourceError(`cannot empty bucket ${bucket}: version ${e.VersionId} of ${e.Key} is protected (${e.Code}: ${e.Message})`);
+    }
+    deleted += refused.length;
+  }
 }
 
 /**
@@ -302,43 +273,14 @@ export async function operatorResourcesHoldData(clients: OperatorClients): Promi
 export async function emptyOperatorResources(clients: OperatorClients): Promise<{ tablesDeleted: number; versionsDeleted: number }> {
   let tablesDeleted = 0;
   for (const t of OPERATOR_TABLES) {
-    try {
+    const deleted = await unlessMissing(async () => {
       await clients.dynamodb.send(new DeleteTableCommand({ TableName: t.TableName }));
-      await waitUntilTableNotExists({ client: clients.dynamodb, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: t.TableName });
-      tablesDeleted++;
-    } catch (err) {
-      if (!isMissing(err)) throw err;
-    }
+      await waitUntilTableNotExists({ client: clients.dynamodb, ...TABLE_WAIT }, { TableName: t.TableName });
+      return true;
+    });
+    if (deleted) tablesDeleted++;
   }
   let versionsDeleted = 0;
-  for (const b of OPERATOR_BUCKETS) {
-    for (;;) {
-      let listed;
-      try {
-        listed = await clients.s3.send(new ListObjectVersionsCommand({ Bucket: b.name, MaxKeys: 1000 }));
-      } catch (err) {
-        if (isMissing(err)) break;
-        throw err;
-      }
-      const entries = [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
-      if (entries.length === 0) break;
-      const out = await clients.s3.send(new DeleteObjectsCommand({ Bucket: b.name, BypassGovernanceRetention: true, Delete: { Objects: entries, Quiet: true } }));
-      versionsDeleted += entries.length - (out.Errors?.length ?? 0);
-      const refused = out.Errors ?? [];
-      if (refused.length === 0) continue;
-      // Held versions: lift the hold, then delete them one batch more.
-      for (const e of refused) {
-        await clients.s3.send(new PutObjectLegalHoldCommand({ Bucket: b.name, Key: e.Key, VersionId: e.VersionId, LegalHold: { Status: 'OFF' } }));
-      }
-      const again = await clients.s3.send(
-        new DeleteObjectsCommand({ Bucket: b.name, BypassGovernanceRetention: true, Delete: { Objects: refused.map((e) => ({ Key: e.Key!, VersionId: e.VersionId })), Quiet: true } }),
-      );
-      if ((again.Errors?.length ?? 0) > 0) {
-        const e = again.Errors![0];
-        throw new OperatorResourceError(`cannot empty bucket ${b.name}: version ${e.VersionId} of ${e.Key} is protected (${e.Code}: ${e.Message})`);
-      }
-      versionsDeleted += refused.length;
-    }
-  }
+  for (const b of OPERATOR_BUCKETS) versionsDeleted += await emptyBucket(clients.s3, b.name);
   return { tablesDeleted, versionsDeleted };
 }

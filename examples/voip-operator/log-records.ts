@@ -70,6 +70,61 @@ export function chunk(lines: readonly string[], tally: ObjectTally): string {
   return text;
 }
 
+/** Counts an entry written whole (one record, one mention of each customer it names); returns its line. */
+export function wholeRecord(tally: ObjectTally, e: Entry): string {
+  tally.records++;
+  for (const i of e.inv) tally.perSubject.set(i, (tally.perSubject.get(i) ?? 0) + 1);
+  return e.line;
+}
+
+/**
+ * A slice's entries as chunks of CHUNK_LINES lines. `write` gives the line an entry (the k-th
+ * of the slice) is written as, and counts it; by default every entry is a whole record.
+ */
+export function* chunked(entries: readonly Entry[], tally: ObjectTally, write: (e: Entry, k: number) => string = (e) => wholeRecord(tally, e)): Generator<string> {
+  let batch: string[] = [];
+  for (let k = 0; k < entries.length; k++) {
+    batch.push(write(entries[k], k));
+    if (batch.length >= CHUNK_LINES) {
+      yield chunk(batch, tally);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield chunk(batch, tally);
+}
+
+/** What the SIP and portal writers share: the entries of one slice, kept until it is full. */
+export abstract class SliceWriter {
+  readonly entries: Entry[] = [];
+  /** Uncompressed bytes so far, newlines included: what the slice's byte target is measured on. */
+  bytes = 0;
+  constructor(
+    protected readonly ctx: LogContext,
+    readonly rng: Rng,
+    /** How values are written (an address's case, a number's form): a stream of its own, so the dataset's other draws stay put. */
+    protected readonly forms: Rng,
+  ) {}
+
+  protected keep(entry: Entry): void {
+    this.entries.push(entry);
+    this.bytes += entry.line.length + 1;
+  }
+
+  /** Adds traffic until the slice reaches its byte target; `step` gets a random time in the slice and a roll in [0, 1). */
+  fill(slice: Slice, step: (t: number, roll: number) => void): void {
+    const span = slice.to - slice.from;
+    while (this.bytes < slice.bytes) {
+      const t = slice.from + Math.floor(this.rng.next() * span);
+      step(t, this.rng.next());
+    }
+  }
+
+  /** The entries in time order; the sort is stable, so entries of one millisecond keep theirs. */
+  byTime(): Entry[] {
+    return this.entries.sort((a, b) => a.t - b.t);
+  }
+}
+
 /** Notes the customer a written value names, once per record. */
 export function lookupAll(out: number[], map: ReadonlyMap<string, number>, value: string | null | undefined): void {
   if (!value) return;

@@ -3,11 +3,11 @@
  * one object at a time as a stream of text chunks. The scripted days hold the fixed near-miss
  * rows the tests look for.
  */
-import { rngFor, WeightedPicker, type Rng } from './prng';
+import { rngFor, WeightedPicker } from './prng';
 import { deviceIpAt, type Subject } from './model';
 import { isActiveAt } from './subjects';
 import { externalEmail } from './outside-parties';
-import { CHUNK_LINES, chunk, iso, lookupAll, scannerIp, type Entry, type LogContext, type LogObjectSpec, type ObjectTally } from './log-records';
+import { chunk, chunked, iso, lookupAll, scannerIp, SliceWriter, type LogContext, type LogObjectSpec, type ObjectTally } from './log-records';
 import { typedEmail } from './written-forms';
 
 export const APP_LOG_COLUMNS = ['timestamp', 'accountId', 'email', 'clientIp', 'action', 'message'] as const;
@@ -21,16 +21,7 @@ const PORTAL_ACTION = new WeightedPicker([
   ['recording_download', 5], ['password_change', 3], ['payment_method_update', 4], ['cdr_export', 6],
 ] as const);
 
-class AppWriter {
-  readonly entries: Entry[] = [];
-  bytes = 0;
-  constructor(
-    private readonly ctx: LogContext,
-    readonly rng: Rng,
-    /** How addresses are typed: a stream of its own, so the dataset's other draws stay put. */
-    private readonly forms: Rng,
-  ) {}
-
+class AppWriter extends SliceWriter {
   row(t: number, accountId: string, email: string, clientIp: string, action: string, message: string, messageEmails: readonly string[] = []): void {
     const line = [iso(t), accountId, email, clientIp, action, message].map(csvField).join(',');
     const ix = this.ctx.index;
@@ -39,8 +30,7 @@ class AppWriter {
     lookupAll(inv, ix.email, email);
     lookupAll(inv, ix.ip, clientIp);
     for (const m of messageEmails) lookupAll(inv, ix.email, m);
-    this.entries.push({ t, line, inv });
-    this.bytes += line.length + 1;
+    this.keep({ t, line, inv });
   }
 
   session(t: number, s: Subject): void {
@@ -184,10 +174,7 @@ export function* appLines(ctx: LogContext, spec: LogObjectSpec, tally: ObjectTal
       login(5, s9);
       login(6, special);
     }
-    const span = slice.to - slice.from;
-    while (w.bytes < slice.bytes) {
-      const t = slice.from + Math.floor(rng.next() * span);
-      const roll = rng.next();
+    w.fill(slice, (t, roll) => {
       if (roll < 0.55) w.session(t, weights.pick(rng));
       else if (roll < 0.7) w.stuffing(t);
       else if (roll < 0.75) w.browse(t, weights.pick(rng));
@@ -195,19 +182,7 @@ export function* appLines(ctx: LogContext, spec: LogObjectSpec, tally: ObjectTal
       else if (roll < 0.85) w.api(t, weights.pick(rng));
       else if (roll < 0.95) w.support(t, weights.pick(rng));
       else w.error(t, rng.pick(subjects));
-    }
-    const entries = w.entries;
-    entries.sort((a, b) => a.t - b.t);
-    let batch: string[] = [];
-    for (const e of entries) {
-      batch.push(e.line);
-      tally.records++;
-      for (const i of e.inv) tally.perSubject.set(i, (tally.perSubject.get(i) ?? 0) + 1);
-      if (batch.length >= CHUNK_LINES) {
-        yield chunk(batch, tally);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) yield chunk(batch, tally);
+    });
+    yield* chunked(w.byTime(), tally);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { rngFor } from './prng';
 import type { Call } from './model';
-import { CHUNK_LINES, chunk, type LogContext, type LogObjectSpec, type ObjectTally } from './log-records';
+import { chunked, wholeRecord, type LogContext, type LogObjectSpec, type ObjectTally } from './log-records';
 import { SipWriter } from './sip-writer';
 import { PROXY_HOSTS } from './reference-data';
 
@@ -25,15 +25,12 @@ function callsBetween(calls: readonly Call[], from: number, to: number): Call[] 
 export function* sipLines(ctx: LogContext, spec: LogObjectSpec, tally: ObjectTally): Generator<string> {
   const rng = rngFor(ctx.params.seed, 'sip', spec.key);
   const forms = rngFor(ctx.params.seed, 'sip-forms', spec.key);
-  let lineNo = 0;
+  let linesBefore = 0;
   let sliceNo = 0;
   for (const slice of spec.slices) {
     const w = new SipWriter(ctx, rng, rng.pick(PROXY_HOSTS), forms);
     for (const c of callsBetween(ctx.calls, slice.from, slice.to)) w.dialog(c);
-    const span = slice.to - slice.from;
-    while (w.bytes < slice.bytes) {
-      const t = slice.from + Math.floor(rng.next() * span);
-      const roll = rng.next();
+    w.fill(slice, (t, roll) => {
       if (roll < 0.57 && ctx.devices.length > 0) {
         let placed = false;
         for (let attempt = 0; attempt < 4 && !placed; attempt++) {
@@ -52,9 +49,8 @@ export function* sipLines(ctx: LogContext, spec: LogObjectSpec, tally: ObjectTal
       } else {
         w.bruteForce(t, ctx.subjects[Math.floor(rng.next() * ctx.subjects.length)]);
       }
-    }
-    const entries = w.entries;
-    entries.sort((a, b) => a.t - b.t);
+    });
+    const entries = w.byTime();
     const truncate = new Map<number, { cut: number; mentions: readonly number[] }>();
     if (spec.malformed && sliceNo === 0 && entries.length > 10) {
       const n = entries.length;
@@ -66,26 +62,14 @@ export function* sipLines(ctx: LogContext, spec: LogObjectSpec, tally: ObjectTal
       truncate.set(p1, { cut: cutAt > 0 ? cutAt : Math.floor(e1.line.length * 0.6), mentions: cutAt > 0 ? (e1.phoneInv ?? []) : [] });
       for (const k of [Math.floor(n * 0.2), Math.floor(n * 0.8)]) if (!truncate.has(k)) truncate.set(k, { cut: 30 + rng.int(0, 18), mentions: [] });
     }
-    let batch: string[] = [];
-    for (let k = 0; k < entries.length; k++) {
-      const e = entries[k];
-      lineNo++;
+    yield* chunked(entries, tally, (e, k) => {
       const cut = truncate.get(k);
-      if (cut) {
-        batch.push(e.line.slice(0, cut.cut));
-        tally.malformedLines.push(lineNo);
-        for (const m of cut.mentions) tally.malformedMentions.add(m);
-      } else {
-        batch.push(e.line);
-        tally.records++;
-        for (const i of e.inv) tally.perSubject.set(i, (tally.perSubject.get(i) ?? 0) + 1);
-      }
-      if (batch.length >= CHUNK_LINES) {
-        yield chunk(batch, tally);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) yield chunk(batch, tally);
+      if (!cut) return wholeRecord(tally, e);
+      tally.malformedLines.push(linesBefore + k + 1);
+      for (const m of cut.mentions) tally.malformedMentions.add(m);
+      return e.line.slice(0, cut.cut);
+    });
+    linesBefore += entries.length;
     sliceNo++;
   }
 }

@@ -6,7 +6,7 @@ import { WeightedPicker, type Rng } from './prng';
 import { deviceIpAt, type Call, type Device, type Subject } from './model';
 import { isActiveAt } from './subjects';
 import { externalName } from './outside-parties';
-import { iso, lookupAll, scannerIp, type Entry, type LogContext } from './log-records';
+import { iso, lookupAll, scannerIp, SliceWriter, type LogContext } from './log-records';
 import { CARRIERS, PBX_DOMAIN, SCANNER_AGENTS } from './reference-data';
 import { sipNumberUri } from './written-forms';
 
@@ -53,16 +53,15 @@ function carrierParty(route: string, rng: Rng): Party {
 }
 
 
-export class SipWriter {
-  readonly entries: Entry[] = [];
-  bytes = 0;
+export class SipWriter extends SliceWriter {
   constructor(
-    private readonly ctx: LogContext,
-    readonly rng: Rng,
+    ctx: LogContext,
+    rng: Rng,
     private readonly host: string,
-    /** How numbers are written: a stream of its own, so the dataset's other draws stay put. */
-    private readonly forms: Rng,
-  ) {}
+    forms: Rng,
+  ) {
+    super(ctx, rng, forms);
+  }
 
   add(
     t: number,
@@ -91,8 +90,7 @@ export class SipWriter {
     lookupAll(inv, ix.sipUsername, party.sipUser);
     lookupAll(inv, ix.ip, party.ip);
     lookupAll(inv, ix.deviceId, party.ua.deviceId);
-    this.entries.push({ t, line, inv, phoneInv: kind === 'request' && method === 'INVITE' && phoneInv.length > 0 ? phoneInv : undefined });
-    this.bytes += line.length + 1;
+    this.keep({ t, line, inv, phoneInv: kind === 'request' && method === 'INVITE' && phoneInv.length > 0 ? phoneInv : undefined });
   }
 
   uri(number: string, displayName?: string): { uri: string; phone: string } {
