@@ -3,66 +3,28 @@
  *
  * One schema serves the local engine, the Lambda handlers and the CDK construct (which derives
  * least-privilege grants from it), so a map that loads in one loads in all three. Validation
- * happens once, at load, and names the path of every error.
+ * happens once, at load, and names the path of every error. Its vocabulary (identifier types,
+ * categories, anonymization) is datamap-vocabulary.ts; key templates are key-templates.ts.
  */
 import { z } from 'zod';
+import { AnonymizationSchema, CategorySchema, IdentifierSettingsSchema, IdentifierTypeSchema } from './datamap-vocabulary';
 import { DataMapError } from './errors';
-import { NANP_COUNTRIES } from './phone-numbers';
+import { templateProblems } from './key-templates';
 import { consentLocationProblem, PurposeSchema } from './purposes';
 
-/** The kinds of identifier identity resolution knows how to follow. */
-export const IDENTIFIER_TYPES = ['subjectId', 'accountId', 'phone', 'email', 'sipUsername', 'deviceId', 'ip'] as const;
-export const IdentifierTypeSchema = z.enum(IDENTIFIER_TYPES);
-export type IdentifierType = z.infer<typeof IdentifierTypeSchema>;
-
-/**
- * Data categories. Retention rules are written per category (see retention), so a store's
- * category decides what the law lets the operator keep.
- */
-export const CATEGORIES = [
-  'account',
-  'billing',
-  'payment-method',
-  'call-metadata',
-  'call-recording',
-  'voicemail',
-  'fax',
-  'contacts',
-  'devices',
-  'logs',
-  'consent',
-] as const;
-export const CategorySchema = z.enum(CATEGORIES);
-export type Category = z.infer<typeof CategorySchema>;
-
-/** How one field is made non-personal. */
-export const AnonymizationSchema = z.union([
-  z.object({ strategy: z.literal('null') }).strict(),
-  z.object({ strategy: z.literal('redact'), token: z.string().min(1).default('[REDACTED]') }).strict(),
-  // Keyed and deterministic within a deployment, so joins across stores still work.
-  z.object({ strategy: z.literal('hmac') }).strict(),
-  z.object({ strategy: z.literal('generalize-date'), to: z.enum(['month', 'year']) }).strict(),
-]);
-export type Anonymization = z.infer<typeof AnonymizationSchema>;
-
-/**
- * How identifiers are written, for normalization (see identifiers.ts): the country of phone
- * numbers written without a country code (`(514) 555-0101`). Absent, such numbers match only
- * as written; the built-in normalizer knows the North American Numbering Plan.
- */
-export const IdentifierSettingsSchema = z
-  .object({
-    phone: z
-      .object({
-        defaultCountry: z
-          .enum(NANP_COUNTRIES, { error: `must be a North American Numbering Plan country (${NANP_COUNTRIES.join(', ')}): the built-in phone normalizer reads national numbers of that plan only` })
-          .optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-export type IdentifierSettingsInput = z.infer<typeof IdentifierSettingsSchema>;
+export {
+  AnonymizationSchema,
+  CATEGORIES,
+  CategorySchema,
+  IDENTIFIER_TYPES,
+  IdentifierSettingsSchema,
+  IdentifierTypeSchema,
+  type Anonymization,
+  type Category,
+  type IdentifierSettingsInput,
+  type IdentifierType,
+} from './datamap-vocabulary';
+export { expandTemplate, templatePlaceholders } from './key-templates';
 
 const name = z
   .string()
@@ -313,44 +275,6 @@ export const DataMapSchema = z
     stores: map.stores.map((s) => (s.kind !== 's3-objects' && s.identifiers === undefined ? { ...s, identifiers: map.identifiers } : s)),
   }));
 export type DataMap = z.infer<typeof DataMapSchema>;
-
-const PLACEHOLDER = /\{([^{}]*)\}/g;
-
-/** Placeholders of a key template, in order. */
-export function templatePlaceholders(template: string): IdentifierType[] {
-  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1] as IdentifierType);
-}
-
-function templateProblems(template: string): string[] {
-  const problems: string[] = [];
-  const names = [...template.matchAll(PLACEHOLDER)];
-  if (names.length === 0) problems.push('must contain at least one {identifier} placeholder');
-  if (/[{}]/.test(template.replace(PLACEHOLDER, ''))) problems.push('has an unbalanced "{" or "}"');
-  for (const m of names) {
-    if (!(IDENTIFIER_TYPES as readonly string[]).includes(m[1])) {
-      problems.push(`unknown placeholder {${m[1]}}; expected one of ${IDENTIFIER_TYPES.join(', ')}`);
-    }
-    // A placeholder that does not end a segment would make `cust-1` a prefix of `cust-10`.
-    const after = template[m.index + m[0].length];
-    if (after !== '/') problems.push(`placeholder {${m[1]}} must be followed by "/" so that one subject's prefix is never a prefix of another's`);
-  }
-  return problems;
-}
-
-/**
- * Expands a key template for one identifier value. Values containing "/" would escape their
- * segment, so they are refused rather than expanded.
- */
-export function expandTemplate(template: string, values: Partial<Record<IdentifierType, string>>): string {
-  return template.replace(PLACEHOLDER, (_m, key: string) => {
-    const value = values[key as IdentifierType];
-    if (value === undefined) throw new DataMapError(`key template needs a value for {${key}}`);
-    if (value.includes('/') || value === '' || value === '.' || value === '..') {
-      throw new DataMapError(`an identifier of type ${key} cannot be used in a key template (it is empty or contains "/")`);
-    }
-    return value;
-  });
-}
 
 /** Validates an untrusted data map. Throws DataMapError listing every problem with its path. */
 export function parseDataMap(input: unknown, source = 'data map'): DataMap {
