@@ -13,8 +13,8 @@
  * decided here).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ANSWERED, DEADLINE_INDEX, dueStateOf } from './deadlines';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ANSWERED, DEADLINE_INDEX, dueStateOf, indexItems } from './deadlines';
 import { subjectLockKey } from './erasure-lock';
 import type { RequestStatus } from './ledger';
 import { queryPartition } from './ledger-partition';
@@ -87,28 +87,21 @@ export async function pendingAccessSubjects(rt: Ctx): Promise<Set<string>> {
   const doc = DynamoDBDocumentClient.from(rt.dynamodb);
   const subjects = new Set<string>();
   const ruledOut = new Set<string>();
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: rt.ledger.table,
-        IndexName: DEADLINE_INDEX.name,
-        KeyConditionExpression: '#state = :open',
-        FilterExpression: '#type IN (:access, :portability)',
-        ExpressionAttributeNames: { '#state': DEADLINE_INDEX.partitionKey, '#type': 'requestType' },
-        ExpressionAttributeValues: { ':open': dueStateOf('received'), ':access': 'access', ':portability': 'portability' },
-        ProjectionExpression: 'requestId',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of out.Items ?? []) {
-      const request = (await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: { pk: `request#${item.requestId as string}`, sk: 'request' }, ConsistentRead: true }))).Item;
-      const subjectId = (request?.request as SubjectRequest | undefined)?.subjectId;
-      if (!subjectId || subjects.has(subjectId) || ruledOut.has(subjectId)) continue;
-      if ((await pendingAccessRequests(rt, subjectId)).length > 0) subjects.add(subjectId);
-      else ruledOut.add(subjectId);
-    }
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const openAccess = {
+    TableName: rt.ledger.table,
+    IndexName: DEADLINE_INDEX.name,
+    KeyConditionExpression: '#state = :open',
+    FilterExpression: '#type IN (:access, :portability)',
+    ExpressionAttributeNames: { '#state': DEADLINE_INDEX.partitionKey, '#type': 'requestType' },
+    ExpressionAttributeValues: { ':open': dueStateOf('received'), ':access': 'access', ':portability': 'portability' },
+    ProjectionExpression: 'requestId',
+  };
+  for await (const item of indexItems(rt, openAccess)) {
+    const request = (await doc.send(new GetCommand({ TableName: rt.ledger.table, Key: { pk: `request#${item.requestId as string}`, sk: 'request' }, ConsistentRead: true }))).Item;
+    const subjectId = (request?.request as SubjectRequest | undefined)?.subjectId;
+    if (!subjectId || subjects.has(subjectId) || ruledOut.has(subjectId)) continue;
+    if ((await pendingAccessRequests(rt, subjectId)).length > 0) subjects.add(subjectId);
+    else ruledOut.add(subjectId);
+  }
   return subjects;
 }

@@ -14,7 +14,7 @@ export const handler = taskHandler('export-store', StoreTaskInput, async ({ requ
   const rt = getRuntime();
   const store = storeNamed(rt, storeName);
   // A big log store this execution fanned out was exported unit by unit by its Distributed Map's children: join their parts.
-  const fanned = executionName ? await fannedOutExport(rt, { requestId, execution: executionName, store: storeName }) : undefined;
+  const fanned = executionName && store.kind === 's3-records' ? await fannedOutExport(rt, { requestId, execution: executionName, store: storeName }) : undefined;
   if (fanned) {
     await rt.workspace.putJson(docKeys.exported(requestId, storeName), { store: storeName, ...fanned } satisfies ExportedStore);
     return { store: storeName, status: 'ok', counts: { records: fanned.records.length, files: 0, missing: fanned.missing.length } };
