@@ -20,6 +20,8 @@ import { eraseNoncurrentVersion } from './s3-records-versions';
 import { compareText, listVersionsOfKeys, pageEntries } from './s3-shared';
 import type { Action, ApplyResult, BatchApplyResult, ConnectorContext, Finding, Identity, ListedKey, ObjectOutcome, PlannedAction, RefusalReason, SubjectWork } from './types';
 import { recordMatcherFor } from '../core/matcher-cache';
+import type { RecordMatcher } from '../core/matching';
+import type { RetainedScan } from './s3-records-replay';
 
 /**
  * The store's keys in listing order, each with its versions (delete markers included) and the
@@ -59,8 +61,8 @@ export async function* listKeys(opt: S3RecordsSettings, store: S3RecordsStore, c
   yield* ready(undefined);
 }
 
-/** The versions to read of the given keys: the current one, then every noncurrent version. */
-async function readsOf(opt: S3RecordsSettings, store: S3RecordsStore, keys: readonly string[], ctx: ConnectorContext): Promise<ObjectRead[]> {
+/** The versions to read of the given keys: the current one, then every noncurrent version, with their stored sizes. */
+export async function readsOf(opt: S3RecordsSettings, store: S3RecordsStore, keys: readonly string[], ctx: ConnectorContext): Promise<Array<ObjectRead & { storedBytes: number }>> {
   const unique = [...new Set(keys)].sort(compareText);
   for (const key of unique) {
     if (!key.startsWith(store.prefix) || !isScannedKey(opt, key)) throw new DataMapError(`a work unit of store ${store.name} names a key that is not one of its log objects`, { keyHash: keyHash(store.bucket, key) });
@@ -71,10 +73,13 @@ async function readsOf(opt: S3RecordsSettings, store: S3RecordsStore, keys: read
   } catch (err) {
     throw unavailable(store, 'ListObjectVersions', err);
   }
-  const byKey = new Map<string, ObjectRead[]>();
+  const byKey = new Map<string, Array<ObjectRead & { storedBytes: number }>>();
   for (const [key, entries] of listed) {
     const versions = entries.filter((e) => !e.deleteMarker);
-    byKey.set(key, [...versions.filter((e) => e.isLatest).map(() => ({ key })), ...versions.filter((e) => !e.isLatest).map((e) => ({ key, versionId: e.versionId }))]);
+    byKey.set(key, [
+      ...versions.filter((e) => e.isLatest).map((e) => ({ key, storedBytes: e.size })),
+      ...versions.filter((e) => !e.isLatest).map((e) => ({ key, versionId: e.versionId, storedBytes: e.size })),
+    ]);
   }
   return unique.flatMap((key) => byKey.get(key) ?? []);
 }
@@ -116,8 +121,26 @@ function count(t: Tally, a: Action): void {
  * record in it, of every subject of the batch, is planned to go; else every planned finding in
  * it is refused `version-holds-retained-records`.
  */
-export async function applyMany(opt: S3RecordsSettings, store: S3RecordsStore, work: ReadonlyMap<string, SubjectWork>, ctx: ConnectorContext): Promise<BatchApplyResult> {
+export function applyMany(opt: S3RecordsSettings, store: S3RecordsStore, work: ReadonlyMap<string, SubjectWork>, ctx: ConnectorContext): Promise<BatchApplyResult> {
   checkStore(store);
+  const matcher = recordMatcherFor(fieldSpecs(store), new Map([...work].map(([ref, w]) => [ref, w.identity])), store.format, store.identifiers);
+  return applyWork(opt, store, work, matcher, ctx);
+}
+
+/**
+ * applyMany's work with a given matcher (of the work's subjects, or of more: a round of the
+ * pass uses its scan's, so no subject set is compiled twice), and, per key, what the scan kept
+ * of the version it read, for the rewrite to use instead of reading it again.
+ */
+export async function applyWork(
+  opt: S3RecordsSettings,
+  store: S3RecordsStore,
+  work: ReadonlyMap<string, SubjectWork>,
+  matcher: RecordMatcher,
+  ctx: ConnectorContext,
+  kept: ReadonlyMap<string, RetainedScan> = new Map(),
+  staleStagingRemoved = false,
+): Promise<BatchApplyResult> {
   const tallies = new Map<string, Tally>();
   const perKey = new Map<string, Map<string, { etag: string; fingerprints: Map<string, PlannedAction[]> }>>();
   const perVersion = new Map<string, { key: string; versionId: string; refs: Map<string, PlannedAction[]> }>();
@@ -137,9 +160,8 @@ export async function applyMany(opt: S3RecordsSettings, store: S3RecordsStore, w
       perVersion.set(id, v);
     }
   }
-  const matcher = recordMatcherFor(fieldSpecs(store), new Map([...work].map(([ref, w]) => [ref, w.identity])), store.format, store.identifiers);
   const outcomes = new Map<string, ObjectOutcome>();
-  if (perKey.size > 0) await removeStaleStaging(opt, store, ctx);
+  if (perKey.size > 0 && !staleStagingRemoved) await removeStaleStaging(opt, store, ctx);
 
   await forEachLimit([...perKey.keys()].sort(compareText), opt.concurrency, async (key) => {
     const plans = perKey.get(key) as Map<string, { etag: string; fingerprints: Map<string, PlannedAction[]> }>;
@@ -186,7 +208,9 @@ export async function applyMany(opt: S3RecordsSettings, store: S3RecordsStore, w
       };
       return { rewriter: decide, removed };
     };
-    const outcome = await rewriteObject(opt, store, key, matcher, rewriter, ctx, [...plans.values()][0].etag);
+    const etag = [...plans.values()][0].etag;
+    const retained = kept.get(key);
+    const outcome = await rewriteObject(opt, store, key, matcher, rewriter, ctx, etag, retained?.etag === etag ? retained : undefined);
     outcomes.set(key, { keyHash: keyHash(store.bucket, key), status: outcome.status, ...(outcome.verified ? { verified: outcome.verified } : {}) });
     for (const [ref, plan] of plans) {
       const t = tallies.get(ref) as Tally;

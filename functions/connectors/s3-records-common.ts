@@ -29,6 +29,13 @@ export interface S3RecordsOptions {
   readonly stagingPrefix?: string;
   /** MaxKeys of each ListObjectVersions page of the store; absent: S3's 1000. */
   readonly pageSize?: number;
+  /**
+   * The batched pass erases a work unit in rounds: it scans about this many decompressed bytes
+   * of objects (estimated from stored sizes, gzip taken as 10x), decides, and rewrites the
+   * round's objects from what the scan kept of them, up to this many bytes (past that a
+   * rewrite reads its object again). 0 keeps nothing: every rewrite reads again. Default 384 MiB.
+   */
+  readonly roundBytes?: number;
   /** Test hook: called after the staged body is verified, just before the conditional replace. */
   readonly beforeReplace?: (info: { readonly key: string; readonly attempt: number }) => Promise<void>;
 }
@@ -40,6 +47,7 @@ const DEFAULTS = {
   partSize: 16 * 1024 * 1024,
   multipartCopyThreshold: 5 * 1024 * 1024 * 1024,
   stagingPrefix: '.dsr-rewrite/',
+  roundBytes: 384 * 1024 * 1024,
 };
 
 /** The options with their defaults filled in: what every part of the connector is handed. */

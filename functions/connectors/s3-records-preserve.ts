@@ -7,6 +7,9 @@
  */
 import { GetObjectTaggingCommand, type GetObjectCommandOutput, type S3Client, type ServerSideEncryption } from '@aws-sdk/client-s3';
 
+/** What a GET or a HEAD of the version replaced tells a rewrite: its headers, version, storage class, encryption, protection. */
+export type ObjectHead = Omit<GetObjectCommandOutput, 'Body'>;
+
 export interface PreservedAttributes {
   /** The version's tags as S3's `x-amz-tagging` query string; undefined when it has none. */
   readonly tagging?: string;
@@ -18,7 +21,7 @@ export interface PreservedAttributes {
 }
 
 /** The content headers and user metadata of the version replaced: the staged object and a multipart replacement are created with them. */
-export function contentHeaders(original: GetObjectCommandOutput) {
+export function contentHeaders(original: ObjectHead) {
   return {
     ContentType: original.ContentType,
     ContentEncoding: original.ContentEncoding,
@@ -30,7 +33,7 @@ export function contentHeaders(original: GetObjectCommandOutput) {
 }
 
 /** Reads the tags of the version `original` is, and its encryption settings from the GET answer. */
-export async function preservedAttributes(s3: S3Client, bucket: string, key: string, original: GetObjectCommandOutput): Promise<PreservedAttributes> {
+export async function preservedAttributes(s3: S3Client, bucket: string, key: string, original: ObjectHead): Promise<PreservedAttributes> {
   const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, ...(original.VersionId ? { VersionId: original.VersionId } : {}) }));
   const set = tags.TagSet ?? [];
   // Percent-encoded (a space as %20, not the form encoding's +), as S3 decodes a query string.

@@ -10,7 +10,8 @@ import type { S3RecordsStore } from '../core/datamap';
 import { findingId } from '../core/hash';
 import { mapAtPath, RecordMatcher } from '../core/matching';
 import { addCounts, bodyOf, fieldSpecs, forEachLimit, keyHash, newTotals, unavailable, type S3RecordsSettings, type ScanTotals, type StoreScanResult, type UnreadableObject } from './s3-records-common';
-import { processRecords, SourceReadError, UnreadableObjectError, type MatchedRecord, type RecordDecision, type RewriteCounts } from './s3-records-stream';
+import type { RetainedScan } from './s3-records-replay';
+import { processRecords, SourceReadError, UnreadableObjectError, type MatchedRecord, type RecordDecision, type RetainedBody, type RewriteCounts } from './s3-records-stream';
 import { compareText, isGone, protectionOf } from './s3-shared';
 import type { ConnectorContext, Finding, Identity, Protection, S3RecordLocator } from './types';
 import { recordMatcherFor } from '../core/matcher-cache';
@@ -59,6 +60,7 @@ export async function readObject(
   onMatch: (r: MatchedRecord, object: { readonly etag: string; readonly protection?: Protection }) => RecordDecision | void,
   ctx: ConnectorContext,
   versionId?: string,
+  retain?: RetainedBody,
 ): Promise<{ etag: string; versionId?: string; counts: RewriteCounts; storedBytes: number; protection?: Protection } | 'missing'> {
   let got: GetObjectCommandOutput;
   try {
@@ -70,7 +72,7 @@ export async function readObject(
   const body = bodyOf(got);
   const object = { etag: got.ETag ?? '', protection: protectionOf(got) };
   try {
-    const counts = await processRecords(body, { format: store.format, compression: store.compression, matcher }, (r) => onMatch(r, object));
+    const counts = await processRecords(body, { format: store.format, compression: store.compression, matcher, retain }, (r) => onMatch(r, object));
     return { ...object, versionId: got.VersionId, counts, storedBytes: got.ContentLength ?? 0 };
   } catch (err) {
     if (err instanceof SourceReadError) throw unavailable(store, 'GetObject body', err.cause);
@@ -78,6 +80,17 @@ export async function readObject(
   } finally {
     body.destroy();
   }
+}
+
+/**
+ * Where a scan keeps the current versions it found records in, for their rewrite to use
+ * (s3-records-replay.ts), up to `maxBytes` of decompressed bytes; past that, a rewrite reads
+ * the object again.
+ */
+export interface KeepForRewrite {
+  readonly into: Map<string, RetainedScan>;
+  readonly maxBytes: number;
+  bytes: number;
 }
 
 /**
@@ -93,15 +106,18 @@ export async function scanObjects<T>(
   reads: readonly ObjectRead[],
   onMatch: (where: { key: string; versionId?: string; etag: string; protection?: Protection }, r: MatchedRecord) => T,
   onObject: (found: T[]) => void,
+  keep?: KeepForRewrite,
 ): Promise<{ unreadable: UnreadableObject[]; totals: ScanTotals }> {
   const unreadable: UnreadableObject[] = [];
   const totals = newTotals();
   await forEachLimit(reads, opt.concurrency, async ({ key, versionId }) => {
     const kh = keyHash(store.bucket, key);
     const found: T[] = [];
+    // Only a current version is rewritten (a noncurrent one is deleted whole, or refused).
+    const retain: RetainedBody | undefined = keep && !versionId ? { chunks: [], records: [] } : undefined;
     let result;
     try {
-      result = await readObject(store, key, matcher, (r, object) => void found.push(onMatch({ key, versionId, ...object }, r)), ctx, versionId);
+      result = await readObject(store, key, matcher, (r, object) => void found.push(onMatch({ key, versionId, ...object }, r)), ctx, versionId, retain);
     } catch (err) {
       if (err instanceof UnreadableObjectError) {
         unreadable.push({ key, keyHash: kh, reason: err.reason });
@@ -114,6 +130,10 @@ export async function scanObjects<T>(
     if (result === 'missing') return;
     addCounts(totals, result.counts, result.storedBytes);
     onObject(found);
+    if (keep && retain && retain.records.length > 0 && keep.bytes + result.counts.bytes <= keep.maxBytes) {
+      keep.bytes += result.counts.bytes;
+      keep.into.set(key, { etag: result.etag, versionId: result.versionId, counts: result.counts, body: retain });
+    }
     ctx.log('s3-records.scanned', {
       store: store.name,
       keyHash: kh,
@@ -137,6 +157,7 @@ export async function scanFindings(
   subjects: ReadonlyMap<string, Identity>,
   reads: readonly ObjectRead[] | ((ctx: ConnectorContext) => Promise<readonly ObjectRead[]>),
   ctx: ConnectorContext,
+  keep?: KeepForRewrite,
 ): Promise<StoreScanResult> {
   const started = Date.now();
   const matcher = recordMatcherFor(fieldSpecs(store), subjects, store.format, store.identifiers);
@@ -167,6 +188,7 @@ export async function scanFindings(
         findings.set(ref, list);
       }
     },
+    keep,
   );
   // Deterministic order whatever the concurrency: by key, the current version first, then record.
   for (const list of findings.values()) {

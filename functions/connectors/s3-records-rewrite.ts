@@ -17,6 +17,7 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   UploadPartCopyCommand,
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
@@ -24,7 +25,8 @@ import type { S3RecordsStore } from '../core/datamap';
 import { ConcurrentModificationError } from '../core/errors';
 import type { RecordMatcher } from '../core/matching';
 import { bodyOf, keyHash, unavailable, type S3RecordsSettings } from './s3-records-common';
-import { contentHeaders, preservedAttributes, type PreservedAttributes } from './s3-records-preserve';
+import { contentHeaders, preservedAttributes, type ObjectHead, type PreservedAttributes } from './s3-records-preserve';
+import type { RetainedScan } from './s3-records-replay';
 import { deleteAllVersions, stage, verifyStaged, type Rewriter } from './s3-records-stage';
 import { UnreadableObjectError, type RewriteCounts, type UnreadableReason } from './s3-records-stream';
 import { deleteOlderVersions } from './s3-records-versions';
@@ -49,7 +51,7 @@ async function replace(
   store: S3RecordsStore,
   key: string,
   staged: { stagingKey: string; versionId?: string; size: number },
-  original: GetObjectCommandOutput,
+  original: ObjectHead,
   ctx: ConnectorContext,
   preserved: PreservedAttributes,
 ): Promise<string | undefined> {
@@ -124,19 +126,31 @@ export async function rewriteObject(
   makeRewriter: () => { rewriter: Rewriter; removed: Set<string> },
   ctx: ConnectorContext,
   expectedEtag?: string,
+  retained?: RetainedScan,
 ): Promise<RewriteOutcome> {
   const kh = keyHash(store.bucket, key);
   for (let attempt = 1; attempt <= opt.maxAttempts; attempt++) {
-    let original: GetObjectCommandOutput;
+    let original: ObjectHead;
+    // The scan's own read, when it kept this version: a HEAD says it still is the current one.
+    let kept: RetainedScan | undefined;
     try {
-      original = await ctx.s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+      if (attempt === 1 && retained) {
+        original = await ctx.s3.send(new HeadObjectCommand({ Bucket: store.bucket, Key: key }));
+        if (original.ETag === retained.etag && (original.VersionId ?? undefined) === retained.versionId) kept = retained;
+        else original = await ctx.s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+      } else {
+        original = await ctx.s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+      }
     } catch (err) {
       if (isGone(err)) return { status: 'missing' };
       throw unavailable(store, 'GetObject', err);
     }
+    const release = () => {
+      if (!kept) bodyOf(original as GetObjectCommandOutput).destroy();
+    };
     const current = refusalFor(protectionOf(original), ctx.now);
     if (current) {
-      bodyOf(original).destroy();
+      release();
       ctx.log('s3-records.refused', { store: store.name, keyHash: kh, reason: current });
       return { status: 'refused', reason: current };
     }
@@ -146,13 +160,13 @@ export async function rewriteObject(
     try {
       preserved = await preservedAttributes(ctx.s3, store.bucket, key, original);
     } catch (err) {
-      bodyOf(original).destroy();
+      release();
       if (isGone(err)) continue; // replaced or deleted since the GET: read it again
       throw unavailable(store, 'GetObjectTagging', err);
     }
     let staged;
     try {
-      staged = await stage(opt, store, key, original, matcher, rewriter, ctx, preserved);
+      staged = await stage(opt, store, key, original, matcher, rewriter, ctx, preserved, kept);
     } catch (err) {
       if (err instanceof UnreadableObjectError) {
         ctx.log('s3-records.unreadable', { store: store.name, keyHash: kh, reason: err.reason });

@@ -16,7 +16,8 @@ import { VerificationFailedError } from '../core/errors';
 import { sha256Hex } from '../core/hash';
 import type { RecordMatcher } from '../core/matching';
 import { bodyOf, keyHash, unavailable, type S3RecordsSettings } from './s3-records-common';
-import { contentHeaders, type PreservedAttributes } from './s3-records-preserve';
+import { contentHeaders, type ObjectHead, type PreservedAttributes } from './s3-records-preserve';
+import { replayRecords, type RetainedScan } from './s3-records-replay';
 import { processRecords, SourceReadError, type MatchedRecord, type RecordDecision, type RewriteCounts } from './s3-records-stream';
 import { isGone, listKeyVersions } from './s3-shared';
 import type { ConnectorContext } from './types';
@@ -89,16 +90,21 @@ export async function removeStaleStaging(opt: S3RecordsSettings, store: S3Record
   if (stale.length > 0) ctx.log('s3-records.stale-staging-removed', { store: store.name, versions: stale.length });
 }
 
-/** Streams a rewritten body to a staging key; returns what was written. */
+/**
+ * Streams a rewritten body to a staging key; returns what was written. The records come from
+ * `original`'s body, read and matched again, or, when the scan kept them (`retained`, of the
+ * same version), from what it kept: the same bytes either way.
+ */
 export async function stage(
   opt: S3RecordsSettings,
   store: S3RecordsStore,
   key: string,
-  original: GetObjectCommandOutput,
+  original: ObjectHead,
   matcher: RecordMatcher,
   rewriter: Rewriter,
   ctx: ConnectorContext,
   preserved: PreservedAttributes,
+  retained?: RetainedScan,
 ): Promise<Staged> {
   const stagingKey = `${stagingFolder(opt, key)}${randomUUID()}`;
   interface Sink {
@@ -130,16 +136,17 @@ export async function stage(
     });
     return s;
   };
-  const body = bodyOf(original);
+  const body = retained ? undefined : bodyOf(original as GetObjectCommandOutput);
+  const write = async (chunk: Buffer, gzip: boolean) => {
+    sink ??= open(gzip);
+    if (sink.failed) throw sink.failed;
+    if (!sink.stream.write(chunk)) await Promise.race([once(sink.stream, 'drain'), sink.done]);
+  };
   let counts: RewriteCounts;
   try {
-    counts = await processRecords(body, { format: store.format, compression: store.compression, matcher }, (r) => rewriter(r), {
-      write: async (chunk, gzip) => {
-        sink ??= open(gzip);
-        if (sink.failed) throw sink.failed;
-        if (!sink.stream.write(chunk)) await Promise.race([once(sink.stream, 'drain'), sink.done]);
-      },
-    });
+    counts = body
+      ? await processRecords(body, { format: store.format, compression: store.compression, matcher }, (r) => rewriter(r), { write })
+      : await replayRecords(retained as RetainedScan, (r) => rewriter(r), write);
   } catch (err) {
     if (sink) {
       await sink.upload.abort().catch(() => undefined);
@@ -150,7 +157,7 @@ export async function stage(
     if (err instanceof SourceReadError) throw unavailable(store, 'GetObject body', err.cause);
     throw err;
   } finally {
-    body.destroy();
+    body?.destroy();
   }
   sink ??= open(counts.gzip);
   sink.stream.end();

@@ -49,6 +49,27 @@ export interface RecordStreamOptions {
    * compare the two paths).
    */
   readonly wholeObjectBytes?: number;
+  /**
+   * When given, the scan keeps what a rewrite of the same bytes needs (the decompressed body and
+   * every matched record with its place in it), so the rewrite reads, inflates and matches
+   * nothing again (s3-records-replay.ts).
+   */
+  readonly retain?: RetainedBody;
+}
+
+/** A matched record and where it stands in the decompressed body: [start, contentEnd) its bytes, [contentEnd, end) its terminator. */
+export interface RetainedRecord {
+  readonly start: number;
+  readonly contentEnd: number;
+  readonly end: number;
+  readonly record: MatchedRecord;
+}
+
+/** What a scan kept of one object for its rewrite: filled in by processRecords. */
+export interface RetainedBody {
+  /** The decompressed body, as decoded chunks (joined by the replay). */
+  readonly chunks: Buffer[];
+  readonly records: RetainedRecord[];
 }
 
 export interface StreamCounts {
@@ -140,6 +161,9 @@ export async function processRecords(
   let h = 0;
   let backslash = -1;
   let runStart = 0;
+  // Where the current region starts in the decompressed body (what a retained record's place counts from).
+  let regionBase = 0;
+  const retain = opts.retain;
 
   /** Whether the record `record` last handled was malformed. */
   let lastMalformed = false;
@@ -187,21 +211,25 @@ export async function processRecords(
           const matches: RecordMatches = new Map();
           for (const t of tokens) for (const ref of t.subjects) matches.set(ref, []);
           const bytes = Buffer.from(buf.subarray(s, ce));
-          decision = onMatch({ index, bytes, fingerprint: sha256Hex(bytes), record: {}, matches, malformed: { tokens } });
+          const m: MatchedRecord = { index, bytes, fingerprint: sha256Hex(bytes), record: {}, matches, malformed: { tokens } };
+          retain?.records.push({ start: regionBase + s, contentEnd: regionBase + ce, end: regionBase + e, record: m });
+          decision = onMatch(m);
         }
       } else {
         const matches = matcher.match(parsed.get, ids);
         if (matches.size > 0) {
           counts.matched++;
           const bytes = Buffer.from(buf.subarray(s, ce));
-          decision = onMatch({
+          const m: MatchedRecord = {
             index,
             bytes,
             fingerprint: sha256Hex(bytes),
             record: parsed.record,
             matches,
             csv: parsed.csv && header ? { header, fields: shiftSpans(parsed.csv, s) } : undefined,
-          });
+          };
+          retain?.records.push({ start: regionBase + s, contentEnd: regionBase + ce, end: regionBase + e, record: m });
+          decision = onMatch(m);
         }
       }
     }
@@ -296,6 +324,7 @@ export async function processRecords(
       }
     }
     await emit(buf.subarray(runStart, consumed));
+    regionBase += consumed;
     return consumed;
   };
 
@@ -309,6 +338,7 @@ export async function processRecords(
   let frameAgainAt = 0;
   for await (const chunk of decode(body, opts.compression, opts.wholeObjectBytes ?? WHOLE_STORED_BYTES, state)) {
     counts.bytes += chunk.length;
+    retain?.chunks.push(chunk);
     let buf = chunk;
     if (pendingBytes > 0) {
       // JSON Lines: a pending line ends at the chunk's first newline; only that line is joined.

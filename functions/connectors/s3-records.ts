@@ -9,7 +9,8 @@
  *   - s3-records-versions.ts: deleting older and noncurrent versions (Object Lock honoured);
  *   - s3-records-redact.ts: redacting kept records;
  *   - s3-records-apply.ts, -erase.ts, -export.ts: one subject's plan, the retention sweep, export;
- *   - s3-records-batch.ts: the batched pass (`listKeys`, `discoverMany`, `applyMany`).
+ *   - s3-records-batch.ts: the batched pass (`listKeys`, `discoverMany`, `applyMany`);
+ *   - s3-records-rounds.ts + s3-records-replay.ts: the pass's `eraseMany`, one read per object.
  * A noncurrent version cannot be rewritten: one that holds records to erase is deleted whole,
  * and only when every record of the subject in it is planned to go (else it is refused with
  * `version-holds-retained-records` and goes when the retained records are due).
@@ -23,6 +24,7 @@ import { checkStore, ONE, settingsOf, type S3RecordsOptions, type StoreEraseResu
 import { eraseFromStore as eraseStore } from './s3-records-erase';
 import { exportRecords } from './s3-records-export';
 import { scanStore as scanWholeStore } from './s3-records-read';
+import { eraseMany } from './s3-records-rounds';
 import type { BatchConnector, ConnectorContext, Identity } from './types';
 
 export { UnreadableObjectError, type UnreadableReason } from './s3-records-stream';
@@ -64,6 +66,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
     listKeys: (store, ctx) => listKeys(opt, store, ctx),
     discoverMany: (store, subjects, keys, ctx) => discoverMany(opt, store, subjects, keys, ctx),
     applyMany: (store, work, ctx) => applyMany(opt, store, work, ctx),
+    eraseMany: (store, subjects, keys, decide, ctx) => eraseMany(opt, store, subjects, keys, decide, ctx),
   };
 }
 

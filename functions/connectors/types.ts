@@ -261,9 +261,22 @@ export interface BatchConnector<S extends Store = Store> extends Connector<S> {
   listKeys(store: S, ctx: ConnectorContext): AsyncIterable<ListedKey>;
   discoverMany(store: S, subjects: ReadonlyMap<string, Identity>, keys: readonly string[], ctx: ConnectorContext): Promise<ReadonlyMap<string, Finding[]>>;
   applyMany(store: S, work: ReadonlyMap<string, SubjectWork>, ctx: ConnectorContext): Promise<BatchApplyResult>;
+  /**
+   * discoverMany and applyMany over `keys` with one read of each object: in rounds of bounded
+   * memory, each round's findings handed to `decide` (what goes, per subject; a subject left out
+   * of its answer is not touched in that round), its objects rewritten from what the scan kept.
+   * Per subject, the sum over the rounds of what applyMany reports.
+   */
+  eraseMany(
+    store: S,
+    subjects: ReadonlyMap<string, Identity>,
+    keys: readonly string[],
+    decide: (found: ReadonlyMap<string, Finding[]>) => Promise<ReadonlyMap<string, SubjectWork>>,
+    ctx: ConnectorContext,
+  ): Promise<BatchApplyResult>;
 }
 
 export function isBatchConnector(c: Connector): c is BatchConnector {
   const b = c as Partial<BatchConnector>;
-  return typeof b.listKeys === 'function' && typeof b.discoverMany === 'function' && typeof b.applyMany === 'function';
+  return typeof b.listKeys === 'function' && typeof b.discoverMany === 'function' && typeof b.applyMany === 'function' && typeof b.eraseMany === 'function';
 }

@@ -5,14 +5,15 @@
  *   1. the unit's result already exists: a resumed pass, or a retried child; nothing is done again;
  *   2. subjects whose holds changed since the pass took them are left out of this unit (they are
  *      postponed by the finish step and erased by the next pass, once the new hold is decided);
- *   3. discovery for all subjects at once (`discoverMany`), then each subject's decisions by the
+ *   3. the connector's `eraseMany`: in rounds of bounded memory, discovery for all subjects at
+ *      once, then (here, `decide`) the holds checked again and each subject's decisions by the
  *      same schedule and holds an erasure request uses (planStore), then one apply for all
- *      (`applyMany`: write, verify, replace, per object);
+ *      (write, verify, replace, per object) from the round's own read of each object;
  *   4. the result (counts per subject reference, each object's write-verify outcome by key hash)
  *      is written to the work bucket before the Task returns: it is the unit's checkpoint and
  *      what the finish step reads and the receipts are made of.
  */
-import type { ApplyResult, Identity, ObjectOutcome, PlannedAction } from '../connectors/types';
+import type { ApplyResult, Finding, Identity, ObjectOutcome, SubjectWork } from '../connectors/types';
 import { isBatchConnector } from '../connectors/types';
 import { readHoldVersionsMany, type HoldVersions } from './erasure-lock';
 import { DataMapError, RequestStateError } from './errors';
@@ -89,25 +90,31 @@ export async function eraseLogUnit(rt: Runtime, input: { passId: string; now: st
   const schedule = rt.config.retention === undefined ? DEFAULT_SCHEDULE : parseSchedule(rt.config.retention);
 
   const first = await unchangedSubjects(rt, store.name, all);
-  const found = await connector.discoverMany(store, new Map(first.keep.map((s) => [s.ref, s.identity as Identity])), unit.keys, ctx);
-  // Again just before anything is rewritten: a hold placed while the unit was reading wins.
-  const second = await unchangedSubjects(rt, store.name, first.keep);
-  const holdsChanged = [...first.changed, ...second.changed].sort();
+  const changed = new Set(first.changed);
+  // Per subject, its plan of each round; a round's findings are decided just before its rewrites.
+  const slices = new Map<string, StorePlan[]>();
+  const decide = async (found: ReadonlyMap<string, Finding[]>): Promise<Map<string, SubjectWork>> => {
+    const withFindings = first.keep.filter((s) => !changed.has(s.ref) && (found.get(s.ref)?.length ?? 0) > 0);
+    // Again just before anything is rewritten: a hold placed while the round was read wins.
+    const current = await unchangedSubjects(rt, store.name, withFindings);
+    for (const ref of current.changed) changed.add(ref);
+    const work = new Map<string, SubjectWork>();
+    for (const s of current.keep) {
+      const findings = found.get(s.ref) as Finding[];
+      const slice = planStore({ store, findings, findingsHash: sha256Hex(canonicalJson(findings)), type: 'erasure', now, schedule, holds: s.holds });
+      slices.set(s.ref, [...(slices.get(s.ref) ?? []), slice]);
+      const byId = new Map(findings.map((f) => [f.id, f]));
+      const actions = slice.entries.filter((e) => e.action !== 'keep').map((e) => ({ finding: byId.get(e.findingId)!, action: e.action }));
+      if (actions.length > 0) work.set(s.ref, { identity: s.identity, actions });
+    }
+    return work;
+  };
+  const applied = await connector.eraseMany(store, new Map(first.keep.map((s) => [s.ref, s.identity as Identity])), unit.keys, decide, ctx);
+  const holdsChanged = [...changed].sort();
 
   const subjects: Record<string, UnitSubjectResult> = {};
-  const work = new Map<string, { identity: Identity; actions: PlannedAction[] }>();
-  const plans = new Map<string, ReturnType<typeof planStore>>();
-  for (const s of second.keep) {
-    const findings = found.get(s.ref) ?? [];
-    if (findings.length === 0) continue;
-    const slice = planStore({ store, findings, findingsHash: sha256Hex(canonicalJson(findings)), type: 'erasure', now, schedule, holds: s.holds });
-    plans.set(s.ref, slice);
-    const byId = new Map(findings.map((f) => [f.id, f]));
-    const actions = slice.entries.filter((e) => e.action !== 'keep').map((e) => ({ finding: byId.get(e.findingId)!, action: e.action }));
-    if (actions.length > 0) work.set(s.ref, { identity: s.identity, actions });
-  }
-  const applied = work.size > 0 ? await connector.applyMany(store, work, ctx) : { perSubject: new Map<string, ApplyResult>(), objects: [] };
-  for (const [ref, slice] of plans) {
+  for (const [ref, parts] of slices) {
+    const slice: StorePlan = parts.length === 1 ? parts[0] : { ...parts[0], entries: parts.flatMap((p) => p.entries) };
     const result = applied.perSubject.get(ref);
     const refused: Record<string, number> = {};
     for (const r of result?.refused ?? []) refused[r.reason] = (refused[r.reason] ?? 0) + 1;

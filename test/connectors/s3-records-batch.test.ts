@@ -390,3 +390,133 @@ describe('listKeys', () => {
     expect(whole).toEqual(expected);
   });
 });
+
+/** GetObject and HeadObject of the store's own keys (staged bodies aside), per key: what the one-read claim is about. */
+function countObjectReads(client: S3Client) {
+  const gets: Record<string, number> = {};
+  const heads: Record<string, number> = {};
+  const name = `object-reads-${Math.random()}`;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const key = (args.input as { Key?: string }).Key ?? '';
+      if (!key.startsWith('.dsr-rewrite/')) {
+        if (context.commandName === 'GetObjectCommand') gets[key] = (gets[key] ?? 0) + 1;
+        if (context.commandName === 'HeadObjectCommand') heads[key] = (heads[key] ?? 0) + 1;
+      }
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return { gets, heads, stop: () => client.middlewareStack.remove(name) };
+}
+
+describe('eraseMany: one read per object, in rounds', () => {
+  const allPlanned = (found: ReadonlyMap<string, Finding[]>) => new Map([...found].filter(([, f]) => f.length > 0).map(([ref, f]) => [ref, { identity: SUBJECTS.get(ref)!, actions: plan(ref, f) }]));
+
+  test('the objects and per-subject results of discoverMany + applyMany, in one round or one key per round; a rewritten object is read once, then HEAD', async () => {
+    // The reference: discovery of all keys, then one apply, each rewrite reading its object again.
+    const refBucket = await seeded();
+    const refResults = new Map<string, Awaited<ReturnType<typeof connector.applyMany>>>();
+    const keysOf = async (store: S3RecordsStore) => {
+      const keys: string[] = [];
+      for await (const k of connector.listKeys(store, fx.context())) keys.push(k.key);
+      return keys;
+    };
+    for (const store of Object.values(stores(refBucket))) {
+      const found = await connector.discoverMany(store, SUBJECTS, await keysOf(store), fx.context());
+      refResults.set(store.name, await connector.applyMany(store, allPlanned(found), fx.context()));
+    }
+    const refState = await state(refBucket);
+
+    const headsWithoutKeeping: Record<string, number> = {};
+    // 0: nothing kept, one round; default: one round, all kept; 1,000: a key per round, each kept;
+    // 1: a key per round, none small enough to keep (read again).
+    for (const roundBytes of [0, undefined, 1000, 1]) {
+      const bucket = await seeded();
+      const rounds = createS3RecordsConnector({ concurrency: 2, ...(roundBytes !== undefined ? { roundBytes } : {}) });
+      const logs: LogEvent[] = [];
+      const reads = countObjectReads(s3);
+      const decided: number[] = [];
+      try {
+        for (const store of Object.values(stores(bucket))) {
+          const out = await rounds.eraseMany(store, SUBJECTS, await keysOf(store), async (found) => (decided.push([...found.values()].flat().length), allPlanned(found)), fx.context({ log: (e) => logs.push(e) }));
+          const ref = refResults.get(store.name)!;
+          // Finding ids name the bucket: compare where they point, and the outcomes by status.
+          expect(out.objects.map((o) => o.status)).toEqual(ref.objects.map((o) => o.status));
+          expect(out.objects.map((o) => o.verified)).toEqual(ref.objects.map((o) => o.verified));
+          for (const subject of SUBJECTS.keys()) {
+            const mine = out.perSubject.get(subject);
+            const theirs = ref.perSubject.get(subject);
+            expect(mine?.applied).toEqual(theirs?.applied);
+            expect(mine?.refused.map((r) => r.reason).sort()).toEqual(theirs?.refused.map((r) => r.reason).sort());
+            expect(mine?.missing.length).toEqual(theirs?.missing.length);
+          }
+        }
+      } finally {
+        reads.stop();
+      }
+      expect(await state(bucket)).toEqual(refState);
+      // Rewritten: the current versions of a.jsonl.gz and the CSV. Kept by the scan, each is read
+      // once, and its rewrite HEADs it instead; with roundBytes 0 (nothing kept), read twice.
+      for (const key of ['sip/a.jsonl.gz', 'app/2026-11-01.csv']) {
+        if (roundBytes === 0 || roundBytes === 1) {
+          expect({ key, gets: reads.gets[key] }).toEqual({ key, gets: 2 });
+          headsWithoutKeeping[key] = reads.heads[key] ?? 0;
+        } else {
+          expect({ key, gets: reads.gets[key], heads: reads.heads[key] }).toEqual({ key, gets: 1, heads: headsWithoutKeeping[key] + 1 });
+        }
+      }
+      const roundLogs = logs.filter((e) => e.event === 's3-records.round');
+      if (roundBytes === 1 || roundBytes === 1000) {
+        // One key per round: a decision per round with findings (a, b, c, d of the SIP store; the CSV).
+        expect(decided.length).toBe(5);
+        expect(roundLogs.every((e) => Number(e.fields?.keptObjects) <= (roundBytes === 1 ? 0 : 1))).toBe(true);
+      } else {
+        expect(decided.length).toBe(2);
+        if (roundBytes === 0) expect(roundLogs.every((e) => e.fields?.keptObjects === 0)).toBe(true);
+      }
+    }
+  }, 120_000);
+
+  test('an object changed between its scan and its rewrite is read again: a record written meanwhile is kept', async () => {
+    const bucket = await fx.newBucket();
+    const key = 'sip/a.jsonl.gz';
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipSync(SIP_A + '\n') }));
+    const { sip: store } = stores(bucket);
+    const late = sip(9, { from: 'sip:+15145559999@pbx', to: 'sip:+15145558888@pbx', sipUser: 'erin' });
+    const reads = countObjectReads(s3);
+    try {
+      await connector.eraseMany(
+        store,
+        new Map([['s1', SUBJECTS.get('s1')!]]),
+        [key],
+        async (found) => {
+          // The log shipper appends an hour's last line while the pass decides.
+          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipSync(SIP_A + '\n' + late + '\n') }));
+          return allPlanned(found);
+        },
+        fx.context(),
+      );
+    } finally {
+      reads.stop();
+    }
+    const lines = (await currentTexts(s3, bucket)).get(key)!.split('\n');
+    expect(lines).toContain(late);
+    // s1's three records (its number in three forms, its SIP user) are gone; the near miss +151455501012 stays.
+    for (const gone of SIP_A.split('\n').slice(0, 3)) expect(lines).not.toContain(gone);
+    expect(lines).toContain(SIP_A.split('\n')[5]);
+    // The scan's read, and (its HEAD having seen a new ETag) the read again.
+    expect(reads.gets[key]).toBe(2);
+    expect(reads.heads[key]).toBeGreaterThanOrEqual(1);
+  });
+
+  test('a subject that a round decides to leave out is not touched in it', async () => {
+    const bucket = await seeded();
+    const { sip: store } = stores(bucket);
+    const keys = ['sip/a.jsonl.gz', 'sip/b.jsonl.gz'];
+    await connector.eraseMany(store, SUBJECTS, keys, async (found) => new Map([...allPlanned(found)].filter(([ref]) => ref !== 's2')), fx.context());
+    const a = (await currentTexts(s3, bucket)).get('sip/a.jsonl.gz')!;
+    expect(a).toContain('+15145550202');
+    expect(a).not.toContain('"alice"');
+  });
+});

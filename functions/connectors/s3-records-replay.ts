@@ -1,0 +1,65 @@
+/**
+ * The rewrite of an object from what its scan kept (`RecordStreamOptions.retain`): the same
+ * output, byte for byte, and the same counts as `processRecords` reading the object again with
+ * the same decisions, without reading, inflating or matching anything a second time. The
+ * batched log pass scans a round of objects, decides, then rewrites them this way, so an object
+ * it rewrites is read once, not twice (bench/README.md, "one read per object").
+ */
+import { createHash } from 'node:crypto';
+import type { RecordDecision, RetainedBody, RewriteCounts, MatchedRecord } from './s3-records-stream';
+
+/** A scanned object kept for its rewrite: the counts its scan made and what it retained. */
+export interface RetainedScan {
+  readonly etag: string;
+  readonly versionId?: string;
+  readonly counts: RewriteCounts;
+  readonly body: RetainedBody;
+}
+
+/** Decompressed bytes a retained scan holds (what the round budget counts). */
+export function retainedBytes(scan: Pick<RetainedScan, 'counts'>): number {
+  return scan.counts.bytes;
+}
+
+/**
+ * Replays the kept records through `decide` in their order, writing every byte between the
+ * removed or replaced ones as it was; returns the counts `processRecords` would have returned
+ * for the same rewrite.
+ */
+export async function replayRecords(
+  scan: Pick<RetainedScan, 'counts' | 'body'>,
+  decide: (record: MatchedRecord) => RecordDecision | void,
+  write: (chunk: Buffer, gzip: boolean) => Promise<void> | void,
+): Promise<RewriteCounts> {
+  const { chunks, records } = scan.body;
+  const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  const gzip = scan.counts.gzip;
+  const hash = createHash('sha256');
+  let outputBytes = 0;
+  const emit = async (chunk: Buffer) => {
+    if (chunk.length === 0) return;
+    hash.update(chunk);
+    outputBytes += chunk.length;
+    await write(chunk, gzip);
+  };
+  let removed = 0;
+  let replaced = 0;
+  let malformedReplaced = 0;
+  let runStart = 0;
+  for (const r of records) {
+    const d = decide(r.record);
+    if (!d || d.kind === 'keep') continue;
+    await emit(body.subarray(runStart, r.start));
+    if (d.kind === 'remove') {
+      removed++;
+    } else {
+      replaced++;
+      if (r.record.malformed) malformedReplaced++;
+      await emit(Buffer.concat([d.bytes, body.subarray(r.contentEnd, r.end)]));
+    }
+    runStart = r.end;
+  }
+  await emit(body.subarray(runStart));
+  const c = scan.counts;
+  return { ...c, kept: c.records - removed - replaced, removed, replaced, malformedReplaced, outputSha256: hash.digest('hex'), outputBytes };
+}

@@ -1,0 +1,88 @@
+/**
+ * A work unit of the batched log pass erased with one read of each object: the unit's keys go
+ * in rounds of about `roundBytes` of records; each round is scanned for every subject with its
+ * objects kept in memory, the caller decides what goes (`decide`: the retention schedule, the
+ * holds, checked again per round), and the round's objects are rewritten from what the scan
+ * kept (s3-records-replay.ts) — write, verify, replace as ever, without reading, inflating and
+ * matching each object a second time. Rounds bound the memory; a round's result per subject
+ * is what `applyMany` reports, and the unit's is their sum.
+ */
+import type { S3RecordsStore } from '../core/datamap';
+import { recordMatcherFor } from '../core/matcher-cache';
+import { applyWork, readsOf } from './s3-records-batch';
+import { checkStore, fieldSpecs, type S3RecordsSettings } from './s3-records-common';
+import type { ObjectRead } from './s3-records-read';
+import { scanFindings, type KeepForRewrite } from './s3-records-read';
+import type { ApplyResult, BatchApplyResult, ConnectorContext, Finding, Identity, ObjectOutcome, SubjectWork } from './types';
+
+/** What a decompressed gzip object is taken to be, per stored byte, when sizing rounds (JSON logs: 8-12). */
+const GZIP_RATIO = 10;
+
+function isGzip(store: S3RecordsStore, key: string): boolean {
+  return store.compression === 'gzip' || (store.compression === 'auto' && /\.gz$/i.test(key));
+}
+
+/** The reads in rounds of about `budget` estimated bytes; every version of a key in the same round (a rewrite deletes the older ones). */
+export function roundsOf(store: S3RecordsStore, reads: ReadonlyArray<ObjectRead & { storedBytes: number }>, budget: number): ObjectRead[][] {
+  const rounds: ObjectRead[][] = [];
+  let open: ObjectRead[] = [];
+  let bytes = 0;
+  for (let i = 0; i < reads.length; ) {
+    const key = reads[i].key;
+    let j = i;
+    let keyBytes = 0;
+    for (; j < reads.length && reads[j].key === key; j++) keyBytes += reads[j].storedBytes * (isGzip(store, key) ? GZIP_RATIO : 1);
+    if (open.length > 0 && bytes + keyBytes > budget) {
+      rounds.push(open);
+      open = [];
+      bytes = 0;
+    }
+    for (let r = i; r < j; r++) open.push({ key, ...(reads[r].versionId ? { versionId: reads[r].versionId } : {}) });
+    bytes += keyBytes;
+    i = j;
+  }
+  if (open.length > 0) rounds.push(open);
+  return rounds;
+}
+
+function mergeInto(into: Map<string, { applied: Record<string, number>; refused: ApplyResult['refused'][number][]; missing: string[]; malformedKept: number }>, from: BatchApplyResult): void {
+  for (const [ref, r] of from.perSubject) {
+    const t = into.get(ref) ?? { applied: {}, refused: [], missing: [], malformedKept: 0 };
+    for (const [action, n] of Object.entries(r.applied)) t.applied[action] = (t.applied[action] ?? 0) + (n ?? 0);
+    t.refused.push(...r.refused);
+    t.missing.push(...r.missing);
+    t.malformedKept += r.malformedKept ?? 0;
+    into.set(ref, t);
+  }
+}
+
+export async function eraseMany(
+  opt: S3RecordsSettings,
+  store: S3RecordsStore,
+  subjects: ReadonlyMap<string, Identity>,
+  keys: readonly string[],
+  decide: (found: ReadonlyMap<string, Finding[]>) => Promise<ReadonlyMap<string, SubjectWork>>,
+  ctx: ConnectorContext,
+): Promise<BatchApplyResult> {
+  checkStore(store);
+  const matcher = recordMatcherFor(fieldSpecs(store), subjects, store.format, store.identifiers);
+  const perSubject = new Map<string, { applied: Record<string, number>; refused: ApplyResult['refused'][number][]; missing: string[]; malformedKept: number }>();
+  const objects: ObjectOutcome[] = [];
+  if (matcher.empty) return { perSubject, objects };
+  // 0: nothing kept, so no reason for rounds: the unit is one (every rewrite reads its object again).
+  const rounds = roundsOf(store, await readsOf(opt, store, keys, ctx), opt.roundBytes > 0 ? opt.roundBytes : Infinity);
+  let staleStagingRemoved = false;
+  for (const reads of rounds) {
+    const keep: KeepForRewrite = { into: new Map(), maxBytes: opt.roundBytes, bytes: 0 };
+    const { findings } = await scanFindings(opt, store, subjects, reads, ctx, opt.roundBytes > 0 ? keep : undefined);
+    if (findings.size === 0) continue;
+    const work = await decide(new Map([...subjects.keys()].map((ref) => [ref, findings.get(ref) ?? []])));
+    if (work.size === 0) continue;
+    const applied = await applyWork(opt, store, work, matcher, ctx, keep.into, staleStagingRemoved);
+    staleStagingRemoved = true;
+    mergeInto(perSubject, applied);
+    objects.push(...applied.objects);
+    ctx.log('s3-records.round', { store: store.name, reads: reads.length, subjects: work.size, objects: applied.objects.length, keptObjects: keep.into.size, keptBytes: keep.bytes });
+  }
+  return { perSubject: perSubject as ReadonlyMap<string, ApplyResult>, objects };
+}
