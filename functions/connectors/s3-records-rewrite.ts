@@ -27,7 +27,7 @@ import type { RecordMatcher } from '../core/matching';
 import { bodyOf, keyHash, unavailable, type S3RecordsSettings } from './s3-records-common';
 import { contentHeaders, preservedAttributes, type ObjectHead, type PreservedAttributes } from './s3-records-preserve';
 import type { RetainedScan } from './s3-records-replay';
-import { deleteAllVersions, stage, verifyStaged, type Rewriter } from './s3-records-stage';
+import { deleteStaged, stage, verifyStaged, type Rewriter } from './s3-records-stage';
 import { UnreadableObjectError, type RewriteCounts, type UnreadableReason } from './s3-records-stream';
 import { deleteOlderVersions } from './s3-records-versions';
 import { copySource, isGone, isPreconditionFailed, listKeyVersions, protectionOf, refusalFor, s3Code } from './s3-shared';
@@ -218,7 +218,7 @@ export async function rewriteObject(
       });
       return { status: 'rewritten', counts: c, protectedOld: old.refused, etagChanged, verified: { sha256: verified.sha256, records: verified.records } };
     } finally {
-      await deleteAllVersions(ctx.s3, store.bucket, staged.stagingKey).catch((err) =>
+      await deleteStaged(ctx.s3, store.bucket, staged).catch((err) =>
         ctx.log('s3-records.staging-left', { store: store.name, keyHash: kh, error: s3Code(err) }),
       );
     }

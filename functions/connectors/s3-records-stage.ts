@@ -56,6 +56,15 @@ export async function deleteAllVersions(s3: S3Client, bucket: string, key: strin
   }
 }
 
+/**
+ * Deletes a staged body once its rewrite is done: its one version, named by the upload (no
+ * listing: a rewrite is one request cheaper); an unversioned bucket's upload names none, and a
+ * plain delete removes the object there.
+ */
+export async function deleteStaged(s3: S3Client, bucket: string, staged: Pick<Staged, 'stagingKey' | 'versionId'>): Promise<void> {
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: staged.stagingKey, ...(staged.versionId ? { VersionId: staged.versionId } : {}) }));
+}
+
 /** Every version and delete marker under `prefix` last modified before `before`. */
 async function versionsBefore(s3: S3Client, bucket: string, prefix: string, before: Date): Promise<Array<{ key: string; versionId: string }>> {
   const out: Array<{ key: string; versionId: string }> = [];
