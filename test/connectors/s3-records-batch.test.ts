@@ -12,6 +12,7 @@ import { createS3RecordsConnector } from '../../functions/connectors/s3-records'
 import { isBatchConnector, type ApplyResult, type Finding, type Identity, type PlannedAction, type S3RecordLocator } from '../../functions/connectors/types';
 import type { S3RecordsStore } from '../../functions/core/datamap';
 import { sha256Hex } from '../../functions/core/hash';
+import { REWRITE_REQUESTS } from '../../bench/cost-model';
 import { countRequests } from './dynamodb-fixtures';
 import { currentTexts, logStore, objectBytes, useLogStores, type LogEvent } from '../support/log-store';
 
@@ -518,5 +519,27 @@ describe('eraseMany: one read per object, in rounds', () => {
     const a = (await currentTexts(s3, bucket)).get('sip/a.jsonl.gz')!;
     expect(a).toContain('+15145550202');
     expect(a).not.toContain('"alice"');
+  });
+});
+
+describe('eraseMany: the S3 requests of a rewrite, as the cost model counts them', () => {
+  test('per rewritten object beyond its scan GET: REWRITE_REQUESTS (PUT class and GET class); per unit, one LIST of its keys and one of stale staging', async () => {
+    const bucket = await fx.newBucket();
+    const { sip: store } = stores(bucket);
+    const keys = ['sip/r1.jsonl.gz', 'sip/r2.jsonl.gz', 'sip/r3.jsonl.gz'];
+    for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipSync(SIP_A + '\n') }));
+    const subjects = new Map([['s1', SUBJECTS.get('s1')!]]);
+    const counter = countRequests(s3);
+    try {
+      const out = await connector.eraseMany(store, subjects, keys, async (found) => new Map([...found].map(([ref, f]) => [ref, { identity: SUBJECTS.get(ref)!, actions: plan(ref, f) }])), fx.context());
+      expect(out.objects.map((o) => o.status)).toEqual(['rewritten', 'rewritten', 'rewritten']);
+    } finally {
+      counter.stop();
+    }
+    const c = (name: string) => counter.counts[`${name}Command`] ?? 0;
+    const n = keys.length;
+    const putClass = c('PutObject') + c('CopyObject') + c('ListObjectVersions') - 2;
+    const getClass = c('GetObject') + c('HeadObject') + c('GetObjectTagging') - n;
+    expect({ putClass: putClass / n, getClass: getClass / n }).toEqual(REWRITE_REQUESTS);
   });
 });

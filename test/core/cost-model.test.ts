@@ -19,7 +19,7 @@ describe('bench cost model: the arithmetic', () => {
     const gbS = 100 * 82 * (LAMBDA_MB_PER_VCPU / 1024);
     expect(e.cost.lambda).toBeCloseTo(gbS * PRICES.lambdaGbSecond + 100 * PRICES.lambdaRequest, 12);
     expect(e.cost.stepFunctions).toBeCloseTo((100 * 3 + 10) * PRICES.stepFunctionsTransition, 12);
-    expect(e.cost.s3).toBeCloseTo(100 * PRICES.s3List + 100_000 * PRICES.s3Get + 101 * PRICES.s3Put, 12);
+    expect(e.cost.s3).toBeCloseTo(100 * PRICES.s3List + 100_000 * PRICES.s3Get + 101 * PRICES.s3Put + 100 * PRICES.s3List, 12);
     expect(e.cost.total).toBeCloseTo(e.cost.lambda + e.cost.stepFunctions + e.cost.s3, 12);
   });
 
@@ -40,7 +40,7 @@ describe('bench cost model: the arithmetic', () => {
     expect(() => estimate(measured, { name: 't', storedBytes: 1, concurrency: 0 })).toThrow(RangeError);
   });
 
-  test('rewritten objects cost their CPU and four requests each, and slow every batch by their share', () => {
+  test('rewritten objects cost their CPU and seven requests each (three of the PUT class), and slow every batch by their share', () => {
     // Half the objects rewritten at 30 CPU-s per GB: 10 + 0.5 x 30 = 25 CPU-s per GB scanned.
     const withRewrites = { ...measured, rewrite: { share: 0.5, cpuSecondsPerUncompressedGb: 30 } };
     const e = estimate(withRewrites, { name: 't', storedBytes: 100e9, concurrency: 100, overheadSecondsPerBatch: 2, fixedSeconds: 10 });
@@ -50,7 +50,7 @@ describe('bench cost model: the arithmetic', () => {
     expect(e.batches).toBe(100);
     expect(e.secondsPerBatch).toBeCloseTo(8 * 25 + 2, 9);
     expect(e.cpuSeconds).toBeCloseTo(800 * 25, 6);
-    expect(e.cost.s3 - plain.cost.s3).toBeCloseTo(50_000 * (2 * PRICES.s3Put + 2 * PRICES.s3Get), 12);
+    expect(e.cost.s3 - plain.cost.s3).toBeCloseTo(50_000 * (3 * PRICES.s3Put + 4 * PRICES.s3Get), 12);
     expect(() => estimate({ ...measured, rewrite: { share: 1.5, cpuSecondsPerUncompressedGb: 1 } }, { name: 't', storedBytes: 1, concurrency: 1 })).toThrow(RangeError);
   });
 
