@@ -24,6 +24,9 @@ export async function queuesForLogPass(rt: Runtime, store: Store, requestType: s
  */
 const FANNED_OUT_TYPES: ReadonlySet<string> = new Set(['access', 'portability', 'restriction']);
 
+/** Of those, the types whose fanned-out units export what they find (a restriction only counts). */
+export const EXPORTING_TYPES: ReadonlySet<string> = new Set(['access', 'portability']);
+
 export async function fansOut(rt: Runtime, store: Store, requestType: string): Promise<boolean> {
   return FANNED_OUT_TYPES.has(requestType) && (await isBigLogStore(rt, store));
 }
