@@ -1,13 +1,15 @@
 /**
- * The retention sweep's erasure: every record of a batch of subjects out of a store, one scan
- * and at most one rewrite per object. Only where the subjects are is kept in memory (keys, and
+ * The retention sweep's erasure: every record of a batch of subjects out of a store, one read
+ * and at most one rewrite per object (in rounds, the rewrite from what the scan kept, as the log
+ * pass does: s3-records-rounds.ts). Only where the subjects are is kept in memory (keys, and
  * noncurrent versions with per-subject counts): a finding per record would hold hundreds of MB
  * for a busy archive object.
  */
 import type { S3RecordsStore } from '../core/datamap';
-import { fieldSpecs, forEachLimit, keyHash, newTotals, type S3RecordsSettings, type StoreEraseResult, type UnreadableObject } from './s3-records-common';
+import { fieldSpecs, forEachLimit, keyHash, newTotals, type S3RecordsSettings, type ScanTotals, type StoreEraseResult, type UnreadableObject } from './s3-records-common';
 import { malformedDecision } from './s3-records-malformed';
-import { listReads, scanObjects } from './s3-records-read';
+import { listReads, scanObjects, type KeepForRewrite, type ObjectRead } from './s3-records-read';
+import { roundsOf } from './s3-records-rounds';
 import { redactionToken, redactRecord } from './s3-records-redact';
 import { rewriteObject } from './s3-records-rewrite';
 import { removeStaleStaging, type Rewriter } from './s3-records-stage';
@@ -19,42 +21,56 @@ import { recordMatcherFor } from '../core/matcher-cache';
 
 export async function eraseFromStore(opt: S3RecordsSettings, store: S3RecordsStore, subjects: ReadonlyMap<string, Identity>, ctx: ConnectorContext): Promise<StoreEraseResult> {
   const matcher = recordMatcherFor(fieldSpecs(store), subjects, store.format, store.identifiers);
-  const keys = new Set<string>();
   const versions = new Map<string, { key: string; versionId: string; refs: Map<string, number> }>();
-  const scan = matcher.empty
-    ? { unreadable: [] as UnreadableObject[], totals: newTotals() }
-    : await scanObjects(
-        opt,
-        store,
-        matcher,
-        ctx,
-        await listReads(opt, store, ctx),
-        // A current version only needs to be known to match; a noncurrent one, by whom.
-        ({ key, versionId }, r) => (versionId === undefined ? key : { key, versionId, refs: [...r.matches.keys()] }),
-        (found) => {
-          for (const f of found) {
-            if (typeof f === 'string') {
-              keys.add(f);
-              continue;
-            }
-            const { key, versionId, refs } = f;
-            const id = `${key}\u0000${versionId}`;
-            const v = versions.get(id) ?? { key, versionId, refs: new Map<string, number>() };
-            for (const ref of refs) v.refs.set(ref, (v.refs.get(ref) ?? 0) + 1);
-            versions.set(id, v);
+  const unreadable: UnreadableObject[] = [];
+  const totals = newTotals();
+  // In rounds, as the log pass: a round's objects are scanned and kept, then rewritten from what the scan kept.
+  const rounds = matcher.empty ? [] : roundsOf(store, await listReads(opt, store, ctx), opt.roundBytes > 0 ? opt.roundBytes : Infinity);
+  const scanRound = async (reads: readonly ObjectRead[]) => {
+    const keys = new Set<string>();
+    const keep: KeepForRewrite = { into: new Map(), maxBytes: opt.roundBytes, bytes: 0 };
+    const scan = await scanObjects(
+      opt,
+      store,
+      matcher,
+      ctx,
+      reads,
+      // A current version only needs to be known to match; a noncurrent one, by whom.
+      ({ key, versionId }, r) => (versionId === undefined ? key : { key, versionId, refs: [...r.matches.keys()] }),
+      (found) => {
+        for (const f of found) {
+          if (typeof f === 'string') {
+            keys.add(f);
+            continue;
           }
-        },
-      );
+          const { key, versionId, refs } = f;
+          const id = `${key}\u0000${versionId}`;
+          const v = versions.get(id) ?? { key, versionId, refs: new Map<string, number>() };
+          for (const ref of refs) v.refs.set(ref, (v.refs.get(ref) ?? 0) + 1);
+          versions.set(id, v);
+        }
+      },
+      opt.roundBytes > 0 ? keep : undefined,
+    );
+    unreadable.push(...scan.unreadable);
+    for (const k of Object.keys(totals) as Array<keyof ScanTotals>) totals[k] += scan.totals[k];
+    return { keys, kept: keep.into };
+  };
   const refs = new Set(subjects.keys());
   const erased = new Map<string, number>();
   const refusedOut: Array<{ key: string; keyHash: string; reason: RefusalReason }> = [];
-  const unreadable = [...scan.unreadable];
   let rewritten = 0;
   let removedTotal = 0;
   let redactedTotal = 0;
   let malformedKept = 0;
-  if (keys.size > 0) await removeStaleStaging(opt, store, ctx);
-  await forEachLimit([...keys].sort(compareText), opt.concurrency, async (key) => {
+  let staleStagingRemoved = false;
+  for (const reads of rounds) {
+    const { keys, kept } = await scanRound(reads);
+    if (keys.size > 0 && !staleStagingRemoved) {
+      await removeStaleStaging(opt, store, ctx);
+      staleStagingRemoved = true;
+    }
+    await forEachLimit([...keys].sort(compareText), opt.concurrency, async (key) => {
     let perSubject = new Map<string, number>();
     let reportedMalformed = 0;
     const outcome = await rewriteObject(
@@ -89,6 +105,8 @@ export async function eraseFromStore(opt: S3RecordsSettings, store: S3RecordsSto
         return { rewriter, removed };
       },
       ctx,
+      undefined,
+      kept.get(key),
     );
     const kh = keyHash(store.bucket, key);
     if (outcome.status === 'refused') refusedOut.push({ key, keyHash: kh, reason: outcome.reason as RefusalReason });
@@ -101,7 +119,8 @@ export async function eraseFromStore(opt: S3RecordsSettings, store: S3RecordsSto
     malformedKept += outcome.counts.malformed - outcome.counts.malformedReplaced;
     if (outcome.protectedOld) refusedOut.push({ key, keyHash: kh, reason: outcome.protectedOld });
     for (const [ref, n] of perSubject) erased.set(ref, (erased.get(ref) ?? 0) + n);
-  });
+    });
+  }
   // Noncurrent versions (after the rewrites, which delete their objects' older versions).
   let versionsDeleted = 0;
   await forEachLimit([...versions.values()], opt.concurrency, async ({ key, versionId, refs: found }) => {
@@ -113,5 +132,5 @@ export async function eraseFromStore(opt: S3RecordsSettings, store: S3RecordsSto
     if (outcome.status === 'deleted') versionsDeleted++;
     for (const [ref, n] of found) erased.set(ref, (erased.get(ref) ?? 0) + n);
   });
-  return { rewritten, versionsDeleted, erased, removed: removedTotal, redacted: redactedTotal, malformedKept, refused: refusedOut, unreadable, totals: scan.totals };
+  return { rewritten, versionsDeleted, erased, removed: removedTotal, redacted: redactedTotal, malformedKept, refused: refusedOut, unreadable, totals };
 }

@@ -31,17 +31,19 @@ export function isScannedKey(opt: S3RecordsSettings, key: string): boolean {
  * Every object version of the store to read, by key, the current version first: an older copy
  * of a log object, or one under a delete marker, still holds its records.
  */
-export async function listReads(opt: S3RecordsSettings, store: S3RecordsStore, ctx: ConnectorContext): Promise<ObjectRead[]> {
-  const byKey = new Map<string, { current: boolean; noncurrent: string[] }>();
+export async function listReads(opt: S3RecordsSettings, store: S3RecordsStore, ctx: ConnectorContext): Promise<Array<ObjectRead & { storedBytes: number }>> {
+  const byKey = new Map<string, { current: boolean; currentBytes: number; noncurrent: Array<{ versionId: string; storedBytes: number }> }>();
   try {
     const input = { Bucket: store.bucket, Prefix: store.prefix || undefined, ...(opt.pageSize ? { MaxKeys: opt.pageSize } : {}) };
     for await (const page of versionPages((command) => ctx.s3.send(command), input)) {
       for (const v of page.Versions ?? []) {
         if (!v.Key || !isScannedKey(opt, v.Key)) continue;
-        const o = byKey.get(v.Key) ?? { current: false, noncurrent: [] };
+        const o = byKey.get(v.Key) ?? { current: false, currentBytes: 0, noncurrent: [] };
         byKey.set(v.Key, o);
-        if (v.IsLatest) o.current = true;
-        else o.noncurrent.push(v.VersionId ?? 'null');
+        if (v.IsLatest) {
+          o.current = true;
+          o.currentBytes = v.Size ?? 0;
+        } else o.noncurrent.push({ versionId: v.VersionId ?? 'null', storedBytes: v.Size ?? 0 });
       }
     }
   } catch (err) {
@@ -49,7 +51,7 @@ export async function listReads(opt: S3RecordsSettings, store: S3RecordsStore, c
   }
   return [...byKey.entries()]
     .sort(([a], [b]) => compareText(a, b))
-    .flatMap(([key, o]) => [...(o.current ? [{ key }] : []), ...o.noncurrent.map((versionId) => ({ key, versionId }))]);
+    .flatMap(([key, o]) => [...(o.current ? [{ key, storedBytes: o.currentBytes }] : []), ...o.noncurrent.map((v) => ({ key, ...v }))]);
 }
 
 /** Reads one object (its current version, or the given noncurrent one) through `processRecords`. */

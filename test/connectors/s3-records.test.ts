@@ -397,6 +397,41 @@ describe('apply (erase)', () => {
     expect(await s3RecordsConnector.discover(store, alice, context())).toEqual([]);
   });
 
+  test('the sweep reads each object once: in one round or a round per key, the same bytes; a rewritten object is read by the scan only', async () => {
+    const subjects = new Map([['alice', alice], ['bob', bob], ['carol', carol]]);
+    const texts: string[] = [];
+    for (const roundBytes of [0, undefined, 1000]) {
+      const bucket = await newBucket();
+      const store = sipStore(bucket);
+      await put(bucket, 'sip/a.jsonl.gz', gzipSync(SIP_TEXT));
+      await put(bucket, 'sip/b.jsonl.gz', gzipSync(SIP_TEXT.split('\n').slice(6).join('\n')));
+      await put(bucket, 'sip/none.jsonl.gz', gzipSync(sip(0, { sipUser: 'dave' })));
+      const gets: Record<string, number> = {};
+      const name = `sweep-reads-${roundBytes}`;
+      s3.middlewareStack.add(
+        (next, c) => async (args) => {
+          const key = (args.input as { Key?: string }).Key ?? '';
+          if (c.commandName === 'GetObjectCommand' && key.startsWith('sip/')) gets[key] = (gets[key] ?? 0) + 1;
+          return next(args);
+        },
+        { step: 'initialize', name },
+      );
+      let result;
+      try {
+        result = await createS3RecordsConnector(roundBytes === undefined ? {} : { roundBytes }).eraseFromStore(store, subjects, context());
+      } finally {
+        s3.middlewareStack.remove(name);
+      }
+      expect(result).toMatchObject({ rewritten: 2, removed: 6, redacted: 0, malformedKept: 1, refused: [], unreadable: [] });
+      expect(Object.fromEntries(result.erased)).toEqual({ alice: 3, bob: 1, carol: 3 });
+      // Kept by the scan, a rewritten object is not read again (roundBytes 0 keeps nothing: read twice).
+      const twice = roundBytes === 0 ? 2 : 1;
+      expect(gets).toEqual({ 'sip/a.jsonl.gz': twice, 'sip/b.jsonl.gz': twice, 'sip/none.jsonl.gz': 1 });
+      texts.push(gunzipSync((await getBytes(bucket, 'sip/a.jsonl.gz')).body).toString() + gunzipSync((await getBytes(bucket, 'sip/b.jsonl.gz')).body).toString());
+    }
+    expect(new Set(texts).size).toBe(1);
+  });
+
   test('one pass erases three subjects at once, one new version per object', async () => {
     const bucket = await newBucket();
     const store = sipStore(bucket);
