@@ -20,6 +20,8 @@ export interface Ctx {
   query: URLSearchParams;
   store: Store;
   region: string;
+  /** The account that owns every bucket: KMS key ARNs (aws/s3, bare key ids) are in it. */
+  account: string;
   endpoint: string;
 }
 

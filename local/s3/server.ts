@@ -12,6 +12,7 @@ import { buildXml } from './xml';
 export interface ServerContext {
   store: Store;
   region: string;
+  account: string;
   endpoint: () => string;
   log?: (line: string) => void;
   /** Decides every request for the principal behind its access key. */
@@ -74,7 +75,7 @@ export function createHandler(sc: ServerContext) {
       const accessKey = requestAccessKey(req, query);
       stripAuthParams(query);
       const operation = route(method, bucket, key, { query, headers: req.headers });
-      const ctx: Ctx = { req, res, method, bucket, key, query, store: sc.store, region: sc.region, endpoint: sc.endpoint() };
+      const ctx: Ctx = { req, res, method, bucket, key, query, store: sc.store, region: sc.region, account: sc.account, endpoint: sc.endpoint() };
       await runAuthorized(operation, ctx, { bucket, key, query, headers: req.headers }, sc.authorize, accessKey);
     } catch (err) {
       let s3err: S3Error;
