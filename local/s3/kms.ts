@@ -18,6 +18,7 @@
 import { accessDeniedMessage, type AuthzRequest } from '../iam/types';
 import { callerOf, S3AccessDenied } from './authorize';
 import { isAwsManagedKey } from './encryption';
+import { errors } from './errors';
 import type { Ctx } from './http';
 import type { Encryption } from './model';
 import { bucketArn, objectArn } from './operations';
@@ -44,11 +45,14 @@ export function kmsRequest(action: KmsAction, keyArn: string, b: Bucket, key: st
 
 /**
  * Throws AccessDenied unless the caller may perform `action` on the key that `e` names, for the
- * object `key` of `b`. SSE-S3 objects and the `aws/s3` key ask nothing.
+ * object `key` of `b`. SSE-S3 objects and the `aws/s3` key ask nothing. Any KMS key refuses a
+ * request signed with SigV2, as S3 does, whoever signed it.
  */
 export function requireKms(ctx: Ctx, action: KmsAction, e: Encryption | undefined, b: Bucket, key: string): void {
   const keyArn = e?.kmsKeyArn;
-  if (!keyArn || isAwsManagedKey(keyArn)) return;
+  if (!keyArn) return;
+  if (ctx.sigV2) throw errors.invalidArgument('Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.', 'Authorization', 'null');
+  if (isAwsManagedKey(keyArn)) return;
   const caller = callerOf(ctx);
   if (!caller) return;
   const request = kmsRequest(action, keyArn, b, key, e.bucketKey === true, ctx.account);

@@ -87,6 +87,18 @@ describe('SSE headers', () => {
     await expect(s3.send(new HeadObjectCommand({ Bucket: 'enc-plain', Key: 'bad' }))).rejects.toThrow();
   });
 
+  it('refuses SigV2 for an SSE-KMS object, header or presigned URL, as S3 requires SigV4 for them', async () => {
+    const sigV2 = { authorization: 'AWS local:c2lnbmF0dXJl' };
+    const presigned = `AWSAccessKeyId=local&Expires=${Math.floor(Date.now() / 1000) + 600}&Signature=c2ln`;
+    const kmsGet = await fetch(`${server.endpoint}/enc-plain/by-id`, { headers: sigV2 });
+    expect([kmsGet.status, await kmsGet.text()]).toEqual([400, expect.stringContaining('require AWS Signature Version 4')]);
+    expect((await fetch(`${server.endpoint}/enc-plain/by-id?${presigned}`)).status).toBe(400);
+    const kmsPut = await fetch(`${server.endpoint}/enc-plain/v2`, { method: 'PUT', body: 'x', headers: { ...sigV2, 'x-amz-server-side-encryption': 'aws:kms' } });
+    expect(kmsPut.status).toBe(400);
+    const plainGet = await fetch(`${server.endpoint}/enc-plain/plain?${presigned}`);
+    expect([plainGet.status, await plainGet.text()]).toEqual([200, 'p']);
+  });
+
   it('carries a multipart upload\'s encryption from CreateMultipartUpload to every part and the completed object', async () => {
     const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'enc-plain', Key: 'mpu', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KEY_ARN }));
     expect([up.ServerSideEncryption, up.SSEKMSKeyId]).toEqual(['aws:kms', KEY_ARN]);
