@@ -49,7 +49,8 @@ export class OperatorStores {
 
   /**
    * Customer managed keys of imported stores: decrypt to read, and encrypt to write. A CDK
-   * grant, outside infra/policies.ts: the local engine has no KMS to enforce it on.
+   * grant, outside infra/policies.ts (the data map does not know the keys); the local S3 asks
+   * for these KMS permissions on SSE-KMS objects, but the local policies do not carry them.
    */
   grantKeys(grantee: iam.IGrantable, dataMap: DataMap, operations: readonly StoreOperation[]): void {
     if (operations.length === 0) return;

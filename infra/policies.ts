@@ -4,8 +4,11 @@
  * renders exactly these statements (with CDK tokens as ARNs), and the local engine evaluates
  * every SDK call against them (with the local ARNs). Pure: no CDK import.
  *
- * KMS is not here: there is no KMS locally, so key grants stay CDK grants in the construct,
- * from `productKeyActions` and the store keys. Log and X-Ray grants stay CDK's too.
+ * KMS is not here: key grants stay CDK grants in the construct, from `productKeyActions` and
+ * the store keys (the data map does not know the keys). The local S3 does ask for KMS
+ * permissions on SSE-KMS objects (local/s3/kms.ts), so a local store written under a customer
+ * managed key is refused to every role until its grant is given to the local authorizer too
+ * (test/connectors/s3-records-kms-grants.test.ts adds it by override). Log and X-Ray grants stay CDK's.
  */
 import type { DataMap } from '../functions/core/datamap';
 import { DEADLINE_INDEX } from '../functions/core/deadlines';

@@ -133,7 +133,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     dynamodb = await startDynamoDbLocal({ host, port: await freePort(host), dataDir: path.join(dataDir, 'dynamodb') });
     // DynamoDB Local cannot check IAM: every client talks to it through the proxy.
     dynamodbProxy = await startDynamoDbProxy({ host, port: 0, target: dynamodb.endpoint, authorize, region, accountId: ACCOUNT_ID });
-    s3 = await startS3Server({ host, port: 0, dataDir: path.join(dataDir, 's3'), region, authorize });
+    s3 = await startS3Server({ host, port: 0, dataDir: path.join(dataDir, 's3'), region, accountId: ACCOUNT_ID, authorize });
 
     const env: Record<string, string> = {
       AWS_ENDPOINT_URL_DYNAMODB: dynamodbProxy.endpoint,

@@ -77,6 +77,12 @@ function checkPresigned(query: URLSearchParams): void {
   }
 }
 
+/** Whether the request is signed with Signature Version 2 (header or presigned URL); read before the auth parameters are stripped. */
+export function isSigV2(req: IncomingMessage, query: URLSearchParams): boolean {
+  const auth = req.headers.authorization;
+  return auth !== undefined ? auth.startsWith('AWS ') : query.has('AWSAccessKeyId') && query.has('Signature');
+}
+
 /** Query parameters that authenticate a presigned request and take no part in routing. */
 export function stripAuthParams(query: URLSearchParams): void {
   const sigV2 = query.has('Signature');

@@ -55,6 +55,9 @@ interface KeyCheck {
 
 const keyChecks = new WeakMap<IncomingMessage, KeyCheck>();
 
+/** Who made an authorized request, for the checks a handler can only make once it knows the object (KMS, kms.ts). */
+export const callerOf = (ctx: Ctx): KeyCheck | undefined => keyChecks.get(ctx.req);
+
 /**
  * For DeleteObjects: the AccessDenied one key of the request gets in its <Error> entry, or
  * undefined when the caller may delete it. S3 reports the plain "Access Denied" per key.

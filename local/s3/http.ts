@@ -20,6 +20,10 @@ export interface Ctx {
   query: URLSearchParams;
   store: Store;
   region: string;
+  /** The account that owns every bucket: KMS key ARNs (aws/s3, bare key ids) are in it. */
+  account: string;
+  /** Signed with Signature Version 2, which S3 refuses for anything SSE-KMS. */
+  sigV2: boolean;
   endpoint: string;
 }
 

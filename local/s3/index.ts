@@ -16,6 +16,8 @@ export interface S3ServerOptions {
   dataDir?: string;
   /** Region reported for buckets created without a LocationConstraint; default us-east-1. */
   region?: string;
+  /** The account owning the buckets (KMS key ARNs are in it); default 000000000000, the local engine's. */
+  accountId?: string;
   /** Receives unexpected internal errors (500s); default: console.error. */
   log?: (line: string) => void;
   /** IAM for every request (see local/iam/types.ts); default: everything is allowed. */
@@ -42,7 +44,7 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<Running
   const store = await Store.open(root, !ephemeral);
   let endpoint = '';
   const server = createServer(
-    createHandler({ store, region: opts.region ?? 'us-east-1', endpoint: () => endpoint, log: opts.log ?? console.error, authorize: opts.authorize ?? allowAll }),
+    createHandler({ store, region: opts.region ?? 'us-east-1', account: opts.accountId ?? '000000000000', endpoint: () => endpoint, log: opts.log ?? console.error, authorize: opts.authorize ?? allowAll }),
   );
   // Large streamed bodies (1 GB benchmark objects) must not be cut off by node's default timeouts.
   server.requestTimeout = 0;

@@ -5,6 +5,26 @@ export type LockMode = 'GOVERNANCE' | 'COMPLIANCE';
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
 export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'];
 
+/** x-amz-server-side-encryption values: SSE-S3, SSE-KMS and DSSE-KMS (SSE-C is not offered). */
+export type SseAlgorithm = 'AES256' | 'aws:kms' | 'aws:kms:dsse';
+export const SSE_ALGORITHMS: readonly SseAlgorithm[] = ['AES256', 'aws:kms', 'aws:kms:dsse'];
+
+/** How one version (or upload) is encrypted, as S3 reports it on GET/HEAD. */
+export interface Encryption {
+  algorithm: SseAlgorithm;
+  /** The KMS key's ARN (the account's aws/s3 key when none was named); absent for AES256. */
+  kmsKeyArn?: string;
+  /** Only for aws:kms, and only when true (S3 sends the header only then). */
+  bucketKey?: boolean;
+}
+
+/** A bucket's default encryption (PutBucketEncryption), kept as given: S3 does not validate the key id. */
+export interface BucketEncryption {
+  algorithm: SseAlgorithm;
+  kmsMasterKeyId?: string;
+  bucketKeyEnabled: boolean;
+}
+
 export interface DefaultRetention {
   mode: LockMode;
   days?: number;
@@ -19,6 +39,8 @@ export interface BucketMeta {
   versioning?: VersioningStatus;
   objectLock: boolean;
   defaultRetention?: DefaultRetention;
+  /** Absent: S3's base level, SSE-S3 (AES256) for every new object. */
+  encryption?: BucketEncryption;
 }
 
 /** One file holding a contiguous run of an object's bytes; multipart objects keep one per part. */
@@ -58,6 +80,8 @@ export interface ObjectVersion {
   checksum?: Checksum;
   retention?: Retention;
   legalHold?: boolean;
+  /** Absent on versions stored before encryption was modelled: read as AES256, S3's base level. */
+  encryption?: Encryption;
   /** Set on a version made by CompleteMultipartUpload, so that a retry of it can be answered again. */
   completedUpload?: CompletedUpload;
 }
@@ -86,6 +110,7 @@ export interface UploadMeta {
   legalHold?: boolean;
   checksumAlgorithm?: ChecksumAlgorithm;
   checksumType?: 'FULL_OBJECT' | 'COMPOSITE';
+  encryption?: Encryption;
 }
 
 export interface PartMeta {

@@ -2,6 +2,7 @@ import { storedContentEncoding } from './chunked';
 import { errors } from './errors';
 import { header, type Ctx } from './http';
 import { quoteEtag, type BucketMeta, type LockMode, type ObjectVersion, type Retention, type Tag } from './model';
+import { encryptionHeaders } from './encryption';
 import { versionHeader } from './versions';
 import type { Bucket } from './store';
 import { httpDate, isoDate } from './xml';
@@ -106,6 +107,7 @@ export function objectHeaders(ctx: Ctx, b: Bucket, v: ObjectVersion): Record<str
     'last-modified': httpDate(v.lastModified),
     'accept-ranges': 'bytes',
     ...versionHeader(b, v),
+    ...encryptionHeaders(v.encryption),
   };
   for (const [q, name] of Object.entries(OVERRIDES)) {
     const value = ctx.query.get(q);

@@ -23,6 +23,9 @@ export type S3Operation =
   | 'ListMultipartUploads'
   | 'DeleteObjects'
   | 'GetBucketLocation'
+  | 'GetBucketEncryption'
+  | 'PutBucketEncryption'
+  | 'DeleteBucketEncryption'
   | 'GetObject'
   | 'HeadObject'
   | 'PutObject'
@@ -179,6 +182,10 @@ export const PERMISSIONS: Record<S3Operation, Rule> = {
   ListMultipartUploads: onBucket('s3:ListBucketMultipartUploads'),
   DeleteObjects: () => [],
   GetBucketLocation: onBucket('s3:GetBucketLocation'),
+  GetBucketEncryption: onBucket('s3:GetEncryptionConfiguration'),
+  PutBucketEncryption: onBucket('s3:PutEncryptionConfiguration'),
+  // No action of its own: deleting the configuration is changing it.
+  DeleteBucketEncryption: onBucket('s3:PutEncryptionConfiguration'),
   GetObject: onObject('s3:GetObject', 's3:GetObjectVersion'),
   HeadObject: onObject('s3:GetObject', 's3:GetObjectVersion'),
   PutObject: writeObject,

@@ -4,6 +4,7 @@ import type { S3Operation } from './operations';
 import * as attrs from './handlers/attrs';
 import * as bucket from './handlers/bucket';
 import * as del from './handlers/delete';
+import * as enc from './handlers/encryption';
 import * as list from './handlers/list';
 import * as mpu from './handlers/multipart';
 import * as object from './handlers/object';
@@ -57,6 +58,11 @@ const BUCKET: Table = {
   uploads: { GET: fixed('ListMultipartUploads', mpu.listMultipartUploads) },
   delete: { POST: fixed('DeleteObjects', del.deleteObjects) },
   location: { GET: fixed('GetBucketLocation', bucket.getBucketLocation) },
+  encryption: {
+    GET: fixed('GetBucketEncryption', enc.getBucketEncryption),
+    PUT: fixed('PutBucketEncryption', enc.putBucketEncryption),
+    DELETE: fixed('DeleteBucketEncryption', enc.deleteBucketEncryption),
+  },
 };
 
 /** Object operations by sub-resource ('' = none) and method. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authorizer } from '../iam/types';
-import { checkAuth, stripAuthParams } from './auth';
+import { checkAuth, isSigV2, stripAuthParams } from './auth';
 import { requestAccessKey, runAuthorized, S3AccessDenied } from './authorize';
 import { errors, S3Error } from './errors';
 import type { Ctx } from './http';
@@ -12,6 +12,7 @@ import { buildXml } from './xml';
 export interface ServerContext {
   store: Store;
   region: string;
+  account: string;
   endpoint: () => string;
   log?: (line: string) => void;
   /** Decides every request for the principal behind its access key. */
@@ -72,9 +73,10 @@ export function createHandler(sc: ServerContext) {
       resource = key ? `/${bucket}/${key}` : `/${bucket}`;
       checkAuth(req, query);
       const accessKey = requestAccessKey(req, query);
+      const sigV2 = isSigV2(req, query);
       stripAuthParams(query);
       const operation = route(method, bucket, key, { query, headers: req.headers });
-      const ctx: Ctx = { req, res, method, bucket, key, query, store: sc.store, region: sc.region, endpoint: sc.endpoint() };
+      const ctx: Ctx = { req, res, method, bucket, key, query, store: sc.store, region: sc.region, account: sc.account, sigV2, endpoint: sc.endpoint() };
       await runAuthorized(operation, ctx, { bucket, key, query, headers: req.headers }, sc.authorize, accessKey);
     } catch (err) {
       let s3err: S3Error;

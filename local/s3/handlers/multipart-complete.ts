@@ -5,6 +5,8 @@ import { errors } from '../errors';
 import { param, sendXml, type Ctx } from '../http';
 import { quoteEtag, type Checksum, type ObjectVersion, type PartMeta, type Segment } from '../model';
 import type { Bucket, Upload } from '../store';
+import { encryptionHeaders } from '../encryption';
+import { requireKms } from '../kms';
 import { writtenVersionHeader } from '../versions';
 import { children, parseXml, text, type XmlNode } from '../xml';
 import { commitVersion } from './object';
@@ -60,7 +62,7 @@ function sendCompleted(ctx: Ctx, b: Bucket, v: ObjectVersion): void {
     ['ETag', quoteEtag(v.etag)],
   ];
   if (c) result.push([`Checksum${c.algorithm}`, c.value], ['ChecksumType', c.type]);
-  sendXml(ctx, 'CompleteMultipartUploadResult', result, 200, writtenVersionHeader(b, v));
+  sendXml(ctx, 'CompleteMultipartUploadResult', result, 200, { ...writtenVersionHeader(b, v), ...encryptionHeaders(v.encryption) });
 }
 
 /**
@@ -93,6 +95,8 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
     parts.push(part);
   }
   if (parts.slice(0, -1).some((p) => p.size < MIN_PART)) throw errors.entityTooSmall();
+  // S3 decrypts the parts to assemble the object: completing needs kms:Decrypt on the upload's key.
+  requireKms(ctx, 'kms:Decrypt', up.meta.encryption, b, ctx.key);
   completing.add(up);
   try {
     const segments: Segment[] = [];
@@ -114,6 +118,7 @@ export async function completeMultipartUpload(ctx: Ctx): Promise<void> {
       checksum: compositeChecksum(up, parts),
       retention: m.retention,
       legalHold: m.legalHold,
+      encryption: m.encryption,
       completedUpload: { uploadId: m.uploadId, parts: partsSignature(listed) },
     });
     await ctx.store.removeUpload(b, m.uploadId);

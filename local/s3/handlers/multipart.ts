@@ -4,6 +4,8 @@ import { copyRangeToFile } from '../copyrange';
 import { errors } from '../errors';
 import { header, intParam, ownerXml, param, sendEmpty, sendXml, type Ctx } from '../http';
 import { CHECKSUM_ALGORITHMS, compareKeys, newId, quoteEtag, type PartMeta } from '../model';
+import { encryptionHeaders, requestedEncryption } from '../encryption';
+import { requireKms } from '../kms';
 import { lockFromHeaders, storedHeaders, tagsFromHeader } from '../objectmeta';
 import type { Bucket, Upload } from '../store';
 import { isoDate, type XmlNode } from '../xml';
@@ -26,6 +28,8 @@ export async function createMultipartUpload(ctx: Ctx): Promise<void> {
   const checksumAlgorithm = CHECKSUM_ALGORITHMS.find((a) => a === algo);
   if (algo !== undefined && !checksumAlgorithm) throw errors.invalidRequest('Checksum algorithm provided is unsupported.');
   const type = header(ctx, 'x-amz-checksum-type')?.toUpperCase();
+  const encryption = requestedEncryption(ctx, b);
+  requireKms(ctx, 'kms:GenerateDataKey', encryption, b, ctx.key);
   const uploadId = newId(24);
   await ctx.store.createUpload(b, {
     uploadId,
@@ -37,8 +41,9 @@ export async function createMultipartUpload(ctx: Ctx): Promise<void> {
     ...lockFromHeaders(ctx, b, Date.now()),
     checksumAlgorithm,
     checksumType: type === 'FULL_OBJECT' ? 'FULL_OBJECT' : checksumAlgorithm ? 'COMPOSITE' : undefined,
+    encryption,
   });
-  const h: Record<string, string> = {};
+  const h: Record<string, string> = encryptionHeaders(encryption);
   if (checksumAlgorithm) h['x-amz-checksum-algorithm'] = checksumAlgorithm;
   sendXml(ctx, 'InitiateMultipartUploadResult', [['Bucket', ctx.bucket], ['Key', ctx.key], ['UploadId', uploadId]], 200, h);
 }
@@ -62,6 +67,8 @@ async function storePart(ctx: Ctx, b: Bucket, up: Upload, n: number, file: strin
 export async function uploadPart(ctx: Ctx): Promise<void> {
   const { b, up } = openUpload(ctx);
   const n = partNumber(ctx);
+  // Each part is encrypted with a data key of the upload's key.
+  requireKms(ctx, 'kms:GenerateDataKey', up.meta.encryption, b, ctx.key);
   const { file, path } = partFile(ctx, b, up, n);
   const body = await receiveBody(ctx.req, path);
   try {
@@ -77,7 +84,7 @@ export async function uploadPart(ctx: Ctx): Promise<void> {
     lastModified: Date.now(),
     checksum: body.checksum,
   });
-  const h: Record<string, string> = { etag: quoteEtag(part.etag) };
+  const h: Record<string, string> = { etag: quoteEtag(part.etag), ...encryptionHeaders(up.meta.encryption) };
   if (part.checksum) h[`x-amz-checksum-${part.checksum.algorithm.toLowerCase()}`] = part.checksum.value;
   sendEmpty(ctx, 200, h);
 }
@@ -86,6 +93,8 @@ export async function uploadPartCopy(ctx: Ctx): Promise<void> {
   const { b, up } = openUpload(ctx);
   const n = partNumber(ctx);
   const src = resolveCopySource(ctx);
+  requireKms(ctx, 'kms:Decrypt', src.version.encryption, src.bucket, src.key);
+  requireKms(ctx, 'kms:GenerateDataKey', up.meta.encryption, b, ctx.key);
   const size = src.version.size;
   let start = 0;
   let end = size - 1;
@@ -101,7 +110,7 @@ export async function uploadPartCopy(ctx: Ctx): Promise<void> {
   const { file, path } = partFile(ctx, b, up, n);
   const md5 = await copyRangeToFile((s) => ctx.store.blobPath(src.bucket, s.file), src.version.segments, start, end, path);
   const part = await storePart(ctx, b, up, n, file, { partNumber: n, etag: md5, size: end - start + 1, lastModified: Date.now() });
-  const h: Record<string, string> = {};
+  const h: Record<string, string> = encryptionHeaders(up.meta.encryption);
   if (src.bucket.meta.versioning) h['x-amz-copy-source-version-id'] = src.version.versionId;
   sendXml(ctx, 'CopyPartResult', [['ETag', quoteEtag(part.etag)], ['LastModified', isoDate(part.lastModified)]], 200, h);
 }

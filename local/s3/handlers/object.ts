@@ -4,6 +4,8 @@ import { checkReadConditions, checkWriteConditions, parseRange, type ByteRange }
 import { errors, S3Error } from '../errors';
 import { header, intParam, param, sendEmpty, sendXml, type Ctx } from '../http';
 import { quoteEtag, type ObjectVersion } from '../model';
+import { encryptionHeaders, requestedEncryption, requestSetsEncryption } from '../encryption';
+import { requireKms } from '../kms';
 import { checksumHeaders, lockFromHeaders, objectHeaders, storedHeaders, tagsFromHeader } from '../objectmeta';
 import { openRange } from '../reader';
 import type { Bucket } from '../store';
@@ -36,6 +38,9 @@ export async function putObject(ctx: Ctx): Promise<void> {
   }
   const tags = tagsFromHeader(ctx);
   const headers = storedHeaders(ctx);
+  const encryption = requestedEncryption(ctx, b);
+  // Before the body is taken: S3 asks KMS for the data key the object is encrypted with.
+  requireKms(ctx, 'kms:GenerateDataKey', encryption, b, ctx.key);
   const { file, path } = ctx.store.newBlob(b);
   const body = await receiveBody(ctx.req, path).catch((err: unknown) => {
     // The bucket was deleted (its directory moved away) while the body was arriving.
@@ -52,9 +57,10 @@ export async function putObject(ctx: Ctx): Promise<void> {
     tags,
     storageClass: header(ctx, 'x-amz-storage-class'),
     checksum: body.checksum,
+    encryption,
     ...lock,
   });
-  const h: Record<string, string> = { etag: quoteEtag(v.etag), ...writtenVersionHeader(b, v) };
+  const h: Record<string, string> = { etag: quoteEtag(v.etag), ...writtenVersionHeader(b, v), ...encryptionHeaders(v.encryption) };
   if (v.checksum) {
     h[`x-amz-checksum-${v.checksum.algorithm.toLowerCase()}`] = v.checksum.value;
     h['x-amz-checksum-type'] = v.checksum.type;
@@ -94,6 +100,8 @@ export async function getObject(ctx: Ctx): Promise<void> {
       return;
     }
     const { range, extra } = selectBytes(ctx, v);
+    // HEAD answers from metadata; any bytes of a KMS object need its key.
+    if (ctx.method !== 'HEAD') requireKms(ctx, 'kms:Decrypt', v.encryption, b, ctx.key);
     const start = range?.start ?? 0;
     const end = range?.end ?? v.size - 1;
     const headers: Record<string, string> = {
@@ -169,13 +177,17 @@ export async function copyObject(ctx: Ctx): Promise<void> {
   if (!['COPY', 'REPLACE'].includes(metaDirective)) throw errors.invalidArgument('Unknown metadata directive.', 'x-amz-metadata-directive', metaDirective);
   if (!['COPY', 'REPLACE'].includes(tagDirective)) throw errors.invalidArgument('Unknown tagging directive.', 'x-amz-tagging-directive', tagDirective);
   const sameObject = src.bucket === b && src.key === ctx.key && src.version === b.keys.get(ctx.key)?.versions[0];
-  if (sameObject && metaDirective === 'COPY' && header(ctx, 'x-amz-storage-class') === undefined) {
+  if (sameObject && metaDirective === 'COPY' && header(ctx, 'x-amz-storage-class') === undefined && !requestSetsEncryption(ctx)) {
     throw errors.invalidRequest(
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
   const lock = lockFromHeaders(ctx, b, Date.now());
   const s = src.version;
+  // The target takes the request's encryption or the destination bucket's default, never the source's.
+  const encryption = requestedEncryption(ctx, b);
+  requireKms(ctx, 'kms:Decrypt', s.encryption, src.bucket, src.key);
+  requireKms(ctx, 'kms:GenerateDataKey', encryption, b, ctx.key);
   const segments = [];
   for (const seg of s.segments) {
     segments.push({ file: await ctx.store.shareBlob(b, ctx.store.blobPath(src.bucket, seg.file)), size: seg.size });
@@ -191,9 +203,10 @@ export async function copyObject(ctx: Ctx): Promise<void> {
     tags: tagDirective === 'REPLACE' ? tagsFromHeader(ctx) : [...s.tags],
     storageClass: header(ctx, 'x-amz-storage-class') ?? s.storageClass,
     checksum: s.checksum,
+    encryption,
     ...lock,
   });
-  const h: Record<string, string> = { ...writtenVersionHeader(b, v) };
+  const h: Record<string, string> = { ...writtenVersionHeader(b, v), ...encryptionHeaders(v.encryption) };
   if (src.bucket.meta.versioning) h['x-amz-copy-source-version-id'] = s.versionId;
   sendXml(ctx, 'CopyObjectResult', [
     ['ETag', quoteEtag(v.etag)],
