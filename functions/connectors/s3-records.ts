@@ -66,7 +66,7 @@ export function createS3RecordsConnector(options: S3RecordsOptions = {}): S3Reco
     listKeys: (store, ctx) => listKeys(opt, store, ctx),
     discoverMany: (store, subjects, keys, ctx) => discoverMany(opt, store, subjects, keys, ctx),
     applyMany: (store, work, ctx) => applyMany(opt, store, work, ctx),
-    eraseMany: (store, subjects, keys, decide, ctx) => eraseMany(opt, store, subjects, keys, decide, ctx),
+    eraseMany: (store, subjects, keys, decide, ctx, opts) => eraseMany(opts?.roundBytes === undefined ? opt : { ...opt, roundBytes: opts.roundBytes }, store, subjects, keys, decide, ctx),
   };
 }
 

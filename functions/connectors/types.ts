@@ -273,6 +273,7 @@ export interface BatchConnector<S extends Store = Store> extends Connector<S> {
     keys: readonly string[],
     decide: (found: ReadonlyMap<string, Finding[]>) => Promise<ReadonlyMap<string, SubjectWork>>,
     ctx: ConnectorContext,
+    opts?: { readonly roundBytes?: number },
   ): Promise<BatchApplyResult>;
 }
 

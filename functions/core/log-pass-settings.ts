@@ -14,6 +14,12 @@ export const LogPassSettingsSchema = z
     aboveBytes: z.number().int().nonnegative().default(10 * GiB),
     /** Uncompressed bytes of records one work unit (one child execution) reads, estimated from stored sizes. */
     unitBytes: z.number().int().min(1024 * 1024).default(4 * GiB),
+    /**
+     * Bytes of records a unit reads, decides and rewrites at a time, keeping each object it read
+     * in memory for its rewrite (one read per object); 0 keeps nothing (every rewrite reads again).
+     * Sized for the unit function's 1,769 MB.
+     */
+    roundBytes: z.number().int().nonnegative().default(384 * 1024 * 1024),
     /** Uncompressed bytes per stored byte assumed for a gzip object when sizing units (JSON logs: 8-12). */
     gzipRatio: z.number().min(1).max(100).default(10),
     /** Subjects one pass erases at most; the rest wait for the next pass, oldest first. */

@@ -109,7 +109,7 @@ export async function eraseLogUnit(rt: Runtime, input: { passId: string; now: st
     }
     return work;
   };
-  const applied = await connector.eraseMany(store, new Map(first.keep.map((s) => [s.ref, s.identity as Identity])), unit.keys, decide, ctx);
+  const applied = await connector.eraseMany(store, new Map(first.keep.map((s) => [s.ref, s.identity as Identity])), unit.keys, decide, ctx, { roundBytes: rt.config.settings.logPass.roundBytes });
   const holdsChanged = [...changed].sort();
 
   const subjects: Record<string, UnitSubjectResult> = {};

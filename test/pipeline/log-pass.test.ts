@@ -109,7 +109,8 @@ describe('the batched log-erasure pass', () => {
   }, 600_000);
 
   it('queued: the requests complete with their log stores queued; one pass erases them all, line for line as inline', async () => {
-    const env = await startSeededEngine({ seed: 41, now: NOW, dataMapFile: dataMapWith('queued'), logPass: { unitBytes: 1024 * 1024 } });
+    // Rounds of 256 KiB: each 1 MiB unit is read, decided and rewritten in several rounds.
+    const env = await startSeededEngine({ seed: 41, now: NOW, dataMapFile: dataMapWith('queued'), logPass: { unitBytes: 1024 * 1024, roundBytes: 256 * 1024 } });
     try {
       const subjects = subjectsOf(env.report);
       expect(subjects.map((s) => s.subjectId)).toEqual(inlineSubjects);
