@@ -2,7 +2,7 @@
  * The `s3-records` connector: subjects' records inside log objects (JSON Lines or CSV, gzip or
  * not), found by exact identifier matching and erased by rewriting the objects. This module only
  * composes the parts, each a module of its own so the batched log pass can use them alone:
- *   - s3-records-stream.ts (with -decode.ts, -parse.ts): one object's records, inflated, framed,
+ *   - s3-records-stream.ts (with -decode.ts, -parse.ts, -types.ts): one object's records, inflated, framed,
  *     prefiltered, parsed and matched in one pass, S3 aside;
  *   - s3-records-read.ts: listing, and one streamed read per object version for many subjects;
  *   - s3-records-stage.ts + s3-records-rewrite.ts: write, verify, conditional replace;
