@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { settingsOf } from '../functions/connectors/s3-records-common';
-import { replayRecords } from '../functions/connectors/s3-records-replay';
+import { replayRecords, RoundArena } from '../functions/connectors/s3-records-replay';
 import { processRecords, type RetainedBody, type RewriteCounts } from '../functions/connectors/s3-records-stream';
 import type { Identity } from '../functions/connectors/types';
 import type { S3RecordsStore } from '../functions/core/datamap';
@@ -266,6 +266,7 @@ async function measureRewrite(touched: Touched, objectCount: number, level: numb
   const roundBytes = settingsOf({}).roundBytes;
   const diffs: number[] = [];
   let keepDiffs: number[] = [];
+  const arena = new RoundArena();
   for (let run = 0; run < 3; run++) {
     let bytes = 0;
     let written = 0;
@@ -275,12 +276,13 @@ async function measureRewrite(touched: Touched, objectCount: number, level: numb
         const round: Array<{ t: Touched[number]; k: { counts: RewriteCounts; body: RetainedBody } }> = [];
         let held = 0;
         const k0 = process.cpuUsage();
+        arena.reset();
         for (; i < touched.length && (round.length === 0 || held < roundBytes); i++) {
           const t = touched[i];
           const body: RetainedBody = { chunks: [], records: [] };
           const counts = await processRecords(chunked(t.x.body), { ...t.optsOf(t.x), retain: body }, () => undefined);
           held += counts.bytes;
-          round.push({ t, k: { counts, body } });
+          round.push({ t, k: { counts, body: { chunks: arena.hold(body.chunks, counts.bytes), records: body.records } } });
         }
         const k1 = process.cpuUsage(k0);
         keepMs += (k1.user + k1.system) / 1000;

@@ -9,6 +9,7 @@ import type { S3RecordsStore } from '../core/datamap';
 import { fieldSpecs, forEachLimit, keyHash, newTotals, type S3RecordsSettings, type ScanTotals, type StoreEraseResult, type UnreadableObject } from './s3-records-common';
 import { malformedDecision } from './s3-records-malformed';
 import { listReads, scanObjects, type KeepForRewrite, type ObjectRead } from './s3-records-read';
+import { RoundArena } from './s3-records-replay';
 import { roundsOf } from './s3-records-rounds';
 import { redactionToken, redactRecord } from './s3-records-redact';
 import { rewriteObject } from './s3-records-rewrite';
@@ -26,9 +27,11 @@ export async function eraseFromStore(opt: S3RecordsSettings, store: S3RecordsSto
   const totals = newTotals();
   // In rounds, as the log pass: a round's objects are scanned and kept, then rewritten from what the scan kept.
   const rounds = matcher.empty ? [] : roundsOf(store, await listReads(opt, store, ctx), opt.roundBytes > 0 ? opt.roundBytes : Infinity);
+  const arena = new RoundArena();
   const scanRound = async (reads: readonly ObjectRead[]) => {
     const keys = new Set<string>();
-    const keep: KeepForRewrite = { into: new Map(), maxBytes: opt.roundBytes, bytes: 0 };
+    arena.reset();
+    const keep: KeepForRewrite = { into: new Map(), maxBytes: opt.roundBytes, bytes: 0, arena };
     const scan = await scanObjects(
       opt,
       store,

@@ -10,7 +10,7 @@ import type { S3RecordsStore } from '../core/datamap';
 import { findingId } from '../core/hash';
 import { mapAtPath, RecordMatcher } from '../core/matching';
 import { addCounts, bodyOf, fieldSpecs, forEachLimit, keyHash, newTotals, unavailable, type S3RecordsSettings, type ScanTotals, type StoreScanResult, type UnreadableObject } from './s3-records-common';
-import type { RetainedScan } from './s3-records-replay';
+import type { RetainedScan, RoundArena } from './s3-records-replay';
 import { processRecords, SourceReadError, UnreadableObjectError, type MatchedRecord, type RecordDecision, type RetainedBody, type RewriteCounts } from './s3-records-stream';
 import { compareText, isGone, protectionOf } from './s3-shared';
 import type { ConnectorContext, Finding, Identity, Protection, S3RecordLocator } from './types';
@@ -93,6 +93,8 @@ export interface KeepForRewrite {
   readonly into: Map<string, RetainedScan>;
   readonly maxBytes: number;
   bytes: number;
+  /** Where the kept bodies are copied to (reused round after round); absent: zlib's buffers are kept. */
+  readonly arena?: RoundArena;
 }
 
 /**
@@ -134,7 +136,8 @@ export async function scanObjects<T>(
     onObject(found);
     if (keep && retain && retain.records.length > 0 && keep.bytes + result.counts.bytes <= keep.maxBytes) {
       keep.bytes += result.counts.bytes;
-      keep.into.set(key, { etag: result.etag, versionId: result.versionId, counts: result.counts, body: retain });
+      const chunks = keep.arena ? keep.arena.hold(retain.chunks, result.counts.bytes) : retain.chunks;
+      keep.into.set(key, { etag: result.etag, versionId: result.versionId, counts: result.counts, body: { chunks, records: retain.records } });
     }
     ctx.log('s3-records.scanned', {
       store: store.name,

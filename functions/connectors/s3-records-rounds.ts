@@ -12,6 +12,7 @@ import { recordMatcherFor } from '../core/matcher-cache';
 import { applyWork, readsOf } from './s3-records-batch';
 import { checkStore, fieldSpecs, type S3RecordsSettings } from './s3-records-common';
 import type { ObjectRead } from './s3-records-read';
+import { RoundArena } from './s3-records-replay';
 import { scanFindings, type KeepForRewrite } from './s3-records-read';
 import type { ApplyResult, BatchApplyResult, ConnectorContext, Finding, Identity, ObjectOutcome, SubjectWork } from './types';
 
@@ -72,8 +73,10 @@ export async function eraseMany(
   // 0: nothing kept, so no reason for rounds: the unit is one (every rewrite reads its object again).
   const rounds = roundsOf(store, await readsOf(opt, store, keys, ctx), opt.roundBytes > 0 ? opt.roundBytes : Infinity);
   let staleStagingRemoved = false;
+  const arena = new RoundArena();
   for (const reads of rounds) {
-    const keep: KeepForRewrite = { into: new Map(), maxBytes: opt.roundBytes, bytes: 0 };
+    arena.reset();
+    const keep: KeepForRewrite = { into: new Map(), maxBytes: opt.roundBytes, bytes: 0, arena };
     const { findings } = await scanFindings(opt, store, subjects, reads, ctx, opt.roundBytes > 0 ? keep : undefined);
     if (findings.size === 0) continue;
     const work = await decide(new Map([...subjects.keys()].map((ref) => [ref, findings.get(ref) ?? []])));
