@@ -48,6 +48,12 @@ export interface EngineOptions {
   readonly sweepMaxEntries?: number;
   /** The batched log-erasure pass (see LogPassSettings); tests size it down. */
   readonly logPass?: Partial<LogPassSettings>;
+  /**
+   * DynamoDB Local keeps its tables in memory instead of under the data directory: nothing of
+   * them survives a stop, so only for a data directory thrown away afterwards (the tests'). The
+   * same DynamoDB Local, without its on-disk SQLite store (several times faster to write).
+   */
+  readonly dynamodbInMemory?: boolean;
   /** Changes a principal's policy before it is enforced (a test showing that a missing action is denied). */
   readonly iamPolicyOverride?: LocalAuthorizerOptions['override'];
 }
@@ -129,29 +135,12 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     override: opts.iamPolicyOverride,
     onDenied: (accessKeyId, request) => void denials.push({ accessKeyId, action: request.action, resource: request.resource }),
   });
+  // Java takes a second or more to start: the S3 and Step Functions endpoints (loading and
+  // validating the state machines) start meanwhile; nothing they do at start needs DynamoDB.
+  const dynamodbStarting = freePort(host).then((port) => startDynamoDbLocal({ host, port, ...(opts.dynamodbInMemory ? {} : { dataDir: path.join(dataDir, 'dynamodb') }) }));
+  dynamodbStarting.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
   try {
-    dynamodb = await startDynamoDbLocal({ host, port: await freePort(host), dataDir: path.join(dataDir, 'dynamodb') });
-    // DynamoDB Local cannot check IAM: every client talks to it through the proxy.
-    dynamodbProxy = await startDynamoDbProxy({ host, port: 0, target: dynamodb.endpoint, authorize, region, accountId: ACCOUNT_ID });
     s3 = await startS3Server({ host, port: 0, dataDir: path.join(dataDir, 's3'), region, authorize });
-
-    const env: Record<string, string> = {
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodbProxy.endpoint,
-      AWS_ENDPOINT_URL_S3: s3.endpoint,
-      AWS_REGION: region,
-      AWS_DEFAULT_REGION: region,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      DSR_LOCAL_DIR: dataDir,
-      DSR_LEDGER_TABLE: settings.ledgerTable,
-      DSR_WORK_BUCKET: settings.workBucket,
-      DSR_BUNDLE_BUCKET: settings.bundleBucket,
-    };
-    // The in-process handlers read the same variables a Lambda function would get.
-    // Locally, `dsr sweep --now` may look into the future: that is how a demo shows deferred erasure.
-    Object.assign(process.env, env, { DSR_CONFIG_FILE: files.config, DSR_HMAC_KEY_FILE: files.hmacKey, DSR_CLOCK_FILE: files.clock, DSR_ALLOW_SWEEP_IN_FUTURE: 'true' });
-    await createProductResources(env, settings);
-
     const lambdas: Record<string, LambdaHandler> = {};
     // The enforcement machine starts subject requests: the machine's ARN is one of its substitutions (as in infra/machines.ts).
     const substitutions: Record<string, Record<string, string>> = {
@@ -181,6 +170,27 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
         return localCredentialsFor(ROLE_NAMES.machine(id));
       },
     });
+    dynamodb = await dynamodbStarting;
+    // DynamoDB Local cannot check IAM: every client talks to it through the proxy.
+    dynamodbProxy = await startDynamoDbProxy({ host, port: 0, target: dynamodb.endpoint, authorize, region, accountId: ACCOUNT_ID });
+
+    const env: Record<string, string> = {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbProxy.endpoint,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      DSR_LOCAL_DIR: dataDir,
+      DSR_LEDGER_TABLE: settings.ledgerTable,
+      DSR_WORK_BUCKET: settings.workBucket,
+      DSR_BUNDLE_BUCKET: settings.bundleBucket,
+    };
+    // The in-process handlers read the same variables a Lambda function would get.
+    // Locally, `dsr sweep --now` may look into the future: that is how a demo shows deferred erasure.
+    Object.assign(process.env, env, { DSR_CONFIG_FILE: files.config, DSR_HMAC_KEY_FILE: files.hmacKey, DSR_CLOCK_FILE: files.clock, DSR_ALLOW_SWEEP_IN_FUTURE: 'true' });
+    await createProductResources(env, settings);
+
     env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
     for (const m of Object.values(STATE_MACHINES)) env[m.envVar] = `arn:aws:states:${region}:000000000000:stateMachine:${m.name}`;
     process.env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
@@ -198,6 +208,8 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
       },
     };
   } catch (err) {
+    // A Java still starting is stopped too once it is up (or its own failure is dropped).
+    dynamodb ??= await dynamodbStarting.catch(() => undefined);
     await stopAll();
     throw err;
   }
