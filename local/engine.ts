@@ -49,11 +49,13 @@ export interface EngineOptions {
   /** The batched log-erasure pass (see LogPassSettings); tests size it down. */
   readonly logPass?: Partial<LogPassSettings>;
   /**
-   * DynamoDB Local keeps its tables in memory instead of under the data directory: nothing of
-   * them survives a stop, so only for a data directory thrown away afterwards (the tests'). The
-   * same DynamoDB Local, without its on-disk SQLite store (several times faster to write).
+   * false: nothing of the stores outlives stop() (for a data directory thrown away afterwards,
+   * as the tests' are): DynamoDB Local keeps its tables in memory (not in its on-disk SQLite
+   * store, several times slower to write), the S3 endpoint keeps its metadata in memory and
+   * its object bytes in a temp dir removed at close, the Step Functions endpoint keeps its
+   * executions in memory. The same endpoints otherwise. Default true: a restart finds them.
    */
-  readonly dynamodbInMemory?: boolean;
+  readonly persist?: boolean;
   /** Changes a principal's policy before it is enforced (a test showing that a missing action is denied). */
   readonly iamPolicyOverride?: LocalAuthorizerOptions['override'];
 }
@@ -137,10 +139,11 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
   });
   // Java takes a second or more to start: the S3 and Step Functions endpoints (loading and
   // validating the state machines) start meanwhile; nothing they do at start needs DynamoDB.
-  const dynamodbStarting = freePort(host).then((port) => startDynamoDbLocal({ host, port, ...(opts.dynamodbInMemory ? {} : { dataDir: path.join(dataDir, 'dynamodb') }) }));
+  const persist = opts.persist ?? true;
+  const dynamodbStarting = freePort(host).then((port) => startDynamoDbLocal({ host, port, ...(persist ? { dataDir: path.join(dataDir, 'dynamodb') } : {}) }));
   dynamodbStarting.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
   try {
-    s3 = await startS3Server({ host, port: 0, dataDir: path.join(dataDir, 's3'), region, authorize });
+    s3 = await startS3Server({ host, port: 0, ...(persist ? { dataDir: path.join(dataDir, 's3') } : {}), region, authorize });
     const lambdas: Record<string, LambdaHandler> = {};
     // The enforcement machine starts subject requests: the machine's ARN is one of its substitutions (as in infra/machines.ts).
     const substitutions: Record<string, Record<string, string>> = {
@@ -158,7 +161,7 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
       host,
       port: 0,
       region,
-      dataDir: path.join(dataDir, 'stepfunctions'),
+      ...(persist ? { dataDir: path.join(dataDir, 'stepfunctions') } : {}),
       stateMachines: Object.entries(STATE_MACHINES).map(([id, m]) => ({ name: m.name, definitionPath: m.file, substitutions: substitutions[id] })),
       lambdas,
       authorize,

@@ -38,8 +38,8 @@ export interface TestEngineOptions extends Partial<EngineOptions> {
 export async function startTestEngine(testOpts: TestEngineOptions = {}): Promise<TestEngine> {
   const { expectDenials, ...opts } = testOpts;
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-test-'));
-  // A temporary directory is removed at stop(): its tables need not outlive the engine either.
-  const engine = await startEngine({ dynamodbInMemory: !opts.dataDir, ...opts, dataDir });
+  // A temporary directory is removed at stop(): the stores need not outlive the engine either.
+  const engine = await startEngine({ persist: Boolean(opts.dataDir), ...opts, dataDir });
   return {
     dataDir,
     engine,
