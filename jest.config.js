@@ -8,7 +8,7 @@ module.exports = {
   },
   // middy is ESM-only: let swc turn it into CommonJS for jest (TOOLCHAIN.md).
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
-  setupFiles: ['<rootDir>/test/support/quiet-logs.js'],
+  setupFiles: ['<rootDir>/test/support/quiet-logs.js', '<rootDir>/test/support/dynamodb-jvm.js'],
   testTimeout: 60000,
   maxWorkers: 2,
 };

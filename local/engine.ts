@@ -48,6 +48,14 @@ export interface EngineOptions {
   readonly sweepMaxEntries?: number;
   /** The batched log-erasure pass (see LogPassSettings); tests size it down. */
   readonly logPass?: Partial<LogPassSettings>;
+  /**
+   * false: nothing of the stores outlives stop() (for a data directory thrown away afterwards,
+   * as the tests' are): DynamoDB Local keeps its tables in memory (not in its on-disk SQLite
+   * store, several times slower to write), the S3 endpoint keeps its metadata in memory and
+   * its object bytes in a temp dir removed at close, the Step Functions endpoint keeps its
+   * executions in memory. The same endpoints otherwise. Default true: a restart finds them.
+   */
+  readonly persist?: boolean;
   /** Changes a principal's policy before it is enforced (a test showing that a missing action is denied). */
   readonly iamPolicyOverride?: LocalAuthorizerOptions['override'];
 }
@@ -129,11 +137,45 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     override: opts.iamPolicyOverride,
     onDenied: (accessKeyId, request) => void denials.push({ accessKeyId, action: request.action, resource: request.resource }),
   });
+  // Java takes a second or more to start: the S3 and Step Functions endpoints (loading and
+  // validating the state machines) start meanwhile; nothing they do at start needs DynamoDB.
+  const persist = opts.persist ?? true;
+  const dynamodbStarting = freePort(host).then((port) => startDynamoDbLocal({ host, port, ...(persist ? { dataDir: path.join(dataDir, 'dynamodb') } : {}) }));
+  dynamodbStarting.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
   try {
-    dynamodb = await startDynamoDbLocal({ host, port: await freePort(host), dataDir: path.join(dataDir, 'dynamodb') });
+    s3 = await startS3Server({ host, port: 0, ...(persist ? { dataDir: path.join(dataDir, 's3') } : {}), region, accountId: ACCOUNT_ID, authorize });
+    const lambdas: Record<string, LambdaHandler> = {};
+    // The enforcement machine starts subject requests: the machine's ARN is one of its substitutions (as in infra/machines.ts).
+    const substitutions: Record<string, Record<string, string>> = {
+      'subject-request': {},
+      'retention-sweep': {},
+      'log-erasure': {},
+      'retention-enforcement': { SubjectRequestStateMachineArn: `arn:aws:states:${region}:${ACCOUNT_ID}:stateMachine:${STATE_MACHINES['subject-request'].name}` },
+    };
+    for (const spec of HANDLERS) {
+      const arn = localFunctionArn(region, spec.id);
+      substitutions[spec.machine][spec.substitution] = arn;
+      lambdas[arn] = lazyHandler(spec.id, spec.module, spec.exportName);
+    }
+    sfn = await startSfnServer({
+      host,
+      port: 0,
+      region,
+      ...(persist ? { dataDir: path.join(dataDir, 'stepfunctions') } : {}),
+      stateMachines: Object.entries(STATE_MACHINES).map(([id, m]) => ({ name: m.name, definitionPath: m.file, substitutions: substitutions[id] })),
+      lambdas,
+      authorize,
+      // A Distributed Map reads and writes S3 and starts its children as the machine's own role.
+      s3Endpoint: s3.endpoint,
+      machineCredentials: (name) => {
+        const id = (Object.keys(STATE_MACHINES) as MachineId[]).find((m) => STATE_MACHINES[m].name === name);
+        if (!id) throw new LocalEngineError(`no role for state machine ${name}`);
+        return localCredentialsFor(ROLE_NAMES.machine(id));
+      },
+    });
+    dynamodb = await dynamodbStarting;
     // DynamoDB Local cannot check IAM: every client talks to it through the proxy.
     dynamodbProxy = await startDynamoDbProxy({ host, port: 0, target: dynamodb.endpoint, authorize, region, accountId: ACCOUNT_ID });
-    s3 = await startS3Server({ host, port: 0, dataDir: path.join(dataDir, 's3'), region, accountId: ACCOUNT_ID, authorize });
 
     const env: Record<string, string> = {
       AWS_ENDPOINT_URL_DYNAMODB: dynamodbProxy.endpoint,
@@ -152,35 +194,6 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
     Object.assign(process.env, env, { DSR_CONFIG_FILE: files.config, DSR_HMAC_KEY_FILE: files.hmacKey, DSR_CLOCK_FILE: files.clock, DSR_ALLOW_SWEEP_IN_FUTURE: 'true' });
     await createProductResources(env, settings);
 
-    const lambdas: Record<string, LambdaHandler> = {};
-    // The enforcement machine starts subject requests: the machine's ARN is one of its substitutions (as in infra/machines.ts).
-    const substitutions: Record<string, Record<string, string>> = {
-      'subject-request': {},
-      'retention-sweep': {},
-      'log-erasure': {},
-      'retention-enforcement': { SubjectRequestStateMachineArn: `arn:aws:states:${region}:${ACCOUNT_ID}:stateMachine:${STATE_MACHINES['subject-request'].name}` },
-    };
-    for (const spec of HANDLERS) {
-      const arn = localFunctionArn(region, spec.id);
-      substitutions[spec.machine][spec.substitution] = arn;
-      lambdas[arn] = lazyHandler(spec.id, spec.module, spec.exportName);
-    }
-    sfn = await startSfnServer({
-      host,
-      port: 0,
-      region,
-      dataDir: path.join(dataDir, 'stepfunctions'),
-      stateMachines: Object.entries(STATE_MACHINES).map(([id, m]) => ({ name: m.name, definitionPath: m.file, substitutions: substitutions[id] })),
-      lambdas,
-      authorize,
-      // A Distributed Map reads and writes S3 and starts its children as the machine's own role.
-      s3Endpoint: s3.endpoint,
-      machineCredentials: (name) => {
-        const id = (Object.keys(STATE_MACHINES) as MachineId[]).find((m) => STATE_MACHINES[m].name === name);
-        if (!id) throw new LocalEngineError(`no role for state machine ${name}`);
-        return localCredentialsFor(ROLE_NAMES.machine(id));
-      },
-    });
     env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
     for (const m of Object.values(STATE_MACHINES)) env[m.envVar] = `arn:aws:states:${region}:000000000000:stateMachine:${m.name}`;
     process.env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
@@ -198,6 +211,8 @@ export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
       },
     };
   } catch (err) {
+    // A Java still starting is stopped too once it is up (or its own failure is dropped).
+    dynamodb ??= await dynamodbStarting.catch(() => undefined);
     await stopAll();
     throw err;
   }

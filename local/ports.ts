@@ -37,6 +37,8 @@ export async function waitForPort(host: string, port: number, timeoutMs: number,
     if (reason) throw new LocalEngineError(reason);
     if (await canConnect(host, port)) return;
     if (Date.now() > deadline) throw new LocalEngineError(`nothing answered on ${host}:${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
+    // A refused loopback connect costs well under a millisecond: look often, so a JVM that is up
+    // is found within 20 ms rather than 100 (every DynamoDB Local start waits here).
+    await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { allowAll, type Authorizer } from '../iam/types';
 import { authorizeSfn } from './authorize';
-import { DefinitionError, loadDefinition } from './definition';
+import { DefinitionError, loadDefinition, type AslMachine } from './definition';
 import { ExecutionManager } from './executions';
 import { stateMachineArn, type ExecutionRecord, type MachineEntry } from './model';
 import { isOperation, operations } from './operations';
@@ -49,20 +49,36 @@ export interface RunningSfnServer {
   waitForExecution(executionArn: string, timeoutMs?: number): Promise<ExecutionRecord>;
 }
 
+/**
+ * The definitions (by substituted text) the library has validated in this process, each as it
+ * left the validation (asl-validator fills in every state's `QueryLanguage`). Validating compiles
+ * the ASL JSON schemas afresh (~0.4 s of CPU per machine): a server started again with the same
+ * text (a test file starting several engines) gets the same result without doing it again.
+ */
+const validatedDefinitions = new Map<string, string>();
+
+function validated(path: string, text: string, definition: AslMachine): AslMachine {
+  const known = validatedDefinitions.get(text);
+  if (known !== undefined) return JSON.parse(known) as AslMachine;
+  try {
+    // The library's own validation (asl-validator) runs once here, not per execution.
+    new StateMachine(definition as unknown as StateMachineDefinition);
+  } catch (err) {
+    throw new DefinitionError(`${path}: ${(err as Error).message}`);
+  }
+  validatedDefinitions.set(text, JSON.stringify(definition));
+  return definition;
+}
+
 function loadMachines(opts: SfnServerOptions, region: string): MachineEntry[] {
   const names = new Set<string>();
   return opts.stateMachines.map((sm) => {
     if (names.has(sm.name)) throw new DefinitionError(`state machine name '${sm.name}' is registered twice`);
     names.add(sm.name);
-    const { definition, text } = loadDefinition(sm.definitionPath, sm.substitutions);
-    assertRunnable(definition, opts.lambdas, sm.definitionPath);
-    try {
-      // The library's own validation (asl-validator) runs once here, not per execution.
-      new StateMachine(definition as unknown as StateMachineDefinition);
-    } catch (err) {
-      throw new DefinitionError(`${sm.definitionPath}: ${(err as Error).message}`);
-    }
-    return { name: sm.name, arn: stateMachineArn(region, sm.name), definition, text, creationDate: Date.now() };
+    const loaded = loadDefinition(sm.definitionPath, sm.substitutions);
+    assertRunnable(loaded.definition, opts.lambdas, sm.definitionPath);
+    const definition = validated(sm.definitionPath, loaded.text, loaded.definition);
+    return { name: sm.name, arn: stateMachineArn(region, sm.name), definition, text: loaded.text, creationDate: Date.now() };
   });
 }
 

@@ -137,7 +137,7 @@ describe('console API', () => {
     while (Date.now() < deadline) {
       sweeps = (await c.call('auditor', 'GET', '/api/sweeps')).body.sweeps as typeof sweeps;
       if (sweeps.find((s) => s.sweepId === started.body.sweepId)?.status === 'SUCCEEDED') break;
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 100));
     }
     expect(sweeps.find((s) => s.sweepId === started.body.sweepId)).toMatchObject({ status: 'SUCCEEDED' });
     expect((await c.call('auditor', 'GET', '/api/receipts/verify')).body).toMatchObject({ ok: true });

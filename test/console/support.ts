@@ -84,7 +84,7 @@ export async function until(c: ConsoleEnv, requestId: string, done: (d: Record<s
     const d = await c.call('auditor', 'GET', `/api/requests/${requestId}`);
     if (d.status === 200 && done(d.body)) return d.body;
     if (Date.now() > deadline) throw new Error(`request ${requestId} did not reach the state in time: ${JSON.stringify(d.body).slice(0, 3000)}`);
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -38,7 +38,8 @@ export interface TestEngineOptions extends Partial<EngineOptions> {
 export async function startTestEngine(testOpts: TestEngineOptions = {}): Promise<TestEngine> {
   const { expectDenials, ...opts } = testOpts;
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dsr-test-'));
-  const engine = await startEngine({ ...opts, dataDir });
+  // A temporary directory is removed at stop(): the stores need not outlive the engine either.
+  const engine = await startEngine({ persist: Boolean(opts.dataDir), ...opts, dataDir });
   return {
     dataDir,
     engine,
