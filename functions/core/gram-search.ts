@@ -102,8 +102,9 @@ export function compileGramSearch(indexed: ReadonlyArray<readonly [number, Uint8
   const shift = 32 - bits;
   const bitset = new Int32Array(1 << (bits - 5));
   // The d mask by a second hash, so a gram that collides with a pattern's in the bitset
-  // (`sbc-`, `"req`: on every line) seldom collides here too.
-  const maskShift = 32 - Math.min(bits, 22);
+  // (`sbc-`, `"req`: on every line) seldom collides here too; as many bytes as the bitset, to
+  // stay in cache beside the parsing of candidates.
+  const maskShift = 32 - (bits - 3);
   const dmask = new Uint8Array(1 << (32 - maskShift));
   const n = patterns.length;
   const keyBits = Math.min(24, Math.max(10, Math.ceil(Math.log2(n * 16))));
@@ -171,32 +172,45 @@ function verify(g: GramSearch, buf: Uint8Array, k: number, start: number, end: n
  * insertion sort, since each is out of place by at most the longest pattern's length.
  */
 export function gramSearchHits(g: GramSearch, buf: Uint8Array, start: number, end: number, out: PatternHits): void {
-  const { stride, shift, bitset, dmask, maskShift } = g;
   const from = out.n;
-  const last = end - GRAM_Q;
-  if (stride === 4 || stride === 8) {
-    // Aligned 32-bit reads: one load per sample instead of four. Any first sample within the
-    // first stride bytes of the range finds every occurrence.
-    const step = stride >> 2;
-    const first = start + ((4 - ((buf.byteOffset + start) & 3)) & 3);
-    const words = new Int32Array(buf.buffer, buf.byteOffset + first, (buf.byteLength - first) >> 2);
-    for (let i = 0, p = first; p <= last; i += step, p += stride) {
-      const w = words[i] | LOOSE;
-      const h = Math.imul(w, MUL1) >>> shift;
-      if ((bitset[h >>> 5] & (1 << (h & 31))) === 0) continue;
-      const d = dmask[Math.imul(w, MUL3) >>> maskShift];
-      if (d !== 0) probe(g, buf, p, d, start, end, out);
-    }
-  } else {
-    for (let p = start; p <= last; p += stride) {
-      const w = (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) | LOOSE;
-      const h = Math.imul(w, MUL1) >>> shift;
-      if ((bitset[h >>> 5] & (1 << (h & 31))) === 0) continue;
-      const d = dmask[Math.imul(w, MUL3) >>> maskShift];
-      if (d !== 0) probe(g, buf, p, d, start, end, out);
-    }
-  }
+  if (g.stride === 4 || g.stride === 8) scanWords(g, buf, start, end, out);
+  else scanBytes(g, buf, start, end, out);
   sortTail(out, from);
+}
+
+/**
+ * Strides of 4 and 8: aligned 32-bit reads, one load per sample instead of four. Any first
+ * sample within the range's first stride bytes finds every occurrence. (Each loop is a function
+ * of its own so that V8 optimizes it on its own feedback: one function with both deoptimized
+ * when a scan took the other loop, at 3.5x the time.)
+ */
+function scanWords(g: GramSearch, buf: Uint8Array, start: number, end: number, out: PatternHits): void {
+  const { stride, shift, bitset, dmask, maskShift } = g;
+  const last = end - GRAM_Q;
+  const step = stride >> 2;
+  const first = start + ((4 - ((buf.byteOffset + start) & 3)) & 3);
+  if (first > last) return scanBytes(g, buf, start, end, out);
+  const words = new Int32Array(buf.buffer, buf.byteOffset + first, (buf.byteLength - first) >> 2);
+  for (let i = 0, p = first; p <= last; i += step, p += stride) {
+    const w = words[i] | LOOSE;
+    const h = Math.imul(w, MUL1) >>> shift;
+    if ((bitset[h >>> 5] & (1 << (h & 31))) === 0) continue;
+    const d = dmask[Math.imul(w, MUL3) >>> maskShift];
+    if (d !== 0) probe(g, buf, p, d, start, end, out);
+  }
+}
+
+/** Other strides (patterns of 5 or 6 bytes), and ranges too short for an aligned word: four byte reads per sample. */
+function scanBytes(g: GramSearch, buf: Uint8Array, start: number, end: number, out: PatternHits): void {
+  const { stride, shift, bitset, dmask, maskShift } = g;
+  const last = end - GRAM_Q;
+  for (let p = start; p <= last; p += stride) {
+    const w = (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) | LOOSE;
+    const h = Math.imul(w, MUL1) >>> shift;
+    if ((bitset[h >>> 5] & (1 << (h & 31))) === 0) continue;
+    const d = dmask[Math.imul(w, MUL3) >>> maskShift];
+    if (d !== 0) probe(g, buf, p, d, start, end, out);
+  }
 }
 
 /** For each d in the mask: the key of an occurrence sampled at `p` at d bytes into its run starts at p - d. */

@@ -5,7 +5,7 @@
  * - one or two patterns: native `Buffer.indexOf` per pattern;
  * - up to 1,024 patterns of 6 bytes or more (a request's identifiers): a Wu–Manber skip search
  *   in four lanes (skip-search.ts), which looks at a fraction of the bytes;
- * - more patterns of 7 bytes or more, up to GRAM_MAX_PATTERNS (a batch of a few thousand
+ * - more patterns of 7 bytes or more, up to GRAM_MAX_PATTERNS (a batch of about a thousand
  *   subjects): a sampled q-gram search (gram-search.ts), which hashes one 4-byte word every 4
  *   or 8 bytes;
  * - otherwise (short patterns, or more): Aho–Corasick compiled to a DFA (automaton.ts), whose
@@ -101,13 +101,15 @@ const SKIP_MIN_LENGTH = 6;
 const SKIP_MAX_PATTERNS = 1024;
 /**
  * The gram search samples every 4 bytes from 7-byte patterns on. Measured on the reference SIP
- * logs (CPU time of the search alone): 2.2x the automaton at 12,000 patterns (K = 1,000
- * subjects), 1.3x at 35,000 (K = 3,000), 0.8x-1.0x at 110,000 (K = 10,000), where a batch's
- * 4-byte windows cover most digit and hex words of the text and a tenth of the samples need a
- * look.
+ * logs, the search alone: 1.6x the automaton at 12,000 patterns (K = 1,000 subjects), 1.2x at
+ * 35,000 (K = 3,000), 0.8x-1.0x at 110,000 (K = 10,000), where a batch's 4-byte windows cover
+ * most digit and hex words of the text and a tenth of the samples need a look. Inside the full
+ * scan (parsing and matching the candidates between searches) it was level with the automaton
+ * at K = 1,000 and 15% slower at K = 3,000, so it serves up to K of about 1,500; what it saves
+ * there is the automaton's compiling (2x to 3x faster) and memory.
  */
 const GRAM_MIN_LENGTH = 7;
-const GRAM_MAX_PATTERNS = 50_000;
+const GRAM_MAX_PATTERNS = 20_000;
 
 export interface CompileOptions {
   /** Match ASCII letters ignoring case (never the native search then). Default false. */

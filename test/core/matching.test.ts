@@ -337,7 +337,7 @@ describe('multi-pattern automaton', () => {
     expect(compilePatterns(long(1025)).strategy).toBe('gram');
     expect(compilePatterns([...long(1025), Buffer.from('ab1234')]).strategy).toBe('automaton');
     expect(compilePatterns(long(1025), { strategy: 'automaton' }).strategy).toBe('automaton');
-    expect(compilePatterns(long(50_001)).strategy).toBe('automaton');
+    expect(compilePatterns(long(20_001)).strategy).toBe('automaton');
   });
 
   test('handles thousands of patterns', () => {
