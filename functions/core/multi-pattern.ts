@@ -30,6 +30,7 @@ export interface PatternHit {
 
 export interface PatternSet {
   readonly size: number;
+  /** The automaton's states; 0 for the gram search, which builds none. */
   readonly states: number;
   /** The longest pattern's length in bytes. */
   readonly maxLength: number;
@@ -118,7 +119,6 @@ export interface CompileOptions {
   readonly strategy?: 'automaton';
 }
 
-/** Builds the automaton. Empty patterns are ignored (they would match everywhere). */
 /** Compiles the search the patterns call for. Empty patterns are ignored (they would match everywhere). */
 export function compilePatterns(patterns: readonly Uint8Array[], options: CompileOptions = {}): PatternSet {
   const foldCase = options.foldCase ?? false;
