@@ -1,22 +1,18 @@
 /**
  * Multi-pattern byte search, the prefilter of the log connector: one pass over the raw bytes
- * finds every occurrence of any of thousands of patterns. Four searches, chosen by the patterns:
+ * finds every occurrence of any of thousands of patterns. Three searches, chosen by the patterns:
  *
  * - one or two patterns: native `Buffer.indexOf` per pattern;
  * - up to 1,024 patterns of 6 bytes or more (a request's identifiers): a Wu–Manber skip search
  *   in four lanes (skip-search.ts), which looks at a fraction of the bytes;
- * - more patterns of 7 bytes or more, up to GRAM_MAX_PATTERNS (a batch of about a thousand
- *   subjects): a sampled q-gram search (gram-search.ts), which hashes one 4-byte word every 4
- *   or 8 bytes;
- * - otherwise (short patterns, or more): Aho–Corasick compiled to a DFA (automaton.ts), whose
- *   cost per byte does not grow with the number of patterns.
+ * - otherwise (short patterns, or a batch of thousands of subjects): Aho–Corasick compiled to a
+ *   DFA (automaton.ts), whose cost per byte does not grow with the number of patterns.
  *
- * All four find exactly the same occurrences. Patterns are byte strings (UTF-8 of identifier
+ * All three find exactly the same occurrences. Patterns are byte strings (UTF-8 of identifier
  * values), matched literally: no RegExp is ever built from a value. With `foldCase` they match
  * ignoring ASCII case (email addresses).
  */
-import { compileAutomaton, type Automaton } from './automaton';
-import { compileGramSearch, gramSearchHits } from './gram-search';
+import { compileAutomaton } from './automaton';
 import { compileSkipSearch, skipSearchHits } from './skip-search';
 
 export interface PatternHit {
@@ -30,12 +26,11 @@ export interface PatternHit {
 
 export interface PatternSet {
   readonly size: number;
-  /** The automaton's states; 0 for the gram search, which builds none. */
   readonly states: number;
   /** The longest pattern's length in bytes. */
   readonly maxLength: number;
-  /** How `scanEnds` searches: native indexOf per pattern, a skip search, a gram search, or the automaton. */
-  readonly strategy: 'native' | 'skip' | 'gram' | 'automaton';
+  /** How `scanEnds` searches: native indexOf per pattern, a skip search, or the automaton. */
+  readonly strategy: 'native' | 'skip' | 'automaton';
   /**
    * Every occurrence entirely within [start, end), as (end offset, pattern) pairs appended to
    * `out` in order of end, then pattern (the occurrence's last byte is at the end offset). The
@@ -100,29 +95,15 @@ const LANES_MIN_BYTES = 4096;
  */
 const SKIP_MIN_LENGTH = 6;
 const SKIP_MAX_PATTERNS = 1024;
-/**
- * The gram search samples every 4 bytes from 7-byte patterns on. Measured on the reference SIP
- * logs, the search alone: 1.6x the automaton at 12,000 patterns (K = 1,000 subjects), 1.2x at
- * 35,000 (K = 3,000), 0.8x-1.0x at 110,000 (K = 10,000), where a batch's 4-byte windows cover
- * most digit and hex words of the text and a tenth of the samples need a look. Inside the full
- * scan (parsing and matching the candidates between searches) it was level with the automaton
- * at K = 1,000 and 15% slower at K = 3,000, so it serves up to K of about 1,500; what it saves
- * there is the automaton's compiling (2x to 3x faster) and memory.
- */
-const GRAM_MIN_LENGTH = 7;
-const GRAM_MAX_PATTERNS = 20_000;
 
 export interface CompileOptions {
   /** Match ASCII letters ignoring case (never the native search then). Default false. */
   readonly foldCase?: boolean;
-  /** 'automaton' where the gram search would serve: for tests and side-by-side measurements. */
-  readonly strategy?: 'automaton';
 }
 
 /** Compiles the search the patterns call for. Empty patterns are ignored (they would match everywhere). */
 export function compilePatterns(patterns: readonly Uint8Array[], options: CompileOptions = {}): PatternSet {
   const foldCase = options.foldCase ?? false;
-  const lengths = patterns.map((p) => p.length);
   const maxLength = patterns.reduce((m, p) => Math.max(m, p.length), 0);
   const nonEmpty: Array<[number, Buffer]> = [];
   patterns.forEach((p, id) => {
@@ -136,14 +117,10 @@ export function compilePatterns(patterns: readonly Uint8Array[], options: Compil
       ? 'native'
       : minLength >= SKIP_MIN_LENGTH && n <= SKIP_MAX_PATTERNS
         ? 'skip'
-        : minLength >= GRAM_MIN_LENGTH && n <= GRAM_MAX_PATTERNS && options.strategy !== 'automaton'
-          ? 'gram'
-          : 'automaton';
+        : 'automaton';
   const skip = strategy === 'skip' ? compileSkipSearch(nonEmpty, minLength, foldCase, () => new PatternHits()) : undefined;
-  const gram = strategy === 'gram' ? compileGramSearch(nonEmpty, minLength, foldCase) : undefined;
-  // The gram search answers every question itself: no automaton (at K = 3,000 subjects, a
-  // second of compiling and tens of MB) is built for it.
-  const automaton: Automaton | undefined = gram ? undefined : compileAutomaton(patterns, foldCase);
+  // The skip search and native indexOf leave short ranges and `occurrences` to the automaton.
+  const automaton = compileAutomaton(patterns, foldCase);
 
   /** Few patterns: native Buffer.indexOf per pattern beats any JavaScript loop. */
   function scanNative(buf: Uint8Array, start: number, end: number, out: PatternHits): void {
@@ -165,9 +142,8 @@ export function compilePatterns(patterns: readonly Uint8Array[], options: Compil
     if (strategy === 'native') return scanNative(buf, start, end, out);
     // Always a plain Uint8Array here, so the hot loops stay monomorphic.
     const u = buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    if (gram) return gramSearchHits(gram, u, start, end, out);
     if (skip && end - start >= LANES_MIN_BYTES) return skipSearchHits(skip, u, start, end, out);
-    automaton!.scanHits(u, start, end, out);
+    automaton.scanHits(u, start, end, out);
   }
 
   function scanEnds(buf: Uint8Array, start: number, end: number, onEnd: (i: number) => void): void {
@@ -177,19 +153,5 @@ export function compilePatterns(patterns: readonly Uint8Array[], options: Compil
     for (let i = 0; i < hits.n; i++) if (hits.ends[i] !== last) onEnd((last = hits.ends[i]));
   }
 
-  function occursIn(buf: Uint8Array, start: number, end: number): boolean {
-    if (automaton) return automaton.occursIn(buf, start, end);
-    const hits = new PatternHits();
-    scanHits(buf, start, end, hits);
-    return hits.n > 0;
-  }
-
-  function occurrences(buf: Uint8Array, start: number, end: number): PatternHit[] {
-    if (automaton) return automaton.occurrences(buf, start, end);
-    const hits = new PatternHits();
-    scanHits(buf, start, end, hits);
-    return Array.from({ length: hits.n }, (_v, i) => ({ pattern: hits.patterns[i], start: hits.ends[i] + 1 - lengths[hits.patterns[i]], end: hits.ends[i] + 1 }));
-  }
-
-  return { size: patterns.length, states: automaton?.states ?? 0, maxLength, strategy, scanHits, scanEnds, occursIn, occurrences };
+  return { size: patterns.length, states: automaton.states, maxLength, strategy, scanHits, scanEnds, occursIn: automaton.occursIn, occurrences: automaton.occurrences };
 }
