@@ -118,7 +118,8 @@ export async function scanObjects<T>(
     const kh = keyHash(store.bucket, key);
     const found: T[] = [];
     // Only a current version is rewritten (a noncurrent one is deleted whole, or refused).
-    const retain: RetainedBody | undefined = keep && !versionId ? { chunks: [], records: [] } : undefined;
+    // Each of the reads in flight may keep its share of the round: memory stays within twice the round.
+    const retain: RetainedBody | undefined = keep && !versionId ? { chunks: [], records: [], limit: Math.floor(keep.maxBytes / opt.concurrency) } : undefined;
     let result;
     try {
       result = await readObject(store, key, matcher, (r, object) => void found.push(onMatch({ key, versionId, ...object }, r)), ctx, versionId, retain);
@@ -134,7 +135,7 @@ export async function scanObjects<T>(
     if (result === 'missing') return;
     addCounts(totals, result.counts, result.storedBytes);
     onObject(found);
-    if (keep && retain && retain.records.length > 0 && keep.bytes + result.counts.bytes <= keep.maxBytes) {
+    if (keep && retain && !retain.overflow && retain.records.length > 0 && keep.bytes + result.counts.bytes <= keep.maxBytes) {
       keep.bytes += result.counts.bytes;
       const chunks = keep.arena ? keep.arena.hold(retain.chunks, result.counts.bytes) : retain.chunks;
       keep.into.set(key, { etag: result.etag, versionId: result.versionId, counts: result.counts, body: { chunks, records: retain.records } });

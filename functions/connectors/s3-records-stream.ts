@@ -129,7 +129,7 @@ export async function processRecords(
           for (const t of tokens) for (const ref of t.subjects) matches.set(ref, []);
           const bytes = Buffer.from(buf.subarray(s, ce));
           const m: MatchedRecord = { index, bytes, fingerprint: sha256Hex(bytes), record: {}, matches, malformed: { tokens } };
-          retain?.records.push({ start: regionBase + s, contentEnd: regionBase + ce, end: regionBase + e, record: m });
+          if (retain && !retain.overflow) retain.records.push({ start: regionBase + s, contentEnd: regionBase + ce, end: regionBase + e, record: m });
           decision = onMatch(m);
         }
       } else {
@@ -145,7 +145,7 @@ export async function processRecords(
             matches,
             csv: parsed.csv && header ? { header, fields: shiftSpans(parsed.csv, s) } : undefined,
           };
-          retain?.records.push({ start: regionBase + s, contentEnd: regionBase + ce, end: regionBase + e, record: m });
+          if (retain && !retain.overflow) retain.records.push({ start: regionBase + s, contentEnd: regionBase + ce, end: regionBase + e, record: m });
           decision = onMatch(m);
         }
       }
@@ -255,7 +255,13 @@ export async function processRecords(
   let frameAgainAt = 0;
   for await (const chunk of decode(body, opts.compression, opts.wholeObjectBytes ?? WHOLE_STORED_BYTES, state)) {
     counts.bytes += chunk.length;
-    retain?.chunks.push(chunk);
+    if (retain && !retain.overflow) {
+      if (retain.limit !== undefined && counts.bytes > retain.limit) {
+        retain.overflow = true;
+        retain.chunks.length = 0;
+        retain.records.length = 0;
+      } else retain.chunks.push(chunk);
+    }
     let buf = chunk;
     if (pendingBytes > 0) {
       // JSON Lines: a pending line ends at the chunk's first newline; only that line is joined.

@@ -61,6 +61,12 @@ export interface RetainedBody {
   /** The decompressed body, as decoded chunks (joined by the replay). */
   readonly chunks: Buffer[];
   readonly records: RetainedRecord[];
+  /**
+   * Decompressed bytes to keep at most: a bigger object is not kept (its chunks are let go as the
+   * scan goes, `overflow` set), so a huge object streams in bounded memory as ever.
+   */
+  readonly limit?: number;
+  overflow?: boolean;
 }
 
 export interface StreamCounts {

@@ -155,3 +155,22 @@ describe('RoundArena', () => {
     expect(next[0].buffer).toBe(held[0][0].buffer);
   });
 });
+
+describe('processRecords keeps an object only up to its limit', () => {
+  test('a body over the limit is let go as the scan goes (overflow), and the scan counts as without keeping', async () => {
+    const lines = Array.from({ length: 2000 }, (_, i) => `{"n":${i},"from":"sip:+1514555${i % 7 === 0 ? '0101' : '9999'}@pbx"}`);
+    const input = gzipSync(Buffer.from(lines.join('\n') + '\n'));
+    const matcher = new RecordMatcher(SIP_FIELDS, new Map([['alice', alice]]), 'jsonl');
+    const plain = await processRecords(chunked(input, []), { format: 'jsonl', compression: 'auto', matcher, wholeObjectBytes: 0 }, () => undefined);
+    const over: RetainedBody = { chunks: [], records: [], limit: 10_000 };
+    const counted = await processRecords(chunked(input, []), { format: 'jsonl', compression: 'auto', matcher, wholeObjectBytes: 0, retain: over }, () => undefined);
+    expect(counted).toEqual(plain);
+    expect(plain.bytes).toBeGreaterThan(10_000);
+    expect({ overflow: over.overflow, chunks: over.chunks.length, records: over.records.length }).toEqual({ overflow: true, chunks: 0, records: 0 });
+    const within: RetainedBody = { chunks: [], records: [], limit: plain.bytes };
+    await processRecords(chunked(input, []), { format: 'jsonl', compression: 'auto', matcher, wholeObjectBytes: 0, retain: within }, () => undefined);
+    expect(within.overflow).toBeUndefined();
+    expect(within.records).toHaveLength(plain.matched);
+    expect(Buffer.concat(within.chunks)).toHaveLength(plain.bytes);
+  });
+});

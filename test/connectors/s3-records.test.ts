@@ -397,10 +397,11 @@ describe('apply (erase)', () => {
     expect(await s3RecordsConnector.discover(store, alice, context())).toEqual([]);
   });
 
-  test('the sweep reads each object once: in one round or a round per key, the same bytes; a rewritten object is read by the scan only', async () => {
+  test('the sweep reads each object once: in one round or in small rounds, the same bytes; a rewritten object is read by the scan only', async () => {
     const subjects = new Map([['alice', alice], ['bob', bob], ['carol', carol]]);
     const texts: string[] = [];
-    for (const roundBytes of [0, undefined, 1000]) {
+    // 8,000: rounds of a key or two (sizes estimated from the stored bytes), each read keeping up to 2,000 bytes (concurrency 4).
+    for (const roundBytes of [0, undefined, 8000]) {
       const bucket = await newBucket();
       const store = sipStore(bucket);
       await put(bucket, 'sip/a.jsonl.gz', gzipSync(SIP_TEXT));
