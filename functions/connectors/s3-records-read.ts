@@ -10,7 +10,7 @@ import type { S3RecordsStore } from '../core/datamap';
 import { findingId } from '../core/hash';
 import { mapAtPath, RecordMatcher } from '../core/matching';
 import { addCounts, bodyOf, fieldSpecs, forEachLimit, keyHash, newTotals, unavailable, type S3RecordsSettings, type ScanTotals, type StoreScanResult, type UnreadableObject } from './s3-records-common';
-import type { RetainedScan, RoundArena } from './s3-records-replay';
+import { SLAB_BYTES, type RetainedScan, type RoundArena } from './s3-records-replay';
 import { processRecords, SourceReadError, UnreadableObjectError, type MatchedRecord, type RecordDecision, type RetainedBody, type RewriteCounts } from './s3-records-stream';
 import { compareText, isGone, protectionOf } from './s3-shared';
 import type { ConnectorContext, Finding, Identity, Protection, S3RecordLocator } from './types';
@@ -20,6 +20,17 @@ import { recordMatcherFor } from '../core/matcher-cache';
 export interface ObjectRead {
   readonly key: string;
   readonly versionId?: string;
+  /** Its stored size, where the listing gave it. */
+  readonly storedBytes?: number;
+}
+
+/** What a decompressed gzip object is taken to be, per stored byte, when sizing rounds (JSON logs: 8-12). */
+const GZIP_RATIO = 10;
+
+/** Bytes of records an object version holds, estimated from its stored size. */
+export function estimatedRecordBytes(store: S3RecordsStore, key: string, storedBytes: number): number {
+  const gzip = store.compression === 'gzip' || (store.compression === 'auto' && /\.gz$/i.test(key));
+  return gzip ? storedBytes * GZIP_RATIO : storedBytes;
 }
 
 /** Keys a scan never reads: the connector's own staged bodies, and folder placeholders. */
@@ -114,12 +125,15 @@ export async function scanObjects<T>(
 ): Promise<{ unreadable: UnreadableObject[]; totals: ScanTotals }> {
   const unreadable: UnreadableObject[] = [];
   const totals = newTotals();
-  await forEachLimit(reads, opt.concurrency, async ({ key, versionId }) => {
+  await forEachLimit(reads, opt.concurrency, async ({ key, versionId, storedBytes }) => {
     const kh = keyHash(store.bucket, key);
     const found: T[] = [];
-    // Only a current version is rewritten (a noncurrent one is deleted whole, or refused).
-    // Each of the reads in flight may keep its share of the round: memory stays within twice the round.
-    const retain: RetainedBody | undefined = keep && !versionId ? { chunks: [], records: [], limit: Math.floor(keep.maxBytes / opt.concurrency) } : undefined;
+    // Only a current version is rewritten (a noncurrent one is deleted whole, or refused). Each
+    // read in flight may keep its share of the round, and no more than a slab: memory stays within
+    // about twice the round, and a huge object streams through as ever (one its stored size says
+    // is too big is not even begun).
+    const limit = keep ? Math.min(Math.floor(keep.maxBytes / opt.concurrency), SLAB_BYTES) : 0;
+    const retain: RetainedBody | undefined = keep && !versionId && estimatedRecordBytes(store, key, storedBytes ?? 0) <= limit ? { chunks: [], records: [], limit } : undefined;
     let result;
     try {
       result = await readObject(store, key, matcher, (r, object) => void found.push(onMatch({ key, versionId, ...object }, r)), ctx, versionId, retain);

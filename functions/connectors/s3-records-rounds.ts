@@ -13,32 +13,26 @@ import { applyWork, readsOf } from './s3-records-batch';
 import { checkStore, fieldSpecs, type S3RecordsSettings } from './s3-records-common';
 import type { ObjectRead } from './s3-records-read';
 import { RoundArena } from './s3-records-replay';
-import { scanFindings, type KeepForRewrite } from './s3-records-read';
+import { estimatedRecordBytes, scanFindings, type KeepForRewrite } from './s3-records-read';
 import type { ApplyResult, BatchApplyResult, ConnectorContext, Finding, Identity, ObjectOutcome, SubjectWork } from './types';
 
-/** What a decompressed gzip object is taken to be, per stored byte, when sizing rounds (JSON logs: 8-12). */
-const GZIP_RATIO = 10;
-
-function isGzip(store: S3RecordsStore, key: string): boolean {
-  return store.compression === 'gzip' || (store.compression === 'auto' && /\.gz$/i.test(key));
-}
 
 /** The reads in rounds of about `budget` estimated bytes; every version of a key in the same round (a rewrite deletes the older ones). */
-export function roundsOf(store: S3RecordsStore, reads: ReadonlyArray<ObjectRead & { storedBytes: number }>, budget: number): ObjectRead[][] {
-  const rounds: ObjectRead[][] = [];
-  let open: ObjectRead[] = [];
+export function roundsOf(store: S3RecordsStore, reads: ReadonlyArray<ObjectRead & { storedBytes: number }>, budget: number): Array<Array<ObjectRead & { storedBytes: number }>> {
+  const rounds: Array<Array<ObjectRead & { storedBytes: number }>> = [];
+  let open: Array<ObjectRead & { storedBytes: number }> = [];
   let bytes = 0;
   for (let i = 0; i < reads.length; ) {
     const key = reads[i].key;
     let j = i;
     let keyBytes = 0;
-    for (; j < reads.length && reads[j].key === key; j++) keyBytes += reads[j].storedBytes * (isGzip(store, key) ? GZIP_RATIO : 1);
+    for (; j < reads.length && reads[j].key === key; j++) keyBytes += estimatedRecordBytes(store, key, reads[j].storedBytes);
     if (open.length > 0 && bytes + keyBytes > budget) {
       rounds.push(open);
       open = [];
       bytes = 0;
     }
-    for (let r = i; r < j; r++) open.push({ key, ...(reads[r].versionId ? { versionId: reads[r].versionId } : {}) });
+    for (let r = i; r < j; r++) open.push({ key, storedBytes: reads[r].storedBytes, ...(reads[r].versionId ? { versionId: reads[r].versionId } : {}) });
     bytes += keyBytes;
     i = j;
   }

@@ -430,10 +430,12 @@ describe('eraseMany: one read per object, in rounds', () => {
     const refState = await state(refBucket);
 
     const headsWithoutKeeping: Record<string, number> = {};
-    // 0: nothing kept, one round; default: one round, all kept; 2,000: a key per round, each kept
-    // (a read may keep its share of the round, 1,000 bytes at concurrency 2); 1,000: a key per
-    // round, none small enough to keep (read again).
-    for (const roundBytes of [0, undefined, 2000, 1000]) {
+    // Rounds are sized by stored bytes (gzip taken as 10x: a.jsonl.gz, 199 bytes stored, counts
+    // 1,990), and a read keeps an object only within its share of the round (half, at concurrency
+    // 2) by that estimate and by its real size. 0: nothing kept, one round; default: one round, all
+    // kept; 4,000: three SIP rounds (a; b and c; d), each kept; 1,000: a round per key, the SIP
+    // objects over their share (read again), the CSV (about 250 bytes) kept.
+    for (const roundBytes of [0, undefined, 4000, 1000]) {
       const bucket = await seeded();
       const rounds = createS3RecordsConnector({ concurrency: 2, ...(roundBytes !== undefined ? { roundBytes } : {}) });
       const logs: LogEvent[] = [];
@@ -464,7 +466,7 @@ describe('eraseMany: one read per object, in rounds', () => {
       const expectedGets: Record<string, Record<string, number>> = {
         '0': { 'sip/a.jsonl.gz': 2, 'app/2026-11-01.csv': 2 },
         default: { 'sip/a.jsonl.gz': 1, 'app/2026-11-01.csv': 1 },
-        '2000': { 'sip/a.jsonl.gz': 1, 'app/2026-11-01.csv': 1 },
+        '4000': { 'sip/a.jsonl.gz': 1, 'app/2026-11-01.csv': 1 },
         '1000': { 'sip/a.jsonl.gz': 2, 'app/2026-11-01.csv': 1 },
       };
       for (const key of ['sip/a.jsonl.gz', 'app/2026-11-01.csv']) {
@@ -473,9 +475,9 @@ describe('eraseMany: one read per object, in rounds', () => {
         expect({ key, gets: reads.gets[key], heads: reads.heads[key] ?? 0 }).toEqual({ key, gets, heads: headsWithoutKeeping[key] + (gets === 1 ? 1 : 0) });
       }
       const roundLogs = logs.filter((e) => e.event === 's3-records.round');
-      if (roundBytes === 1000 || roundBytes === 2000) {
-        // One key per round: a decision per round with findings (a, b, c, d of the SIP store; the CSV).
-        expect(decided.length).toBe(5);
+      if (roundBytes === 1000 || roundBytes === 4000) {
+        // A decision per round with findings: a, b, c, d of the SIP store (a; b+c; d at 4,000), and the CSV.
+        expect(decided.length).toBe(roundBytes === 1000 ? 5 : 4);
         expect(roundLogs.every((e) => Number(e.fields?.keptObjects) <= 1)).toBe(true);
       } else {
         expect(decided.length).toBe(2);

@@ -7,7 +7,7 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
-import { replayRecords, RoundArena } from '../../functions/connectors/s3-records-replay';
+import { replayRecords, RoundArena, SLAB_BYTES } from '../../functions/connectors/s3-records-replay';
 import { processRecords, type MatchedRecord, type RecordDecision, type RetainedBody } from '../../functions/connectors/s3-records-stream';
 import type { Identity } from '../../functions/connectors/types';
 import { RecordMatcher, type RecordFieldSpec } from '../../functions/core/matching';
@@ -133,17 +133,18 @@ describe('replayRecords gives what a second read gives (fast-check)', () => {
 describe('RoundArena', () => {
   test('holds each body contiguously, unchanged by the bodies held after it in the same round; a body over a slab keeps its chunks', () => {
     const arena = new RoundArena();
-    const bodies = [0, 1, 2, 3, 4].map((i) => [Buffer.alloc(10 * 1024 * 1024 + i, 0x61 + i), Buffer.from(`tail-${i}`)]);
+    const part = Math.floor(SLAB_BYTES / 6.4);
+    const bodies = [0, 1, 2, 3, 4].map((i) => [Buffer.alloc(part + i, 0x61 + i), Buffer.from(`tail-${i}`)]);
     const held = bodies.map((chunks) => arena.hold(chunks, chunks.reduce((n, c) => n + c.length, 0)));
     for (const [i, h] of held.entries()) {
       expect(h).toHaveLength(1);
       expect(h[0].equals(Buffer.concat(bodies[i]))).toBe(true);
     }
-    // 65 MiB: more than a slab, kept as it came.
-    const big = [Buffer.alloc(65 * 1024 * 1024, 0x7a)];
+    // More than a slab: kept as it came.
+    const big = [Buffer.alloc(SLAB_BYTES + 1, 0x7a)];
     expect(arena.hold(big, big[0].length)[0]).toBe(big[0]);
-    // Seven bodies of 10 MiB need two slabs; the first round's bodies are still intact.
-    const more = [5, 6].map((i) => [Buffer.alloc(10 * 1024 * 1024, 0x61 + i)]);
+    // Seven such bodies need two slabs; the first five are still intact.
+    const more = [5, 6].map((i) => [Buffer.alloc(part, 0x61 + i)]);
     const heldMore = more.map((chunks) => arena.hold(chunks, chunks[0].length));
     for (const [i, h] of held.entries()) expect(h[0].equals(Buffer.concat(bodies[i]))).toBe(true);
     for (const [i, h] of heldMore.entries()) expect(h[0].equals(more[i][0])).toBe(true);
