@@ -40,7 +40,15 @@ export function roundsOf(store: S3RecordsStore, reads: ReadonlyArray<ObjectRead 
   return rounds;
 }
 
-function mergeInto(into: Map<string, { applied: Record<string, number>; refused: ApplyResult['refused'][number][]; missing: string[]; malformedKept: number }>, from: BatchApplyResult): void {
+/** One subject's sum over the rounds. */
+interface Tally {
+  applied: Record<string, number>;
+  refused: Array<ApplyResult['refused'][number]>;
+  missing: string[];
+  malformedKept: number;
+}
+
+function mergeInto(into: Map<string, Tally>, from: BatchApplyResult): void {
   for (const [ref, r] of from.perSubject) {
     const t = into.get(ref) ?? { applied: {}, refused: [], missing: [], malformedKept: 0 };
     for (const [action, n] of Object.entries(r.applied)) t.applied[action] = (t.applied[action] ?? 0) + (n ?? 0);
@@ -51,6 +59,7 @@ function mergeInto(into: Map<string, { applied: Record<string, number>; refused:
   }
 }
 
+/** BatchConnector.eraseMany: the unit's keys in rounds, each scanned, decided (`decide`) and rewritten from its own read. */
 export async function eraseMany(
   opt: S3RecordsSettings,
   store: S3RecordsStore,
@@ -61,7 +70,7 @@ export async function eraseMany(
 ): Promise<BatchApplyResult> {
   checkStore(store);
   const matcher = recordMatcherFor(fieldSpecs(store), subjects, store.format, store.identifiers);
-  const perSubject = new Map<string, { applied: Record<string, number>; refused: ApplyResult['refused'][number][]; missing: string[]; malformedKept: number }>();
+  const perSubject = new Map<string, Tally>();
   const objects: ObjectOutcome[] = [];
   if (matcher.empty) return { perSubject, objects };
   // 0: nothing kept, so no reason for rounds: the unit is one (every rewrite reads its object again).
