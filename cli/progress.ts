@@ -109,6 +109,17 @@ export async function waitForExecution(
     }
     if (closed) return out;
     if (Date.now() > deadline) throw new CliError(`still running after ${timeoutSeconds} s: ${arn}`, EXIT.timeout);
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, pollDelayMs(Date.now() - started)));
   }
+}
+
+/**
+ * How long to wait before asking again: a short request is seen done within a tenth of a second,
+ * while a pass that runs for minutes is asked once a second (each ask is a DescribeExecution and a
+ * GetExecutionHistory call, both throttled per account on AWS).
+ */
+export function pollDelayMs(elapsedMs: number): number {
+  if (elapsedMs < 2_000) return 100;
+  if (elapsedMs < 30_000) return 250;
+  return 1_000;
 }
