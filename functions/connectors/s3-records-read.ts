@@ -6,7 +6,7 @@
  */
 import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { versionPages } from '../aws/s3-version-pages';
-import type { S3RecordsStore } from '../core/datamap';
+import { isGzipObject, type S3RecordsStore } from '../core/datamap';
 import { findingId } from '../core/hash';
 import { mapAtPath, RecordMatcher } from '../core/matching';
 import { addCounts, bodyOf, fieldSpecs, forEachLimit, keyHash, newTotals, unavailable, type S3RecordsSettings, type ScanTotals, type StoreScanResult, type UnreadableObject } from './s3-records-common';
@@ -29,8 +29,7 @@ const GZIP_RATIO = 10;
 
 /** Bytes of records an object version holds, estimated from its stored size. */
 export function estimatedRecordBytes(store: S3RecordsStore, key: string, storedBytes: number): number {
-  const gzip = store.compression === 'gzip' || (store.compression === 'auto' && /\.gz$/i.test(key));
-  return gzip ? storedBytes * GZIP_RATIO : storedBytes;
+  return isGzipObject(store, key) ? storedBytes * GZIP_RATIO : storedBytes;
 }
 
 /** Keys a scan never reads: the connector's own staged bodies, and folder placeholders. */

@@ -217,6 +217,11 @@ export type Store = z.infer<typeof StoreSchema>;
 export type DynamoDbStore = z.infer<typeof DynamoDbStoreSchema>;
 export type S3ObjectsStore = z.infer<typeof S3ObjectsStoreSchema>;
 export type S3RecordsStore = z.infer<typeof S3RecordsStoreSchema>;
+
+/** Whether an object of the store is gzip by its setting (`auto`: by its `.gz` name; its bytes decide when it is read). */
+export function isGzipObject(store: Pick<S3RecordsStore, 'compression'>, key: string): boolean {
+  return store.compression === 'gzip' || (store.compression === 'auto' && /\.gz$/i.test(key));
+}
 export type StoreKind = Store['kind'];
 
 export const DataMapSchema = z

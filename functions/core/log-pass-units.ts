@@ -7,7 +7,7 @@
  * bucket; the manifest line the Map reads carries the unit's id, store and sizes only, so no
  * object key reaches the execution history.
  */
-import type { S3RecordsStore, Store } from './datamap';
+import { isGzipObject, type Store } from './datamap';
 import type { ListedKey } from '../connectors/types';
 import type { LogPassSettings } from './log-pass-settings';
 
@@ -40,13 +40,9 @@ export const passKeys = {
   subjects: (passId: string, store: string) => `log-passes/${passId}/subjects/${store}.json`,
 };
 
-function isGzip(store: S3RecordsStore, key: string): boolean {
-  return store.compression === 'gzip' || (store.compression === 'auto' && /\.gz$/i.test(key));
-}
-
 /** Bytes of records a key's versions hold, estimated from their stored size. */
 export function estimatedBytes(store: Store, listed: ListedKey, settings: Pick<LogPassSettings, 'gzipRatio'>): number {
-  return store.kind === 's3-records' && isGzip(store, listed.key) ? Math.round(listed.storedBytes * settings.gzipRatio) : listed.storedBytes;
+  return store.kind === 's3-records' && isGzipObject(store, listed.key) ? Math.round(listed.storedBytes * settings.gzipRatio) : listed.storedBytes;
 }
 
 /**
