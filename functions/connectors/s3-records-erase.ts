@@ -9,8 +9,8 @@ import type { S3RecordsStore } from '../core/datamap';
 import { fieldSpecs, forEachLimit, keyHash, newTotals, type S3RecordsSettings, type ScanTotals, type StoreEraseResult, type UnreadableObject } from './s3-records-common';
 import { malformedDecision } from './s3-records-malformed';
 import { listReads, scanObjects, type KeepForRewrite, type ObjectRead } from './s3-records-read';
-import { RoundArena } from './s3-records-replay';
-import { roundsOf } from './s3-records-rounds';
+import type { RetainedScan } from './s3-records-replay';
+import { keptRounds } from './s3-records-rounds';
 import { redactionToken, redactRecord } from './s3-records-redact';
 import { rewriteObject } from './s3-records-rewrite';
 import { removeStaleStaging, type Rewriter } from './s3-records-stage';
@@ -25,13 +25,8 @@ export async function eraseFromStore(opt: S3RecordsSettings, store: S3RecordsSto
   const versions = new Map<string, { key: string; versionId: string; refs: Map<string, number> }>();
   const unreadable: UnreadableObject[] = [];
   const totals = newTotals();
-  // In rounds, as the log pass: a round's objects are scanned and kept, then rewritten from what the scan kept.
-  const rounds = matcher.empty ? [] : roundsOf(store, await listReads(opt, store, ctx), opt.roundBytes > 0 ? opt.roundBytes : Infinity);
-  const arena = new RoundArena();
-  const scanRound = async (reads: readonly ObjectRead[]) => {
+  const scanRound = async (reads: readonly ObjectRead[], keep: KeepForRewrite | undefined) => {
     const keys = new Set<string>();
-    arena.reset();
-    const keep: KeepForRewrite = { into: new Map(), maxBytes: opt.roundBytes, bytes: 0, arena };
     const scan = await scanObjects(
       opt,
       store,
@@ -53,11 +48,11 @@ export async function eraseFromStore(opt: S3RecordsSettings, store: S3RecordsSto
           versions.set(id, v);
         }
       },
-      opt.roundBytes > 0 ? keep : undefined,
+      keep,
     );
     unreadable.push(...scan.unreadable);
     for (const k of Object.keys(totals) as Array<keyof ScanTotals>) totals[k] += scan.totals[k];
-    return { keys, kept: keep.into };
+    return keys;
   };
   const refs = new Set(subjects.keys());
   const erased = new Map<string, number>();
@@ -66,14 +61,8 @@ export async function eraseFromStore(opt: S3RecordsSettings, store: S3RecordsSto
   let removedTotal = 0;
   let redactedTotal = 0;
   let malformedKept = 0;
-  let staleStagingRemoved = false;
-  for (const reads of rounds) {
-    const { keys, kept } = await scanRound(reads);
-    if (keys.size > 0 && !staleStagingRemoved) {
-      await removeStaleStaging(opt, store, ctx);
-      staleStagingRemoved = true;
-    }
-    await forEachLimit([...keys].sort(compareText), opt.concurrency, async (key) => {
+  /** One object's rewrite (from what its round's scan kept, if it did), and its counts. */
+  const rewriteKey = async (key: string, kept: RetainedScan | undefined): Promise<void> => {
     let perSubject = new Map<string, number>();
     let reportedMalformed = 0;
     const outcome = await rewriteObject(
@@ -109,7 +98,7 @@ export async function eraseFromStore(opt: S3RecordsSettings, store: S3RecordsSto
       },
       ctx,
       undefined,
-      kept.get(key),
+      kept,
     );
     const kh = keyHash(store.bucket, key);
     if (outcome.status === 'refused') refusedOut.push({ key, keyHash: kh, reason: outcome.reason as RefusalReason });
@@ -122,7 +111,16 @@ export async function eraseFromStore(opt: S3RecordsSettings, store: S3RecordsSto
     malformedKept += outcome.counts.malformed - outcome.counts.malformedReplaced;
     if (outcome.protectedOld) refusedOut.push({ key, keyHash: kh, reason: outcome.protectedOld });
     for (const [ref, n] of perSubject) erased.set(ref, (erased.get(ref) ?? 0) + n);
-    });
+  };
+  let staleStagingRemoved = false;
+  // In rounds, as the log pass: a round's objects are scanned and kept, then rewritten from what the scan kept.
+  for (const { reads, keep } of matcher.empty ? [] : keptRounds(opt, store, await listReads(opt, store, ctx))) {
+    const keys = await scanRound(reads, keep);
+    if (keys.size > 0 && !staleStagingRemoved) {
+      await removeStaleStaging(opt, store, ctx);
+      staleStagingRemoved = true;
+    }
+    await forEachLimit([...keys].sort(compareText), opt.concurrency, (key) => rewriteKey(key, keep?.into.get(key)));
   }
   // Noncurrent versions (after the rewrites, which delete their objects' older versions).
   let versionsDeleted = 0;

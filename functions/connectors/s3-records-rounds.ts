@@ -40,6 +40,23 @@ export function roundsOf(store: S3RecordsStore, reads: ReadonlyArray<ObjectRead 
   return rounds;
 }
 
+/**
+ * The reads in rounds (by `opt.roundBytes`), each with where its scan keeps objects for their
+ * rewrite: the same slabs every round, reused once the caller asks for the next round (so its
+ * rewrites of the last one are done). `roundBytes: 0` keeps nothing, and so needs no rounds.
+ */
+export function* keptRounds(
+  opt: S3RecordsSettings,
+  store: S3RecordsStore,
+  reads: ReadonlyArray<ObjectRead & { storedBytes: number }>,
+): Generator<{ reads: Array<ObjectRead & { storedBytes: number }>; keep: KeepForRewrite | undefined }> {
+  const arena = new RoundArena();
+  for (const round of roundsOf(store, reads, opt.roundBytes > 0 ? opt.roundBytes : Infinity)) {
+    arena.reset();
+    yield { reads: round, keep: opt.roundBytes > 0 ? { into: new Map(), maxBytes: opt.roundBytes, bytes: 0, arena } : undefined };
+  }
+}
+
 /** One subject's sum over the rounds. */
 interface Tally {
   applied: Record<string, number>;
@@ -73,22 +90,17 @@ export async function eraseMany(
   const perSubject = new Map<string, Tally>();
   const objects: ObjectOutcome[] = [];
   if (matcher.empty) return { perSubject, objects };
-  // 0: nothing kept, so no reason for rounds: the unit is one (every rewrite reads its object again).
-  const rounds = roundsOf(store, await readsOf(opt, store, keys, ctx), opt.roundBytes > 0 ? opt.roundBytes : Infinity);
   let staleStagingRemoved = false;
-  const arena = new RoundArena();
-  for (const reads of rounds) {
-    arena.reset();
-    const keep: KeepForRewrite = { into: new Map(), maxBytes: opt.roundBytes, bytes: 0, arena };
-    const { findings } = await scanFindings(opt, store, subjects, reads, ctx, opt.roundBytes > 0 ? keep : undefined);
+  for (const { reads, keep } of keptRounds(opt, store, await readsOf(opt, store, keys, ctx))) {
+    const { findings } = await scanFindings(opt, store, subjects, reads, ctx, keep);
     if (findings.size === 0) continue;
     const work = await decide(new Map([...subjects.keys()].map((ref) => [ref, findings.get(ref) ?? []])));
     if (work.size === 0) continue;
-    const applied = await applyWork(opt, store, work, matcher, ctx, keep.into, staleStagingRemoved);
+    const applied = await applyWork(opt, store, work, matcher, ctx, keep?.into, staleStagingRemoved);
     staleStagingRemoved = true;
     mergeInto(perSubject, applied);
     objects.push(...applied.objects);
-    ctx.log('s3-records.round', { store: store.name, reads: reads.length, subjects: work.size, objects: applied.objects.length, keptObjects: keep.into.size, keptBytes: keep.bytes });
+    ctx.log('s3-records.round', { store: store.name, reads: reads.length, subjects: work.size, objects: applied.objects.length, keptObjects: keep?.into.size ?? 0, keptBytes: keep?.bytes ?? 0 });
   }
   return { perSubject: perSubject as ReadonlyMap<string, ApplyResult>, objects };
 }
