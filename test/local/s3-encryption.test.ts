@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { startS3Server, type RunningS3Server } from '../../local/s3';
 import { awsManagedKeyArn } from '../../local/s3/encryption';
+import { s3ClientAs } from '../support/s3-principals';
 
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const KEY_ARN = `arn:aws:kms:us-east-1:000000000000:key/${KEY_ID}`;
@@ -32,7 +33,7 @@ const AWS_S3_KEY = awsManagedKeyArn('us-east-1', '000000000000');
 let server: RunningS3Server;
 let s3: S3Client;
 
-const newClient = (endpoint: string) => new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'x' }, maxAttempts: 1 });
+const newClient = (endpoint: string): S3Client => s3ClientAs(endpoint, 'local');
 
 beforeAll(async () => {
   server = await startS3Server({ port: 0 });

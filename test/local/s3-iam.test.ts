@@ -39,6 +39,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startS3Server, type RunningS3Server } from '../../local/s3';
 import { awsCli, awsCliEnv, hasAwsCli } from '../support/aws-cli';
+import { s3Principals } from '../support/s3-principals';
 import { roleArn, testAuthorizer, type TestAuthorizer } from '../support/test-policy';
 
 const B = 'iam-bucket';
@@ -46,13 +47,8 @@ const OTHER = 'iam-other';
 
 let server: RunningS3Server;
 let authz: TestAuthorizer;
-const clients: S3Client[] = [];
-
-function client(accessKeyId: string): S3Client {
-  const c = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId, secretAccessKey: 'x' }, maxAttempts: 1 });
-  clients.push(c);
-  return c;
-}
+const principals = s3Principals(() => server.endpoint);
+const client = (accessKeyId: string): S3Client => principals.client(accessKeyId);
 
 let admin: S3Client;
 let reader: S3Client;
@@ -88,7 +84,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of clients) c.destroy();
+  principals.destroyAll();
   await server?.close();
 });
 

@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { startS3Server, type RunningS3Server } from '../../local/s3';
 import { awsCli, awsCliEnv, awsJson, hasAwsCli } from '../support/aws-cli';
+import { s3Principals } from '../support/s3-principals';
 import { roleArn, testAuthorizer, type Statement, type TestAuthorizer } from '../support/test-policy';
 
 const B = 'kms-bucket';
@@ -28,13 +29,8 @@ const KEY = 'arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234
 
 let server: RunningS3Server;
 let authz: TestAuthorizer;
-const clients: S3Client[] = [];
-
-function client(accessKeyId: string): S3Client {
-  const c = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId, secretAccessKey: 'x' }, maxAttempts: 1 });
-  clients.push(c);
-  return c;
-}
+const principals = s3Principals(() => server.endpoint);
+const client = (accessKeyId: string): S3Client => principals.client(accessKeyId);
 
 const s3Access: Statement = {
   Effect: 'Allow',
@@ -76,7 +72,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of clients) c.destroy();
+  principals.destroyAll();
   await server?.close();
 });
 
